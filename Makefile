@@ -1,0 +1,27 @@
+# The two set-up commands of the README. Each creates .venv if needed.
+#   make demo   install hunchlab and run `hunch demo` in ./hunch-demo
+#   make test   install hunchlab with everything the tests need, then run the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: demo test install install-test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+install: $(PY)
+	$(PIP) install -e .
+
+# torch==2.13.0 comes first, pinned: an unpinned torch pulls gigabytes of CUDA packages.
+install-test: $(PY)
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[test]'
+
+demo: install
+	rm -rf hunch-demo
+	$(VENV)/bin/hunch demo hunch-demo
+
+test: install-test
+	$(PY) -m pytest -q

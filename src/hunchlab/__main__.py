@@ -1,0 +1,5 @@
+"""``python -m hunchlab`` is ``hunch``."""
+
+from hunchlab.cli import main
+
+main()

@@ -1,0 +1,151 @@
+"""What a run needs to be reproduced: its code state and environment.
+
+Code state is the git commit *and* everything that is not in it: the diff of
+tracked files (binary-safe) and the content of untracked, not-ignored files,
+because the experiment a researcher actually ran is usually uncommitted.
+``restore_code`` rebuilds that exact tree in a scratch folder for ``hunch rerun``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from hunchlab.errors import HunchError
+
+MAX_UNTRACKED_FILE = 2 * 1024 * 1024  # bytes; larger untracked files are listed, not copied
+MAX_UNTRACKED_TOTAL = 20 * 1024 * 1024
+
+
+def _git(cwd: Path, *args: str, text: bool = True) -> Any:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=text, check=True).stdout
+
+
+def capture_code(cwd: Path, dest: Path) -> dict[str, Any]:
+    """Record the git state around ``cwd``; the diff and untracked files go under ``dest``."""
+    try:
+        root = Path(_git(cwd, "rev-parse", "--show-toplevel").strip())
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return {"git": False, "note": "not a git repo: code state not captured", "cwd": str(cwd)}
+    try:
+        commit = _git(root, "rev-parse", "HEAD").strip()
+    except subprocess.CalledProcessError:
+        commit = None  # a repository with no commit yet: everything is untracked
+    branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() if commit else None
+    dest.mkdir(parents=True, exist_ok=True)
+    diff = _git(root, "diff", "HEAD", "--binary", text=False) if commit else b""
+    if diff:
+        (dest / "diff.patch").write_bytes(diff)
+    untracked, skipped = _copy_untracked(root, dest / "untracked.tar")
+    state: dict[str, Any] = {
+        "git": True,
+        "root": str(root),
+        "relcwd": os.path.relpath(cwd.resolve(), root),
+        "commit": commit,
+        "branch": branch,
+        "dirty": bool(diff or untracked),
+        "diff_bytes": len(diff),
+        "untracked": untracked,
+    }
+    if skipped:
+        state["skipped"] = skipped
+        state["warning"] = (
+            f"{len(skipped)} untracked file(s) not captured (over {MAX_UNTRACKED_FILE >> 20} MiB each or "
+            f"{MAX_UNTRACKED_TOTAL >> 20} MiB in all): commit them or add them to .gitignore"
+        )
+    return state
+
+
+def _copy_untracked(root: Path, tar_path: Path) -> tuple[list[str], list[str]]:
+    names = [n for n in _git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0") if n]
+    kept: list[str] = []
+    skipped: list[str] = []
+    total = 0
+    for name in names:
+        path = root / name
+        if not path.is_file() or path.is_symlink():
+            continue
+        size = path.stat().st_size
+        if size > MAX_UNTRACKED_FILE or total + size > MAX_UNTRACKED_TOTAL:
+            skipped.append(name)
+            continue
+        total += size
+        kept.append(name)
+    if kept:
+        with tarfile.open(tar_path, "w") as tar:
+            for name in kept:
+                tar.add(root / name, arcname=name)
+    return kept, skipped
+
+
+def restore_code(code: dict[str, Any], code_dir: Path, dest: Path) -> Path:
+    """Rebuild the captured tree in ``dest``; returns the folder the run was started from."""
+    if not code.get("git"):
+        raise HunchError("this run's code state was not captured (it was not started in a git repo)")
+    root = Path(code["root"])
+    dest.mkdir(parents=True, exist_ok=True)
+    if code.get("commit"):
+        try:
+            archive = subprocess.run(["git", "archive", code["commit"]], cwd=root, capture_output=True, check=True)
+        except (subprocess.CalledProcessError, FileNotFoundError) as e:
+            raise HunchError(
+                f"cannot read commit {code['commit'][:12]} from {root}",
+                fix="the repository moved or the commit was lost (e.g. after a rebase); fetch it back",
+            ) from e
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    patch = code_dir / "diff.patch"
+    if patch.exists():
+        subprocess.run(["git", "apply", "--binary", "--whitespace=nowarn", str(patch)], cwd=dest, check=True,
+                       capture_output=True)
+    tar_path = code_dir / "untracked.tar"
+    if tar_path.exists():
+        with tarfile.open(tar_path) as tar:
+            tar.extractall(dest, filter="data")
+    return dest / code.get("relcwd", ".")
+
+
+def environment() -> dict[str, Any]:
+    """Python, platform, packages, host, CPU and GPU: what "works on my machine" depends on."""
+    packages = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            packages[name] = dist.version
+    return {
+        "python": sys.version.split()[0],
+        "executable": sys.executable,
+        "platform": platform.platform(),
+        "hostname": socket.gethostname(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "gpu": _gpus(),
+        "packages": dict(sorted(packages.items(), key=lambda kv: kv[0].lower())),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _gpus() -> list[str]:
+    if not shutil.which("nvidia-smi"):
+        return []
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [line.strip() for line in out.splitlines() if line.strip()]

@@ -1,0 +1,82 @@
+"""The ``hunch`` command: a thin layer that parses, calls one library function, renders.
+
+Subcommands are imported only when invoked, and ``hunch --help`` lists them from the
+registry below without importing any, so the CLI starts in tens of milliseconds.
+``HunchError`` is printed here, and only here, in one or two lines with exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from typing import Any
+
+import click
+
+from hunchlab.errors import HunchError
+
+# name -> (module under hunchlab.cli, function, one-line help)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("runs", "init", "Create a project (.hunch/) in this folder."),
+    "run": ("runs", "run", "Run an experiment from a spec, in one command."),
+    "runs": ("runs", "runs", "List runs, with filters; --json/--csv for other tools."),
+    "show": ("runs", "show", "Show one run: config, code, environment, metrics, logs."),
+    "rerun": ("runs", "rerun", "Re-execute a run from its stored code and config; --check compares."),
+    "demo": ("demo", "demo", "Build a demo project and run the research loop end to end."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        return getattr(import_module(f"hunchlab.cli.{module}"), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_) for name, (_, _, help_) in COMMANDS.items()])
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            from hunchlab.errors import did_you_mean
+
+            raise click.UsageError(f"no command '{name}'{did_you_mean(name, COMMANDS)}")
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hunchlab", prog_name="hunch")
+def cli() -> None:
+    """hunch: run reproducible experiments, predict before you look, compare honestly.
+
+    Start with `hunch demo`, or `hunch init` in your project and `hunch run spec.yaml`.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: turns library errors into one-line messages and exit codes."""
+    try:
+        cli.main(args=argv, prog_name="hunch", standalone_mode=False)
+    except HunchError as e:
+        click.echo(f"error: {e.format_message()}", err=True)
+        sys.exit(e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)

@@ -1,0 +1,42 @@
+"""``hunch demo``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+
+
+@click.command()
+@click.argument("path", default="hunch-demo", type=click.Path(file_okay=False))
+def demo(path: str) -> None:
+    """Build a demo project in PATH (default ./hunch-demo) and run the research loop in it.
+
+    Every step prints the command it runs, so you can type them yourself next.
+
+    Example: hunch demo
+    """
+    from hunchlab.demo import STEPS, build_demo
+
+    root = build_demo(path)
+    click.echo(f"built a demo project in {root} (a git repo with train.py, exp.yaml, count.yaml)\n")
+    first = None
+    for what, args in STEPS:
+        args = [a.replace("{first}", first or "") for a in args]
+        click.secho(f"# {what}", fg="cyan")
+        click.secho(f"$ hunch {' '.join(args)}", bold=True)
+        proc = subprocess.run([sys.executable, "-m", "hunchlab", *args], cwd=root)
+        if args[0] == "run" and first is None:
+            first = _last_run_id(root)
+        if proc.returncode != 0:
+            raise click.ClickException(f"demo step failed: hunch {' '.join(args)} (exit {proc.returncode})")
+        click.echo()
+    click.secho(f"Done. Go on from here:  cd {path}  then  hunch runs  /  hunch show {first}", fg="green")
+
+
+def _last_run_id(root: object) -> str:
+    from hunchlab import records
+    from hunchlab.project import find_project
+
+    return records.runs(project=find_project(root))[0]["id"]  # type: ignore[arg-type]

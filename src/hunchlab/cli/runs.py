@@ -1,0 +1,242 @@
+"""Commands of the core loop: init, run, runs, show, rerun."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hunchlab.cli.render import age, console, duration, emit_csv, emit_json, fmt, output_options, table
+
+
+@click.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False))
+def init(path: str) -> None:
+    """Create a project (.hunch/) in PATH (default: here).
+
+    Commands then find it from any subfolder, as git finds .git.
+
+    Example: hunch init
+    """
+    from hunchlab.project import init_project
+
+    project, created = init_project(path)
+    verb = "created" if created else "already a project:"
+    click.echo(f"{verb} {project.hunch_dir}")
+    if created:
+        click.echo("next: write a spec (see `hunch run --help`) and `hunch run spec.yaml`")
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False))
+@click.argument("overrides", nargs=-1)
+@click.option("--smoke", is_flag=True, help="Apply the spec's `smoke:` overrides: a tiny budget to catch bugs in seconds.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not echo the run's output (it is still saved).")
+def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, quiet: bool) -> None:
+    """Run an experiment: resolve SPEC with OVERRIDES, record it, execute it, show the result.
+
+    OVERRIDES are key=value pairs addressing params (model.width=128); seed=N sets the
+    seed; +key=value adds a param the spec does not have. Values are YAML scalars.
+
+    \b
+    A spec (YAML):
+      name: exp
+      entry: train:main          # or  command: "python train.py --lr {lr}"
+      seed: 0
+      params: {lr: 0.001, steps: 200, model: {width: 64}}
+      smoke: {steps: 5}
+
+    Example: hunch run exp.yaml lr=3e-4 model.width=128
+    """
+    from hunchlab.execute import run_spec
+    from hunchlab.project import find_project
+    from hunchlab.spec import load_spec
+
+    project = find_project()
+    spec = load_spec(spec_file, list(overrides), smoke=smoke)
+    outcome = run_spec(project, spec, cwd=Path.cwd(), argv=["hunch", *sys.argv[1:]], echo=not quiet)
+    _report_outcome(project, outcome)
+    sys.exit(0 if outcome.status == "finished" else (130 if outcome.status == "interrupted" else 1))
+
+
+def _report_outcome(project: Any, outcome: Any) -> None:
+    from hunchlab import records
+
+    record = records.get_run(outcome.run_id, metrics=False, examples=False, project=project)
+    metrics = ", ".join(f"{k}={fmt(v)}" for k, v in list(_numeric(record["summary"]).items())[:6])
+    mark = {"finished": "✓", "interrupted": "■"}.get(outcome.status, "✗")
+    click.echo(f"{mark} run {outcome.run_id} {outcome.status} in {duration(outcome.duration)}"
+               + (f" · {metrics}" if metrics else ""), err=outcome.status != "finished")
+    if record.get("error") and outcome.status != "finished":
+        click.echo(f"  {record['error']}", err=True)
+    click.echo(f"  hunch show {outcome.run_id}", err=outcome.status != "finished")
+
+
+def _numeric(d: dict[str, Any]) -> dict[str, float]:
+    return {k: v for k, v in d.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+@click.command()
+@click.option("-w", "--where", "where", multiple=True, metavar="EXPR",
+              help="Filter: KEY OP VALUE on params, metrics or fields (status, name, spec, question, seed). Repeatable.")
+@click.option("-n", "--limit", type=int, default=None, help="Show at most N runs (table default: 50; 0 = all).")
+@output_options
+def runs(where: tuple[str, ...], limit: int | None, as_json: bool, as_csv: bool) -> None:
+    """List runs, newest first: id, name, status, question, key params, key metrics, age.
+
+    Example: hunch runs --where lr=3e-4 --where 'acc>0.8' --json
+    """
+    from hunchlab import records
+
+    found = records.runs(list(where))
+    if limit:
+        found = found[:limit]
+    if as_json:
+        emit_json(found)
+        return
+    if as_csv:
+        emit_csv([_flat_row(r) for r in found])
+        return
+    shown = found if limit == 0 else found[: limit or 50]
+    params = _varying_keys([records.flatten(r["params"]) for r in shown], 4)
+    metrics = _varying_keys([_numeric(r["summary"]) for r in shown], 4, all_keys=True)
+    now = time.time()
+    rows = [[r["id"], r["name"], r["status"], r["question"] or "",
+             *[records.flatten(r["params"]).get(k, "") for k in params],
+             *[r["summary"].get(k, "") for k in metrics], age(r["created_at"], now)] for r in shown]
+    caption = f"showing {len(shown)} of {len(found)} (--limit 0 for all)" if len(shown) < len(found) else None
+    if not found:
+        click.echo("no runs yet" + (" match" if where else " — `hunch run spec.yaml` starts one"))
+        return
+    console().print(table(None, ["id", "name", "status", "question", *params, *metrics, "age"], rows, caption=caption))
+
+
+def _flat_row(r: dict[str, Any]) -> dict[str, Any]:
+    from hunchlab.records import flatten
+
+    row = {k: r[k] for k in ("id", "name", "status", "spec_name", "question", "seed", "group_key", "exit_code")}
+    row["created_at"] = r["created_at"]
+    row.update({f"param.{k}": v for k, v in flatten(r["params"]).items()})
+    row.update({f"metric.{k}": v for k, v in r["summary"].items()})
+    return row
+
+
+def _varying_keys(dicts: list[dict[str, Any]], n: int, *, all_keys: bool = False) -> list[str]:
+    """Keys worth a column: those whose value differs across runs (metrics: any, in first-seen order)."""
+    keys: list[str] = []
+    for d in dicts:
+        keys.extend(k for k in d if k not in keys)
+    if not all_keys:
+        keys = [k for k in keys if len({repr(d.get(k)) for d in dicts}) > 1]
+    return keys[:n]
+
+
+@click.command()
+@click.argument("ref", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help="The whole record as JSON, metric histories and examples included.")
+@click.option("--tail", type=int, default=10, show_default=True, help="Lines of stdout/stderr to show.")
+def show(ref: str, as_json: bool, tail: int) -> None:
+    """Show one run: config, code state, environment, summary, last metrics, artifacts, log tail.
+
+    RUN is an id, a unique prefix of one, or its number.
+
+    Example: hunch show bright-otter-7
+    """
+    from hunchlab import records
+    from hunchlab.project import find_project
+
+    project = find_project()
+    if as_json:
+        emit_json(records.get_run(ref, project=project))
+        return
+    r = records.get_run(ref, metrics=False, examples=False, project=project)
+    _print_run(r, records.log_tail(project, r["id"], tail))
+
+
+def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
+    from rich.markup import escape
+
+    from hunchlab.records import flatten
+
+    out = console()
+    spec = r.get("spec") or {}
+    took = duration((r["ended_at"] or time.time()) - r["created_at"])
+    out.print(f"[bold]{r['id']}[/]  {escape(r.get('name') or '')}  [{_status_style(r['status'])}]{r['status']}[/]"
+              f"  {took}  started {age(r['created_at'])}")
+    if r.get("error"):
+        out.print(f"  [red]{escape(r['error'])}[/]")
+    what = spec.get("entry") or spec.get("command") or ""
+    out.print(f"  spec {escape(str(spec.get('path') or '-'))} · entry {escape(str(what))} · seed {r['seed']}"
+              + (f" · question {escape(r['question'])}" if r.get("question") else "")
+              + (" · smoke" if spec.get("smoke") else "")
+              + (f" · rerun of {r['rerun_of']}" if r.get("rerun_of") else ""))
+    if spec.get("overrides"):
+        out.print(f"  overrides: {escape(' '.join(spec['overrides']))}")
+    params = flatten(r["params"])
+    if params:
+        out.print(table("config", ["param", "value"], list(params.items())))
+    code = r.get("code") or {}
+    if code.get("git"):
+        state = "dirty" if code.get("dirty") else "clean"
+        out.print(f"[bold]code[/]  {escape(str(code.get('commit') or 'no commit yet ')[:12])}"
+                  + (f" on {escape(str(code['branch']))}" if code.get("branch") else "")
+                  + f" ({state}: diff {code.get('diff_bytes', 0)} bytes, {len(code.get('untracked', []))} untracked files)")
+        if code.get("warning"):
+            out.print(f"  [yellow]{escape(code['warning'])}[/]")
+    else:
+        out.print(f"[bold]code[/]  {escape(code.get('note', 'not captured'))}")
+    env = r.get("env") or {}
+    if env:
+        out.print(f"[bold]env[/]   Python {env.get('python')} · {escape(str(env.get('platform')))} · {escape(str(env.get('hostname')))}"
+                  f" · {escape(str(env.get('cpu')))} ×{env.get('cpu_count')}"
+                  + (f" · GPU {escape(', '.join(env['gpu']))}" if env.get("gpu") else " · no GPU")
+                  + f" · {len(env.get('packages', {}))} packages")
+    if r["summary"]:
+        out.print(table("summary", ["metric", "value"], list(r["summary"].items())))
+    if r["metrics"]:
+        out.print(table("metrics (last logged)", ["metric", "step", "value", "points"],
+                        [(k, m["step"], m["value"], m["n"]) for k, m in r["metrics"].items()]))
+    if r["n_examples"]:
+        out.print(f"[bold]examples[/] {r['n_examples']} records")
+    if r["artifacts"]:
+        out.print(table("artifacts", ["name", "size", "sha256"],
+                        [(a["name"], a["size"], a["sha256"][:16]) for a in r["artifacts"]]))
+    for stream, text in logs.items():
+        if text.strip():
+            out.print(f"[bold]{stream}[/] (last lines)")
+            out.print(escape(text), style="dim" if stream == "stdout" else "red")
+
+
+def _status_style(status: str) -> str:
+    return {"finished": "green", "running": "cyan", "failed": "red", "crashed": "red"}.get(status, "yellow")
+
+
+@click.command()
+@click.argument("ref", metavar="RUN")
+@click.option("--check", is_flag=True, help="Compare every metric with the original and exit 1 on a mismatch.")
+@click.option("--rtol", type=float, default=1e-9, show_default=True, help="Relative tolerance for --check.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not echo the run's output.")
+def rerun(ref: str, check: bool, rtol: float, quiet: bool) -> None:
+    """Re-execute RUN from its stored code state (commit + diff + untracked files), config and seed.
+
+    Example: hunch rerun bright-otter-7 --check
+    """
+    from hunchlab import records
+
+    original, new, checks = records.rerun(ref, echo=not quiet, argv=["hunch", *sys.argv[1:]], rtol=rtol)
+    click.echo(f"rerun of {original['id']}: run {new['id']} {new['status']}")
+    if not check:
+        sys.exit(0 if new["status"] == "finished" else 1)
+    rows = [(c.metric, c.original, c.rerun, "✓ match" if c.match else "✗ differs") for c in checks]
+    console().print(table(f"{original['id']} vs {new['id']} (rtol {rtol:g})", ["metric", "original", "rerun", ""], rows))
+    bad = [c for c in checks if not c.match]
+    if new["status"] != "finished":
+        click.echo(f"✗ the rerun {new['status']}: {new.get('error') or ''}", err=True)
+        sys.exit(1)
+    if bad:
+        click.echo(f"✗ {len(bad)} of {len(checks)} metrics differ: not reproduced", err=True)
+        sys.exit(1)
+    click.echo(f"✓ all {len(checks)} metrics match: reproduced")

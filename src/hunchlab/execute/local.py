@@ -1,0 +1,203 @@
+"""The local runner behind ``hunch run``: record, execute, stream, finish.
+
+The entry runs in a child process so that anything it does (a segfault, an OOM
+kill, ``os._exit``) cannot take the record with it: the runner sees the exit, writes
+the run's end, and folds its events into the store. stdout and stderr are streamed
+to the terminal and saved in the run folder at the same time.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from importlib.machinery import ModuleSpec, PathFinder
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from hunchlab.capture import environment
+from hunchlab.errors import SpecError, did_you_mean
+from hunchlab.events import FILENAME as EVENTS_FILE
+from hunchlab.project import Project
+from hunchlab.run import ENV_RUN_DIR, create_run
+from hunchlab.spec import Spec
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
+INTERRUPT_GRACE_SECONDS = 10.0
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    status: str
+    exit_code: int
+    duration: float
+
+
+def run_spec(
+    project: Project,
+    spec: Spec,
+    *,
+    cwd: Path,
+    argv: list[str],
+    echo: bool = True,
+    extra_meta: dict[str, Any] | None = None,
+    capture_code_state: bool = True,
+) -> RunOutcome:
+    """Execute one resolved spec as a run; raises SpecError before recording anything bad."""
+    spec_dir = Path(spec.path).resolve().parent if spec.path else cwd
+    search = [str(cwd), str(spec_dir)]
+    if spec.entry:
+        check_entry(spec.entry, search, spec.path)
+        argv_child = [sys.executable, "-m", "hunchlab.execute.child", "--python", spec.entry]
+    else:
+        command = expand_command(spec)
+        argv_child = [sys.executable, "-m", "hunchlab.execute.child", "--shell", command]
+    meta = {
+        "name": spec.name,
+        "params": spec.params,
+        "seed": spec.seed,
+        "spec": spec.to_meta(),
+        "argv": argv,
+        "env": environment(),
+        **(extra_meta or {}),
+    }
+    run = create_run(project, meta, code_cwd=cwd if capture_code_state else None)
+    env = {
+        **os.environ,
+        ENV_RUN_DIR: str(run.dir),
+        "HUNCH_DIR": str(project.root),
+        "HUNCH_RUN_ID": run.id,
+        "HUNCH_EVENTS": str(run.dir / EVENTS_FILE),
+        "PYTHONPATH": os.pathsep.join([*search, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+    }
+    started = time.time()
+    proc = subprocess.Popen(argv_child, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    tees = [_tee(proc.stdout, run.dir / "stdout.log", sys.stdout.buffer if echo else None),
+            _tee(proc.stderr, run.dir / "stderr.log", sys.stderr.buffer if echo else None)]
+    interrupted = False
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        interrupted = True
+        code = _stop(proc)
+    for t in tees:
+        t.join()
+    status, error = _status(code, interrupted)
+    run.finish(status, code, error)
+    return RunOutcome(run.id, status, code if code >= 0 else 128 - code, time.time() - started)
+
+
+def _status(code: int, interrupted: bool) -> tuple[str, str | None]:
+    if interrupted:
+        return "interrupted", "stopped with Ctrl-C"
+    if code == 0:
+        return "finished", None
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        return "crashed", f"the entry's process was killed by {name}"
+    return "failed", f"the entry exited with code {code} (traceback in stderr.log)"
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    """After Ctrl-C: the child got SIGINT too; give it time to end, then make sure."""
+    try:
+        return proc.wait(INTERRUPT_GRACE_SECONDS)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        proc.kill()
+        return proc.wait()
+
+
+def _tee(pipe: BinaryIO | None, path: Path, echo: BinaryIO | None) -> threading.Thread:
+    def pump() -> None:
+        assert pipe is not None
+        with open(path, "wb") as f:
+            fd = pipe.fileno()
+            while chunk := os.read(fd, 65536):
+                f.write(chunk)
+                f.flush()
+                if echo is not None:
+                    echo.write(chunk)
+                    echo.flush()
+
+    t = threading.Thread(target=pump, daemon=True)
+    t.start()
+    return t
+
+
+def expand_command(spec: Spec) -> str:
+    """Fill ``{param}`` (dotted for nested params), ``{seed}`` placeholders, shell-quoted."""
+    assert spec.command is not None
+    values = {"seed": spec.seed, **_flat(spec.params)}
+
+    def fill(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in values:
+            raise SpecError(f"command uses {{{key}}} but there is no such param{did_you_mean(key, values)}",
+                            where=spec.path, fix=f"params: {', '.join(values)}")
+        return shlex.quote(str(values[key]))
+
+    return PLACEHOLDER.sub(fill, spec.command)
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        out[f"{prefix}{k}"] = v
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+    return out
+
+
+def check_entry(entry: str, search: list[str], spec_path: str | None) -> None:
+    """Fail before recording a run if ``module:function`` cannot be found.
+
+    The module is located and its source parsed, not imported: importing would run
+    the user's top-level code (and maybe torch) in the runner for nothing.
+    """
+    module_name, func_name = entry.split(":")
+    mod = _locate(module_name, [*search, *sys.path])
+    if mod is None:
+        raise SpecError(f"entry module '{module_name}' not found", where=spec_path,
+                        fix=f"it must be importable from {search[0]} (a file {module_name.replace('.', '/')}.py)")
+    origin = mod.origin
+    if not origin or not origin.endswith(".py"):
+        return
+    try:
+        tree = ast.parse(Path(origin).read_text(), origin)
+    except SyntaxError as e:
+        raise SpecError(f"entry module has a syntax error: {e.msg}", where=f"{origin}:{e.lineno}") from None
+    names = _top_level_names(tree)
+    if func_name not in names:
+        raise SpecError(f"entry module {origin} defines no '{func_name}'{did_you_mean(func_name, names)}",
+                        where=spec_path, fix="entry is 'module:function', the function taking the run")
+
+
+def _locate(name: str, paths: list[str]) -> ModuleSpec | None:
+    parts = name.split(".")
+    found = PathFinder.find_spec(parts[0], paths)
+    for part in parts[1:]:
+        if found is None or not found.submodule_search_locations:
+            return None
+        found = PathFinder.find_spec(part, list(found.submodule_search_locations))
+    return found
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names

@@ -1,0 +1,350 @@
+"""The Run handle: what an experiment talks to while it runs.
+
+Everything here is on the hot path and stays light: no SQLAlchemy, no pydantic, no
+numpy. A run is a folder (``.hunch/runs/<id>/``) with ``run.json`` (what was run:
+config, seed, code state, environment) and ``events.jsonl`` (what happened, appended
+with one ``write()`` per call; see ``hunchlab.events``). The store learns of the run
+through a marker in ``.hunch/pending/`` and folds the events in when the run ends or
+when any reader finds them unfolded.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import os
+import shutil
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from hunchlab.errors import HunchError
+from hunchlab.events import FILENAME as EVENTS_FILE
+from hunchlab.events import EventWriter
+from hunchlab.project import Project, find_project
+
+META_FILE = "run.json"
+HEARTBEAT_FILE = "heartbeat"
+HEARTBEAT_SECONDS = 10.0
+ENV_RUN_DIR = "HUNCH_RUN_DIR"
+
+
+class Config(Mapping[str, Any]):
+    """Read-only resolved params: ``run.config.lr`` or ``run.config["lr"]``, nested too."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._data[key]
+        return Config(value) if isinstance(value, Mapping) else value
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(
+                f"no param '{key}' in the run's config (params: {', '.join(self._data) or 'none'})"
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"Config({self._data!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(self._data, default=str))
+
+
+class Summary(dict):  # type: ignore[type-arg]
+    """Summary metrics; every assignment is written to the event file at once."""
+
+    def __init__(self, run: Run) -> None:
+        super().__init__()
+        self._run = run
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.update({key: value})
+
+    def update(self, other: Any = (), **kw: Any) -> None:  # type: ignore[override]
+        values = {**dict(other), **kw}
+        self._run._write({"t": "summary", "d": values})
+        super().update(values)
+
+
+class Run:
+    """One execution of a resolved spec. Log with ``log``, ``summary``, ``example``, ``artifact``."""
+
+    def __init__(self, project: Project, run_id: str, meta: dict[str, Any], *, owner: bool) -> None:
+        self.project = project
+        self.id = run_id
+        self.dir = project.run_dir(run_id)
+        self.meta = meta
+        self.config = Config(meta.get("params", {}))
+        self.seed: int = meta.get("seed", 0)
+        self.name: str | None = meta.get("name")
+        self.summary = Summary(self)
+        self._owner = owner
+        self._step = 0
+        self._lock = threading.Lock()
+        self._finished = False
+        fsync = project.setting("durability") == "machine"
+        self._writer = EventWriter(self.dir / EVENTS_FILE, fsync=fsync)
+        if owner:
+            self._heartbeat = _Heartbeat(self.dir / HEARTBEAT_FILE)
+
+    # -- logging -----------------------------------------------------------------
+    def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        """Record metrics at ``step`` (default: one past the last step); durable on return."""
+        try:
+            values = {k: float(v) for k, v in metrics.items()}
+        except (TypeError, ValueError):
+            bad = next(k for k, v in metrics.items() if not _is_number(v))
+            raise HunchError(
+                f"metric '{bad}' must be a number, got {type(metrics[bad]).__name__}: {metrics[bad]!r:.60}",
+                where=f"run {self.id}",
+                fix="log numbers with run.log; put text in run.example(...) or run.summary",
+            ) from None
+        with self._lock:
+            if step is None:
+                step = self._step
+            self._step = step + 1
+            self._writer.write({"t": "log", "step": step, "time": time.time(), "m": values})
+
+    def example(
+        self,
+        id: str | int,
+        input: Any = None,
+        output: Any = None,
+        target: Any = None,
+        correct: bool | None = None,
+        score: float | None = None,
+        **fields: Any,
+    ) -> None:
+        """Record one evaluated example; logging the same id again replaces it."""
+        record = {"id": str(id), "input": input, "output": output, "target": target,
+                  "correct": None if correct is None else bool(correct),
+                  "score": None if score is None else float(score)}
+        if fields:
+            record["fields"] = fields
+        self._write({"t": "example", "d": record})
+
+    def artifact(self, path: str | os.PathLike[str], name: str | None = None) -> Path:
+        """Copy a file (or a folder's files) into the run folder, recorded with its sha256."""
+        src = Path(path)
+        if not src.exists():
+            raise HunchError(f"artifact {src} does not exist", where=f"run {self.id}", fix="pass the path of a file you wrote")
+        name = name or src.name
+        dest = self.dir / "artifacts" / name
+        files = [(src, dest)] if src.is_file() else [
+            (f, dest / f.relative_to(src)) for f in sorted(src.rglob("*")) if f.is_file()
+        ]
+        for s, d in files:
+            d.parent.mkdir(parents=True, exist_ok=True)
+            if s.resolve() != d.resolve():
+                shutil.copy2(s, d)
+            self._write({"t": "artifact", "name": str(d.relative_to(self.dir / "artifacts")),
+                         "sha256": _sha256(d), "size": d.stat().st_size})
+        return dest
+
+    def _write(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            self._writer.write(event)
+
+    # -- lifecycle ---------------------------------------------------------------
+    def finish(self, status: str = "finished", exit_code: int | None = 0, error: str | None = None) -> None:
+        """Mark the run ended (owner only) and fold it into the store."""
+        if self._finished:
+            return
+        self._finished = True
+        if self._owner:
+            self._heartbeat.stop()
+            self._write({"t": "end", "status": status, "exit_code": exit_code, "time": time.time(), "error": error})
+        self._writer.close()
+        if self._owner:
+            from hunchlab.store import open_store
+
+            with open_store(self.project) as store:
+                store.sync_run(self.id)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is None:
+            self.finish("finished", 0)
+        elif isinstance(exc, KeyboardInterrupt):
+            self.finish("interrupted", 130, "KeyboardInterrupt")
+        else:
+            self.finish("failed", 1, f"{type(exc).__name__}: {exc}")
+        global _current
+        if _current is self:
+            _current = None
+
+    def __repr__(self) -> str:
+        return f"<Run {self.id} {self.name or ''}>"
+
+
+class _Heartbeat:
+    """Touches a file now and then so a reader on another machine can tell the run is alive."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stop = threading.Event()
+        path.touch()
+        self._thread = threading.Thread(target=self._beat, name="hunch-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                os.utime(self.path)
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _is_number(v: Any) -> bool:
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def process_start_time(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (guards a pid check against pid reuse), if known."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None = None) -> Run:
+    """Make the run's folder and ``run.json``, mark it pending, and return its owner handle.
+
+    ``meta`` holds what was run (params, seed, name, spec, code, env, argv). The
+    folder is complete before the pending marker appears, so a reader never folds a
+    run whose ``run.json`` is missing. With ``code_cwd`` the code state of the git
+    work tree around that folder is captured into the run's ``code/`` folder.
+    """
+    from hunchlab.ids import new_run_id, sequence_of
+
+    for _ in range(100):
+        run_id = new_run_id(project.hunch_dir)
+        try:
+            project.run_dir(run_id).mkdir(parents=True)
+            break
+        except FileExistsError:
+            continue
+    run_dir = project.run_dir(run_id)
+    if code_cwd is not None:
+        from hunchlab.capture import capture_code
+
+        meta = {**meta, "code": capture_code(code_cwd, run_dir / "code")}
+    pid = os.getpid()
+    meta = {
+        "id": run_id,
+        "seq": sequence_of(run_id),
+        "created_at": time.time(),
+        "host": socket.gethostname(),
+        "pid": pid,
+        "pid_start": process_start_time(pid),
+        **meta,
+    }
+    write_json_atomic(run_dir / META_FILE, meta)
+    run = Run(project, run_id, meta, owner=True)
+    (project.pending_dir / run_id).touch()
+    return run
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=str))
+    os.replace(tmp, path)
+
+
+def attach_run(run_dir: Path) -> Run:
+    """The handle a child process (``hunch run``'s entry) uses to log into its parent's run."""
+    meta = json.loads((run_dir / META_FILE).read_text())
+    project = find_project(run_dir.parent.parent.parent)
+    return Run(project, meta["id"], meta, owner=False)
+
+
+_current: Run | None = None
+
+
+def current_run() -> Run:
+    """The active run: the one ``hunch run`` started this process for, or the last ``start()``."""
+    global _current
+    if _current is None and os.environ.get(ENV_RUN_DIR):
+        _current = attach_run(Path(os.environ[ENV_RUN_DIR]))
+    if _current is None:
+        raise HunchError(
+            "no active run in this process",
+            fix="start one with `with hunchlab.start(...) as run:` or launch the script with `hunch run SPEC`",
+        )
+    return _current
+
+
+def start(
+    config: Mapping[str, Any] | None = None,
+    *,
+    name: str | None = None,
+    seed: int = 0,
+    question: str | None = None,
+    project: str | os.PathLike[str] | None = None,
+) -> Run:
+    """Start a run from a script or notebook (not launched by ``hunch run``).
+
+    Captures the code state and environment like ``hunch run`` does. Use it as a
+    context manager; a run left open is finished when the interpreter exits, and an
+    uncaught exception marks it failed.
+    """
+    global _current
+    from hunchlab.capture import environment
+
+    proj = find_project(project)
+    meta = {
+        "name": name,
+        "params": dict(config or {}),
+        "seed": seed,
+        "spec": {"question": question, "entry": "python-api"},
+        "argv": sys.argv,
+        "env": environment(),
+    }
+    run = create_run(proj, meta, code_cwd=Path.cwd())
+    _current = run
+    _finish_at_exit(run)
+    return run
+
+
+def _finish_at_exit(run: Run) -> None:
+    previous_hook = sys.excepthook
+
+    def hook(exc_type: Any, exc: BaseException, tb: Any) -> None:
+        run.finish("failed", 1, f"{exc_type.__name__}: {exc}")
+        previous_hook(exc_type, exc, tb)
+
+    sys.excepthook = hook
+    atexit.register(run.finish)

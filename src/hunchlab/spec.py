@@ -1,0 +1,235 @@
+"""Experiment specs: load, validate, override, resolve.
+
+A spec is a YAML file; every error names the file, the line, the key, what was
+expected and what to do. Command-line overrides ``a.b=value`` address ``params``
+(``seed=N`` sets the seed), are read as YAML scalars, and must name a key that
+exists unless written ``+a.b=value`` (as in Hydra), so a typo cannot silently
+start a run with the default. The resolved spec is what a run stores and what
+``hunch rerun`` uses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from hunchlab.errors import SpecError, did_you_mean
+
+ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 reads ``3e-4`` as a string; ML configs mean the number."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+    list("-+0123456789."),
+)
+
+
+class SpecModel(BaseModel):
+    """The keys a spec may have."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    description: str | None = None
+    entry: str | None = None
+    command: str | None = None
+    params: dict[str, Any] = {}
+    seed: int = 0
+    question: str | None = None
+    predict: list[str] = []
+    smoke: dict[str, Any] = {}
+
+    @field_validator("entry")
+    @classmethod
+    def _entry_shape(cls, v: str | None) -> str | None:
+        if v is not None and not ENTRY.match(v):
+            raise ValueError("entry must be 'module:function', e.g. 'train:main'")
+        return v
+
+    @field_validator("predict", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _one_entry(self) -> SpecModel:
+        if (self.entry is None) == (self.command is None):
+            raise ValueError("give exactly one of 'entry' (a Python module:function) or 'command' (a shell command)")
+        return self
+
+
+@dataclass
+class Spec:
+    """A resolved spec: the spec file after smoke and command-line overrides."""
+
+    name: str
+    params: dict[str, Any]
+    seed: int = 0
+    entry: str | None = None
+    command: str | None = None
+    question: str | None = None
+    predict: list[str] = field(default_factory=list)
+    description: str | None = None
+    path: str | None = None
+    smoke: bool = False
+    overrides: list[str] = field(default_factory=list)
+
+    def to_meta(self) -> dict[str, Any]:
+        """The spec as stored with a run (params and seed are stored beside it)."""
+        d = asdict(self)
+        d.pop("params")
+        d.pop("seed")
+        return d
+
+
+def load_spec(path: str | Path, overrides: list[str] = (), *, smoke: bool = False) -> Spec:  # type: ignore[assignment]
+    """Read, validate and resolve a spec file."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise SpecError(f"spec file {path} does not exist", fix="check the path (spec files are YAML, e.g. exp.yaml)") from None
+    except OSError as e:
+        raise SpecError(f"cannot read spec file {path}: {e.strerror}") from None
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise SpecError(f"not valid YAML: {getattr(e, 'problem', e)}", where=where, fix="fix the YAML syntax") from None
+    if not isinstance(data, dict):
+        raise SpecError("a spec must be a mapping with at least 'entry' or 'command'", where=str(path),
+                        fix="start from the example in `hunch run --help`")
+    lines = _key_lines(node)
+    try:
+        model = SpecModel.model_validate(data)
+    except ValidationError as e:
+        raise _spec_error(e, path, lines) from None
+    spec = Spec(name=model.name or path.stem, params=model.params, seed=model.seed, entry=model.entry,
+                command=model.command, question=model.question, predict=model.predict,
+                description=model.description, path=str(path), smoke=smoke)
+    if smoke:
+        if not model.smoke:
+            raise SpecError("--smoke asked for, but the spec has no 'smoke:' overrides", where=str(path),
+                            fix="add e.g. `smoke: {steps: 10}` to the spec")
+        for key, value in _flatten(model.smoke).items():
+            apply_override(spec, key, value, source=f"{path}:{lines.get(('smoke', *key.split('.')), '?')}: smoke")
+    for text_override in overrides:
+        key, value = parse_override(text_override)
+        apply_override(spec, key, value, source=f"override '{text_override}'")
+        spec.overrides.append(text_override)
+    return spec
+
+
+def _spec_error(e: ValidationError, path: Path, lines: dict[tuple[Any, ...], int]) -> SpecError:
+    err = e.errors()[0]
+    loc = tuple(err["loc"])
+    line = lines.get(loc) or lines.get(loc[:1]) or 1
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return SpecError(f"unknown key '{key}'{did_you_mean(str(loc[-1]), SpecModel.model_fields)}",
+                         where=f"{path}:{line}",
+                         fix=f"allowed keys: {', '.join(SpecModel.model_fields)}")
+    msg = err["msg"].removeprefix("Value error, ")
+    got = err.get("input")
+    got_text = "" if isinstance(got, dict) or err["type"] == "value_error" else f" (got {got!r:.40})"
+    return SpecError(f"key '{key}': {msg}{got_text}", where=f"{path}:{line}",
+                     fix="see the spec reference in docs/specs.md")
+
+
+def _key_lines(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
+    """Line number (1-based) of every key path in a YAML document."""
+    out: dict[tuple[Any, ...], int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            sub = (*path, k.value)
+            out[sub] = k.start_mark.line + 1
+            out.update(_key_lines(v, sub))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            out[(*path, i)] = v.start_mark.line + 1
+            out.update(_key_lines(v, (*path, i)))
+    return out
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``a.b=3e-4`` → ``("a.b", 0.0003)``; the value is read as a YAML scalar."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip("+ "):
+        raise SpecError(f"override '{text}' is not key=value", fix="write e.g. lr=3e-4 or model.width=128")
+    try:
+        value = yaml.load(raw, Loader=_Loader) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def apply_override(spec: Spec, key: str, value: Any, *, source: str) -> None:
+    """Set a param (or the seed) in place; the key must exist unless it starts with '+'."""
+    if key == "seed":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SpecError(f"seed must be an integer, got {value!r}", where=source)
+        spec.seed = value
+        return
+    add = key.startswith("+")
+    parts = key.lstrip("+").split(".")
+    node = spec.params
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None and add:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise _no_param(spec, ".".join(parts[: i + 1]), key, source)
+        node = child
+    last = parts[-1]
+    if last not in node:
+        if not add:
+            raise _no_param(spec, ".".join(parts), key, source)
+    else:
+        _check_type(node[last], value, key, source)
+    node[last] = value
+
+
+def _check_type(old: Any, new: Any, key: str, source: str) -> None:
+    def kind(v: Any) -> str:
+        if isinstance(v, bool):
+            return "bool"
+        if isinstance(v, (int, float)):
+            return "number"
+        return type(v).__name__
+
+    if old is None or new is None or kind(old) == kind(new) or (kind(old) == "number" and kind(new) == "number"):
+        return
+    raise SpecError(f"'{key}' expects a {kind(old)} (the spec has {old!r}), got {new!r}", where=source,
+                    fix=f"use a {kind(old)}, or +{key.lstrip('+')}=... is not for changing types")
+
+
+def _no_param(spec: Spec, missing: str, key: str, source: str) -> SpecError:
+    known = list(_flatten(spec.params))
+    return SpecError(
+        f"no param '{missing}' in {spec.path}{did_you_mean(missing, known)}",
+        where=source,
+        fix=f"to add a new param write +{key.lstrip('+')}=…; params: {', '.join(known) or 'none'}",
+    )

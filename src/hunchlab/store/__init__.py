@@ -1,0 +1,180 @@
+"""The store: one schema, one data-access layer; the rest of the code never writes SQL.
+
+``open_store(project)`` connects (SQLite in ``.hunch/`` or a PostgreSQL URL from the
+settings), migrates forward or refuses a newer store, and returns a ``Store`` whose
+methods return plain dicts. Readers call ``sync()`` first, which folds any run still
+marked pending (live, just ended, or crashed) so that what they show is complete.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from hunchlab.errors import NotFound, StoreError, did_you_mean
+from hunchlab.project import Project
+from hunchlab.store import schema
+from hunchlab.store.engine import IMMEDIATE, make_engine
+from hunchlab.store.fold import ENDED, sync_run
+from hunchlab.store.migrations import migrate
+
+__all__ = ["Store", "open_store"]
+
+RUN_LIST_COLUMNS = ("id", "seq", "name", "status", "spec_name", "question", "group_key", "seed", "params",
+                    "summary", "created_at", "ended_at", "exit_code")
+
+
+class Store:
+    """Data access for one project. Use as a context manager or call ``close()``."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.engine = make_engine(project)
+        try:
+            with self.write() as conn:
+                migrate(conn, str(project.hunch_dir))
+        except (DatabaseError, OperationalError) as e:
+            self.engine.dispose()
+            raise StoreError(
+                f"cannot open the store: {e.orig}",
+                where=str(project.hunch_dir),
+                fix="if the file is corrupted, restore .hunch/store.db from a backup "
+                    "(the runs' event files in .hunch/runs/ are the source of truth)",
+            ) from None
+        except StoreError:
+            self.engine.dispose()
+            raise
+
+    # -- transactions ---------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(**{IMMEDIATE: True}) as conn, conn.begin():
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- folding ----------------------------------------------------------------------
+    def sync_run(self, run_id: str) -> str | None:
+        """Fold one run's new events; drop its pending marker once it has ended."""
+        with self.write() as conn:
+            status = sync_run(conn, self.project, run_id)
+        if status in ENDED:
+            (self.project.pending_dir / run_id).unlink(missing_ok=True)
+        return status
+
+    def sync(self) -> None:
+        """Fold every pending run (cheap: the pending folder holds only unfinished business)."""
+        try:
+            pending = sorted(p.name for p in self.project.pending_dir.iterdir())
+        except FileNotFoundError:
+            return
+        for run_id in pending:
+            self.sync_run(run_id)
+
+    # -- runs -------------------------------------------------------------------------
+    def list_runs(self) -> list[dict[str, Any]]:
+        cols = [schema.runs.c[name] for name in RUN_LIST_COLUMNS]
+        with self.read() as conn:
+            rows = conn.execute(select(*cols).order_by(schema.runs.c.seq.desc())).all()
+        out = []
+        for row in rows:
+            d = dict(row._mapping)
+            d["params"] = json.loads(d["params"])
+            d["summary"] = json.loads(d["summary"])
+            out.append(d)
+        return out
+
+    def resolve_run(self, ref: str) -> str:
+        """A run id from an exact id, a unique prefix (like git), or the id's number."""
+        ref = ref.strip()
+        c = schema.runs.c
+        with self.read() as conn:
+            if conn.execute(select(c.id).where(c.id == ref)).first():
+                return ref
+            if ref.isdigit():
+                hit = conn.execute(select(c.id).where(c.seq == int(ref))).first()
+                if hit:
+                    return hit[0]
+            escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            hits = conn.execute(select(c.id).where(c.id.like(f"{escaped}%", escape="\\"))
+                                .order_by(c.seq.desc()).limit(6)).scalars().all()
+            if len(hits) == 1:
+                return hits[0]
+            if hits:
+                raise NotFound(f"run prefix '{ref}' is ambiguous: {', '.join(hits[:5])}{' …' if len(hits) > 5 else ''}",
+                               fix="type more of the id")
+            recent = conn.execute(select(c.id).order_by(c.seq.desc()).limit(2000)).scalars().all()
+        raise NotFound(f"no run '{ref}'{did_you_mean(ref, recent)}", fix="`hunch runs` lists the runs")
+
+    def get_run(self, run_id: str, *, metrics: bool = True, examples: bool = True) -> dict[str, Any]:
+        """The whole record of one run as plain data."""
+        c = schema.runs.c
+        with self.read() as conn:
+            row = conn.execute(select(schema.runs).where(c.id == run_id)).first()
+            if row is None:
+                raise NotFound(f"no run '{run_id}'", fix="`hunch runs` lists the runs")
+            run = dict(row._mapping)
+            for key in ("params", "summary", "meta"):
+                run[key] = json.loads(run[key])
+            run.update(run.pop("meta"))
+            run.pop("folded_bytes", None)
+            run["artifacts"] = [dict(r._mapping) for r in conn.execute(
+                select(schema.artifacts.c.name, schema.artifacts.c.sha256, schema.artifacts.c.size)
+                .where(schema.artifacts.c.run_id == run_id).order_by(schema.artifacts.c.name))]
+            run["metrics"] = self._metric_histories(conn, run_id) if metrics else self._last_metrics(conn, run_id)
+            run["n_examples"] = conn.execute(select(func.count()).select_from(schema.examples)
+                                             .where(schema.examples.c.run_id == run_id)).scalar_one()
+            if examples:
+                run["examples"] = [_example(r) for r in conn.execute(
+                    select(schema.examples).where(schema.examples.c.run_id == run_id)
+                    .order_by(schema.examples.c.example_id))]
+        return run
+
+    def _metric_histories(self, conn: Connection, run_id: str) -> dict[str, list[dict[str, Any]]]:
+        m = schema.metrics.c
+        out: dict[str, list[dict[str, Any]]] = {}
+        for key, step, value, t in conn.execute(select(m.key, m.step, m.value, m.time)
+                                                .where(m.run_id == run_id).order_by(m.key, m.step)):
+            out.setdefault(key, []).append({"step": step, "value": value, "time": t})
+        return out
+
+    def _last_metrics(self, conn: Connection, run_id: str) -> dict[str, dict[str, Any]]:
+        """Per metric: the number of points and the value at the last step."""
+        m = schema.metrics.c
+        last = (select(m.key, func.max(m.step).label("step"), func.count().label("n"))
+                .where(m.run_id == run_id).group_by(m.key).subquery())
+        rows = conn.execute(select(last.c.key, last.c.step, last.c.n, m.value)
+                            .join(schema.metrics, (m.run_id == run_id) & (m.key == last.c.key) & (m.step == last.c.step))
+                            .order_by(last.c.key))
+        return {key: {"step": step, "n": n, "value": value} for key, step, n, value in rows}
+
+
+def _example(row: Any) -> dict[str, Any]:
+    d = dict(row._mapping)
+    d.pop("run_id")
+    d["id"] = d.pop("example_id")
+    for key in ("input", "output", "target", "fields"):
+        d[key] = None if d[key] is None else json.loads(d[key])
+    d["fields"] = d["fields"] or {}
+    return d
+
+
+def open_store(project: Project) -> Store:
+    return Store(project)

@@ -1,0 +1,155 @@
+"""Folding a run's event file into the store.
+
+Called when a run ends and by any reader that finds a run marked pending, so a
+run killed with ``kill -9`` still shows every acknowledged point. Each fold takes
+only the events after the run's ``folded_bytes`` and commits them together with the
+new offset in one transaction, so folding twice (two readers at once, or a reader
+and the run's own end) never duplicates a point.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from hunchlab.events import FILENAME as EVENTS_FILE
+from hunchlab.events import read_events
+from hunchlab.project import Project
+from hunchlab.run import HEARTBEAT_FILE, HEARTBEAT_SECONDS, META_FILE, process_start_time
+from hunchlab.store import schema
+
+ENDED = ("finished", "failed", "interrupted", "crashed")
+BATCH = 5000
+
+
+def group_key(meta: dict[str, Any]) -> str:
+    """Runs whose config differs only in the seed share this key (a seed group)."""
+    import hashlib
+
+    spec = meta.get("spec") or {}
+    basis = {"entry": spec.get("entry"), "command": spec.get("command"), "params": meta.get("params", {})}
+    return hashlib.sha1(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def _insert_run(conn: Connection, meta: dict[str, Any]) -> None:
+    spec = meta.get("spec") or {}
+    conn.execute(schema.runs.insert().values(
+        id=meta["id"], seq=meta.get("seq", 0), name=meta.get("name"), status="running",
+        spec_name=spec.get("name"), question=spec.get("question"), group_key=group_key(meta),
+        seed=meta.get("seed"), params=json.dumps(meta.get("params", {}), default=str), summary="{}",
+        meta=json.dumps({k: v for k, v in meta.items() if k not in ("params",)}, default=str),
+        host=meta.get("host"), pid=meta.get("pid"), pid_start=meta.get("pid_start"),
+        created_at=meta.get("created_at", time.time()), folded_bytes=0,
+    ))
+
+
+def sync_run(conn: Connection, project: Project, run_id: str) -> str | None:
+    """Fold new events of one run (in the caller's write transaction); returns its status.
+
+    Returns None when the run's folder has no ``run.json`` (it is being created).
+    """
+    run_dir = project.run_dir(run_id)
+    row = conn.execute(select(schema.runs.c.status, schema.runs.c.folded_bytes, schema.runs.c.summary,
+                              schema.runs.c.host, schema.runs.c.pid, schema.runs.c.pid_start)
+                       .where(schema.runs.c.id == run_id)).first()
+    if row is None:
+        try:
+            meta = json.loads((run_dir / META_FILE).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        _insert_run(conn, meta)
+        row = conn.execute(select(schema.runs.c.status, schema.runs.c.folded_bytes, schema.runs.c.summary,
+                                  schema.runs.c.host, schema.runs.c.pid, schema.runs.c.pid_start)
+                           .where(schema.runs.c.id == run_id)).one()
+    status, offset, summary_json, host, pid, pid_start = row
+    events, new_offset = read_events(run_dir / EVENTS_FILE, offset)
+    values: dict[str, Any] = {"folded_bytes": new_offset}
+    if events:
+        values.update(_apply(conn, run_id, events, json.loads(summary_json)))
+    if values.get("status"):
+        status = values["status"]
+    elif status == "running" and not _alive(run_dir, host, pid, pid_start):
+        status = "crashed"
+        values.update(status=status, ended_at=values.get("last_event_at") or time.time(),
+                      error=f"the process vanished (pid {pid} on {host}) before the run ended")
+    conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(**values))
+    return status
+
+
+def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary: dict[str, Any]) -> dict[str, Any]:
+    points: list[dict[str, Any]] = []
+    examples: dict[str, dict[str, Any]] = {}
+    artifacts: dict[str, dict[str, Any]] = {}
+    values: dict[str, Any] = {}
+    last_time = None
+    for ev in events:
+        t = ev.get("t")
+        if t == "log":
+            step, when = ev.get("step"), ev.get("time")
+            last_time = when
+            points.extend({"run_id": run_id, "key": k, "step": step, "value": v, "time": when}
+                          for k, v in ev.get("m", {}).items())
+        elif t == "summary":
+            summary.update(ev.get("d", {}))
+        elif t == "example":
+            d = ev["d"]
+            examples[str(d["id"])] = {
+                "run_id": run_id, "example_id": str(d["id"]), "input": _j(d.get("input")),
+                "output": _j(d.get("output")), "target": _j(d.get("target")), "correct": d.get("correct"),
+                "score": d.get("score"), "fields": _j(d.get("fields")),
+            }
+        elif t == "artifact":
+            artifacts[ev["name"]] = {"run_id": run_id, "name": ev["name"], "sha256": ev["sha256"], "size": ev["size"]}
+        elif t == "end":
+            values.update(status=ev.get("status", "finished"), exit_code=ev.get("exit_code"),
+                          ended_at=ev.get("time"), error=ev.get("error"))
+            last_time = ev.get("time") or last_time
+    for i in range(0, len(points), BATCH):
+        conn.execute(schema.metrics.insert(), points[i:i + BATCH])
+    _replace(conn, schema.examples, schema.examples.c.example_id, run_id, examples)
+    _replace(conn, schema.artifacts, schema.artifacts.c.name, run_id, artifacts)
+    values["summary"] = json.dumps(summary, default=str)
+    if last_time:
+        values["last_event_at"] = last_time
+    return values
+
+
+def _replace(conn: Connection, table: Any, key_col: Any, run_id: str, rows: dict[str, dict[str, Any]]) -> None:
+    """Insert rows, replacing earlier rows with the same key (last write wins)."""
+    if not rows:
+        return
+    keys = list(rows)
+    has_any = conn.execute(select(table.c.run_id).where(table.c.run_id == run_id).limit(1)).first()
+    if has_any:
+        for i in range(0, len(keys), 500):
+            conn.execute(delete(table).where(table.c.run_id == run_id, key_col.in_(keys[i:i + 500])))
+    values = list(rows.values())
+    for i in range(0, len(values), BATCH):
+        conn.execute(table.insert(), values[i:i + BATCH])
+
+
+def _j(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, default=str)
+
+
+def _alive(run_dir: Path, host: str | None, pid: int | None, pid_start: str | None) -> bool:
+    """Whether the process that owns a running run still exists."""
+    if host == socket.gethostname() and pid:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return pid_start is None or process_start_time(pid) == pid_start
+    try:  # another machine: trust the heartbeat file
+        age = time.time() - (run_dir / HEARTBEAT_FILE).stat().st_mtime
+    except FileNotFoundError:
+        return True
+    return age < 6 * HEARTBEAT_SECONDS

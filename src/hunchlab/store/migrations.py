@@ -1,0 +1,53 @@
+"""Named migrations, each applied with its record in one transaction.
+
+After sqlite-utils' ``Migrations``: the store records the names it has applied.
+A name this code does not know means the store was written by a newer hunchlab, so
+we stop rather than guess. Add a migration by appending a function to ``MIGRATIONS``;
+never edit or reorder one that has shipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection, select
+
+from hunchlab.errors import StoreError
+from hunchlab.store import schema
+
+
+def _initial(conn: Connection) -> None:
+    for table in (schema.runs, schema.metrics, schema.examples, schema.artifacts):
+        table.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+    ("0001_initial", _initial),
+]
+
+
+def migrate(conn: Connection, where: str) -> list[str]:
+    """Apply what is missing (inside the caller's transaction); returns the names applied."""
+    schema.migrations.create(conn, checkfirst=True)
+    applied = set(conn.execute(select(schema.migrations.c.name)).scalars())
+    known = [name for name, _ in MIGRATIONS]
+    newer = applied - set(known)
+    if newer:
+        raise StoreError(
+            f"the store was written by a newer hunchlab (it has migration {sorted(newer)[-1]}, "
+            f"this hunchlab knows up to {known[-1]})",
+            where=where,
+            fix="upgrade: pip install -U hunchlab",
+        )
+    done = []
+    for name, fn in MIGRATIONS:
+        if name not in applied:
+            fn(conn)
+            conn.execute(schema.migrations.insert().values(name=name, applied_at=time.time()))
+            done.append(name)
+    return done
+
+
+def schema_version() -> str:
+    return MIGRATIONS[-1][0]

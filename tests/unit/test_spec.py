@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from hunchlab.errors import SpecError
+from hunchlab.spec import load_spec, parse_override
+
+
+def write(tmp_path, text):
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_yaml_exponent_floats_are_numbers(tmp_path):
+    spec = load_spec(write(tmp_path, "entry: m:f\nparams: {lr: 3e-4, n: 1e3}\n"))
+    assert spec.params == {"lr": 0.0003, "n": 1000.0}
+
+
+def test_overrides_are_yaml_scalars_and_address_nested_params(tmp_path):
+    spec = load_spec(write(tmp_path, "entry: m:f\nparams: {lr: 0.1, model: {width: 8, act: relu}, flag: false}\n"),
+                     ["lr=3e-4", "model.width=128", "model.act=gelu", "flag=true", "seed=7"])
+    assert spec.params == {"lr": 0.0003, "model": {"width": 128, "act": "gelu"}, "flag": True}
+    assert spec.seed == 7 and spec.overrides == ["lr=3e-4", "model.width=128", "model.act=gelu", "flag=true", "seed=7"]
+
+
+def test_smoke_overrides_apply_before_command_line_overrides(tmp_path):
+    spec = load_spec(write(tmp_path, "entry: m:f\nparams: {steps: 100, n: 5}\nsmoke: {steps: 2, n: 1}\n"),
+                     ["n=3"], smoke=True)
+    assert spec.params == {"steps": 2, "n": 3} and spec.smoke
+
+
+def test_smoke_without_a_smoke_block_is_an_error(tmp_path):
+    with pytest.raises(SpecError, match="no 'smoke:'"):
+        load_spec(write(tmp_path, "entry: m:f\n"), smoke=True)
+
+
+def test_error_names_the_line_of_the_bad_key(tmp_path):
+    with pytest.raises(SpecError) as e:
+        load_spec(write(tmp_path, "entry: m:f\nparams: {}\n\nsede: 3\n"))
+    assert e.value.where.endswith("s.yaml:4") and "did you mean 'seed'" in e.value.what
+
+
+def test_predict_accepts_one_string_or_a_list(tmp_path):
+    assert load_spec(write(tmp_path, "entry: m:f\npredict: acc > 0.5 @ 60%\n")).predict == ["acc > 0.5 @ 60%"]
+
+
+@pytest.mark.parametrize("text,expected", [("a=1", ("a", 1)), ("a.b=x y", ("a.b", "x y")), ("+n=null", ("+n", None)),
+                                           ("t=[1, 2]", ("t", [1, 2])), ("e=", ("e", ""))])
+def test_parse_override(text, expected):
+    assert parse_override(text) == expected
+
+
+def test_resolved_spec_meta_excludes_params_and_seed(tmp_path):
+    meta = load_spec(write(tmp_path, "name: x\nentry: m:f\nparams: {a: 1}\n")).to_meta()
+    assert meta["name"] == "x" and "params" not in meta and "seed" not in meta
