@@ -22,8 +22,17 @@ def _initial(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _predictions_and_journal(conn: Connection) -> None:
+    for table in (schema.predictions, schema.readings, schema.nodes, schema.journal):
+        table.create(conn, checkfirst=True)
+    if conn.dialect.name == "sqlite":
+        # Full-text search over the journal; kept in step by store/journal.py.
+        conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS journal_fts USING fts5(title, body)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
+    ("0002_predictions_journal", _predictions_and_journal),
 ]
 
 

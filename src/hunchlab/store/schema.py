@@ -75,3 +75,67 @@ artifacts = Table(
     Column("sha256", String, nullable=False),
     Column("size", Integer, nullable=False),
 )
+
+# -- predictions, forecasts, paper readings (issue: predict before every run) -------------
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String, nullable=False, index=True),  # run | forecast | read
+    Column("run_id", String, index=True),  # kind=run: the run it is about (for a seed group: its first run)
+    Column("group_size", Integer),  # kind=run over a seed group: resolve on the mean of this many runs
+    Column("reading_id", Integer, index=True),  # kind=read: the paper reading it belongs to
+    Column("claim", Text),  # JSON of claims.Claim (run and read guesses); NULL for yes/no forecasts
+    Column("text", Text, nullable=False),  # the claim or statement as written
+    Column("probability", Float, nullable=False),
+    Column("tags", Text, nullable=False, default="[]"),  # JSON list
+    Column("created_at", Float, nullable=False),  # locked: a prediction is never edited afterwards
+    Column("resolve_by", String),  # ISO date, forecasts
+    Column("status", String, nullable=False, index=True),  # open | resolved | void | unresolvable
+    Column("outcome", Boolean),  # did the claim hold / did the forecast come true
+    Column("actual", Float),
+    Column("ref_value", Float),
+    Column("resolved_at", Float),
+    Column("note", Text),  # resolution note, or why it could not be resolved
+)
+
+readings = Table(
+    "readings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", Text, nullable=False),
+    Column("url", Text),
+    Column("area", String),
+    Column("created_at", Float, nullable=False),
+    Column("resolved_at", Float),
+)
+
+# -- the theory-of-change tree and the journal (issue: write everything down) ------------
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", String, primary_key=True),  # short readable id, e.g. q3
+    Column("kind", String, nullable=False),  # goal | project | question
+    Column("title", Text, nullable=False),
+    Column("why", Text),
+    Column("parent_id", String, index=True),
+    Column("status", String, nullable=False, default="open"),  # open | answered | dropped
+    Column("answer", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String, nullable=False, index=True),  # note | plan | result | surprise | decision | hamming
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("run_id", String, index=True),
+    Column("question_id", String, index=True),
+    Column("prediction_id", Integer),
+    Column("written_up", Boolean, nullable=False, default=True),  # False: a surprise waiting for "what I now believe"
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
