@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["HunchError", "Run", "__version__", "current_run", "get_run", "runs", "seed_everything", "start"]
+__all__ = ["HunchError", "Run", "__version__", "calibration", "current_run", "get_run", "runs", "seed_everything",
+           "start"]
 
 
 def runs(where: list[str] | None = None, *, project: Project | None = None) -> list[dict[str, Any]]:
@@ -41,3 +42,11 @@ def get_run(ref: str, *, project: Project | None = None) -> dict[str, Any]:
     from hunchlab import records
 
     return records.get_run(ref, project=project)
+
+
+def calibration(*, kind: str | None = None, tag: str | None = None, since: str | None = None,
+                project: Project | None = None) -> Any:
+    """Your prediction track record (Brier, log score, reliability, trend) as a report object."""
+    from hunchlab import predict
+
+    return predict.calibration(kind=kind, tag=tag, since=since, project=project)

@@ -24,6 +24,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # "process": a returned log call survives a crash of the process (bytes reach the OS).
     # "machine": it also survives a power loss (fsync per write; see bench/README.md for the cost).
     "durability": "process",
+    # A prediction that resolves wrong at this stated confidence or more files a surprise in the journal.
+    "surprise_threshold": 0.8,
 }
 
 SETTINGS_TEMPLATE = """\
@@ -87,7 +89,7 @@ def _load_settings(hunch_dir: Path) -> dict[str, Any]:
 
 
 # Settings read by later features (kept here so an unknown key is still caught).
-EXTRA_SETTINGS = {"surprise_threshold", "torch_threads", "ray_address", "ui_token"}
+EXTRA_SETTINGS = {"torch_threads", "ray_address", "ui_token"}
 
 
 def find_project(start: str | os.PathLike[str] | None = None) -> Project:

@@ -120,8 +120,13 @@ def runs(where: list[str] | None = None, *, project: Project | None = None) -> l
 
 def get_run(ref: str, *, metrics: bool = True, examples: bool = True, project: Project | None = None) -> dict[str, Any]:
     """The whole record of a run (by id, unique prefix or number) as plain data."""
+    from hunchlab.predict import scored
+
     with _store(project) as store:
-        return store.get_run(store.resolve_run(ref), metrics=metrics, examples=examples)
+        run = store.get_run(store.resolve_run(ref), metrics=metrics, examples=examples)
+        threshold = float(store.project.setting("surprise_threshold"))
+    run["predictions"] = [scored(p, threshold) for p in run["predictions"]]
+    return run
 
 
 def log_tail(project: Project, run_id: str, lines: int = 20) -> dict[str, str]:

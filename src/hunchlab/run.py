@@ -21,12 +21,15 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hunchlab.errors import HunchError
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.events import EventWriter
 from hunchlab.project import Project, find_project
+
+if TYPE_CHECKING:
+    from hunchlab.claims import Claim
 
 META_FILE = "run.json"
 HEARTBEAT_FILE = "heartbeat"
@@ -77,6 +80,7 @@ class Summary(dict):  # type: ignore[type-arg]
 
     def update(self, other: Any = (), **kw: Any) -> None:  # type: ignore[override]
         values = {**dict(other), **kw}
+        self._run._has_results = True
         self._run._write({"t": "summary", "d": values})
         super().update(values)
 
@@ -97,6 +101,7 @@ class Run:
         self._step = 0
         self._lock = threading.Lock()
         self._finished = False
+        self._has_results = False
         fsync = project.setting("durability") == "machine"
         self._writer = EventWriter(self.dir / EVENTS_FILE, fsync=fsync)
         if owner:
@@ -115,10 +120,26 @@ class Run:
                 fix="log numbers with run.log; put text in run.example(...) or run.summary",
             ) from None
         with self._lock:
+            self._has_results = True
             if step is None:
                 step = self._step
             self._step = step + 1
             self._writer.write({"t": "log", "step": step, "time": time.time(), "m": values})
+
+    def predict(self, claim: str | Claim, *, group_size: int | None = None) -> None:
+        """State what you expect before any result exists: ``run.predict("acc > 0.8 @ 70%")``.
+
+        The claim is locked (timestamped) now and resolved when the run ends; see
+        ``hunchlab.claims`` for the grammar.
+        """
+        from hunchlab.claims import Claim, parse_claim
+
+        if self._has_results:
+            raise HunchError("predict before the results: this run has already logged results",
+                             where=f"run {self.id}", fix="call run.predict(...) before the first run.log/summary/example")
+        parsed = claim if isinstance(claim, Claim) else parse_claim(claim, source=f"run {self.id} prediction")
+        self._write({"t": "prediction", "d": {"text": parsed.render(), "claim": parsed.to_dict(),
+                                              "created_at": time.time(), "group_size": group_size}})
 
     def example(
         self,
@@ -136,6 +157,7 @@ class Run:
                   "score": None if score is None else float(score)}
         if fields:
             record["fields"] = fields
+        self._has_results = True
         self._write({"t": "example", "d": record})
 
     def artifact(self, path: str | os.PathLike[str], name: str | None = None) -> Path:

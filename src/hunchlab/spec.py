@@ -116,6 +116,10 @@ def load_spec(path: str | Path, overrides: list[str] = (), *, smoke: bool = Fals
         model = SpecModel.model_validate(data)
     except ValidationError as e:
         raise _spec_error(e, path, lines) from None
+    from hunchlab.claims import parse_claim
+
+    for i, text in enumerate(model.predict):
+        parse_claim(text, source=f"{path}:{lines.get(('predict', i)) or lines.get(('predict',), '?')}: predict")
     spec = Spec(name=model.name or path.stem, params=model.params, seed=model.seed, entry=model.entry,
                 command=model.command, question=model.question, predict=model.predict,
                 description=model.description, path=str(path), smoke=smoke)

@@ -9,8 +9,8 @@ import hunchlab
 
 
 def test_public_names_are_pinned():
-    assert sorted(hunchlab.__all__) == ["HunchError", "Run", "__version__", "current_run", "get_run", "runs",
-                                        "seed_everything", "start"]
+    assert sorted(hunchlab.__all__) == ["HunchError", "Run", "__version__", "calibration", "current_run", "get_run",
+                                        "runs", "seed_everything", "start"]
 
 
 def test_import_and_help_load_nothing_heavy():

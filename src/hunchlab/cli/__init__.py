@@ -23,6 +23,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": ("runs", "show", "Show one run: config, code, environment, metrics, logs."),
     "rerun": ("runs", "rerun", "Re-execute a run from its stored code and config; --check compares."),
     "demo": ("demo", "demo", "Build a demo project and run the research loop end to end."),
+    "forecast": ("predict", "forecast", "Write down a forecast: a statement, a probability, a resolve-by date."),
+    "forecasts": ("predict", "forecasts", "List forecasts, open ones first."),
+    "resolve": ("predict", "resolve", "Resolve a forecast: yes, no or void."),
+    "due": ("predict", "due", "List forecasts whose date has come."),
+    "read": ("predict", "read", "Guess a paper's numbers before reading it; score the guesses after."),
+    "calibration": ("predict", "calibration", "Your prediction track record: Brier, log score, reliability, trend."),
 }
 
 
@@ -62,8 +68,12 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: turns library errors into one-line messages and exit codes."""
+    args = sys.argv[1:] if argv is None else argv
     try:
-        cli.main(args=argv, prog_name="hunch", standalone_mode=False)
+        try:
+            cli.main(args=args, prog_name="hunch", standalone_mode=False)
+        finally:
+            _mention_due(args)
     except HunchError as e:
         click.echo(f"error: {e.format_message()}", err=True)
         sys.exit(e.exit_code)
@@ -80,3 +90,18 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+
+
+def _mention_due(args: list[str]) -> None:
+    """Every command ends with one line when forecasts are due (read from a small file, no store)."""
+    if not args or args[0] in ("due", "resolve", "init", "demo") or {"-h", "--help", "--version"} & set(args):
+        return
+    from hunchlab.predict import due_count
+    from hunchlab.project import find_project
+
+    try:
+        n = due_count(find_project())
+    except HunchError:
+        return
+    if n:
+        click.echo(f"⏰ {n} forecast{'s are' if n > 1 else ' is'} due: hunch due", err=True)

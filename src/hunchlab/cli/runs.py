@@ -34,8 +34,12 @@ def init(path: str) -> None:
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False))
 @click.argument("overrides", nargs=-1)
 @click.option("--smoke", is_flag=True, help="Apply the spec's `smoke:` overrides: a tiny budget to catch bugs in seconds.")
+@click.option("-p", "--predict", "predict_texts", multiple=True, metavar="CLAIM",
+              help="A prediction before the run, e.g. 'acc > 0.8 @ 70%'. Repeatable.")
+@click.option("--no-predict", is_flag=True, help="Skip the prediction prompt (recorded as 'no prediction').")
 @click.option("-q", "--quiet", is_flag=True, help="Do not echo the run's output (it is still saved).")
-def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, quiet: bool) -> None:
+def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: tuple[str, ...], no_predict: bool,
+        quiet: bool) -> None:
     """Run an experiment: resolve SPEC with OVERRIDES, record it, execute it, show the result.
 
     OVERRIDES are key=value pairs addressing params (model.width=128); seed=N sets the
@@ -48,8 +52,12 @@ def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, quiet: bool) ->
       seed: 0
       params: {lr: 0.001, steps: 200, model: {width: 64}}
       smoke: {steps: 5}
+      predict: ["acc > 0.8 @ 70%"]
 
-    Example: hunch run exp.yaml lr=3e-4 model.width=128
+    Predict first: the spec's `predict:`, --predict, or (on a terminal) a prompt.
+    Grammar: `acc > 0.8 @ 70%`, `loss in [0.3, 0.4] @ 80%`, `acc > baseline.acc @ 60%`.
+
+    Example: hunch run exp.yaml lr=3e-4 model.width=128 --predict 'acc > 0.9 @ 70%'
     """
     from hunchlab.execute import run_spec
     from hunchlab.project import find_project
@@ -57,9 +65,29 @@ def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, quiet: bool) ->
 
     project = find_project()
     spec = load_spec(spec_file, list(overrides), smoke=smoke)
-    outcome = run_spec(project, spec, cwd=Path.cwd(), argv=["hunch", *sys.argv[1:]], echo=not quiet)
+    claims, note = _gather_predictions(project, spec, list(predict_texts), no_predict)
+    outcome = run_spec(project, spec, cwd=Path.cwd(), argv=["hunch", *sys.argv[1:]], echo=not quiet,
+                       predictions=claims, extra_meta={"prediction": note} if note else None)
     _report_outcome(project, outcome)
     sys.exit(0 if outcome.status == "finished" else (130 if outcome.status == "interrupted" else 1))
+
+
+def _gather_predictions(project: Any, spec: Any, texts: list[str], no_predict: bool) -> tuple[list[Any], str | None]:
+    """Claims from the spec and --predict; else ask on a terminal; say why there is none."""
+    from hunchlab.cli.prompts import ask_claims, interactive
+    from hunchlab.claims import parse_claim
+    from hunchlab.predict import parse_claims, suggest_metrics
+
+    claims = parse_claims(spec.predict, source=f"{spec.path}: predict") + parse_claims(texts, source="--predict")
+    if claims:
+        return claims, None
+    if no_predict:
+        return [], "no prediction (--no-predict)"
+    if not interactive():
+        return [], "no prediction (not a terminal)"
+    claims = ask_claims(f"Before you look: what will run '{spec.name}' show?", suggest_metrics(project, spec.name),
+                        lambda t: parse_claim(t, source="prediction"), "acc > 0.8 @ 70%")
+    return claims, None if claims else "no prediction (declined at the prompt)"
 
 
 def _report_outcome(project: Any, outcome: Any) -> None:
@@ -72,7 +100,30 @@ def _report_outcome(project: Any, outcome: Any) -> None:
                + (f" · {metrics}" if metrics else ""), err=outcome.status != "finished")
     if record.get("error") and outcome.status != "finished":
         click.echo(f"  {record['error']}", err=True)
+    _report_predictions(project, outcome.run_id)
     click.echo(f"  hunch show {outcome.run_id}", err=outcome.status != "finished")
+
+
+def _report_predictions(project: Any, run_id: str) -> None:
+    from hunchlab.predict import run_predictions
+
+    preds = run_predictions(project, run_id)
+    for p in preds:
+        click.echo(f"  prediction {prediction_line(p)}", err=True)
+    if any(p["surprise"] for p in preds):
+        click.echo("  ! a confident prediction was wrong: a surprise entry is waiting in the journal "
+                   "(hunch surprises)", err=True)
+
+
+def prediction_line(p: dict[str, Any]) -> str:
+    """``acc > 0.8 @ 70%: ✓ held (actual 0.91) · Brier 0.09``, or why it is still open."""
+    if p["status"] == "resolved":
+        mark = "✓ held" if p["outcome"] else "✗ did not hold"
+        actual = f" (actual {fmt(p['actual'])})" if p.get("actual") is not None else ""
+        return f"{p['text']}: {mark}{actual} · Brier {p['brier']:.3f}" + (f" · {p['note']}" if p.get("note") else "")
+    if p["status"] == "open":
+        return f"{p['text']}: open" + (f" (waits for {p['group_size']} seeds)" if p.get("group_size") else "")
+    return f"{p['text']}: {p['status']}" + (f" — {p['note']}" if p.get("note") else "")
 
 
 def _numeric(d: dict[str, Any]) -> dict[str, float]:
@@ -154,6 +205,18 @@ def show(ref: str, as_json: bool, tail: int) -> None:
         return
     r = records.get_run(ref, metrics=False, examples=False, project=project)
     _print_run(r, records.log_tail(project, r["id"], tail))
+    _print_predictions(r)
+
+
+def _print_predictions(r: dict[str, Any]) -> None:
+    if r.get("predictions"):
+        rows = [(p["text"], f"{p['probability']:.0%}", p.get("actual"),
+                 {True: "✓ right", False: "✗ wrong"}.get(p["outcome"], p["status"]) if p["status"] == "resolved"
+                 else p["status"], None if p.get("brier") is None else round(p["brier"], 4), p.get("note") or "")
+                for p in r["predictions"]]
+        console().print(table("predictions", ["claim", "p", "actual", "result", "Brier", "note"], rows))
+    elif r.get("prediction"):
+        console().print(f"[bold]predictions[/] {r['prediction']}")
 
 
 def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from hunchlab.capture import environment
+from hunchlab.claims import Claim
 from hunchlab.errors import SpecError, did_you_mean
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.project import Project
@@ -50,8 +51,14 @@ def run_spec(
     echo: bool = True,
     extra_meta: dict[str, Any] | None = None,
     capture_code_state: bool = True,
+    predictions: list[Claim] = (),  # type: ignore[assignment]
+    group_size: int | None = None,
 ) -> RunOutcome:
-    """Execute one resolved spec as a run; raises SpecError before recording anything bad."""
+    """Execute one resolved spec as a run; raises SpecError before recording anything bad.
+
+    ``predictions`` are written into the run before its entry starts, which is what
+    locks them: nothing the entry logs can come before them.
+    """
     spec_dir = Path(spec.path).resolve().parent if spec.path else cwd
     search = [str(cwd), str(spec_dir)]
     if spec.entry:
@@ -70,6 +77,8 @@ def run_spec(
         **(extra_meta or {}),
     }
     run = create_run(project, meta, code_cwd=cwd if capture_code_state else None)
+    for claim in predictions:
+        run.predict(claim, group_size=group_size)
     env = {
         **os.environ,
         ENV_RUN_DIR: str(run.dir),

@@ -22,6 +22,7 @@ from hunchlab.store import schema
 from hunchlab.store.engine import IMMEDIATE, make_engine
 from hunchlab.store.fold import ENDED, sync_run
 from hunchlab.store.migrations import migrate
+from hunchlab.store.predictions import list_predictions
 
 __all__ = ["Store", "open_store"]
 
@@ -141,6 +142,7 @@ class Store:
             run["metrics"] = self._metric_histories(conn, run_id) if metrics else self._last_metrics(conn, run_id)
             run["n_examples"] = conn.execute(select(func.count()).select_from(schema.examples)
                                              .where(schema.examples.c.run_id == run_id)).scalar_one()
+            run["predictions"] = list_predictions(conn, run_ids=[run_id])
             if examples:
                 run["examples"] = [_example(r) for r in conn.execute(
                     select(schema.examples).where(schema.examples.c.run_id == run_id)

@@ -23,8 +23,10 @@ from hunchlab.events import read_events
 from hunchlab.project import Project
 from hunchlab.run import HEARTBEAT_FILE, HEARTBEAT_SECONDS, META_FILE, process_start_time
 from hunchlab.store import schema
+from hunchlab.store.journal import insert_entry
+from hunchlab.store.predictions import insert_run_prediction, resolve_run_predictions
 
-ENDED = ("finished", "failed", "interrupted", "crashed")
+ENDED = ("finished", "failed", "interrupted", "crashed", "pruned")
 BATCH = 5000
 
 
@@ -79,7 +81,34 @@ def sync_run(conn: Connection, project: Project, run_id: str) -> str | None:
         values.update(status=status, ended_at=values.get("last_event_at") or time.time(),
                       error=f"the process vanished (pid {pid} on {host}) before the run ended")
     conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(**values))
+    if "status" in values:  # the run has just ended: its result resolves what was predicted about it
+        threshold = float(project.setting("surprise_threshold"))
+        for pred in resolve_run_predictions(conn, run_id):
+            if is_surprise(pred, threshold):
+                file_surprise(conn, pred)
     return status
+
+
+def is_surprise(pred: dict[str, Any], threshold: float) -> bool:
+    """A confident prediction that came out wrong: the outcome had a stated chance of 1 - threshold or less."""
+    if pred.get("status") != "resolved":
+        return False
+    p_outcome = pred["probability"] if pred["outcome"] else 1 - pred["probability"]
+    return p_outcome <= 1 - threshold + 1e-9
+
+
+def file_surprise(conn: Connection, pred: dict[str, Any]) -> int:
+    """Write the contradicting fact down on the spot (Darwin), leaving the update to the researcher."""
+    question = conn.execute(select(schema.runs.c.question).where(schema.runs.c.id == pred["run_id"])).scalar()
+    held = "held" if pred["outcome"] else "did not hold"
+    ref = f" (against {pred['ref_value']:.4g})" if pred.get("ref_value") is not None else ""
+    title = f"Surprise: {pred['text']} {held} — actual {pred['actual']:.4g}"
+    body = (f"## What I predicted\n{pred['text']} (stated {pred['probability']:.0%})\n\n"
+            f"## What happened\n{pred['text'].split('@')[0].strip()} {held}: actual {pred['actual']:.4g}{ref}"
+            f" in run {pred['run_id']}{'; ' + pred['note'] if pred.get('note') else ''}\n\n"
+            "## What I now believe\n\n")
+    return insert_entry(conn, kind="surprise", title=title, body=body, run_id=pred["run_id"], question_id=question,
+                        prediction_id=pred["id"], written_up=False)
 
 
 def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary: dict[str, Any]) -> dict[str, Any]:
@@ -106,6 +135,8 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
             }
         elif t == "artifact":
             artifacts[ev["name"]] = {"run_id": run_id, "name": ev["name"], "sha256": ev["sha256"], "size": ev["size"]}
+        elif t == "prediction":
+            insert_run_prediction(conn, run_id, ev["d"])
         elif t == "end":
             values.update(status=ev.get("status", "finished"), exit_code=ev.get("exit_code"),
                           ended_at=ev.get("time"), error=ev.get("error"))

@@ -1,0 +1,266 @@
+"""Predictions before results, and the calibration record they build.
+
+"Before running each experiment, predict its results … one prediction followed by
+one correction, repeated hundreds of times." Three kinds share one table and one
+score: claims about a run's metrics (resolved by the run itself), free-standing
+forecasts with a resolve-by date, and paper readings (guess the numbers from the
+methods, forecast whether the paper will matter in two years).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from hunchlab.calibration import CalibrationReport, brier, calibration_report
+from hunchlab.claims import Claim, parse_claim
+from hunchlab.errors import HunchError, NotFound
+from hunchlab.project import Project, find_project
+from hunchlab.timeparse import parse_date, parse_duration, today
+
+DUE_FILE = "due.json"
+KINDS = ("run", "forecast", "read")
+
+
+def parse_probability(text: str | float, *, option: str = "--p") -> float:
+    """``0.3``, ``30%`` → 0.3, strictly between 0 and 1 (certainty cannot be scored)."""
+    raw = str(text).strip()
+    try:
+        p = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise HunchError(f"{option} {text!r} is not a probability", fix="write e.g. 0.3 or 30%") from None
+    if not 0 < p < 1:
+        raise HunchError(f"{option} {text!r} must be strictly between 0 and 1",
+                         fix="certainty cannot be scored; use e.g. 0.99 or 1%")
+    return p
+
+
+def parse_claims(texts: list[str], *, source: str) -> list[Claim]:
+    return [parse_claim(t, source=source) for t in texts]
+
+
+def _store(project: Project | None) -> Any:
+    from hunchlab.store import open_store
+
+    store = open_store(project or find_project())
+    store.sync()
+    return store
+
+
+def suggest_metrics(project: Project, spec_name: str | None) -> list[str]:
+    """Metric names to hint at when asking for a prediction: those the last run of this spec logged."""
+    from hunchlab.store.predictions import known_metrics
+
+    with _store(project) as store, store.read() as conn:
+        last = [r["id"] for r in store.list_runs() if r["spec_name"] == spec_name][:1]
+        return known_metrics(conn, last) if last else []
+
+
+def run_predictions(project: Project, run_id: str) -> list[dict[str, Any]]:
+    from hunchlab.store.predictions import list_predictions
+
+    threshold = float(project.setting("surprise_threshold"))
+    with _store(project) as store, store.read() as conn:
+        return [scored(p, threshold) for p in list_predictions(conn, run_ids=[run_id])]
+
+
+def scored(p: dict[str, Any], surprise_threshold: float = 0.8) -> dict[str, Any]:
+    """A prediction row with its Brier score once resolved, and whether it was a surprise."""
+    from hunchlab.store.fold import is_surprise
+
+    p = dict(p)
+    p["brier"] = brier(p["probability"], bool(p["outcome"])) if p["status"] == "resolved" else None
+    p["surprise"] = p["kind"] == "run" and is_surprise(p, surprise_threshold)
+    return p
+
+
+# -- forecasts ------------------------------------------------------------------------------
+def add_forecast(text: str, probability: float | str, by: str, *, tags: list[str] | None = None,
+                 project: Project | None = None) -> dict[str, Any]:
+    """A free-standing forecast: a yes/no statement with a probability and a resolve-by date."""
+    from hunchlab.store.predictions import get_prediction, insert_prediction
+
+    if not text.strip():
+        raise HunchError("the forecast has no text", fix='hunch forecast "what will happen" --p 0.3 --by 2027-12-31')
+    p = parse_probability(probability)
+    date = parse_date(by)
+    if date <= today():
+        raise HunchError(f"--by {by} is not in the future", fix="a forecast resolves on a later date")
+    with _store(project) as store:
+        with store.write() as conn:
+            pred_id = insert_prediction(conn, kind="forecast", text=text.strip(), probability=p,
+                                        resolve_by=date.isoformat(), tags=json.dumps(sorted(set(tags or []))))
+            row = get_prediction(conn, pred_id)
+        _refresh_due(store)
+    return row  # type: ignore[return-value]
+
+
+def resolve(pred_id: int | str, answer: str, *, note: str | None = None,
+            project: Project | None = None) -> dict[str, Any]:
+    """Resolve a forecast (or a run prediction that could not resolve itself) by hand: yes, no or void."""
+    from hunchlab.store.predictions import get_prediction, set_resolution
+
+    answer = answer.lower()
+    if answer not in ("yes", "no", "void"):
+        raise HunchError(f"answer {answer!r} must be yes, no or void")
+    with _store(project) as store:
+        with store.write() as conn:
+            pred = _get(conn, pred_id)
+            if pred["claim"] and pred["kind"] == "read":
+                raise HunchError(f"prediction {pred['id']} is a guess about a paper's numbers",
+                                 fix=f"resolve the reading: hunch read resolve {pred['reading_id']}")
+            if pred["status"] in ("resolved", "void"):
+                raise HunchError(f"prediction {pred['id']} is already {pred['status']}")
+            if answer == "void":
+                set_resolution(conn, pred["id"], status="void", note=note)
+            else:
+                set_resolution(conn, pred["id"], status="resolved", outcome=answer == "yes", note=note)
+            row = get_prediction(conn, pred["id"])
+        _refresh_due(store)
+    return scored(row)  # type: ignore[arg-type]
+
+
+def _get(conn: Any, pred_id: int | str) -> dict[str, Any]:
+    from hunchlab.store.predictions import get_prediction
+
+    try:
+        number = int(str(pred_id).lstrip("#"))
+    except ValueError:
+        raise NotFound(f"prediction id {pred_id!r} is not a number", fix="ids are shown by `hunch forecasts`") from None
+    pred = get_prediction(conn, number)
+    if pred is None:
+        raise NotFound(f"no prediction #{number}", fix="`hunch forecasts --all` lists them")
+    return pred
+
+
+def forecasts(*, include_resolved: bool = False, project: Project | None = None) -> list[dict[str, Any]]:
+    """Forecasts and two-year paper forecasts, open ones first by date."""
+    from hunchlab.store.predictions import list_predictions
+
+    with _store(project) as store, store.read() as conn:
+        rows = [p for p in list_predictions(conn) if p["resolve_by"]]
+    if not include_resolved:
+        rows = [p for p in rows if p["status"] == "open"]
+    return [scored(p) for p in sorted(rows, key=lambda p: (p["status"] != "open", p["resolve_by"]))]
+
+
+def due(project: Project | None = None) -> list[dict[str, Any]]:
+    """Open forecasts whose resolve-by date has come."""
+    return [p for p in forecasts(project=project) if p["resolve_by"] <= today().isoformat()]
+
+
+def due_count(project: Project) -> int:
+    """How many forecasts are due, from a small file kept beside the store (no database opened)."""
+    try:
+        dates = json.loads((project.hunch_dir / DUE_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return 0
+    now = today().isoformat()
+    return sum(1 for d in dates if d <= now)
+
+
+def _refresh_due(store: Any) -> None:
+    from hunchlab.store.predictions import open_dates
+
+    with store.read() as conn:
+        dates = open_dates(conn)
+    path: Path = store.project.hunch_dir / DUE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dates))
+    tmp.replace(path)
+
+
+# -- paper readings ---------------------------------------------------------------------------
+def add_reading(title: str, *, guesses: list[str], matters: float | str | None, url: str | None = None,
+                area: str | None = None, project: Project | None = None) -> dict[str, Any]:
+    """Record a reading: guesses about the reported numbers (from the methods alone) and a two-year forecast."""
+    from hunchlab.store.predictions import insert_prediction, insert_reading
+
+    if not title.strip():
+        raise HunchError("the reading has no title", fix='hunch read "Paper title"')
+    claims = parse_claims(guesses, source="guess")
+    p_matters = None if matters is None else parse_probability(matters, option="--matters")
+    tags = json.dumps([area] if area else [])
+    with _store(project) as store:
+        with store.write() as conn:
+            reading_id = insert_reading(conn, title.strip(), url, area)
+            for c in claims:
+                insert_prediction(conn, kind="read", reading_id=reading_id, claim=json.dumps(c.to_dict()),
+                                  text=c.render(), probability=c.probability, tags=tags)
+            if p_matters is not None:
+                by = (today() + dt.timedelta(days=730)).isoformat()
+                insert_prediction(conn, kind="read", reading_id=reading_id, probability=p_matters, resolve_by=by,
+                                  text=f"“{title.strip()}” will still matter in two years", tags=tags)
+        _refresh_due(store)
+    return reading(reading_id, project=project)
+
+
+def reading(reading_id: int | str, *, project: Project | None = None) -> dict[str, Any]:
+    from hunchlab.store.predictions import get_reading, list_predictions
+
+    with _store(project) as store, store.read() as conn:
+        row = get_reading(conn, _reading_number(reading_id))
+        if row is None:
+            raise NotFound(f"no reading #{reading_id}", fix="`hunch read --list` lists them")
+        row["predictions"] = [scored(p) for p in list_predictions(conn, reading_id=row["id"])]
+    return row
+
+
+def readings(project: Project | None = None) -> list[dict[str, Any]]:
+    from hunchlab.store.predictions import list_readings
+
+    with _store(project) as store, store.read() as conn:
+        return list_readings(conn)
+
+
+def _reading_number(reading_id: int | str) -> int:
+    try:
+        return int(str(reading_id).lstrip("#r"))
+    except ValueError:
+        raise NotFound(f"reading id {reading_id!r} is not a number", fix="`hunch read --list` lists them") from None
+
+
+def resolve_reading(reading_id: int | str, actuals: dict[str, float], *,
+                    project: Project | None = None) -> dict[str, Any]:
+    """Score a reading's guesses against the numbers the paper reports; guesses without a number stay open."""
+    from hunchlab.store.predictions import mark_reading_resolved, set_resolution
+
+    current = reading(reading_id, project=project)
+    guesses = [p for p in current["predictions"] if p["claim"] and p["status"] == "open"]
+    unknown = set(actuals) - {p["claim"]["metric"] for p in guesses}
+    if unknown:
+        raise HunchError(f"no open guess about {', '.join(sorted(unknown))} in reading #{current['id']}",
+                         fix=f"guessed: {', '.join(sorted({p['claim']['metric'] for p in guesses})) or 'nothing open'}")
+    with _store(project) as store, store.write() as conn:
+        for p in guesses:
+            metric = p["claim"]["metric"]
+            if metric in actuals:
+                claim = Claim.from_dict(p["claim"])
+                set_resolution(conn, p["id"], status="resolved", outcome=claim.holds(actuals[metric]),
+                               actual=actuals[metric])
+        if all(p["claim"]["metric"] in actuals for p in guesses):
+            mark_reading_resolved(conn, current["id"])
+    return reading(current["id"], project=project)
+
+
+# -- calibration --------------------------------------------------------------------------------
+def calibration(*, kind: str | None = None, tag: str | None = None, since: str | None = None,
+                project: Project | None = None) -> CalibrationReport:
+    """Brier and log score, reliability and trend over resolved predictions (all kinds by default)."""
+    from hunchlab.store.predictions import list_predictions
+
+    if kind is not None and kind not in KINDS:
+        raise HunchError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
+    cutoff = time.time() - parse_duration(since) if since else None
+    with _store(project) as store, store.read() as conn:
+        rows = list_predictions(conn, kind=kind, status="resolved")
+    if tag:
+        rows = [r for r in rows if tag in r["tags"]]
+    if cutoff:
+        rows = [r for r in rows if r["resolved_at"] and r["resolved_at"] >= cutoff]
+    items = [(r["probability"], bool(r["outcome"]),
+              dt.datetime.fromtimestamp(r["resolved_at"], dt.timezone.utc).isoformat()) for r in rows]
+    return calibration_report(items)

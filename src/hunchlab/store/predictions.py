@@ -1,0 +1,194 @@
+"""Queries for predictions, forecasts and paper readings, and resolving run predictions.
+
+A run's predictions arrive as events (written before the entry starts, so they are
+locked by construction) and are resolved here, in the same transaction that folds
+the run's end: against the summary metric, else the last logged value; for a
+prediction made over a seed group, against the group's mean once all its runs ended.
+A prediction that cannot be resolved says why; it is never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from hunchlab.claims import Claim
+from hunchlab.store import schema
+
+P = schema.predictions.c
+R = schema.runs.c
+M = schema.metrics.c
+ENDED = ("finished", "failed", "interrupted", "crashed", "pruned")
+
+
+def insert_prediction(conn: Connection, **values: Any) -> int:
+    values.setdefault("created_at", time.time())
+    values.setdefault("status", "open")
+    values.setdefault("tags", "[]")
+    return int(conn.execute(schema.predictions.insert().values(**values)).inserted_primary_key[0])
+
+
+def insert_run_prediction(conn: Connection, run_id: str, event: dict[str, Any]) -> None:
+    claim = event["claim"]
+    insert_prediction(conn, kind="run", run_id=run_id, claim=json.dumps(claim), text=event["text"],
+                      probability=claim["probability"], created_at=event.get("created_at") or time.time(),
+                      group_size=event.get("group_size"))
+
+
+def metric_value(conn: Connection, run_id: str, metric: str) -> float | None:
+    """The run's summary value of ``metric``, else the last value it logged, else None."""
+    summary = json.loads(conn.execute(select(R.summary).where(R.id == run_id)).scalar_one_or_none() or "{}")
+    value = summary.get(metric)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    row = conn.execute(select(M.value).where(M.run_id == run_id, M.key == metric)
+                       .order_by(M.step.desc()).limit(1)).first()
+    return None if row is None else row[0]
+
+
+def known_metrics(conn: Connection, run_ids: list[str]) -> list[str]:
+    names: set[str] = set()
+    for summary in conn.execute(select(R.summary).where(R.id.in_(run_ids))).scalars():
+        names.update(k for k, v in json.loads(summary).items() if isinstance(v, (int, float)))
+    names.update(conn.execute(select(M.key).where(M.run_id.in_(run_ids)).distinct()).scalars())
+    return sorted(names)
+
+
+def _group_runs(conn: Connection, run_id: str, size: int) -> list[tuple[str, str]]:
+    """(id, status) of the ``size`` runs of a seed group starting at ``run_id``."""
+    key, seq = conn.execute(select(R.group_key, R.seq).where(R.id == run_id)).one()
+    return [tuple(r) for r in conn.execute(select(R.id, R.status).where(R.group_key == key, R.seq >= seq)
+                                           .order_by(R.seq).limit(size))]
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def resolve_ref(conn: Connection, ref: str, metric: str, exclude_group: str | None) -> tuple[float | None, str]:
+    """The value of ``REF.metric``: a run (id, prefix, number), a seed group (its key) or a spec's latest group."""
+    run = conn.execute(select(R.id).where(R.id == ref)).first() or (
+        conn.execute(select(R.id).where(R.seq == int(ref))).first() if ref.isdigit() else None)
+    if run is None:
+        hits = conn.execute(select(R.id).where(R.id.like(f"{ref}%")).limit(2)).all()
+        run = hits[0] if len(hits) == 1 else None
+    if run is not None:
+        value = metric_value(conn, run[0], metric)
+        return value, f"run {run[0]}"
+    group = [r[0] for r in conn.execute(select(R.id).where(R.group_key == ref, R.status == "finished"))]
+    if not group:
+        latest = conn.execute(select(R.group_key).where(R.spec_name == ref, R.status == "finished",
+                                                        R.group_key != (exclude_group or ""))
+                              .order_by(R.seq.desc()).limit(1)).first()
+        if latest:
+            group = [r[0] for r in conn.execute(select(R.id).where(R.group_key == latest[0],
+                                                                   R.status == "finished"))]
+    if not group:
+        return None, f"'{ref}' names no run, seed group or spec with finished runs"
+    values = [v for v in (metric_value(conn, g, metric) for g in group) if v is not None]
+    if not values:
+        return None, f"'{ref}' never logged '{metric}'"
+    return _mean(values), f"mean of {len(values)} run(s) of '{ref}'"
+
+
+def resolve_run_predictions(conn: Connection, run_id: str) -> list[dict[str, Any]]:
+    """Resolve the open predictions that this run's end completes; returns the resolved rows."""
+    key = conn.execute(select(R.group_key).where(R.id == run_id)).scalar_one()
+    candidates = conn.execute(
+        select(schema.predictions).join(schema.runs, R.id == P.run_id)
+        .where(P.kind == "run", P.status == "open",
+               (P.run_id == run_id) | and_(R.group_key == key, P.group_size.is_not(None)))).all()
+    done = []
+    for row in candidates:
+        pred = dict(row._mapping)
+        members = _group_runs(conn, pred["run_id"], pred["group_size"]) if pred["group_size"] else \
+            [(pred["run_id"], conn.execute(select(R.status).where(R.id == pred["run_id"])).scalar_one())]
+        if len(members) < (pred["group_size"] or 1) or any(s not in ENDED for _, s in members):
+            continue  # the group is not complete yet
+        values = _resolution(conn, pred, members)
+        conn.execute(update(schema.predictions).where(P.id == pred["id"]).values(**values, resolved_at=time.time()))
+        done.append({**pred, **values})
+    return done
+
+
+def _resolution(conn: Connection, pred: dict[str, Any], members: list[tuple[str, str]]) -> dict[str, Any]:
+    claim = Claim.from_dict(json.loads(pred["claim"]))
+    finished = [rid for rid, status in members if status == "finished"]
+    if not finished:
+        return {"status": "unresolvable", "note": f"the run {members[0][1]}: no result to judge; "
+                                                  "resolve by hand with `hunch resolve ID yes|no|void`"}
+    values = [v for v in (metric_value(conn, rid, claim.metric) for rid in finished) if v is not None]
+    if not values:
+        logged = known_metrics(conn, finished)
+        return {"status": "unresolvable",
+                "note": f"metric '{claim.metric}' was never logged (logged: {', '.join(logged) or 'nothing'})"}
+    actual = _mean(values)
+    ref_value = None
+    note = f"mean of {len(values)} seeds" if len(values) > 1 else None
+    if claim.kind == "comparison":
+        key = conn.execute(select(R.group_key).where(R.id == finished[0])).scalar_one()
+        ref_value, how = resolve_ref(conn, str(claim.ref), str(claim.ref_metric), key)
+        if ref_value is None:
+            return {"status": "unresolvable", "actual": actual, "note": how}
+        note = f"{note + '; ' if note else ''}{claim.ref}.{claim.ref_metric} = {ref_value:.4g} ({how})"
+    return {"status": "resolved", "outcome": claim.holds(actual, ref_value), "actual": actual,
+            "ref_value": ref_value, "note": note}
+
+
+def list_predictions(conn: Connection, *, kind: str | None = None, run_ids: list[str] | None = None,
+                     reading_id: int | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    q = select(schema.predictions).order_by(P.id)
+    if kind:
+        q = q.where(P.kind == kind)
+    if run_ids is not None:
+        q = q.where(P.run_id.in_(run_ids))
+    if reading_id is not None:
+        q = q.where(P.reading_id == reading_id)
+    if status:
+        q = q.where(P.status == status)
+    return [_row(r) for r in conn.execute(q)]
+
+
+def get_prediction(conn: Connection, pred_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(schema.predictions).where(P.id == pred_id)).first()
+    return None if row is None else _row(row)
+
+
+def set_resolution(conn: Connection, pred_id: int, **values: Any) -> None:
+    conn.execute(update(schema.predictions).where(P.id == pred_id).values(**values, resolved_at=time.time()))
+
+
+def open_dates(conn: Connection) -> list[str]:
+    return sorted(conn.execute(select(P.resolve_by).where(P.status == "open", P.resolve_by.is_not(None))).scalars())
+
+
+def insert_reading(conn: Connection, title: str, url: str | None, area: str | None) -> int:
+    return int(conn.execute(schema.readings.insert().values(title=title, url=url, area=area, created_at=time.time()))
+               .inserted_primary_key[0])
+
+
+def get_reading(conn: Connection, reading_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(schema.readings).where(schema.readings.c.id == reading_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def list_readings(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in conn.execute(select(schema.readings).order_by(schema.readings.c.id))]
+
+
+def mark_reading_resolved(conn: Connection, reading_id: int) -> None:
+    conn.execute(update(schema.readings).where(schema.readings.c.id == reading_id).values(resolved_at=time.time()))
+
+
+def count_open(conn: Connection, run_ids: list[str]) -> int:
+    return int(conn.execute(select(func.count()).where(P.status == "open", P.run_id.in_(run_ids))).scalar_one())
+
+
+def _row(row: Any) -> dict[str, Any]:
+    d = dict(row._mapping)
+    d["claim"] = json.loads(d["claim"]) if d["claim"] else None
+    d["tags"] = json.loads(d["tags"] or "[]")
+    return d
