@@ -29,6 +29,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "due": ("predict", "due", "List forecasts whose date has come."),
     "read": ("predict", "read", "Guess a paper's numbers before reading it; score the guesses after."),
     "calibration": ("predict", "calibration", "Your prediction track record: Brier, log score, reliability, trend."),
+    "tree": ("journal", "tree", "The theory-of-change tree: goal → project → question, with runs."),
+    "why": ("journal", "why", "Why does this run exist? The chain from the run up to its goal."),
+    "note": ("journal", "note", "Write a journal entry, drafted from a run in your $EDITOR."),
+    "journal": ("journal", "journal", "List, search and export journal entries."),
+    "surprises": ("journal", "surprises", "Surprises (confident predictions that were wrong) to write up."),
+    "review": ("journal", "review", "Reread the last month: runs, predictions, surprises, open questions."),
 }
 
 

@@ -72,3 +72,28 @@ def ask_number(question: str) -> float | None:
             return float(answer.rstrip("%")) / (100 if answer.endswith("%") else 1)
         except ValueError:
             click.echo("  a number, please (or Enter to leave it open)", err=True)
+
+
+def pick_question(project: Any) -> str | None:
+    """Offer the open questions (or a new one) for a run that names none."""
+    from hunchlab import tree
+
+    questions = tree.open_questions(project)
+    click.echo("Which question does this run serve?", err=True)
+    for q in questions[-9:]:
+        click.echo(f"  {q['id']}  {q['title']}", err=True)
+    try:
+        answer = input("  question id, + to add one, Enter for none: ").strip()
+    except EOFError:
+        return None
+    if answer == "+":
+        title = input("  title: ").strip()
+        parent = input("  under (id of a goal, project or question): ").strip()
+        why = input("  why does answering it matter for its parent? ").strip()
+        if not title or not parent:
+            return None
+        return str(tree.add(title, under=parent, why=why or None, project=project)["id"])
+    if answer:
+        tree.check_question(project, answer, where="question")
+        return answer
+    return None

@@ -37,9 +37,10 @@ def init(path: str) -> None:
 @click.option("-p", "--predict", "predict_texts", multiple=True, metavar="CLAIM",
               help="A prediction before the run, e.g. 'acc > 0.8 @ 70%'. Repeatable.")
 @click.option("--no-predict", is_flag=True, help="Skip the prediction prompt (recorded as 'no prediction').")
+@click.option("--question", metavar="ID", help="The question of the tree this run serves (overrides the spec's).")
 @click.option("-q", "--quiet", is_flag=True, help="Do not echo the run's output (it is still saved).")
 def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: tuple[str, ...], no_predict: bool,
-        quiet: bool) -> None:
+        question: str | None, quiet: bool) -> None:
     """Run an experiment: resolve SPEC with OVERRIDES, record it, execute it, show the result.
 
     OVERRIDES are key=value pairs addressing params (model.width=128); seed=N sets the
@@ -65,11 +66,30 @@ def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: 
 
     project = find_project()
     spec = load_spec(spec_file, list(overrides), smoke=smoke)
+    spec.question = question or spec.question
+    spec.question = _ensure_question(project, spec, "--question" if question else f"{spec.path}: question")
     claims, note = _gather_predictions(project, spec, list(predict_texts), no_predict)
     outcome = run_spec(project, spec, cwd=Path.cwd(), argv=["hunch", *sys.argv[1:]], echo=not quiet,
                        predictions=claims, extra_meta={"prediction": note} if note else None)
     _report_outcome(project, outcome)
     sys.exit(0 if outcome.status == "finished" else (130 if outcome.status == "interrupted" else 1))
+
+
+def _ensure_question(project: Any, spec: Any, where: str) -> str | None:
+    """The run's question, checked against the tree; without one, warn (and offer one on a terminal)."""
+    from hunchlab import tree
+    from hunchlab.cli.prompts import interactive, pick_question
+
+    if spec.question:
+        tree.check_question(project, spec.question, where=where)
+        return str(spec.question)
+    if interactive():
+        picked = pick_question(project)
+        if picked:
+            return picked
+    click.echo("note: this run serves no question of the tree (add `question:` to the spec or --question ID; "
+               "`hunch tree` shows them)", err=True)
+    return None
 
 
 def _gather_predictions(project: Any, spec: Any, texts: list[str], no_predict: bool) -> tuple[list[Any], str | None]:
