@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "journal": ("journal", "journal", "List, search and export journal entries."),
     "surprises": ("journal", "surprises", "Surprises (confident predictions that were wrong) to write up."),
     "review": ("journal", "review", "Reread the last month: runs, predictions, surprises, open questions."),
+    "study": ("study", "study", "Reproduce frontier papers' findings at toy scale: list, run, check, new."),
 }
 
 

@@ -1,0 +1,156 @@
+"""``hunch study``: list, show, run, check and scaffold paper reproductions."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from hunchlab.cli.render import console, emit_json, fmt, table
+
+
+@click.group()
+def study() -> None:
+    """Small, CPU-runnable reproductions of frontier papers, run as ordinary runs.
+
+    \b
+    hunch study list                 the studies (shipped and your own)
+    hunch study show NAME            its README: paper, finding, what to predict
+    hunch study run NAME             predict, then run it (--budget smoke|full, --seeds N)
+    hunch study check NAME           did the finding appear? measured vs paper, exit 0/1
+    hunch study new NAME             scaffold your own in studies/NAME/
+
+    Example: hunch study run self-consistency --budget smoke
+    """
+
+
+def _project_or_none() -> Any:
+    from hunchlab.errors import HunchError
+    from hunchlab.project import find_project
+
+    try:
+        return find_project()
+    except HunchError:
+        return None
+
+
+@study.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
+def study_list(as_json: bool) -> None:
+    """List studies: area, paper, finding, minutes at the full budget. Example: hunch study list"""
+    from hunchlab.studies import all_studies
+
+    studies = all_studies(_project_or_none())
+    rows = [{"name": s.name, "area": s.area, "paper": s.paper, "finding": s.finding, "minutes": s.minutes,
+             "yours": not s.shipped} for s in studies]
+    if as_json:
+        emit_json(rows)
+        return
+    console().print(table(None, ["name", "area", "paper", "finding", "min"],
+                          [(r["name"] + (" (yours)" if r["yours"] else ""), r["area"], r["paper"], r["finding"],
+                            r["minutes"]) for r in rows]))
+
+
+@study.command("show")
+@click.argument("name")
+def study_show(name: str) -> None:
+    """Print a study's README. Example: hunch study show self-consistency"""
+    from hunchlab.studies import get_study
+
+    s = get_study(name, _project_or_none())
+    click.echo(s.readme.read_text() if s.readme.exists() else f"{s.name}: {s.finding}")
+
+
+@study.command("run", context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.argument("overrides", nargs=-1)
+@click.option("--budget", type=click.Choice(["smoke", "full"]), default="full", show_default=True,
+              help="smoke: seconds, to see it work; full: the finding.")
+@click.option("--seeds", type=int, default=1, show_default=True, help="Run N seeds as one group.")
+@click.option("--p", "probability", metavar="P", help="Your probability for the study's claim (e.g. 70%).")
+@click.option("-p", "--predict", "predict_texts", multiple=True, metavar="CLAIM", help="Any other claim. Repeatable.")
+@click.option("--no-predict", is_flag=True, help="Skip the prediction.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not echo the runs' output.")
+def study_run(name: str, overrides: tuple[str, ...], budget: str, seeds: int, probability: str | None,
+              predict_texts: tuple[str, ...], no_predict: bool, quiet: bool) -> None:
+    """Predict, then run a study; its runs land under "reproduce: <paper>" in the tree.
+
+    Example: hunch study run self-consistency --p 70% --seeds 2
+    """
+    from hunchlab.cli.prompts import ask_probability, interactive
+    from hunchlab.predict import parse_claims
+    from hunchlab.project import find_project
+    from hunchlab.studies import get_study
+    from hunchlab.studies.runner import run_study, study_claim
+
+    project = find_project()
+    s = get_study(name, project)
+    claims = parse_claims(list(predict_texts), source="--predict")
+    note = None
+    if probability:
+        claims.append(study_claim(s, probability))
+    elif not claims and not no_predict and interactive():
+        click.echo(f"{s.question}\n  the study's claim: {s.claim}", err=True)
+        answer = ask_probability("  How likely is it, before you look?")
+        if answer:
+            claims.append(study_claim(s, answer))
+    if not claims:
+        note = "no prediction (--no-predict)" if no_predict else "no prediction"
+    click.echo(f"study {s.name} ({budget} budget, {seeds} seed{'s' if seeds > 1 else ''}, "
+               f"~{s.minutes:g} min at full budget)", err=True)
+    result = run_study(project, s, budget=budget, seeds=seeds, overrides=list(overrides), predictions=claims,
+                       note=note, echo=not quiet, argv=["hunch", *sys.argv[1:]])
+    for o in result.outcomes:
+        click.echo(f"{'✓' if o.status == 'finished' else '✗'} run {o.run_id} {o.status} ({o.duration:.0f}s)")
+    _print_predictions(project, result.outcomes[0].run_id)
+    click.echo(f"question {result.question} · next: hunch study check {s.name}")
+    sys.exit(0 if all(o.status == "finished" for o in result.outcomes) else 1)
+
+
+def _print_predictions(project: Any, run_id: str) -> None:
+    from hunchlab.cli.runs import prediction_line
+    from hunchlab.predict import run_predictions
+
+    for p in run_predictions(project, run_id):
+        click.echo(f"  prediction {prediction_line(p)}")
+
+
+@study.command("check")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
+def study_check(name: str, as_json: bool) -> None:
+    """Did the finding appear? Each measured number next to the paper's, a verdict per claim; exit 0/1.
+
+    Example: hunch study check self-consistency
+    """
+    from hunchlab.project import find_project
+    from hunchlab.studies import get_study
+    from hunchlab.studies.runner import check_study
+
+    project = find_project()
+    result = check_study(project, get_study(name, project))
+    if as_json:
+        emit_json(result)
+    else:
+        rows = [(c["claim"], fmt(c["measured"]), c.get("paper") or "", c["verdict"], "✓" if c["passed"] else "✗")
+                for c in result["claims"]]
+        console().print(table(f"{name}: {len(result['runs'])} run(s), {result['budget']} budget",
+                              ["claim", "measured", "paper", "verdict", ""], rows))
+        click.echo("finding reproduced" if result["passed"] else "finding NOT reproduced (see the verdicts)")
+    sys.exit(0 if result["passed"] else 1)
+
+
+@study.command("new")
+@click.argument("name")
+def study_new(name: str) -> None:
+    """Scaffold your own study in studies/NAME/ (README, study.yaml, spec, entry, a check to write).
+
+    Example: hunch study new grokking-mod-p
+    """
+    from hunchlab.project import find_project
+    from hunchlab.studies.runner import new_study
+
+    dest = new_study(find_project(), name)
+    click.echo(f"created {dest}/: README.md, study.yaml, spec.yaml, entry.py, check.py")
+    click.echo(f"  fill in the README, write entry.py and check.py, then: hunch study run {name} --budget smoke")

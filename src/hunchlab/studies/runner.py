@@ -1,0 +1,127 @@
+"""Running a study as ordinary runs, checking its finding, and scaffolding a new one.
+
+A study's runs live in the user's project like any other: under the question
+"reproduce: <paper>" (created on first run, under a project per area, under the goal
+"reproduce frontier findings"), with the study's prediction locked before they start.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from hunchlab.claims import Claim
+from hunchlab.errors import HunchError
+from hunchlab.execute import RunOutcome, run_spec
+from hunchlab.project import Project
+from hunchlab.spec import load_spec
+from hunchlab.studies import Study
+
+GOAL = "reproduce frontier findings"
+GOAL_WHY = "a finding reproduced by hand is understood; one that does not reproduce is worth knowing"
+BUDGETS = ("smoke", "full")
+
+
+def ensure_question(project: Project, study: Study) -> str:
+    """The tree node this study's runs serve, creating goal → area → question when missing."""
+    from hunchlab import tree
+
+    nodes = tree.tree(project)
+
+    def find(title: str, parent: str | None) -> str | None:
+        return next((n["id"] for n in nodes if n["title"] == title and n["parent_id"] == parent), None)
+
+    goal = find(GOAL, None) or tree.add(GOAL, why=GOAL_WHY, project=project)["id"]
+    area = find(study.area, goal) or tree.add(study.area, under=goal, kind="project", project=project,
+                                              why=f"the key findings of {study.area}, checked at toy scale")["id"]
+    title = f"reproduce: {study.paper}"
+    return find(title, area) or tree.add(title, under=area, kind="question", project=project,
+                                         why=f"{study.question} — {study.finding}")["id"]
+
+
+def study_claim(study: Study, probability: str) -> Claim:
+    """The study's claim at the probability the user states."""
+    from hunchlab.claims import parse_claim
+
+    p = probability.strip()
+    return parse_claim(f"{study.claim} @ {p if p.endswith('%') or '.' in p else p + '%'}", source="study prediction")
+
+
+@dataclass
+class StudyRun:
+    question: str
+    outcomes: list[RunOutcome]
+
+
+def run_study(project: Project, study: Study, *, budget: str = "full", seeds: int = 1, overrides: list[str] = (),  # type: ignore[assignment]
+              predictions: list[Claim] = (), note: str | None = None, echo: bool = True,  # type: ignore[assignment]
+              argv: list[str] | None = None) -> StudyRun:
+    """Run the study's spec (at a budget, over seeds) as runs linked to its question."""
+    if budget not in BUDGETS:
+        raise HunchError(f"--budget {budget!r} is not one of {', '.join(BUDGETS)}")
+    if seeds < 1:
+        raise HunchError(f"--seeds {seeds} must be at least 1")
+    spec = load_spec(study.spec, list(overrides), smoke=budget == "smoke")
+    spec.question = ensure_question(project, study)
+    threads = str(project.setting("torch_threads") or 1)
+    os.environ.setdefault("HUNCH_TORCH_THREADS", threads)
+    outcomes = []
+    base_seed = spec.seed
+    for i in range(seeds):
+        spec.seed = base_seed + i
+        outcomes.append(run_spec(project, spec, cwd=project.root, argv=argv or [], echo=echo,
+                                 predictions=list(predictions) if i == 0 else [],
+                                 group_size=seeds if seeds > 1 else None,
+                                 extra_meta={"study": study.name, "budget": budget,
+                                             **({"prediction": note} if note and i == 0 else {})}))
+    return StudyRun(spec.question, outcomes)
+
+
+def check_study(project: Project, study: Study) -> dict[str, Any]:
+    """Did the finding appear? The study's check over its latest group of finished runs."""
+    from hunchlab import records
+
+    spec_name = load_spec(study.spec).name
+    runs = [r for r in records.runs(project=project) if r["spec_name"] == spec_name and r["status"] == "finished"]
+    if not runs:
+        raise HunchError(f"study '{study.name}' has no finished runs in this project",
+                         fix=f"run it first: hunch study run {study.name}")
+    group = [r for r in runs if r["group_key"] == runs[0]["group_key"]]
+    try:
+        claims = study.check([r["summary"] for r in group])
+    except NotImplementedError as e:
+        claims = [{"claim": "the study's check", "measured": None, "paper": None,
+                   "verdict": f"not written yet: {e}", "passed": False}]
+    return {"study": study.name, "runs": [r["id"] for r in group], "budget": _budget_of(group[0]),
+            "claims": claims, "passed": bool(claims) and all(c["passed"] for c in claims)}
+
+
+def _budget_of(run: dict[str, Any]) -> str:
+    from hunchlab import records
+
+    return str(records.get_run(run["id"], metrics=False, examples=False).get("budget") or "full")
+
+
+def new_study(project: Project, name: str) -> Path:
+    """Scaffold ``studies/<name>/`` in the project: README, study.yaml, spec, entry, a failing check."""
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", name):
+        raise HunchError(f"study name {name!r} must be lower-case letters, digits and dashes, e.g. my-study")
+    dest = project.root / "studies" / name
+    if dest.exists():
+        raise HunchError(f"{dest} already exists", fix="pick another name or edit the study there")
+    source = resources.files("hunchlab.studies") / "scaffold"
+    dest.mkdir(parents=True)
+    try:
+        for item in source.iterdir():
+            if item.name.endswith(".tmpl"):
+                text = item.read_text().replace("{{name}}", name).replace("{{module}}", name.replace("-", "_"))
+                (dest / item.name.removesuffix(".tmpl")).write_text(text)
+    except Exception:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+    return dest
