@@ -79,6 +79,8 @@ def pick_question(project: Any) -> str | None:
     from hunchlab import tree
 
     questions = tree.open_questions(project)
+    if not questions:
+        return None  # an empty tree: the one-line note is enough, no prompt
     click.echo("Which question does this run serve?", err=True)
     for q in questions[-9:]:
         click.echo(f"  {q['id']}  {q['title']}", err=True)

@@ -66,6 +66,7 @@ def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: 
 
     project = find_project()
     spec = load_spec(spec_file, list(overrides), smoke=smoke)
+    _check_runnable(spec)  # before any prompt: a typo in the entry should not cost a typed prediction
     spec.question = question or spec.question
     spec.question = _ensure_question(project, spec, "--question" if question else f"{spec.path}: question")
     claims, note = _gather_predictions(project, spec, list(predict_texts), no_predict)
@@ -73,6 +74,15 @@ def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: 
                        predictions=claims, extra_meta={"prediction": note} if note else None)
     _report_outcome(project, outcome)
     sys.exit(0 if outcome.status == "finished" else (130 if outcome.status == "interrupted" else 1))
+
+
+def _check_runnable(spec: Any) -> None:
+    from hunchlab.execute.local import check_entry, expand_command
+
+    if spec.entry:
+        check_entry(spec.entry, [str(Path.cwd()), str(Path(spec.path).resolve().parent)], spec.path)
+    else:
+        expand_command(spec)
 
 
 def _ensure_question(project: Any, spec: Any, where: str) -> str | None:
