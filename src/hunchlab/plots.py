@@ -464,7 +464,7 @@ def _mean_band(values: np.ndarray, band: str) -> tuple[np.ndarray, np.ndarray, n
     NaN where fewer than two runs have a value. Vectorised rather than calling
     ``mean_ci`` per point, because curves logged every step have tens of thousands.
     """
-    from scipy import stats
+    from scipy.special import stdtrit
 
     present = ~np.isnan(values)
     n = present.sum(axis=0)
@@ -474,7 +474,7 @@ def _mean_band(values: np.ndarray, band: str) -> tuple[np.ndarray, np.ndarray, n
     else:
         squares = np.where(present, values - mean, 0.0) ** 2
         sd = np.sqrt(squares.sum(axis=0) / np.maximum(n - 1, 1))
-        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1))
+        half = stdtrit(np.maximum(n - 1, 1), 0.975) * sd / np.sqrt(np.maximum(n, 1))
         lo, hi = mean - half, mean + half
     alone = n < 2
     return mean, np.where(alone, np.nan, lo), np.where(alone, np.nan, hi), n
