@@ -17,7 +17,7 @@ install: $(PY)
 # torch==2.13.0 comes first, pinned: an unpinned torch pulls gigabytes of CUDA packages.
 install-test: $(PY)
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e '.[test]'
+	$(PIP) install -e '.[test,ray]'
 
 demo: install
 	rm -rf hunch-demo

@@ -262,23 +262,29 @@ def process_start_time(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
-def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None = None) -> Run:
+def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None = None,
+               run_id: str | None = None) -> Run:
     """Make the run's folder and ``run.json``, mark it pending, and return its owner handle.
 
     ``meta`` holds what was run (params, seed, name, spec, code, env, argv). The
     folder is complete before the pending marker appears, so a reader never folds a
     run whose ``run.json`` is missing. With ``code_cwd`` the code state of the git
     work tree around that folder is captured into the run's ``code/`` folder.
+    ``run_id`` is one taken earlier with ``ids.new_run_id`` (a Ray trial's worker
+    knows its id before the driver records the run).
     """
     from hunchlab.ids import new_run_id, sequence_of
 
-    for _ in range(100):
-        run_id = new_run_id(project.hunch_dir)
-        try:
-            project.run_dir(run_id).mkdir(parents=True)
-            break
-        except FileExistsError:
-            continue
+    if run_id is not None:
+        project.run_dir(run_id).mkdir(parents=True)
+    else:
+        for _ in range(100):
+            run_id = new_run_id(project.hunch_dir)
+            try:
+                project.run_dir(run_id).mkdir(parents=True)
+                break
+            except FileExistsError:
+                continue
     run_dir = project.run_dir(run_id)
     if code_cwd is not None:
         from hunchlab.capture import capture_code

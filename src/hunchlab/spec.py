@@ -10,13 +10,14 @@ start a run with the default. The resolved spec is what a run stores and what
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hunchlab.errors import SpecError, did_you_mean
 
@@ -34,6 +35,36 @@ _Loader.add_implicit_resolver(
 )
 
 
+# A random sweep's ranges: {uniform: [lo, hi]}, {log_uniform: [lo, hi]}, {choice: [a, b, ...]}.
+RANGES = ("uniform", "log_uniform", "choice")
+
+
+class SweepModel(BaseModel):
+    """The ``sweep:`` block: the search space over params and how trials are ranked (docs/sweeps.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["grid", "random"] | None = None  # default: random when n or a range is given
+    n: int | None = Field(default=None, ge=1)  # configs drawn by a random sweep
+    seed: int = 0  # seeds the random draw, so the same spec draws the same configs
+    seeds: int = Field(default=1, ge=1)  # runs per config, with seeds spec.seed, spec.seed+1, ...
+    metric: str | None = None
+    goal: Literal["max", "min"] | None = None
+    params: dict[str, Any] = {}  # key: values (grid) or a range (random); command-line axes add to it
+
+
+class PruneModel(BaseModel):
+    """The ``prune:`` rule: stop a trial early when it is worse than the median of finished trials."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: Literal["median"] = "median"
+    metric: str | None = None  # a metric logged with run.log; default: the sweep's metric
+    goal: Literal["max", "min"] | None = None
+    after: int = Field(default=0, ge=0)  # no trial is judged before this step
+    min_trials: int = Field(default=3, ge=1)  # finished trials needed before the median means anything
+
+
 class SpecModel(BaseModel):
     """The keys a spec may have."""
 
@@ -48,6 +79,10 @@ class SpecModel(BaseModel):
     question: str | None = None
     predict: list[str] = []
     smoke: dict[str, Any] = {}
+    sweep: SweepModel | None = None
+    prune: PruneModel | None = None
+    ablate: dict[str, dict[str, Any]] = {}
+    baseline: str | None = None  # the baseline's spec file, relative to this one
 
     @field_validator("entry")
     @classmethod
@@ -83,12 +118,17 @@ class Spec:
     path: str | None = None
     smoke: bool = False
     overrides: list[str] = field(default_factory=list)
+    # What the spec asks of `hunch sweep` / `hunch ablate` (validated plain data, not stored with runs).
+    sweep: dict[str, Any] | None = None
+    prune: dict[str, Any] | None = None
+    ablate: dict[str, dict[str, Any]] = field(default_factory=dict)
+    baseline: str | None = None
 
     def to_meta(self) -> dict[str, Any]:
         """The spec as stored with a run (params and seed are stored beside it)."""
         d = asdict(self)
-        d.pop("params")
-        d.pop("seed")
+        for key in ("params", "seed", "sweep", "prune", "ablate", "baseline"):
+            d.pop(key)
         return d
 
 
@@ -122,7 +162,11 @@ def load_spec(path: str | Path, overrides: list[str] = (), *, smoke: bool = Fals
         parse_claim(text, source=f"{path}:{lines.get(('predict', i)) or lines.get(('predict',), '?')}: predict")
     spec = Spec(name=model.name or path.stem, params=model.params, seed=model.seed, entry=model.entry,
                 command=model.command, question=model.question, predict=model.predict,
-                description=model.description, path=str(path), smoke=smoke)
+                description=model.description, path=str(path), smoke=smoke,
+                sweep=model.sweep.model_dump() if model.sweep else None,
+                prune=model.prune.model_dump() if model.prune else None, ablate=model.ablate,
+                baseline=model.baseline)
+    _check_search(spec, path, lines)
     if smoke:
         if not model.smoke:
             raise SpecError("--smoke asked for, but the spec has no 'smoke:' overrides", where=str(path),
@@ -150,6 +194,48 @@ def _spec_error(e: ValidationError, path: Path, lines: dict[tuple[Any, ...], int
     got_text = "" if isinstance(got, dict) or err["type"] == "value_error" else f" (got {got!r:.40})"
     return SpecError(f"key '{key}': {msg}{got_text}", where=f"{path}:{line}",
                      fix="see the spec reference in docs/specs.md")
+
+
+def _check_search(spec: Spec, path: Path, lines: dict[tuple[Any, ...], int]) -> None:
+    """Sweep and ablation keys are overrides: they must name existing params, with values of their type."""
+    scratch = copy.deepcopy(spec)
+    sweep = spec.sweep or {}
+    for key, axis in sweep.get("params", {}).items():
+        where = f"{path}:{lines.get(('sweep', 'params', key), '?')}: sweep.params.{key}"
+        for value in axis_values(axis, where, grid=sweep.get("method") == "grid"):
+            apply_override(scratch, key, value, source=where)
+    for name, overrides in spec.ablate.items():
+        where = f"{path}:{lines.get(('ablate', name), '?')}: ablate.{name}"
+        if not overrides:
+            raise SpecError(f"ablation '{name}' switches nothing off", where=where,
+                            fix="give the overrides that switch the component off, e.g. no_aux: {aux_weight: 0}")
+        for key, value in _flatten(overrides).items():
+            apply_override(scratch, key, value, source=where)
+
+
+def axis_values(axis: Any, where: str, *, grid: bool = False) -> list[Any]:
+    """The values a sweep axis names (a range gives its bounds); raises SpecError on a bad or empty axis."""
+    shapes = "a list of values, {uniform: [lo, hi]}, {log_uniform: [lo, hi]} or {choice: [a, b]}"
+    if isinstance(axis, list):
+        if not axis:
+            raise SpecError("empty list of values: nothing to sweep", where=where, fix="give at least one value")
+        return axis
+    if not (isinstance(axis, dict) and len(axis) == 1 and next(iter(axis)) in RANGES):
+        raise SpecError(f"a sweep axis must be {shapes}, got {axis!r:.60}", where=where,
+                        fix="for a nested param use a dotted key, e.g. model.width: [16, 32]")
+    kind, values = next(iter(axis.items()))
+    if kind == "choice":
+        return axis_values(values, where)
+    if grid:
+        raise SpecError(f"a grid cannot enumerate a {kind} range", where=where,
+                        fix="list the values, or set method: random with n: N")
+    numbers = isinstance(values, list) and len(values) == 2 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    if not numbers or not values[0] < values[1] or (kind == "log_uniform" and values[0] <= 0):
+        low = "0 < lo < hi" if kind == "log_uniform" else "lo < hi"
+        raise SpecError(f"{kind} needs two numbers [lo, hi] with {low}, got {values!r:.40}", where=where,
+                        fix=f"e.g. {{{kind}: [0.0001, 0.1]}}")
+    return values
 
 
 def _key_lines(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:

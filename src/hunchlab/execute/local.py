@@ -12,11 +12,13 @@ import ast
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.machinery import ModuleSpec, PathFinder
 from pathlib import Path
@@ -53,45 +55,76 @@ def run_spec(
     capture_code_state: bool = True,
     predictions: list[Claim] = (),  # type: ignore[assignment]
     group_size: int | None = None,
+    control: Control | None = None,
+    code_dir: Path | None = None,
 ) -> RunOutcome:
     """Execute one resolved spec as a run; raises SpecError before recording anything bad.
 
     ``predictions`` are written into the run before its entry starts, which is what
-    locks them: nothing the entry logs can come before them.
+    locks them: nothing the entry logs can come before them. A sweep passes
+    ``control`` (to end the trial from outside), ``code_dir`` (the code state it
+    captured once for all its trials, linked into the run) and ``env`` in
+    ``extra_meta`` (the environment, also captured once).
     """
-    spec_dir = Path(spec.path).resolve().parent if spec.path else cwd
-    search = [str(cwd), str(spec_dir)]
-    if spec.entry:
-        check_entry(spec.entry, search, spec.path)
-        argv_child = [sys.executable, "-m", "hunchlab.execute.child", "--python", spec.entry]
-    else:
-        command = expand_command(spec)
-        argv_child = [sys.executable, "-m", "hunchlab.execute.child", "--shell", command]
+    search = search_path(spec, cwd)
+    argv_child = child_argv(spec, search)
     meta = {
         "name": spec.name,
         "params": spec.params,
         "seed": spec.seed,
         "spec": spec.to_meta(),
         "argv": argv,
-        "env": environment(),
         **(extra_meta or {}),
     }
+    if "env" not in meta:
+        meta["env"] = environment()
     run = create_run(project, meta, code_cwd=cwd if capture_code_state else None)
+    if code_dir is not None:
+        link_files(code_dir, run.dir / "code")
     for claim in predictions:
         run.predict(claim, group_size=group_size)
+    started = time.time()
+    status, code, error = execute(argv_child, run.dir, project.root, cwd=cwd, search=search, echo=echo,
+                                  control=control)
+    run.finish(status, code, error)
+    return RunOutcome(run.id, status, code if code >= 0 else 128 - code, time.time() - started)
+
+
+def search_path(spec: Spec, cwd: Path) -> list[str]:
+    """Where the entry is looked for: the run's folder, then the spec's (a relative spec path is from ``cwd``)."""
+    spec_dir = (cwd / spec.path).resolve().parent if spec.path else cwd
+    return [str(cwd), str(spec_dir)]
+
+
+def child_argv(spec: Spec, search: list[str]) -> list[str]:
+    """The command line of the process the entry runs in; raises SpecError if the entry cannot run."""
+    if spec.entry:
+        check_entry(spec.entry, search, spec.path)
+        return [sys.executable, "-m", "hunchlab.execute.child", "--python", spec.entry]
+    return [sys.executable, "-m", "hunchlab.execute.child", "--shell", expand_command(spec)]
+
+
+def execute(argv_child: list[str], run_dir: Path, project_root: Path, *, cwd: Path, search: list[str],
+            echo: bool, control: Control | None = None) -> tuple[str, int, str | None]:
+    """Run a recorded run's entry process to its end, teeing its output into the run folder.
+
+    Returns the status, the exit code and the error to record. Shared by ``run_spec``
+    and the Ray worker, which records the run elsewhere.
+    """
     env = {
         **os.environ,
-        ENV_RUN_DIR: str(run.dir),
-        "HUNCH_DIR": str(project.root),
-        "HUNCH_RUN_ID": run.id,
-        "HUNCH_EVENTS": str(run.dir / EVENTS_FILE),
+        ENV_RUN_DIR: str(run_dir),
+        "HUNCH_DIR": str(project_root),
+        "HUNCH_RUN_ID": run_dir.name,
+        "HUNCH_EVENTS": str(run_dir / EVENTS_FILE),
         "PYTHONPATH": os.pathsep.join([*search, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }
-    started = time.time()
     proc = subprocess.Popen(argv_child, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
-    tees = [_tee(proc.stdout, run.dir / "stdout.log", sys.stdout.buffer if echo else None),
-            _tee(proc.stderr, run.dir / "stderr.log", sys.stderr.buffer if echo else None)]
+                            stdin=subprocess.DEVNULL, start_new_session=control is not None)
+    tees = [_tee(proc.stdout, run_dir / "stdout.log", sys.stdout.buffer if echo else None),
+            _tee(proc.stderr, run_dir / "stderr.log", sys.stderr.buffer if echo else None)]
+    if control is not None:
+        control.attach(run_dir.name, lambda: _interrupt_group(proc))
     interrupted = False
     try:
         code = proc.wait()
@@ -100,9 +133,73 @@ def run_spec(
         code = _stop(proc)
     for t in tees:
         t.join()
+    if control is not None and control.status:
+        return control.status, code, control.reason
     status, error = _status(code, interrupted)
-    run.finish(status, code, error)
-    return RunOutcome(run.id, status, code if code >= 0 else 128 - code, time.time() - started)
+    return status, code, error
+
+
+class Control:
+    """Ends a run from another thread, with the status and reason it is then recorded with.
+
+    A sweep gives one to each trial, to prune it or to stop it on Ctrl-C. The entry then
+    runs in its own session, so a Ctrl-C in the terminal reaches only the sweep, which
+    stops each trial itself and records why, instead of every trial dying of the signal
+    on its own and being recorded as crashed.
+    """
+
+    def __init__(self) -> None:
+        self.run_id: str | None = None
+        self.status: str | None = None
+        self.reason: str | None = None
+        self._on_stop: Callable[[], None] | None = None
+        self._lock = threading.Lock()
+
+    def attach(self, run_id: str, on_stop: Callable[[], None]) -> None:
+        """Called by the runner once the trial's run exists: its id, and how to stop it (at once, if asked)."""
+        with self._lock:
+            self.run_id, self._on_stop = run_id, on_stop
+            stopping = self.status is not None
+        if stopping:
+            on_stop()
+
+    def stop(self, status: str, reason: str) -> None:
+        """Record why (the first call wins) and stop the trial."""
+        with self._lock:
+            if self.status is not None:
+                return
+            self.status, self.reason = status, reason
+            on_stop = self._on_stop
+        if on_stop is not None:
+            on_stop()
+
+
+def _interrupt_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT the entry's process group (a Python entry can clean up), SIGKILL it after a grace period."""
+
+    def send(sig: signal.Signals) -> None:
+        if proc.returncode is None:
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    send(signal.SIGINT)
+    timer = threading.Timer(INTERRUPT_GRACE_SECONDS, send, (signal.SIGKILL,))
+    timer.daemon = True
+    timer.start()
+
+
+def link_files(src: Path, dest: Path) -> None:
+    """Hard-link (or copy, across file systems) every file under ``src`` into ``dest``."""
+    for path in src.rglob("*"):
+        if path.is_file():
+            target = dest / path.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, target)
+            except OSError:
+                shutil.copy2(path, target)
 
 
 def _status(code: int, interrupted: bool) -> tuple[str, str | None]:

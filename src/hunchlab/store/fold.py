@@ -25,6 +25,7 @@ from hunchlab.run import HEARTBEAT_FILE, HEARTBEAT_SECONDS, META_FILE, process_s
 from hunchlab.store import schema
 from hunchlab.store.journal import insert_entry
 from hunchlab.store.predictions import insert_run_prediction, resolve_run_predictions
+from hunchlab.store.sweeps import link_run
 
 ENDED = ("finished", "failed", "interrupted", "crashed", "pruned")
 BATCH = 5000
@@ -49,6 +50,8 @@ def _insert_run(conn: Connection, meta: dict[str, Any]) -> None:
         host=meta.get("host"), pid=meta.get("pid"), pid_start=meta.get("pid_start"),
         created_at=meta.get("created_at", time.time()), folded_bytes=0,
     ))
+    if meta.get("sweep"):
+        link_run(conn, meta["id"], meta["sweep"])
 
 
 def sync_run(conn: Connection, project: Project, run_id: str) -> str | None:

@@ -30,9 +30,15 @@ def _predictions_and_journal(conn: Connection) -> None:
         conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS journal_fts USING fts5(title, body)")
 
 
+def _sweeps(conn: Connection) -> None:
+    for table in (schema.sweeps, schema.sweep_trials, schema.sweep_runs):
+        table.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_predictions_journal", _predictions_and_journal),
+    ("0003_sweeps", _sweeps),
 ]
 
 

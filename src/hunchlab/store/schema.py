@@ -139,3 +139,50 @@ journal = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+# -- sweeps and ablations (issue 7): the plan is stored before any trial starts ----------
+sweeps = Table(
+    "sweeps",
+    metadata,
+    Column("id", String, primary_key=True),  # sweep-3, ablation-4: the kind and the project's sweep number
+    Column("seq", Integer, nullable=False, unique=True),
+    Column("kind", String, nullable=False),  # sweep | ablation
+    Column("name", String),  # the spec's name
+    Column("status", String, nullable=False, index=True),  # running | finished | interrupted | crashed
+    Column("spec", Text, nullable=False),  # JSON: the resolved spec every trial starts from
+    Column("space", Text, nullable=False),  # JSON: what was searched (method, axes, ablations)
+    Column("metric", String),  # what the table ranks by; NULL: chosen when shown
+    Column("goal", String),  # max | min
+    Column("seeds", Integer, nullable=False),
+    Column("budget", Integer, nullable=False),  # trials (runs) the sweep was given: what compare reports
+    Column("role", String),  # method | baseline, for a pair tuned with the same --budget
+    Column("pair_id", String),  # the other sweep of such a pair
+    Column("prune", Text),  # JSON: the pruning rule, or NULL
+    Column("executor", String, nullable=False),  # local | ray
+    Column("code", Text, nullable=False),  # JSON: the code state captured at submission, run by every trial
+    Column("host", String),  # the driver running it now, so a reader can tell a dead one
+    Column("pid", Integer),
+    Column("pid_start", String),
+    Column("created_at", Float, nullable=False),
+    Column("ended_at", Float),
+)
+
+sweep_trials = Table(
+    "sweep_trials",
+    metadata,
+    Column("sweep_id", String, primary_key=True),
+    Column("trial", Integer, primary_key=True),
+    Column("config", Integer, nullable=False),  # trials of one config differ only in their seed
+    Column("label", String, nullable=False),  # "lr=0.001 model.width=64", or the ablation variant
+    Column("overrides", Text, nullable=False),  # JSON {dotted key: value} on top of the sweep's spec
+    Column("seed", Integer, nullable=False),
+)
+
+sweep_runs = Table(
+    "sweep_runs",
+    metadata,
+    Column("run_id", String, primary_key=True),  # filled when the run is folded, from its run.json
+    Column("sweep_id", String, nullable=False),
+    Column("trial", Integer, nullable=False),
+    Index("ix_sweep_runs_sweep_trial", "sweep_id", "trial"),
+)

@@ -1,0 +1,140 @@
+"""Queries for sweeps and ablations: the plan, the runs each trial produced, the driver's liveness.
+
+A sweep's plan (every trial's overrides and seed) is written in one transaction before
+any trial starts, so a sweep is either fully planned in the store or not there at all.
+Which run belongs to which trial is not written by the driver but read from the run's
+own ``run.json`` when the run is folded (:func:`link_run`, called by ``fold``): a driver
+killed between starting a trial and noting it down can therefore never lose the link,
+and ``resume`` never runs a trial twice.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from hunchlab.errors import NotFound, did_you_mean
+from hunchlab.store import schema
+
+JSON_COLUMNS = ("spec", "space", "prune", "code")
+
+
+def insert_sweep(conn: Connection, record: dict[str, Any], trials: list[dict[str, Any]]) -> str:
+    """Store a new sweep and its planned trials; returns its id (``<kind>-<number>``)."""
+    seq = (conn.execute(select(func.max(schema.sweeps.c.seq))).scalar() or 0) + 1
+    sweep_id = f"{record['kind']}-{seq}"
+    values = {k: json.dumps(v, default=str) if k in JSON_COLUMNS and v is not None else v for k, v in record.items()}
+    conn.execute(schema.sweeps.insert().values(id=sweep_id, seq=seq, **values))
+    conn.execute(schema.sweep_trials.insert(), [
+        {"sweep_id": sweep_id, "trial": t["trial"], "config": t["config"], "label": t["label"],
+         "overrides": json.dumps(t["overrides"], default=str), "seed": t["seed"]} for t in trials])
+    return sweep_id
+
+
+def set_pair(conn: Connection, sweep_id: str, pair_id: str) -> None:
+    conn.execute(update(schema.sweeps).where(schema.sweeps.c.id == sweep_id).values(pair_id=pair_id))
+
+
+def set_driver(conn: Connection, sweep_id: str, *, status: str, host: str | None = None, pid: int | None = None,
+               pid_start: str | None = None) -> None:
+    """Record who drives the sweep now (``resume`` takes it over) or how it ended."""
+    values: dict[str, Any] = {"status": status}
+    if status == "running":
+        values.update(host=host, pid=pid, pid_start=pid_start, ended_at=None)
+    else:
+        values["ended_at"] = time.time()
+    conn.execute(update(schema.sweeps).where(schema.sweeps.c.id == sweep_id).values(**values))
+
+
+def link_run(conn: Connection, run_id: str, sweep: dict[str, Any]) -> None:
+    """Note that ``run_id`` is an attempt at a sweep's trial (from the ``sweep`` key of its run.json)."""
+    if conn.execute(select(schema.sweep_runs.c.run_id).where(schema.sweep_runs.c.run_id == run_id)).first():
+        return
+    conn.execute(schema.sweep_runs.insert().values(run_id=run_id, sweep_id=sweep["id"], trial=sweep["trial"]))
+
+
+def mark_dead_drivers(conn: Connection) -> None:
+    """A sweep still marked running whose driver process is gone was killed: say so (like crashed runs).
+
+    Only drivers on this host can be checked (by pid); one elsewhere is taken as alive.
+    """
+    from hunchlab.store.fold import _alive  # fold imports this module: import here, not at the top
+
+    c = schema.sweeps.c
+    for sweep_id, host, pid, pid_start in conn.execute(
+            select(c.id, c.host, c.pid, c.pid_start).where(c.status == "running")).all():
+        if host == socket.gethostname() and not _alive(Path(), host, pid, pid_start):
+            conn.execute(update(schema.sweeps).where(c.id == sweep_id).values(status="crashed", ended_at=time.time()))
+
+
+def resolve_sweep(conn: Connection, ref: str) -> str:
+    """A sweep id from an exact id, its number, or a unique prefix."""
+    c = schema.sweeps.c
+    ref = ref.strip()
+    if conn.execute(select(c.id).where(c.id == ref)).first():
+        return ref
+    if ref.isdigit():
+        hit = conn.execute(select(c.id).where(c.seq == int(ref))).first()
+        if hit:
+            return str(hit[0])
+    ids = list(conn.execute(select(c.id).order_by(c.seq.desc())).scalars())
+    hits = [i for i in ids if i.startswith(ref)]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise NotFound(f"sweep prefix '{ref}' is ambiguous: {', '.join(hits[:5])}", fix="type more of the id")
+    raise NotFound(f"no sweep '{ref}'{did_you_mean(ref, ids)}", fix="`hunch sweeps` lists the sweeps")
+
+
+def get_sweep(conn: Connection, sweep_id: str) -> dict[str, Any]:
+    row = conn.execute(select(schema.sweeps).where(schema.sweeps.c.id == sweep_id)).first()
+    if row is None:
+        raise NotFound(f"no sweep '{sweep_id}'", fix="`hunch sweeps` lists the sweeps")
+    return _decode(dict(row._mapping))
+
+
+def list_sweeps(conn: Connection) -> list[dict[str, Any]]:
+    """Every sweep, newest first, with its trial count."""
+    counts = dict(conn.execute(select(schema.sweep_trials.c.sweep_id, func.count())
+                               .group_by(schema.sweep_trials.c.sweep_id)).all())
+    rows = conn.execute(select(schema.sweeps).order_by(schema.sweeps.c.seq.desc())).all()
+    return [{**_decode(dict(r._mapping)), "trials": counts.get(r.id, 0)} for r in rows]
+
+
+def trials(conn: Connection, sweep_id: str) -> list[dict[str, Any]]:
+    """The planned trials in order, each with its attempts (runs, oldest first) and the latest one's state."""
+    t = schema.sweep_trials.c
+    out = [{"trial": r.trial, "config": r.config, "label": r.label, "overrides": json.loads(r.overrides),
+            "seed": r.seed, "runs": []}
+           for r in conn.execute(select(schema.sweep_trials).where(t.sweep_id == sweep_id).order_by(t.trial))]
+    by_trial = {d["trial"]: d for d in out}
+    r, s = schema.runs.c, schema.sweep_runs.c
+    rows = conn.execute(select(s.trial, r.id, r.status, r.summary, r.error, r.created_at, r.ended_at)
+                        .join(schema.runs, r.id == s.run_id).where(s.sweep_id == sweep_id).order_by(r.seq))
+    for trial, run_id, status, summary, error, created_at, ended_at in rows:
+        if trial in by_trial:
+            by_trial[trial]["runs"].append({"id": run_id, "status": status, "summary": json.loads(summary),
+                                            "error": error, "created_at": created_at, "ended_at": ended_at})
+    return out
+
+
+def metric_histories(conn: Connection, run_ids: list[str], key: str) -> dict[str, list[tuple[int, float]]]:
+    """``{run_id: [(step, value), ...]}`` of one logged metric, for the pruning rule's medians."""
+    m = schema.metrics.c
+    out: dict[str, list[tuple[int, float]]] = {run_id: [] for run_id in run_ids}
+    for i in range(0, len(run_ids), 500):
+        for run_id, step, value in conn.execute(select(m.run_id, m.step, m.value).where(
+                m.run_id.in_(run_ids[i:i + 500]), m.key == key).order_by(m.run_id, m.step)):
+            out[run_id].append((step, value))
+    return out
+
+
+def _decode(d: dict[str, Any]) -> dict[str, Any]:
+    for key in JSON_COLUMNS:
+        d[key] = None if d[key] is None else json.loads(d[key])
+    return d

@@ -1,0 +1,180 @@
+"""Reading sweeps and ablations back: the list, a sweep's table, an ablation's table and plot.
+
+The library calls behind ``hunch sweeps``, ``hunch sweep show`` and ``hunch ablate ID``;
+they return plain data. A trial counts by its latest attempt (``resume`` may have run
+it again), and only finished runs enter a mean: a pruned, failed or crashed trial is
+counted and shown, never averaged in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hunchlab.errors import HunchError, NotFound, did_you_mean
+from hunchlab.project import Project, find_project
+
+
+@contextmanager
+def _store(project: Project | None) -> Iterator[Any]:
+    """The store, with pending runs folded and dead drivers' sweeps marked, so what is shown is current."""
+    from hunchlab.store import open_store
+    from hunchlab.store import sweeps as q
+
+    with open_store(project or find_project()) as store:
+        store.sync()
+        with store.write() as conn:
+            q.mark_dead_drivers(conn)
+        yield store
+
+
+def list_sweeps(*, project: Project | None = None) -> list[dict[str, Any]]:
+    """Every sweep and ablation, newest first, with how its trials stand (latest attempt of each)."""
+    from hunchlab.store import sweeps as q
+
+    with _store(project) as store, store.read() as conn:
+        out = []
+        for sweep in q.list_sweeps(conn):
+            sweep["counts"] = _counts(q.trials(conn, sweep["id"]))
+            sweep.pop("spec")
+            sweep.pop("code")
+            out.append(sweep)
+    return out
+
+
+def _load(ref: str, project: Project | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from hunchlab.store import sweeps as q
+
+    with _store(project) as store, store.read() as conn:
+        sweep = q.get_sweep(conn, q.resolve_sweep(conn, ref))
+        return sweep, q.trials(conn, sweep["id"])
+
+
+def _counts(trials: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for t in trials:
+        status = t["runs"][-1]["status"] if t["runs"] else "not started"
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def _metric_and_goal(trials: list[dict[str, Any]], metric: str | None,
+                     sweep: dict[str, Any]) -> tuple[str | None, str | None, bool]:
+    """The metric to rank by (asked for, else the sweep's, else the first numeric summary metric of a
+    finished trial), its goal, and whether that goal was only guessed from the metric's name."""
+    from hunchlab.execute.sweep import guess_goal
+
+    finished = [t["runs"][-1]["summary"] for t in trials if t["runs"] and t["runs"][-1]["status"] == "finished"]
+    known = list(dict.fromkeys(k for s in finished for k, v in s.items() if _number(v)))
+    chosen = metric or sweep["metric"] or (known[0] if known else None)
+    if chosen and finished and chosen not in known:
+        hint = did_you_mean(chosen, known)
+        raise NotFound(f"no finished trial of {sweep['id']} has a summary metric '{chosen}'{hint}",
+                       fix=f"summary metrics: {', '.join(known) or 'none'}; pick one with --metric")
+    if chosen is None:
+        return None, None, False
+    if sweep["goal"] and chosen == sweep["metric"]:
+        return chosen, sweep["goal"], False
+    return chosen, guess_goal(chosen), True
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _groups(trials: list[dict[str, Any]], metric: str | None) -> list[dict[str, Any]]:
+    """One row per config: its finished values of ``metric``, run ids and how its trials stand."""
+    rows: dict[int, dict[str, Any]] = {}
+    for t in trials:
+        row = rows.setdefault(t["config"], {"config": t["config"], "label": t["label"], "overrides": t["overrides"],
+                                            "planned": 0, "values": [], "runs": [], "statuses": {}})
+        row["planned"] += 1
+        latest = t["runs"][-1] if t["runs"] else None
+        status = latest["status"] if latest else "not started"
+        row["statuses"][status] = row["statuses"].get(status, 0) + 1
+        if latest:
+            row["runs"].append(latest["id"])
+            value = latest["summary"].get(metric) if metric else None
+            if status == "finished" and _number(value):
+                row["values"].append(float(value))
+    return list(rows.values())
+
+
+def _summarise(row: dict[str, Any]) -> dict[str, Any]:
+    from hunchlab.stats import mean_ci
+
+    values = row.pop("values")
+    row["n"] = len(values)
+    ci = mean_ci(values) if values else None
+    row.update(mean=ci.mean if ci else None, lo=ci.lo if ci else None, hi=ci.hi if ci else None,
+               std=ci.std if ci else None)
+    row["_values"] = values
+    return row
+
+
+def sweep_table(ref: str, *, metric: str | None = None, project: Project | None = None) -> dict[str, Any]:
+    """A sweep as a table: one row per config, mean and 95% t-interval over seeds of ``metric``, best first."""
+    sweep, trials = _load(ref, project)
+    metric, goal, guessed = _metric_and_goal(trials, metric, sweep)
+    rows = [_summarise(r) for r in _groups(trials, metric)]
+    sign = -1.0 if goal == "max" else 1.0
+    rows.sort(key=lambda r: (r["mean"] is None, sign * r["mean"] if r["mean"] is not None else 0.0))
+    for r in rows:
+        r.pop("_values")
+    return {"sweep": _public(sweep), "metric": metric, "goal": goal, "goal_guessed": guessed,
+            "counts": _counts(trials), "rows": rows, "best": rows[0] if rows and rows[0]["mean"] is not None else None}
+
+
+def ablation_table(ref: str, *, metric: str | None = None, project: Project | None = None) -> dict[str, Any]:
+    """Each variant against the full config: mean ± CI, the difference with its interval, and a verdict.
+
+    Verdicts come from ``stats.compare_groups`` (Welch t) with Holm-adjusted p-values
+    over all variants, so testing many components does not make one look significant by
+    chance. Rows after the full config are sorted by harm: the variant whose removal
+    costs most comes first.
+    """
+    from hunchlab.stats import compare_groups, holm
+
+    sweep, trials = _load(ref, project)
+    if sweep["kind"] != "ablation":
+        raise HunchError(f"{sweep['id']} is a sweep, not an ablation", fix=f"hunch sweep show {sweep['id']}")
+    metric, goal, guessed = _metric_and_goal(trials, metric, sweep)
+    rows = [_summarise(r) for r in _groups(trials, metric)]
+    full, variants = rows[0], rows[1:]
+    drafts = {r["label"]: compare_groups(full["_values"], r["_values"], metric or "", goal == "max",
+                                         labels=("full", r["label"]))
+              for r in variants if full["_values"] and r["_values"]}
+    tested = [label for label, c in drafts.items() if c.p is not None]
+    adjusted = dict(zip(tested, holm([drafts[label].p for label in tested]), strict=True)) if tested else {}
+    for r in variants:
+        c = drafts.get(r["label"])
+        if c is not None and r["label"] in adjusted:
+            c = compare_groups(full["_values"], r["_values"], metric or "", goal == "max", labels=("full", r["label"]),
+                               p_adjusted=adjusted[r["label"]])
+        r.update(delta=c.diff if c else None, delta_lo=c.lo if c else None, delta_hi=c.hi if c else None,
+                 p=c.p if c else None, p_adjusted=c.p_adjusted if c else None,
+                 verdict=c.verdict if c else "no finished runs on one side: nothing to compare")
+    harm = 1.0 if goal == "max" else -1.0
+    variants.sort(key=lambda r: (r["delta"] is None, harm * r["delta"] if r["delta"] is not None else 0.0))
+    for r in rows:
+        r.pop("_values")
+    full.update(delta=None, delta_lo=None, delta_hi=None, p=None, p_adjusted=None, verdict="reference")
+    return {"sweep": _public(sweep), "metric": metric, "goal": goal, "goal_guessed": guessed,
+            "counts": _counts(trials), "rows": [full, *variants]}
+
+
+def ablation_plot(ref: str, out: str | Path, *, metric: str | None = None, project: Project | None = None) -> Any:
+    """The ablation table as a bar chart with 95% error bars (plus its CSV and script); the hook for `hunch plot`."""
+    from hunchlab.plots import bar_chart
+
+    table = ablation_table(ref, metric=metric, project=project)
+    bars = [{"label": r["label"], "mean": r["mean"], "lo": r["lo"], "hi": r["hi"]} for r in table["rows"]
+            if r["mean"] is not None]
+    title = f"{table['sweep']['id']}: {table['sweep']['name']}"
+    return bar_chart(bars, out, title=title, ylabel=f"{table['metric']} (mean ± 95% CI)")
+
+
+def _public(sweep: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in sweep.items() if k not in ("spec", "code", "host", "pid", "pid_start")}
