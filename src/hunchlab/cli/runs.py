@@ -38,9 +38,11 @@ def init(path: str) -> None:
               help="A prediction before the run, e.g. 'acc > 0.8 @ 70%'. Repeatable.")
 @click.option("--no-predict", is_flag=True, help="Skip the prediction prompt (recorded as 'no prediction').")
 @click.option("--question", metavar="ID", help="The question of the tree this run serves (overrides the spec's).")
+@click.option("--seeds", type=click.IntRange(min=1), default=1, metavar="N",
+              help="Run under N seeds (the spec's seed, +1, …) one after another, as one seed group.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not echo the run's output (it is still saved).")
 def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: tuple[str, ...], no_predict: bool,
-        question: str | None, quiet: bool) -> None:
+        question: str | None, seeds: int, quiet: bool) -> None:
     """Run an experiment: resolve SPEC with OVERRIDES, record it, execute it, show the result.
 
     OVERRIDES are key=value pairs addressing params (model.width=128); seed=N sets the
@@ -60,7 +62,7 @@ def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: 
 
     Example: hunch run exp.yaml lr=3e-4 model.width=128 --predict 'acc > 0.9 @ 70%'
     """
-    from hunchlab.execute import run_spec
+    from hunchlab.execute.seeds import run_seeds
     from hunchlab.project import find_project
     from hunchlab.spec import load_spec
 
@@ -70,10 +72,16 @@ def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: 
     spec.question = question or spec.question
     spec.question = _ensure_question(project, spec, "--question" if question else f"{spec.path}: question")
     claims, note = _gather_predictions(project, spec, list(predict_texts), no_predict)
-    outcome = run_spec(project, spec, cwd=Path.cwd(), argv=["hunch", *sys.argv[1:]], echo=not quiet,
-                       predictions=claims, extra_meta={"prediction": note} if note else None)
-    _report_outcome(project, outcome)
-    sys.exit(0 if outcome.status == "finished" else (130 if outcome.status == "interrupted" else 1))
+    outcomes = run_seeds(project, spec, seeds, cwd=Path.cwd(), argv=["hunch", *sys.argv[1:]], echo=not quiet,
+                         predictions=claims, extra_meta={"prediction": note} if note else None)
+    for outcome in outcomes:
+        _report_outcome(project, outcome)
+    if seeds > 1:
+        from hunchlab.cli.compare import echo_group
+
+        echo_group(project, outcomes)
+    statuses = {o.status for o in outcomes}
+    sys.exit(0 if statuses == {"finished"} else (130 if "interrupted" in statuses else 1))
 
 
 def _check_runnable(spec: Any) -> None:
