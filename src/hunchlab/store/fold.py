@@ -9,10 +9,14 @@ and the run's own end) never duplicates a point.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +77,11 @@ def sync_run(conn: Connection, project: Project, run_id: str) -> str | None:
                                   schema.runs.c.host, schema.runs.c.pid, schema.runs.c.pid_start)
                            .where(schema.runs.c.id == run_id)).one()
     status, offset, summary_json, host, pid, pid_start = row
-    events, new_offset = read_events(run_dir / EVENTS_FILE, offset)
-    values: dict[str, Any] = {"folded_bytes": new_offset}
-    if events:
-        values.update(_apply(conn, run_id, events, json.loads(summary_json)))
+    with _gc_paused():
+        events, new_offset = read_events(run_dir / EVENTS_FILE, offset)
+        values: dict[str, Any] = {"folded_bytes": new_offset}
+        if events:
+            values.update(_apply(conn, run_id, events, json.loads(summary_json)))
     if values.get("status"):
         status = values["status"]
     elif status == "running" and not _alive(run_dir, host, pid, pid_start):
@@ -144,8 +149,7 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
             values.update(status=ev.get("status", "finished"), exit_code=ev.get("exit_code"),
                           ended_at=ev.get("time"), error=ev.get("error"))
             last_time = ev.get("time") or last_time
-    for i in range(0, len(points), BATCH):
-        conn.execute(schema.metrics.insert(), points[i:i + BATCH])
+    _insert_many(conn, schema.metrics, points)
     _replace(conn, schema.examples, schema.examples.c.example_id, run_id, examples)
     _replace(conn, schema.artifacts, schema.artifacts.c.name, run_id, artifacts)
     values["summary"] = json.dumps(summary, default=str)
@@ -163,13 +167,48 @@ def _replace(conn: Connection, table: Any, key_col: Any, run_id: str, rows: dict
     if has_any:
         for i in range(0, len(keys), 500):
             conn.execute(delete(table).where(table.c.run_id == run_id, key_col.in_(keys[i:i + 500])))
-    values = list(rows.values())
-    for i in range(0, len(values), BATCH):
-        conn.execute(table.insert(), values[i:i + BATCH])
+    _insert_many(conn, table, list(rows.values()))
+
+
+def _insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys) in batches through the driver's own executemany.
+
+    SQLAlchemy's executemany spends about as long preparing each row's parameters as
+    SQLite spends storing it (1M example rows: 9.6 s against 5.5 s on the bench
+    machine); these values are plain str/int/float/bool/None that any driver takes as is.
+    """
+    if not rows:
+        return
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(rows[0]))
+    order = compiled.positiontup  # None for drivers with named parameters (psycopg)
+    values = itemgetter(*order) if order else None
+    for i in range(0, len(rows), BATCH):
+        batch = rows[i:i + BATCH]
+        conn.exec_driver_sql(str(compiled), [values(r) for r in batch] if values else batch)
+
+
+_encode = json.JSONEncoder(default=str).encode  # built once: json.dumps(default=...) builds one per call
 
 
 def _j(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, default=str)
+    return None if value is None else _encode(value)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Hold off the cyclic GC while a fold builds its event dicts.
+
+    A million example events are millions of fresh dicts; the collector keeps walking
+    them (parsing a million event lines: 8.2 s with it, 4.0 s without, back to back on
+    the 2-core bench machine) though they hold no cycles and are garbage once folded.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _alive(run_dir: Path, host: str | None, pid: int | None, pid_start: str | None) -> bool:

@@ -35,10 +35,20 @@ def _sweeps(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _triage(conn: Connection) -> None:
+    for table in (schema.tags, schema.triage_samples, schema.triage_items):
+        table.create(conn, checkfirst=True)
+    # The sampling index on examples (one of the two, by dialect: see schema.py). A store
+    # created before this migration gets it here; a fresh one already has it from 0001.
+    for index in (schema.examples_failures_sqlite, schema.examples_failures_postgresql):
+        index.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_predictions_journal", _predictions_and_journal),
     ("0003_sweeps", _sweeps),
+    ("0004_triage", _triage),
 ]
 
 

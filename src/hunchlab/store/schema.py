@@ -186,3 +186,49 @@ sweep_runs = Table(
     Column("trial", Integer, nullable=False),
     Index("ix_sweep_runs_sweep_trial", "sweep_id", "trial"),
 )
+
+# -- failure triage (issue 6): samples of a run's failures, tags, categories -----------------
+# Sampling reads only this index, never the examples' text: SQLite stores a row's columns in
+# order, so reaching `correct` in the table walks past input/output/target (overflow pages
+# for long transcripts). On PostgreSQL long text is stored apart (TOAST) and a B-tree entry
+# is limited to ~2.7 kB, so there the index leaves out the free-form `fields`.
+examples_failures_sqlite = Index(
+    "ix_examples_triage", examples.c.run_id, examples.c.correct, examples.c.example_id, examples.c.score,
+    examples.c.fields,
+).ddl_if(dialect="sqlite")
+examples_failures_postgresql = Index(
+    "ix_examples_run_correct", examples.c.run_id, examples.c.correct, examples.c.example_id,
+).ddl_if(dialect="postgresql")
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_id", String, primary_key=True),
+    Column("example_id", String, primary_key=True),
+    Column("category", String, index=True),  # NULL: a note without a category yet
+    Column("note", Text),
+    Column("tagged_at", Float, nullable=False),
+    Index("ix_tags_example", "example_id"),  # how the same example was tagged in other runs
+)
+
+triage_samples = Table(
+    "triage_samples",
+    metadata,
+    Column("run_id", String, primary_key=True),  # one sample per run; drawing another replaces it
+    Column("size", Integer, nullable=False),  # as asked for (the sample may hold fewer)
+    Column("seed", Integer, nullable=False),
+    Column("by_field", String),  # stratified by this field, or NULL
+    Column("filters", Text, nullable=False),  # JSON list of the --where texts
+    Column("population", Text, nullable=False),  # JSON [[stratum, failures in it]] when drawn
+    Column("created_at", Float, nullable=False),
+)
+
+triage_items = Table(
+    "triage_items",
+    metadata,
+    Column("run_id", String, primary_key=True),
+    Column("position", Integer, primary_key=True),  # walking order, itself random
+    Column("example_id", String, nullable=False),
+    Column("stratum", String),  # the --by field's value (as text); NULL when not stratified
+    Column("seen", Boolean, nullable=False),  # tagged or skipped: "37/100 read"
+)
