@@ -18,6 +18,12 @@ install: $(PY)
 install-test: $(PY)
 	$(PIP) install torch==2.13.0
 	$(PIP) install -e '.[test,ray]'
+	@# The browser tests drive Debian's chromium (never a downloaded browser). Installed
+	@# only where that is safe: apt-get exists, we are root, and nobody is at a terminal.
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	    && { [ -n "$$CI" ] || [ ! -t 0 ]; }; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
 
 demo: install
 	rm -rf hunch-demo

@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "surprises": ("journal", "surprises", "Surprises (confident predictions that were wrong) to write up."),
     "review": ("journal", "review", "Reread the last month: runs, predictions, surprises, open questions."),
     "study": ("study", "study", "Reproduce frontier papers' findings at toy scale: list, run, check, new."),
+    "ui": ("ui", "ui", "Serve a local web dashboard: runs, charts, compare, examples, tree, journal."),
 }
 
 
