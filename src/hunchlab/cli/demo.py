@@ -24,19 +24,23 @@ def demo(path: str) -> None:
     first = None
     for what, args in STEPS:
         args = [a.replace("{first}", first or "") for a in args]
-        click.secho(f"# {what}", fg="cyan")
+        if what:
+            click.secho(f"# {what}", fg="cyan")
         click.secho(f"$ hunch {' '.join(args)}", bold=True)
-        proc = subprocess.run([sys.executable, "-m", "hunchlab", *args], cwd=root)
+        proc = subprocess.run([sys.executable, "-m", "hunchlab", *args], cwd=root, stdin=subprocess.DEVNULL)
         if args[0] == "run" and first is None:
-            first = _last_run_id(root)
+            first = _first_run_id(root)
         if proc.returncode != 0:
             raise click.ClickException(f"demo step failed: hunch {' '.join(args)} (exit {proc.returncode})")
-        click.echo()
-    click.secho(f"Done. Go on from here:  cd {path}  then  hunch runs  /  hunch show {first}", fg="green")
+        if args[:2] != ["tree", "add"]:
+            click.echo()
+    click.secho(f"Done. Go on from here:  cd {path}  then  hunch ui  (a dashboard of all of it), "
+                f"hunch failures {first} --sample 20  (read and tag on a terminal), hunch note --run {first}",
+                fg="green")
 
 
-def _last_run_id(root: object) -> str:
+def _first_run_id(root: object) -> str:
     from hunchlab import records
     from hunchlab.project import find_project
 
-    return records.runs(project=find_project(root))[0]["id"]  # type: ignore[arg-type]
+    return records.runs(project=find_project(root))[-1]["id"]  # type: ignore[arg-type]
