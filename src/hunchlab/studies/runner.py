@@ -17,7 +17,8 @@ from typing import Any
 
 from hunchlab.claims import Claim
 from hunchlab.errors import HunchError
-from hunchlab.execute import RunOutcome, run_spec
+from hunchlab.execute import RunOutcome
+from hunchlab.execute.seeds import run_seeds
 from hunchlab.project import Project
 from hunchlab.spec import load_spec
 from hunchlab.studies import Study
@@ -68,17 +69,9 @@ def run_study(project: Project, study: Study, *, budget: str = "full", seeds: in
         raise HunchError(f"--seeds {seeds} must be at least 1")
     spec = load_spec(study.spec, list(overrides), smoke=budget == "smoke")
     spec.question = ensure_question(project, study)
-    threads = str(project.setting("torch_threads") or 1)
-    os.environ.setdefault("HUNCH_TORCH_THREADS", threads)
-    outcomes = []
-    base_seed = spec.seed
-    for i in range(seeds):
-        spec.seed = base_seed + i
-        outcomes.append(run_spec(project, spec, cwd=project.root, argv=argv or [], echo=echo,
-                                 predictions=list(predictions) if i == 0 else [],
-                                 group_size=seeds if seeds > 1 else None,
-                                 extra_meta={"study": study.name, "budget": budget,
-                                             **({"prediction": note} if note and i == 0 else {})}))
+    os.environ.setdefault("HUNCH_TORCH_THREADS", str(project.setting("torch_threads") or 1))
+    outcomes = run_seeds(project, spec, seeds, predictions=predictions, cwd=project.root, argv=argv or [], echo=echo,
+                         extra_meta={"study": study.name, "budget": budget, **({"prediction": note} if note else {})})
     return StudyRun(spec.question, outcomes)
 
 
