@@ -63,16 +63,20 @@ class EventWriter:
             self.fd = -1
 
 
-def read_events(path: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """Complete events from byte ``offset`` on, and the offset just past the last one.
+def read_events(path: Path, offset: int = 0, max_bytes: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Complete events from byte ``offset`` on (at most about ``max_bytes`` of them), and the
+    offset just past the last one.
 
     Only whole lines are returned, so a reader folding a live run never takes half
     an event, and a line torn by a crash is left out rather than failing the read.
+    ``max_bytes`` bounds memory when folding a run of millions of events in chunks.
     """
     try:
         with open(path, "rb") as f:
             f.seek(offset)
-            data = f.read()
+            data = f.read(max_bytes if max_bytes else -1)
+            if max_bytes and len(data) == max_bytes and b"\n" not in data:
+                data += f.read()  # a single line longer than the chunk: take it whole
     except FileNotFoundError:
         return [], offset
     end = data.rfind(b"\n") + 1

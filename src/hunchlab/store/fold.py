@@ -33,6 +33,7 @@ from hunchlab.store.sweeps import link_run
 
 ENDED = ("finished", "failed", "interrupted", "crashed", "pruned")
 BATCH = 5000
+CHUNK_BYTES = 64 << 20  # fold an event file this much at a time: memory stays bounded for millions of events
 
 
 def group_key(meta: dict[str, Any]) -> str:
@@ -64,24 +65,24 @@ def sync_run(conn: Connection, project: Project, run_id: str) -> str | None:
     Returns None when the run's folder has no ``run.json`` (it is being created).
     """
     run_dir = project.run_dir(run_id)
-    row = conn.execute(select(schema.runs.c.status, schema.runs.c.folded_bytes, schema.runs.c.summary,
-                              schema.runs.c.host, schema.runs.c.pid, schema.runs.c.pid_start)
-                       .where(schema.runs.c.id == run_id)).first()
+    row = conn.execute(_state(run_id)).first()
     if row is None:
         try:
             meta = json.loads((run_dir / META_FILE).read_text())
         except (FileNotFoundError, ValueError):
             return None
         _insert_run(conn, meta)
-        row = conn.execute(select(schema.runs.c.status, schema.runs.c.folded_bytes, schema.runs.c.summary,
-                                  schema.runs.c.host, schema.runs.c.pid, schema.runs.c.pid_start)
-                           .where(schema.runs.c.id == run_id)).one()
-    status, offset, summary_json, host, pid, pid_start = row
+        row = conn.execute(_state(run_id)).one()
+    status, offset, summary_json, stats_json, host, pid, pid_start = row
+    summary, stats = json.loads(summary_json), json.loads(stats_json or "{}")
+    values: dict[str, Any] = {}
     with _gc_paused():
-        events, new_offset = read_events(run_dir / EVENTS_FILE, offset)
-        values: dict[str, Any] = {"folded_bytes": new_offset}
-        if events:
-            values.update(_apply(conn, run_id, events, json.loads(summary_json)))
+        while True:
+            events, offset = read_events(run_dir / EVENTS_FILE, offset, CHUNK_BYTES)
+            if not events:
+                break
+            values.update(_apply(conn, run_id, events, summary, stats))
+    values["folded_bytes"] = offset
     if values.get("status"):
         status = values["status"]
     elif status == "running" and not _alive(run_dir, host, pid, pid_start):
@@ -95,6 +96,11 @@ def sync_run(conn: Connection, project: Project, run_id: str) -> str | None:
             if is_surprise(pred, threshold):
                 file_surprise(conn, pred)
     return status
+
+
+def _state(run_id: str) -> Any:
+    c = schema.runs.c
+    return select(c.status, c.folded_bytes, c.summary, c.metric_stats, c.host, c.pid, c.pid_start).where(c.id == run_id)
 
 
 def is_surprise(pred: dict[str, Any], threshold: float) -> bool:
@@ -119,7 +125,10 @@ def file_surprise(conn: Connection, pred: dict[str, Any]) -> int:
                         prediction_id=pred["id"], written_up=False)
 
 
-def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary: dict[str, Any]) -> dict[str, Any]:
+def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary: dict[str, Any],
+           stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Insert what the events record; ``summary`` and ``stats`` (per metric: points, last step and
+    value, kept so readers need not scan millions of points) are updated in place."""
     points: list[dict[str, Any]] = []
     examples: dict[str, dict[str, Any]] = {}
     artifacts: dict[str, dict[str, Any]] = {}
@@ -130,8 +139,15 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
         if t == "log":
             step, when = ev.get("step"), ev.get("time")
             last_time = when
-            points.extend({"run_id": run_id, "key": k, "step": step, "value": v, "time": when}
-                          for k, v in ev.get("m", {}).items())
+            for k, v in ev.get("m", {}).items():
+                points.append({"run_id": run_id, "key": k, "step": step, "value": v, "time": when})
+                st = stats.get(k)
+                if st is None:
+                    stats[k] = {"n": 1, "step": step, "value": v}
+                else:
+                    st["n"] += 1
+                    if step >= st["step"]:
+                        st["step"], st["value"] = step, v
         elif t == "summary":
             summary.update(ev.get("d", {}))
         elif t == "example":
@@ -153,6 +169,7 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
     _replace(conn, schema.examples, schema.examples.c.example_id, run_id, examples)
     _replace(conn, schema.artifacts, schema.artifacts.c.name, run_id, artifacts)
     values["summary"] = json.dumps(summary, default=str)
+    values["metric_stats"] = json.dumps(stats)
     if last_time:
         values["last_event_at"] = last_time
     return values

@@ -44,11 +44,32 @@ def _triage(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _metric_stats(conn: Connection) -> None:
+    """Per-run metric counts and last values, so `show` and the dashboard need not scan every point."""
+    import json
+
+    from sqlalchemy import func, inspect, update
+
+    if "metric_stats" not in {c["name"] for c in inspect(conn).get_columns("runs")}:
+        conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN metric_stats TEXT")
+    m = schema.metrics.c
+    stats: dict[str, dict[str, dict[str, float]]] = {}
+    last = (select(m.run_id, m.key, func.max(m.step).label("step"), func.count().label("n"))
+            .group_by(m.run_id, m.key).subquery())
+    rows = conn.execute(select(last.c.run_id, last.c.key, last.c.step, last.c.n, m.value).join(
+        schema.metrics, (m.run_id == last.c.run_id) & (m.key == last.c.key) & (m.step == last.c.step)))
+    for run_id, key, step, n, value in rows:
+        stats.setdefault(run_id, {})[key] = {"n": n, "step": step, "value": value}
+    for run_id, per_key in stats.items():
+        conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(metric_stats=json.dumps(per_key)))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_predictions_journal", _predictions_and_journal),
     ("0003_sweeps", _sweeps),
     ("0004_triage", _triage),
+    ("0005_metric_stats", _metric_stats),
 ]
 
 

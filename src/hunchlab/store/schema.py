@@ -40,6 +40,7 @@ runs = Table(
     Column("exit_code", Integer),
     Column("error", Text),
     Column("folded_bytes", Integer, nullable=False, default=0),  # how far events.jsonl is folded in
+    Column("metric_stats", Text),  # JSON {metric: {n, step, value}}: points and last value, kept by the fold
     Column("last_event_at", Float),
 )
 
