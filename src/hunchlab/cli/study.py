@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from hunchlab.cli.render import console, emit_json, fmt, table
+from hunchlab.cli.render import emit_json, fmt
 
 
 @click.group()
@@ -47,9 +47,9 @@ def study_list(as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    console().print(table(None, ["name", "area", "paper", "finding", "min"],
-                          [(r["name"] + (" (yours)" if r["yours"] else ""), r["area"], r["paper"], r["finding"],
-                            r["minutes"]) for r in rows]))
+    for r in rows:  # long texts: one block per study rather than a table that truncates them
+        click.secho(f"{r['name']}{' (yours)' if r['yours'] else ''}  ·  {r['area']}  ·  ~{r['minutes']:g} min", bold=True)
+        click.echo(f"  paper:   {r['paper']}\n  finding: {r['finding']}")
 
 
 @study.command("show")
@@ -133,10 +133,10 @@ def study_check(name: str, as_json: bool) -> None:
     if as_json:
         emit_json(result)
     else:
-        rows = [(c["claim"], fmt(c["measured"]), c.get("paper") or "", c["verdict"], "✓" if c["passed"] else "✗")
-                for c in result["claims"]]
-        console().print(table(f"{name}: {len(result['runs'])} run(s), {result['budget']} budget",
-                              ["claim", "measured", "paper", "verdict", ""], rows))
+        click.secho(f"{name}: {len(result['runs'])} run(s), {result['budget']} budget", bold=True)
+        for c in result["claims"]:
+            click.echo(f"{'✓' if c['passed'] else '✗'} {c['claim']}\n    measured {fmt(c['measured'])} · {c['verdict']}"
+                       + (f"\n    paper: {c['paper']}" if c.get("paper") else ""))
         click.echo("finding reproduced" if result["passed"] else "finding NOT reproduced (see the verdicts)")
     sys.exit(0 if result["passed"] else 1)
 

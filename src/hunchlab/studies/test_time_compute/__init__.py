@@ -1,0 +1,1 @@
+"""Test-time compute studies: self-consistency and PRM vs ORM; compute-optimal search by difficulty."""

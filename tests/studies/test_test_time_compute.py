@@ -1,0 +1,201 @@
+"""The test-time-compute studies: the pieces, then each study end to end at its smoke budget.
+
+The end-to-end tests run each study through its entry with a fake Run (the
+same methods as hunchlab's), assert that ``check`` passes every claim, and run
+the study's broken arm in the same test to assert that ``check`` then fails:
+a PRM trained on shuffled step labels, and a beam search that keeps the
+lowest-scored prefixes. Models are cached in a temporary folder shared by the
+module, so the broken arms and the second study reuse what the first trained.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+import yaml
+
+from hunchlab.errors import HunchError
+from hunchlab.studies.test_time_compute import entries, search
+from hunchlab.studies.test_time_compute.check import check
+from hunchlab.studies.test_time_compute.experiment import Settings, build_models, savings
+from hunchlab.studies.test_time_compute.model import Verifier, VerifierConfig
+from hunchlab.studies.test_time_compute.study import STUDY_INFO
+from hunchlab.studies.test_time_compute.world import (
+    VERIFIER_FEATURES,
+    Problems,
+    answer_correct,
+    make_split,
+    solve,
+    step_correct,
+    step_features,
+)
+
+SPECS = Path(entries.__file__).parent / "specs"
+
+
+class FakeConfig(dict):  # type: ignore[type-arg]
+    """``run.config``: a mapping that also reads as attributes."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+class FakeRun:
+    """The Run methods an entry uses, recording everything."""
+
+    def __init__(self, config: dict[str, Any], seed: int, folder: Path) -> None:
+        self.config = FakeConfig(config)
+        self.seed = seed
+        self.dir = folder
+        self.summary: dict[str, float] = {}
+        self.logged: list[tuple[int | None, dict[str, float]]] = []
+        self.examples: list[dict[str, Any]] = []
+
+    def log(self, metrics: dict[str, float], step: int | None = None) -> None:
+        self.logged.append((step, metrics))
+
+    def example(self, **record: Any) -> None:
+        self.examples.append(record)
+
+    def artifact(self, path: Path) -> None:
+        pass
+
+
+@pytest.fixture(scope="module", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    before = os.environ.get("HUNCH_CACHE_DIR")
+    os.environ["HUNCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        del os.environ["HUNCH_CACHE_DIR"]
+    else:
+        os.environ["HUNCH_CACHE_DIR"] = before
+
+
+def smoke_run(entry: Callable[[Any], None], spec: str, folder: Path, **overrides: Any) -> FakeRun:
+    """Run ``entry`` on the spec's params with its smoke overrides (and ``overrides``) applied."""
+    loaded = yaml.safe_load((SPECS / f"{spec}.yaml").read_text())
+    folder.mkdir()
+    run = FakeRun({**loaded["params"], **loaded["smoke"], **overrides}, loaded["seed"], folder)
+    entry(run)
+    return run
+
+
+def failed(rows: list[dict[str, Any]]) -> list[str]:
+    return [row["claim"] for row in rows if not row["passed"]]
+
+
+# ---------------------------------------------------------------------------
+# The pieces
+
+
+def test_checker_recomputes_the_chain() -> None:
+    problems = Problems(torch.tensor([3]), torch.tensor([[7, 12, 9]]))  # 3 +7 -2 +9
+    assert problems.describe(0) == "3 +7 -2 +9"
+    assert solve(problems).tolist() == [[0, 8, 7]]
+    wrong = torch.tensor([[0, 9, 8]])  # second step wrong (0-2 is 8), third correct from the wrong value
+    assert step_correct(problems, wrong).tolist() == [[True, False, True]]
+    assert answer_correct(problems, wrong).tolist() == [False]
+
+
+def test_splits_are_fixed_and_disjoint() -> None:
+    a, b = make_split(4, 50, 50, 50, data_seed=0), make_split(4, 10, 50, 50, data_seed=0)
+    assert torch.equal(a.test.ops, b.test.ops)  # a split does not depend on the others' sizes
+    assert not torch.equal(a.dev.ops, a.test.ops)
+
+
+def test_verifier_extend_matches_forward() -> None:
+    torch.manual_seed(0)
+    verifier = Verifier(VerifierConfig(VERIFIER_FEATURES))
+    problems = make_split(5, 0, 0, 7, data_seed=0).test
+    x = step_features(problems, solve(problems), verifier=True)  # (7, 5, 4)
+    full, _ = verifier(x)
+    so_far, steps = None, []
+    for t in range(5):
+        logit, so_far = verifier.extend(x[:, t], so_far)
+        steps.append(logit)
+    assert torch.allclose(full, torch.stack(steps, dim=1), atol=1e-5)
+
+
+def test_majority_and_weighted_votes() -> None:
+    chains = torch.tensor([[[1, 5], [2, 7], [3, 7], [4, 5], [0, 5]]])  # answers 5, 7, 7, 5, 5
+    assert search.majority(chains).tolist() == [0]  # answer 5, first sampled
+    scores = torch.tensor([[0.1, 0.9, 0.8, 0.1, 0.1]])
+    assert search.best_of_n(search.answer_weight(chains, scores)).tolist() == [1]  # 7 weighs 1.7 vs 0.3
+
+
+def test_savings_interpolates_in_log_budget() -> None:
+    metrics = {"acc/bon/all/n64": 0.7, "acc/compute_optimal/n16": 0.6, "acc/compute_optimal/n64": 0.8}
+    metrics |= {"acc/compute_optimal/n1": 0.3, "acc/compute_optimal/n4": 0.5}
+    assert savings(metrics, (1, 4, 16, 64)) == pytest.approx(2.0)  # halfway from 16 to 64 in log2 is 32
+
+
+def test_bad_params_are_hunch_errors() -> None:
+    with pytest.raises(HunchError, match="did you mean 'n_values'"):
+        Settings.from_config({"n_valus": [1, 4]})
+    with pytest.raises(HunchError, match="expected a number"):
+        Settings.from_config({"temperature": "hot"})
+    with pytest.raises(HunchError, match="prm_labels"):
+        Settings.from_config({"prm_labels": "random"})
+
+
+def test_models_are_cached_by_their_settings() -> None:
+    tiny = Settings.from_config({"k_values": [2], "generator_iters": 5, "verifier_iters": 5, "verifier_problems": 20})
+    losses: list[str] = []
+    build_models(tiny, seed=123, log=lambda name: lambda step, loss: losses.append(name))
+    assert {"generator", "prm", "orm"} <= set(losses)
+    losses.clear()
+    build_models(tiny, seed=123, log=lambda name: lambda step, loss: losses.append(name))
+    assert losses == []  # nothing trained the second time
+    shuffled = Settings.from_config(
+        {"k_values": [2], "generator_iters": 5, "verifier_iters": 5, "verifier_problems": 20, "prm_labels": "shuffled"}
+    )
+    build_models(shuffled, seed=123, log=lambda name: lambda step, loss: losses.append(name))
+    assert set(losses) == {"prm"}  # only the PRM's labels changed
+
+
+def test_study_info_points_at_the_specs() -> None:
+    for name, info in STUDY_INFO.items():
+        assert yaml.safe_load((SPECS.parent / info["spec"]).read_text())["name"] == name
+        assert info["area"] == "test-time compute"
+
+
+# ---------------------------------------------------------------------------
+# The studies, with their broken arms
+
+
+@pytest.mark.slow
+def test_self_consistency_reproduces_and_a_shuffled_label_prm_does_not(tmp_path: Path) -> None:
+    run = smoke_run(entries.self_consistency, "self_consistency", tmp_path / "real")
+    rows = check([run.summary])
+    assert rows and not failed(rows), failed(rows)
+    assert (tmp_path / "real" / "accuracy_vs_n.png").exists()
+    assert any("train/prm/loss" in metrics for _, metrics in run.logged)
+    assert {(e["k"], e["method"], e["n"]) for e in run.examples} >= {(4, "prm", 64), (8, "maj", 16)}
+
+    broken = smoke_run(entries.self_consistency, "self_consistency", tmp_path / "broken", prm_labels="shuffled")
+    assert "PRM best-of-64 beats majority vote over 64 (K=4)" in failed(check([broken.summary]))
+    for k in (2, 4, 8):  # a PRM that learned nothing from its labels falls far below the real one
+        assert broken.summary[f"acc/prm/k{k}/n64"] < run.summary[f"acc/prm/k{k}/n64"] - 0.25
+
+
+@pytest.mark.slow
+def test_search_by_difficulty_reproduces_and_a_lowest_keeping_beam_does_not(tmp_path: Path) -> None:
+    run = smoke_run(entries.search_by_difficulty, "search_by_difficulty", tmp_path / "real")
+    rows = check([run.summary])
+    assert rows and not failed(rows), failed(rows)
+    for name in ("beam_minus_bon.png", "compute_optimal.png", "compute_optimal_choices.json"):
+        assert (tmp_path / "real" / name).exists()
+
+    broken = smoke_run(entries.search_by_difficulty, "search_by_difficulty", tmp_path / "broken", beam_keep="lowest")
+    assert len(failed(check([broken.summary]))) >= 3
+    for k in (2, 4, 8):  # keeping the worst prefixes is worse than not searching at all
+        assert broken.summary[f"acc/beam/k{k}/n16"] < broken.summary[f"acc/single/k{k}"] - 0.05
