@@ -4,7 +4,10 @@ The trailing number is the project's run sequence, so ids are unique by
 construction and sort by creation time; the two words make them easy to tell apart
 and to type by prefix (``hunch show bright``). The sequence lives in a small file
 updated under ``flock`` so parallel terminals and sweep workers never collide,
-without touching the store on the logging path.
+without touching the store on the logging path. It is rewritten in place with one
+fixed-width write, never truncated first, so a process killed while taking a number
+leaves the old number or the new one, never an empty file that would restart the
+count and hand out a number twice.
 """
 
 from __future__ import annotations
@@ -37,19 +40,27 @@ NOUNS = (
 RUN_ID = re.compile(r"^[a-z]+-[a-z]+-(\d+)$")
 
 
+SEQ_WIDTH = 20  # digits: one write of this size is all or nothing, even under kill -9
+
+
 def next_sequence(hunch_dir: Path) -> int:
     """Atomically take the next number from ``.hunch/seq``."""
     fd = os.open(hunch_dir / "seq", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        raw = os.read(fd, 32).strip()
-        n = int(raw) + 1 if raw else 1
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(n).encode())
+        raw = os.pread(fd, 64, 0).strip()
+        last = int(raw) if raw.isdigit() else _highest_run_number(hunch_dir)
+        n = max(last, 0) + 1
+        os.pwrite(fd, f"{n:>{SEQ_WIDTH}}\n".encode(), 0)
         return n
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _highest_run_number(hunch_dir: Path) -> int:
+    """The counter is missing or unreadable (a new project, or damaged by hand): go on after the newest run."""
+    runs = hunch_dir / "runs"
+    return max((sequence_of(p.name) for p in runs.iterdir()), default=0) if runs.is_dir() else 0
 
 
 def new_run_id(hunch_dir: Path) -> str:
