@@ -28,8 +28,11 @@ def console() -> Any:
 
 
 def emit_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=1, default=str, allow_nan=True)
-    sys.stdout.write("\n")
+    """One ``json.dumps`` and one write: ``json.dump`` to a stream, or any ``indent``, takes the
+    pure-Python encoder and made ``hunch show --json`` of a 2M-point run take 40 s instead of 4.
+    Indented only for a person at a terminal; a pipe gets the compact form."""
+    indent = 1 if sys.stdout.isatty() else None
+    sys.stdout.write(json.dumps(data, indent=indent, default=str, allow_nan=True) + "\n")
 
 
 def emit_csv(rows: Sequence[dict[str, Any]]) -> None:
