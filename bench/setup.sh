@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Build the benchmark's own environment from scratch: bench/.venv with python3.11,
+# the peers (MLflow, W&B) from PyPI, and hunchlab itself in editable mode.
+# The peers live only here, never in hunchlab's dependencies. torch is not installed.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON="${PYTHON:-python3.11}"
+rm -rf .venv
+"$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# playwright: the Python driver only, for bench_ui.py; the browser is Debian's chromium.
+.venv/bin/python -m pip install -q mlflow wandb playwright
+if [ -f ../pyproject.toml ]; then
+  .venv/bin/python -m pip install -q -e ..
+else
+  echo "setup.sh: ../pyproject.toml not found: hunchlab not installed (its cases will be skipped)" >&2
+fi
+.venv/bin/python - <<'PY'
+import importlib.metadata as m
+for p in ("hunchlab", "mlflow", "wandb", "playwright"):
+    try:
+        print(f"{p} {m.version(p)}")
+    except m.PackageNotFoundError:
+        print(f"{p} NOT INSTALLED")
+PY
