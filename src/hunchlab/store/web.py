@@ -82,8 +82,8 @@ def values_at(conn: Connection, run_id: str, key: str, steps: list[int]) -> dict
     out: dict[int, float | None] = {}
     for i in range(0, len(steps), IN_CHUNK):
         chunk = steps[i:i + IN_CHUNK]
-        out.update(conn.execute(select(m.step, m.value).where(m.run_id == run_id, m.key == key, m.step.in_(chunk)))
-                   .tuples().all())
+        rows = conn.execute(select(m.step, m.value).where(m.run_id == run_id, m.key == key, m.step.in_(chunk)))
+        out.update((step, value) for step, value in rows)
     return out
 
 
