@@ -114,8 +114,21 @@ def _store(project: Project | None) -> Store:
 
 def runs(where: list[str] | None = None, *, project: Project | None = None) -> list[dict[str, Any]]:
     """All runs, newest first, filtered by ``where`` expressions (``["lr=3e-4", "acc>0.8"]``)."""
+    return runs_page(where, project=project)[0]
+
+
+def runs_page(where: list[str] | None = None, *, limit: int | None = None,
+              project: Project | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The newest ``limit`` runs that match ``where``, and how many match in all.
+
+    Without filters only the page is read and decoded: `hunch runs` over 10,000 runs
+    shows 50 of them, and decoding the other 9,950 was half its time.
+    """
     with _store(project) as store:
-        return filter_runs(store.list_runs(), list(where or []))
+        if not where:
+            return store.list_runs(limit), store.count_runs()
+        found = filter_runs(store.list_runs(), list(where))
+    return (found[:limit] if limit is not None else found), len(found)
 
 
 def get_run(ref: str, *, metrics: bool = True, examples: bool = True, project: Project | None = None) -> dict[str, Any]:

@@ -51,6 +51,10 @@ def test_runs_filters_and_machine_readable_output(project, hunch):
     assert csv[0].startswith("id,name,status") and len(csv) == 3
     table = hunch("runs", check=0).stdout
     assert "exp" in table and "finished" in table
+    newest = hunch("runs", "--limit", "1", check=0).stdout
+    assert "showing 1 of 2" in newest and _ids(project)[0] in newest
+    assert "showing 1 of 1" not in hunch("runs", "--where", "acc>0.5", "--limit", "1", check=0).stdout
+    assert [r["params"]["steps"] for r in json.loads(hunch("runs", "-n", "1", "--json", check=0).stdout)] == [90]
 
 
 def test_show_resolves_prefix_and_number_and_prints_the_record(project, hunch):

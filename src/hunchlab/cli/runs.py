@@ -180,24 +180,25 @@ def runs(where: tuple[str, ...], limit: int | None, as_json: bool, as_csv: bool)
     """
     from hunchlab import records
 
-    found = records.runs(list(where))
-    if limit:
-        found = found[:limit]
+    if as_json or as_csv:
+        page = limit or None  # every run unless --limit says otherwise
+    else:
+        page = 50 if limit is None else limit or None  # a screenful; --limit 0 for all
+    shown, total = records.runs_page(list(where), limit=page)
     if as_json:
-        emit_json(found)
+        emit_json(shown)
         return
     if as_csv:
-        emit_csv([_flat_row(r) for r in found])
+        emit_csv([_flat_row(r) for r in shown])
         return
-    shown = found if limit == 0 else found[: limit or 50]
     params = _varying_keys([records.flatten(r["params"]) for r in shown], 4)
     metrics = _varying_keys([_numeric(r["summary"]) for r in shown], 4, all_keys=True)
     now = time.time()
     rows = [[r["id"], r["name"], r["status"], r["question"] or "",
              *[records.flatten(r["params"]).get(k, "") for k in params],
              *[r["summary"].get(k, "") for k in metrics], age(r["created_at"], now)] for r in shown]
-    caption = f"showing {len(shown)} of {len(found)} (--limit 0 for all)" if len(shown) < len(found) else None
-    if not found:
+    caption = f"showing {len(shown)} of {total} (--limit 0 for all)" if len(shown) < total else None
+    if not total:
         click.echo("no runs yet" + (" match" if where else " — `hunch run spec.yaml` starts one"))
         return
     console().print(table(None, ["id", "name", "status", "question", *params, *metrics, "age"], rows, caption=caption))

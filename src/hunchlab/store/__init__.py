@@ -90,10 +90,11 @@ class Store:
             self.sync_run(run_id)
 
     # -- runs -------------------------------------------------------------------------
-    def list_runs(self) -> list[dict[str, Any]]:
+    def list_runs(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Runs newest first (the newest ``limit`` of them), params and summary decoded."""
         cols = [schema.runs.c[name] for name in RUN_LIST_COLUMNS]
         with self.read() as conn:
-            rows = conn.execute(select(*cols).order_by(schema.runs.c.seq.desc())).all()
+            rows = conn.execute(select(*cols).order_by(schema.runs.c.seq.desc()).limit(limit)).all()
         out = []
         for row in rows:
             d = dict(row._mapping)
@@ -101,6 +102,10 @@ class Store:
             d["summary"] = json.loads(d["summary"])
             out.append(d)
         return out
+
+    def count_runs(self) -> int:
+        with self.read() as conn:
+            return conn.execute(select(func.count()).select_from(schema.runs)).scalar_one()
 
     def resolve_run(self, ref: str) -> str:
         """A run id from an exact id, a unique prefix (like git), or the id's number."""
