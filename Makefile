@@ -18,11 +18,14 @@ install: $(PY)
 install-test: $(PY)
 	$(PIP) install torch==2.13.0
 	$(PIP) install -e '.[test,ray]'
-	@# The browser tests drive Debian's chromium (never a downloaded browser). Installed
-	@# only where that is safe: apt-get exists, we are root, and nobody is at a terminal.
-	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	@# The browser tests drive Debian's chromium (never a downloaded browser); the team-store
+	@# tests start a throwaway cluster from Debian's postgresql. Installed only where that is
+	@# safe: apt-get exists, we are root, and nobody is at a terminal.
+	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
 	    && { [ -n "$$CI" ] || [ ! -t 0 ]; }; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
 demo: install

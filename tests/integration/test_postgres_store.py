@@ -1,0 +1,127 @@
+"""A team store on PostgreSQL: the same loop through the real `hunch` command, on a throwaway cluster.
+
+The cluster is Debian's PostgreSQL started by the test (initdb + pg_ctl in a temporary
+folder, on 127.0.0.1 only) and removed afterwards; each test gets a database of its own.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hunchlab import records
+
+psycopg = pytest.importorskip("psycopg", reason="the test extras install psycopg")
+
+
+def _pg_bin() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(versions[-1]).parent if versions else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """``postgresql+psycopg://hunch@127.0.0.1:PORT``: a cluster that lives for this module."""
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (make install-test installs Debian's postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="hunch-pg-"))
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as the postgres user
+        shutil.chown(root, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    data = root / "data"
+    subprocess.run([*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "hunch"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "start",
+                    "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://hunch@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _dsn(url: str) -> str:
+    """psycopg's own form of a ``postgresql+psycopg://`` URL."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+@pytest.fixture
+def pg_project(project, cluster, request):
+    """The usual test project, with its store in a fresh PostgreSQL database."""
+    name = "t_" + request.node.name.lower().replace("[", "_").replace("]", "")[:50]
+    with psycopg.connect(_dsn(f"{cluster}/postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with open(project.hunch_dir / "settings.yaml", "a") as f:
+        f.write(f"store: {cluster}/{name}\n")
+    project.settings["store"] = f"{cluster}/{name}"
+    return project
+
+
+def test_the_whole_loop_runs_on_a_postgres_store(pg_project, hunch):
+    project = pg_project
+    out = hunch("run", "exp.yaml", "-p", "acc > 0.5 @ 80%", check=0)
+    assert "acc > 0.5 @ 80%: ✗ did not hold" in out.stderr
+    hunch("sweep", "exp.yaml", "model.width=8,16", "--seeds", "2", "--jobs", "2", check=0)  # parallel writers
+    runs = records.runs(project=project)
+    assert len(runs) == 5 and {r["status"] for r in runs} == {"finished"}
+    with psycopg.connect(_dsn(project.setting("store"))) as conn:  # the rows are in PostgreSQL itself
+        assert conn.execute("SELECT count(*), count(DISTINCT seq) FROM runs").fetchone() == (5, 5)
+
+    assert len(json.loads(hunch("runs", "--where", "model.width=8", "--json", check=0).stdout)) == 2
+    shown = json.loads(hunch("show", "1", "--json", check=0).stdout)
+    assert len(shown["metrics"]["loss"]) == 20 and {e["id"] for e in shown["examples"]} == {"e1", "e2"}
+    assert shown["predictions"][0]["status"] == "resolved" and shown["predictions"][0]["outcome"] is False
+
+    compared = json.loads(hunch("compare", "model.width=8", "model.width=16", "--json", check=0).stdout)
+    assert compared["paired"][0]["n_shared"] == 2
+    one = runs[0]["id"]
+    sample = json.loads(hunch("failures", one, "--sample", "5", "--json", check=0).stdout)
+    assert [i["example_id"] for i in sample["items"]] == ["e2"]
+    hunch("tag", one, "e2", "arithmetic", check=0)
+    assert "arithmetic" in hunch("categories", one, check=0).stdout
+    assert "e2" in hunch("examples", one, "--where", "topic=arith", "--where", "correct=false", check=0).stdout
+    assert "1 resolved prediction" in hunch("calibration", check=0).stdout
+    assert "reproduced" in hunch("rerun", "1", "--check", check=0).stdout
+
+
+def test_a_killed_run_on_a_postgres_store_is_marked_crashed_with_what_it_logged(pg_project, hunch):
+    (pg_project.root / "slow.yaml").write_text("entry: train:slow\nparams: {}\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("HUNCH_DIR", "HUNCH_RUN_DIR")}
+    proc = subprocess.Popen([sys.executable, "-m", "hunchlab", "run", "slow.yaml", "--no-predict"], cwd=pg_project.root,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                            text=True, start_new_session=True)
+    deadline = time.time() + 60
+    while "ready" not in proc.stdout.readline() and time.time() < deadline:
+        pass
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(30)
+    run = records.get_run("1", project=pg_project)
+    assert run["status"] == "crashed" and "vanished" in run["error"]
+    assert len(run["metrics"]["x"]) >= 100
