@@ -48,6 +48,8 @@ def test_scaffold_list_run_check(project, hunch):
 def test_bad_input(project, hunch):
     proc = hunch("study", "run", "no-such-study")
     assert proc.returncode == 2 and "no study" in proc.stderr
+    proc = hunch("study", "run", "test-time-compute")  # an area's name: say which studies it holds
+    assert proc.returncode == 2 and "is an area" in proc.stderr and "self-consistency" in proc.stderr
     hunch("study", "new", "x-study", check=0)
     assert hunch("study", "new", "x-study").returncode == 2
     assert hunch("study", "new", "Bad Name").returncode == 2

@@ -107,5 +107,13 @@ def all_studies(project: Project | None = None) -> list[Study]:
 def get_study(name: str, project: Project | None = None) -> Study:
     studies = {s.name: s for s in all_studies(project)}
     if name not in studies:
+        in_area = [s.name for s in studies.values() if _slug(s.area) == _slug(name)]
+        if in_area:
+            raise NotFound(f"'{name}' is an area, not a study: its studies are {', '.join(in_area)}",
+                           fix=f"name one of them, e.g. {in_area[0]}")
         raise NotFound(f"no study '{name}'{did_you_mean(name, studies)}", fix="`hunch study list` shows them")
     return studies[name]
+
+
+def _slug(text: str) -> str:
+    return "-".join(text.lower().split())
