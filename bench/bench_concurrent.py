@@ -24,7 +24,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from common import (BENCH, PY, VARIANTS, hunch_available, init_store, rm, run_worker, scratch_dir,
+from common import (BENCH, PY, VARIANTS, init_store, rm, run_worker, runnable, scratch_dir,
                     tool_env, write_result)
 
 
@@ -112,11 +112,9 @@ def main() -> None:
     p.add_argument("--max-seconds", type=float, default=60)
     a = p.parse_args()
 
-    results, skipped = {}, {}
-    for variant in a.variants.split(","):
-        if VARIANTS[variant] == "hunchlab" and not hunch_available():
-            skipped[variant] = "hunchlab not installed / `hunch --help` fails in bench/.venv"
-            continue
+    variants, skipped = runnable(a.variants, VARIANTS)
+    results = {}
+    for variant in variants:
         results[variant] = {}
         for n in (int(x) for x in a.procs.split(",")):
             try:

@@ -34,7 +34,7 @@ import signal
 import subprocess
 import time
 
-from common import (PY, BENCH, VARIANTS, hunch_available, init_store, rm, run_worker,
+from common import (PY, BENCH, VARIANTS, init_store, rm, run_worker, runnable,
                     scratch_dir, tool_env, write_result)
 from worker import ack_create, ack_read
 
@@ -141,11 +141,9 @@ def main() -> None:
     p.add_argument("--after", type=float, default=2.0, help="seconds of logging before the kill")
     a = p.parse_args()
 
-    results, skipped = {}, {}
-    for variant in a.variants.split(","):
-        if VARIANTS[variant] == "hunchlab" and not hunch_available():
-            skipped[variant] = "hunchlab not installed / `hunch --help` fails in bench/.venv"
-            continue
+    variants, skipped = runnable(a.variants, VARIANTS)
+    results = {}
+    for variant in variants:
         results[variant] = {}
         for scope in a.scopes.split(","):
             trials = []

@@ -27,7 +27,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from common import (BENCH, PY, RESULTS, VENV_BIN, hunch_available, init_store, rm, run_worker, scratch_dir,
+from common import (BENCH, HUNCH_MISSING, PY, RESULTS, VENV_BIN, hunch_available, init_store, rm, run_worker, scratch_dir,
                     tool_env, write_result)
 
 
@@ -162,7 +162,7 @@ def main() -> None:
         if hunch_available():
             results["hunchlab"] = hunchlab_case(a)
         else:
-            skipped["hunchlab"] = "hunchlab not installed / `hunch --help` fails in bench/.venv"
+            skipped["hunchlab"] = HUNCH_MISSING
     if "mlflow" in tools:
         results["mlflow"] = mlflow_case(a)
     # A tool left out of this invocation keeps its figures from the previous listing.json,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from common import VARIANTS, hunch_available, init_store, rm, run_worker, scratch_dir, write_result
+from common import VARIANTS, init_store, rm, run_worker, runnable, scratch_dir, write_result
 
 WARMUP = {"mlflow": 100, "hunchlab-machine": 100}  # ms-per-call variants: a short warm-up
 TRIALS = {"mlflow": 1, "hunchlab-machine": 1}  # ~1 minute of calls each: one trial
@@ -74,11 +74,9 @@ def main() -> None:
     p.add_argument("--trials", type=int, default=3)
     a = p.parse_args()
 
-    results, skipped = {}, {}
-    for variant in a.variants.split(","):
-        if VARIANTS[variant] == "hunchlab" and not hunch_available():
-            skipped[variant] = "hunchlab not installed / `hunch --help` fails in bench/.venv"
-            continue
+    variants, skipped = runnable(a.variants, VARIANTS)
+    results = {}
+    for variant in variants:
         trials = []
         for t in range(TRIALS.get(variant, a.trials)):
             try:

@@ -86,6 +86,23 @@ def hunch_available() -> bool:
     return cp.returncode == 0
 
 
+HUNCH_MISSING = "hunchlab not installed / `hunch --help` fails in bench/.venv"
+
+
+def runnable(variants: str, tool_of: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The comma-separated ``variants`` that can run here, and why each of the others is skipped."""
+    ok, skipped = [], {}
+    have_hunch = None
+    for variant in variants.split(","):
+        if tool_of[variant] == "hunchlab":
+            have_hunch = hunch_available() if have_hunch is None else have_hunch
+            if not have_hunch:
+                skipped[variant] = HUNCH_MISSING
+                continue
+        ok.append(variant)
+    return ok, skipped
+
+
 def init_store(variant: str, store: Path) -> None:
     """Prepare an empty store so that set-up cost (schema creation) is not timed."""
     store.mkdir(parents=True, exist_ok=True)
