@@ -50,7 +50,7 @@ def next_sequence(hunch_dir: Path) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX)
         raw = os.pread(fd, 64, 0).strip()
         last = int(raw) if raw.isdigit() else _highest_run_number(hunch_dir)
-        n = max(last, 0) + 1
+        n = last + 1
         os.pwrite(fd, f"{n:>{SEQ_WIDTH}}\n".encode(), 0)
         return n
     finally:
