@@ -125,3 +125,13 @@ def test_a_killed_run_on_a_postgres_store_is_marked_crashed_with_what_it_logged(
     run = records.get_run("1", project=pg_project)
     assert run["status"] == "crashed" and "vanished" in run["error"]
     assert len(run["metrics"]["x"]) >= 100
+
+
+def test_a_store_server_that_is_down_is_one_clear_line_and_exit_2(project, hunch):
+    with open(project.hunch_dir / "settings.yaml", "a") as f:
+        f.write(f"store: postgresql+psycopg://hunch:secret@127.0.0.1:{_free_port()}/nowhere\n")
+    proc = hunch("runs")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "cannot reach the store postgresql+psycopg://hunch:***@127.0.0.1" in proc.stderr
+    assert "secret" not in proc.stderr and "server is running" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 2  # what went wrong, then what to do

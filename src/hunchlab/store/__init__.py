@@ -41,11 +41,18 @@ class Store:
                 migrate(conn, str(project.hunch_dir))
         except (DatabaseError, OperationalError) as e:
             self.engine.dispose()
+            reason = str(e.orig).strip().splitlines()[0] if str(e.orig).strip() else type(e.orig).__name__
+            if self.engine.dialect.name == "sqlite":
+                raise StoreError(
+                    f"cannot open the store: {reason}",
+                    where=str(project.hunch_dir),
+                    fix="if the file is corrupted, restore .hunch/store.db from a backup "
+                        "(the runs' event files in .hunch/runs/ are the source of truth)",
+                ) from None
             raise StoreError(
-                f"cannot open the store: {e.orig}",
-                where=str(project.hunch_dir),
-                fix="if the file is corrupted, restore .hunch/store.db from a backup "
-                    "(the runs' event files in .hunch/runs/ are the source of truth)",
+                f"cannot reach the store {self.engine.url.render_as_string(hide_password=True)}: {reason}",
+                where=str(project.hunch_dir / "settings.yaml"),
+                fix="check that the database server is running and that the `store:` URL is right",
             ) from None
         except StoreError:
             self.engine.dispose()
