@@ -135,10 +135,29 @@ def study_check(name: str, as_json: bool) -> None:
     else:
         click.secho(f"{name}: {len(result['runs'])} run(s), {result['budget']} budget", bold=True)
         for c in result["claims"]:
-            click.echo(f"{'✓' if c['passed'] else '✗'} {c['claim']}\n    measured {fmt(c['measured'])} · {c['verdict']}"
-                       + (f"\n    paper: {c['paper']}" if c.get("paper") else ""))
+            click.echo(_check_row(c))
         click.echo("finding reproduced" if result["passed"] else "finding NOT reproduced (see the verdicts)")
     sys.exit(0 if result["passed"] else 1)
+
+
+def _check_row(c: dict[str, Any]) -> str:
+    """One claim or invariant: its verdict, the measured effect with its spread and bounds, the paper."""
+    mark = "✓" if c["passed"] else "✗"
+    if c.get("kind") == "invariant":
+        return f"{mark} fair: {c['claim']} · {c['verdict']}"
+    spread = f" ± {fmt(c['sd'])} sd" if c.get("sd") is not None else ""
+    bounds = [f"> {fmt(c['threshold'])}" if c.get("threshold") is not None else "",
+              f"≤ {fmt(c['at_most'])}" if c.get("at_most") is not None else "",
+              f"flagged above {fmt(c['ceiling'])}" if c.get("ceiling") is not None else ""]
+    wanted = ", ".join(b for b in bounds if b)
+    lines = [f"{mark} {c['claim']}",
+             f"    measured {fmt(c['measured'])}{spread} over {c.get('runs', '?')} run(s)"
+             + (f" (wanted {wanted})" if wanted else "") + f" · {c['verdict']}"]
+    if c.get("note"):
+        lines.append(f"    note: {c['note']}")
+    if c.get("paper"):
+        lines.append(f"    paper: {c['paper']}")
+    return "\n".join(lines)
 
 
 @study.command("new")

@@ -5,10 +5,12 @@ user's own, made by ``hunch study new``). Each declares itself in ``STUDIES`` (a
 list of dicts in its ``study.py``; ``study.yaml`` for a user's study) with: name,
 area, paper, finding (one line), minutes (at the full budget), question (what a
 run of it asks), claim (the prediction it invites, without a probability, e.g.
-``gap/prm_minus_maj/k4/n64 > 0``), spec (a path beside it) and check (a function
-taking the summaries of the study's runs and returning one verdict per claim of the
-paper). Runs of a study are ordinary runs, so compare, plot, failures and report
-all work on them.
+``gap/prm_minus_maj/k4/n64 > 0``), spec (a path beside it), check (a function
+taking the summaries of the study's runs and returning one row per claim and
+invariant, built with ``hunchlab.studies.checks``) and, optionally, readme (the
+study's own page for ``hunch study show``, a path beside it; default README.md).
+Runs of a study are ordinary runs, so compare, plot, failures and report all work
+on them.
 """
 
 from __future__ import annotations
@@ -41,10 +43,7 @@ class Study:
     folder: Path
     check: Check
     shipped: bool
-
-    @property
-    def readme(self) -> Path:
-        return self.folder / "README.md"
+    readme: Path
 
 
 def _from_info(info: dict[str, Any], folder: Path, check: Check, shipped: bool, where: str) -> Study:
@@ -55,7 +54,7 @@ def _from_info(info: dict[str, Any], folder: Path, check: Check, shipped: bool, 
     return Study(name=str(info["name"]), area=str(info["area"]), paper=str(info["paper"]),
                  finding=str(info["finding"]), minutes=float(info["minutes"]), question=str(info["question"]),
                  claim=str(info["claim"]), spec=folder / str(info["spec"]), folder=folder, check=check,
-                 shipped=shipped)
+                 shipped=shipped, readme=folder / str(info.get("readme", "README.md")))
 
 
 def shipped_studies() -> list[Study]:

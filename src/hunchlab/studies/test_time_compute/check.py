@@ -27,25 +27,10 @@ threshold of 3 sd of the real effect's spread would leave too little room.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-Summary = dict[str, float]
-
-
-@dataclass(frozen=True)
-class Claim:
-    claim: str  # what the paper found, in words
-    effect: Callable[[Summary], float]  # the measured effect in one run
-    threshold: float  # passes when the mean effect is above this
-    paper: str  # the paper's number and where it is
-    partly_below: float | None = None  # passes but only "partly" reproduces when the effect is below this
-
-
-def _gap(a: str, b: str) -> Callable[[Summary], float]:
-    return lambda m: m[a] - m[b]
-
+from hunchlab.studies.checks import Claim, Summary, evaluate
+from hunchlab.studies.checks import gap as _gap
 
 LIGHTMAN_FIG3 = (
     "Lightman et al. 2023, Fig. 3: on 500 held-out MATH test problems, best-of-1860 "
@@ -121,12 +106,12 @@ SEARCH_BY_DIFFICULTY = [
 
 def check_self_consistency(summaries: list[Summary]) -> list[dict[str, Any]]:
     """The self-consistency study's claims over its runs' summaries."""
-    return [_row("self-consistency", claim, summaries) for claim in SELF_CONSISTENCY]
+    return evaluate("self-consistency", SELF_CONSISTENCY, [], summaries)
 
 
 def check_search_by_difficulty(summaries: list[Summary]) -> list[dict[str, Any]]:
     """The search-by-difficulty study's claims over its runs' summaries."""
-    return [_row("search-by-difficulty", claim, summaries) for claim in SEARCH_BY_DIFFICULTY]
+    return evaluate("search-by-difficulty", SEARCH_BY_DIFFICULTY, [], summaries)
 
 
 # A metric only each study's runs have, to sort a mixed list of summaries.
@@ -144,30 +129,3 @@ def check(summaries: list[Summary]) -> list[dict[str, Any]]:
         if runs:
             rows += study_check(runs)
     return rows
-
-
-def _row(study: str, claim: Claim, runs: list[Summary]) -> dict[str, Any]:
-    try:
-        measured = sum(claim.effect(m) for m in runs) / len(runs)
-    except KeyError as missing:
-        return {
-            "study": study,
-            "claim": claim.claim,
-            "measured": None,
-            "paper": claim.paper,
-            "verdict": f"not measured (no metric {missing})",
-            "passed": False,
-        }
-    passed = measured > claim.threshold
-    partly = claim.partly_below is not None and measured < claim.partly_below
-    verdict = "not reproduced" if not passed else "partly" if partly else "reproduced"
-    return {
-        "study": study,
-        "claim": claim.claim,
-        "measured": measured,
-        "threshold": claim.threshold,
-        "paper": claim.paper,
-        "verdict": verdict,
-        "passed": passed,
-        "runs": len(runs),
-    }
