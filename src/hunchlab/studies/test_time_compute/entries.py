@@ -25,7 +25,7 @@ from hunchlab.studies.test_time_compute.experiment import (
     search_table,
     self_consistency_table,
 )
-from hunchlab.studies.test_time_compute.train import Callback
+from hunchlab.studies.training import Callback
 
 
 def self_consistency(run: Any) -> None:

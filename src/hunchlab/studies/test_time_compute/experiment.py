@@ -18,7 +18,6 @@ import torch
 from hunchlab.errors import HunchError, did_you_mean
 from hunchlab.studies.test_time_compute import search
 from hunchlab.studies.test_time_compute.model import Generator, GeneratorConfig, Verifier, VerifierConfig
-from hunchlab.studies.test_time_compute.train import Callback, TrainConfig, cached, train
 from hunchlab.studies.test_time_compute.world import (
     GENERATOR_FEATURES,
     MAX_STEPS,
@@ -33,6 +32,9 @@ from hunchlab.studies.test_time_compute.world import (
     step_correct,
     step_features,
 )
+from hunchlab.studies.training import Callback, TrainConfig, cached, train
+
+AREA = "test_time_compute"  # the model cache's subfolder
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def build_models(s: Settings, seed: int, log: Callable[[str], Callback] | None =
         return train(model, x, y, gen_spec["train"], seed, _cb(log, "generator"))
 
     torch.manual_seed(seed)
-    generator, _ = cached("generator", gen_spec, lambda: Generator(gen_spec["model"]), fit_generator)
+    generator, _ = cached(AREA, "generator", gen_spec, lambda: Generator(gen_spec["model"]), fit_generator)
 
     x, prm_y, orm_y = verifier_data(generator, s, seed)
     orm_spec = {
@@ -179,7 +181,7 @@ def build_models(s: Settings, seed: int, log: Callable[[str], Callback] | None =
             return train(model, x[: len(y)], y, spec["train"], seed + 1, _cb(log, name))
 
         torch.manual_seed(seed + 1)  # both verifiers start from the same weights
-        model, _ = cached(name, spec, lambda: Verifier(spec["model"]), fit)
+        model, _ = cached(AREA, name, spec, lambda: Verifier(spec["model"]), fit)
         return model
 
     return Models(generator, verifier("prm", prm_spec, prm_y), verifier("orm", orm_spec, orm_y))

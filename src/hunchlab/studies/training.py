@@ -1,5 +1,9 @@
 """A generic training loop that reports through a callback, and a cache of trained models.
 
+Shared by every study area: a study's model code defines modules with
+``forward(x, targets) -> (logits, loss)`` and trains them here, or with a loop of its
+own when the objective does not fit (it still caches through ``cached``).
+
 The loop knows nothing about hunchlab: it calls ``callback(iteration, loss)``
 every ``log_every`` iterations and the caller decides where numbers go (the
 study entries forward them to ``run.log``), as minGPT's Trainer does.
@@ -87,14 +91,16 @@ def _jsonable(value: Any) -> Any:
     return asdict(value) if hasattr(value, "__dataclass_fields__") else str(value)
 
 
-def cached(name: str, spec: dict[str, Any], make: Callable[[], M], fit: Callable[[M], M]) -> tuple[M, bool]:
+def cached(area: str, name: str, spec: dict[str, Any], make: Callable[[], M],
+           fit: Callable[[M], M]) -> tuple[M, bool]:
     """The model ``fit(make())`` would train for ``spec``, from the cache when it is there.
 
     Returns (model in eval mode, was_cached). ``spec`` must hold everything that
     determines the weights: data, seed, configs, and the spec of any model whose
-    samples are the training data.
+    samples are the training data. ``area`` names the cache's subfolder (the study
+    package, e.g. ``test_time_compute``).
     """
-    path = cache_root() / "test_time_compute" / f"{name}-{cache_key(spec)}.pt"
+    path = cache_root() / area / f"{name}-{cache_key(spec)}.pt"
     model = make()
     if path.exists():
         model.load_state_dict(torch.load(path, weights_only=True))
