@@ -19,7 +19,7 @@ STUDIES: list[dict[str, Any]] = [
         "paper": "Zelikman et al. 2022, STaR: Bootstrapping Reasoning With Reasoning",
         "finding": "a policy that retrains on its own sampled chains whose final answer is right learns steps it "
         "was never taught, round after round; without the filter, or against wrong answers, it degrades",
-        "minutes": 0.3,
+        "minutes": 0.4,
         "question": "on modular-arithmetic chains, does filtering its own chains by the answer teach a policy "
         "the steps it never saw, and what happens without the filter?",
         "claim": "gain/step_acc > 0",
@@ -35,7 +35,7 @@ STUDIES: list[dict[str, Any]] = [
         "finding": "best-of-N against a judge trained on answer labels raises gold accuracy, then lowers it, while "
         "the judge's own score keeps rising (gold ≈ d(α − βd), d = √KL); a process-labelled judge keeps rising; "
         "the policy judging itself by likelihood climbs only to its own greedy answer",
-        "minutes": 0.6,
+        "minutes": 1.0,
         "question": "as N grows, when does picking the judge's favourite of N chains stop helping, and does a "
         "process judge or the policy itself do better?",
         "claim": "outcome/fall > 0",
