@@ -21,6 +21,7 @@ import yaml
 from test_test_time_compute import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
 
 from hunchlab.errors import HunchError
+from hunchlab.spec import load_spec
 from hunchlab.studies import get_study
 from hunchlab.studies.checks import TOO_LARGE, failed
 from hunchlab.studies.self_improvement import entries, policy
@@ -33,11 +34,11 @@ from hunchlab.studies.test_time_compute.world import N_OPS, N_VALUES, Problems, 
 SPECS = Path(entries.__file__).parent / "specs"
 
 
-def smoke_run(entry: Any, spec: str, folder: Path, **overrides: Any) -> FakeRun:
-    """Run ``entry`` on the spec's params with its smoke overrides (and ``overrides``) applied."""
-    loaded = yaml.safe_load((SPECS / f"{spec}.yaml").read_text())
+def smoke_run(entry: Any, spec: str, folder: Path, *overrides: str) -> FakeRun:
+    """Run ``entry`` on the spec at its smoke budget, with command-line overrides such as ``filter=none``."""
+    resolved = load_spec(SPECS / f"{spec}.yaml", list(overrides), smoke=True)
     folder.mkdir()
-    run = FakeRun({**loaded["params"], **loaded["smoke"], **overrides}, loaded["seed"], folder)
+    run = FakeRun(resolved.params, resolved.seed, folder)
     entry(run)
     return run
 
@@ -149,7 +150,7 @@ def test_star_reproduces_and_fails_without_its_filter(tmp_path: Path) -> None:
     assert (tmp_path / "real" / "figures" / "star_accuracy.csv").exists()
     assert {e["round"] for e in run.examples} == {0, 1, 2}
     for arm in ("none", "shuffled"):
-        broken = smoke_run(entries.star, "star", tmp_path / arm, filter=arm)
+        broken = smoke_run(entries.star, "star", tmp_path / arm, f"filter={arm}")
         assert len(claims_failed(check_star([broken.summary]))) >= 3, arm
         assert broken.summary["gain/step_acc"] < 0  # it unlearns, it does not merely stall
 
@@ -164,7 +165,7 @@ def test_reward_overoptimisation_reproduces_and_fails_when_picking_the_lowest(tm
     for name in ("overoptimisation.png", "judges.png", "judges.csv", "judges_plot.py"):
         assert (tmp_path / "real" / "figures" / name).exists()
 
-    broken = smoke_run(entries.reward_overoptimisation, "reward_overoptimisation", tmp_path / "argmin", pick="argmin")
+    broken = smoke_run(entries.reward_overoptimisation, "reward_overoptimisation", tmp_path / "argmin", "pick=argmin")
     lost = claims_failed(check_reward_overoptimisation([broken.summary]))
     assert "the outcome judge's own score keeps rising after gold has peaked (largest N minus the peak)" in lost
     assert "best-of-N against the outcome judge first raises gold accuracy (peak minus N=1)" in lost

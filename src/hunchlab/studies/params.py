@@ -29,9 +29,8 @@ def from_params(cls: type[T], config: Mapping[str, Any], where: str) -> T:
     values: dict[str, Any] = {}
     for name, value in config.items():
         if name not in known:
-            raise HunchError(
-                f"unknown param '{name}'{did_you_mean(name, known)}", where=where, fix=f"known params: {', '.join(known)}"
-            )
+            raise HunchError(f"unknown param '{name}'{did_you_mean(name, known)}", where=where,
+                             fix=f"known params: {', '.join(known)}")
         values[name] = typed(name, value, known[name], where)
     return cls(**values)
 

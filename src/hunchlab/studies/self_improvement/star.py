@@ -197,7 +197,9 @@ def filter_stats(sampled: Sampled) -> dict[str, float]:
     }
 
 
-def finetune(base: Generator, spec: dict[str, Any], sampled: Sampled, seed: int, callback: Callback | None) -> Generator:
+def finetune(
+    base: Generator, spec: dict[str, Any], sampled: Sampled, seed: int, callback: Callback | None
+) -> Generator:
     """The base policy fine-tuned on every step of the kept chains (from the cache when trained before).
 
     With nothing kept there is nothing to learn from, and the round returns the

@@ -32,9 +32,9 @@ STUDIES: list[dict[str, Any]] = [
         "area": AREA,
         "paper": "Gao et al. 2022, Scaling Laws for Reward Model Overoptimization; Huang et al. 2024, "
         "Self-Improvement in Language Models: The Sharpening Mechanism",
-        "finding": "best-of-N against a judge trained on answer labels raises gold accuracy, then lowers it, while "
-        "the judge's own score keeps rising (gold ≈ d(α − βd), d = √KL); a process-labelled judge keeps rising; "
-        "the policy judging itself by likelihood climbs only to its own greedy answer",
+        "finding": "best-of-N against a judge trained on answer labels raises gold accuracy, then lowers it, "
+        "while the judge's own score keeps rising (gold ≈ d(α − βd), d = √KL); a process-labelled judge keeps "
+        "rising; the policy judging itself by likelihood climbs only to its own greedy answer",
         "minutes": 1.0,
         "question": "as N grows, when does picking the judge's favourite of N chains stop helping, and does a "
         "process judge or the policy itself do better?",
