@@ -63,7 +63,15 @@ SAMPLE, SHUFFLE = 1, 2  # purposes for rng(): the round's samples, the shuffled 
 
 @dataclass(frozen=True)
 class StarSettings:
-    """Every knob of the STaR study; a spec's ``params`` override these defaults."""
+    """Every knob of the STaR study; a spec's ``params`` override these defaults.
+
+    Measured behind the defaults: holding out half the table puts round 0 at
+    step accuracy 0.44 (held-out steps 0.06), room to grow; 3,000 problems a
+    round give a gain of 0.17 +- 0.013 after 3 rounds (5 runs), where 1,000 gave
+    0.10-0.14 (2 seeds), since each round's lucky right steps scale with the
+    problems; 600 + 5 x 300 training iterations take 2.5-4 s of CPU per seed;
+    5 seeds give a 95% interval of about +-0.03 on step accuracy after round 5.
+    """
 
     holdout_frac: float = 0.5  # share of the 200 steps the base policy never sees
     data_seed: int = 0  # fixes the held-out steps and the problems
@@ -77,7 +85,7 @@ class StarSettings:
     filter: str = "answer"  # "answer" (STaR); broken arms: "none", "shuffled"
     test_k: tuple[int, ...] = (2, 4)  # chain lengths of the test problems for answer accuracy
     n_test: int = 1000  # test problems per test length
-    seeds: int = 4  # STaR runs in one run (run.seed, run.seed + 1000, ...): the intervals are over these
+    seeds: int = 5  # STaR runs in one run (run.seed, run.seed + 1000, ...): the intervals are over these
     examples_per_round: int = 6  # sampled chains kept as per-example records per round (first seed)
 
     @classmethod
