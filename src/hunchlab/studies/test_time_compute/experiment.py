@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 
-from hunchlab.errors import HunchError, did_you_mean
+from hunchlab.errors import HunchError
+from hunchlab.studies.params import from_params
 from hunchlab.studies.test_time_compute import search
 from hunchlab.studies.test_time_compute.model import Generator, GeneratorConfig, Verifier, VerifierConfig
 from hunchlab.studies.test_time_compute.world import (
@@ -63,17 +64,8 @@ class Settings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """Settings from a run's params, failing with a HunchError on unknown names or bad values."""
-        known = {f.name: f.default for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for name, value in config.items():
-            if name not in known:
-                raise HunchError(
-                    f"unknown param '{name}'{did_you_mean(name, known)}",
-                    where="test_time_compute study",
-                    fix=f"known params: {', '.join(known)}",
-                )
-            values[name] = _typed(name, value, known[name])
-        return cls(**values).validated()
+        s = from_params(cls, config, where="test_time_compute study")
+        return replace(s, k_values=tuple(sorted(s.k_values)), n_values=tuple(sorted(s.n_values))).validated()
 
     def validated(self) -> Settings:
         def bad(what: str, fix: str) -> HunchError:
@@ -106,29 +98,6 @@ class Settings:
         return self
 
 
-def _typed(name: str, value: Any, default: Any) -> Any:
-    """``value`` as the type of the param's default, or a HunchError saying what was expected."""
-    if isinstance(default, tuple):
-        ok = isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        expected, converted = "a list of integers", tuple(sorted(value)) if ok else None
-    elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        expected, converted = "a number", float(value) if ok else None
-    elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        expected, converted = "an integer", value
-    else:
-        ok = isinstance(value, str)
-        expected, converted = "a string", value
-    if not ok:
-        raise HunchError(
-            f"param '{name}' is {value!r}, expected {expected}",
-            where="test_time_compute study",
-            fix=f"the default is {list(default) if isinstance(default, tuple) else default!r}",
-        )
-    return converted
-
-
 @dataclass
 class Models:
     generator: Generator
@@ -145,21 +114,7 @@ def build_models(s: Settings, seed: int, log: Callable[[str], Callback] | None =
     training problems, labelled by the checker: per step for the PRM, by the
     final answer (at every step) for the ORM.
     """
-    gen_spec = {
-        "model": GeneratorConfig(GENERATOR_FEATURES),
-        "train": TrainConfig(iters=s.generator_iters),
-        "holdout_frac": s.holdout_frac,
-        "data_seed": s.data_seed,
-        "seed": seed,
-    }
-
-    def fit_generator(model: Generator) -> Generator:
-        x, y = seen_steps(s.holdout_frac, s.data_seed)
-        return train(model, x, y, gen_spec["train"], seed, _cb(log, "generator"))
-
-    torch.manual_seed(seed)
-    generator, _ = cached(AREA, "generator", gen_spec, lambda: Generator(gen_spec["model"]), fit_generator)
-
+    generator, gen_spec = build_generator(s.holdout_frac, s.data_seed, s.generator_iters, seed, _cb(log, "generator"))
     x, prm_y, orm_y = verifier_data(generator, s, seed)
     orm_spec = {
         "model": VerifierConfig(VERIFIER_FEATURES),
@@ -185,6 +140,30 @@ def build_models(s: Settings, seed: int, log: Callable[[str], Callback] | None =
         return model
 
     return Models(generator, verifier("prm", prm_spec, prm_y), verifier("orm", orm_spec, orm_y))
+
+
+def build_generator(
+    holdout_frac: float, data_seed: int, iters: int, seed: int, callback: Callback | None = None
+) -> tuple[Generator, dict[str, Any]]:
+    """The generator trained on the seen part of the step table, or from the cache, and its cache spec.
+
+    The spec goes into the spec of every model trained on the generator's samples.
+    """
+    spec: dict[str, Any] = {
+        "model": GeneratorConfig(GENERATOR_FEATURES),
+        "train": TrainConfig(iters=iters),
+        "holdout_frac": holdout_frac,
+        "data_seed": data_seed,
+        "seed": seed,
+    }
+
+    def fit(model: Generator) -> Generator:
+        x, y = seen_steps(holdout_frac, data_seed)
+        return train(model, x, y, spec["train"], seed, callback)
+
+    torch.manual_seed(seed)
+    generator, _ = cached(AREA, "generator", spec, lambda: Generator(spec["model"]), fit)
+    return generator, spec
 
 
 def seen_steps(holdout_frac: float, data_seed: int) -> tuple[torch.Tensor, torch.Tensor]:

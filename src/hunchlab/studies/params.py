@@ -1,0 +1,64 @@
+"""A study's params, from a run's config into its settings dataclass, with errors a user can act on.
+
+Every study keeps its knobs in a frozen dataclass whose field defaults are the
+documented defaults. ``from_params`` fills it from ``run.config`` (the spec's
+``params`` after overrides such as ``hunch study run NAME filter=none``): an
+unknown name gets a did-you-mean, a value of the wrong type says what was
+expected and what the default is, both as a ``HunchError`` naming the study.
+Range checks stay with each study (its ``validated`` method), since only it
+knows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any, TypeVar
+
+from hunchlab.errors import HunchError, did_you_mean
+
+T = TypeVar("T")
+
+
+def from_params(cls: type[T], config: Mapping[str, Any], where: str) -> T:
+    """``cls(**config)`` with each value converted to the type of its field's default.
+
+    ``where`` names the study in error messages, e.g. ``"star study"``.
+    """
+    known = {f.name: f.default for f in fields(cls)}  # type: ignore[arg-type]
+    values: dict[str, Any] = {}
+    for name, value in config.items():
+        if name not in known:
+            raise HunchError(f"unknown param '{name}'{did_you_mean(name, known)}", where=where,
+                             fix=f"known params: {', '.join(known)}")
+        values[name] = typed(name, value, known[name], where)
+    return cls(**values)
+
+
+def typed(name: str, value: Any, default: Any, where: str) -> Any:
+    """``value`` as the type of the param's default, or a HunchError saying what was expected.
+
+    A tuple default takes a list of integers (kept in the order given; callers
+    sort when order means nothing), a float takes any number, an int an integer,
+    anything else a string.
+    """
+    converted: Any
+    if isinstance(default, tuple):
+        ok = isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        expected, converted = "a list of integers", tuple(value) if ok else None
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        expected, converted = "a number", float(value) if ok else None
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        expected, converted = "an integer", value
+    else:
+        ok = isinstance(value, str)
+        expected, converted = "a string", value
+    if not ok:
+        raise HunchError(
+            f"param '{name}' is {value!r}, expected {expected}",
+            where=where,
+            fix=f"the default is {list(default) if isinstance(default, tuple) else default!r}",
+        )
+    return converted
