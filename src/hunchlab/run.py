@@ -183,14 +183,16 @@ class Run:
             self._writer.write(event)
 
     # -- lifecycle ---------------------------------------------------------------
-    def finish(self, status: str = "finished", exit_code: int | None = 0, error: str | None = None) -> None:
-        """Mark the run ended (owner only) and fold it into the store."""
+    def finish(self, status: str = "finished", exit_code: int | None = 0, error: str | None = None, *,
+               ended_at: float | None = None) -> None:
+        """Mark the run ended (owner only; ``ended_at`` for a run imported from elsewhere) and fold it into the store."""
         if self._finished:
             return
         self._finished = True
         if self._owner:
             self._heartbeat.stop()
-            self._write({"t": "end", "status": status, "exit_code": exit_code, "time": time.time(), "error": error})
+            self._write({"t": "end", "status": status, "exit_code": exit_code, "time": ended_at or time.time(),
+                         "error": error})
         self._writer.close()
         if self._owner:
             from hunchlab.store import open_store

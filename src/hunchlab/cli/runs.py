@@ -277,6 +277,10 @@ def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
               + (f" · rerun of {r['rerun_of']}" if r.get("rerun_of") else ""))
     if spec.get("overrides"):
         out.print(f"  overrides: {escape(' '.join(spec['overrides']))}")
+    from hunchlab.compat.provenance import provenance_lines
+
+    for line in provenance_lines(r):
+        out.print(f"  {escape(line)}")
     params = flatten(r["params"])
     if params:
         out.print(table("config", ["param", "value"], list(params.items())))
