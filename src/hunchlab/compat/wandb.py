@@ -37,6 +37,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from hunchlab.compat.attach import add_params, add_record, current_or_start
 from hunchlab.compat.wandb_values import Table, flatten_row, table_examples
 from hunchlab.errors import HunchError
 from hunchlab.run import ENV_RUN_DIR, Run
@@ -81,9 +82,8 @@ class WandbConfig:
 
     def update(self, values: Any = None, allow_val_change: bool = False) -> None:
         new = _as_dict(values)
-        if new:
-            self._data.update(new)
-            self._run._write({"t": "params", "d": new})
+        self._data.update(new)
+        add_params(self._run, new)
 
     def setdefaults(self, values: Any) -> None:
         self.update({k: v for k, v in _as_dict(values).items() if k not in self._data})
@@ -291,8 +291,6 @@ def init(project: str | None = None, entity: str | None = None, config: Any = No
          notes: str | None = None, tags: Any = None, group: str | None = None, job_type: str | None = None,
          **kwargs: Any) -> WandbRun:
     """Start logging: inside ``hunch run`` into its run, elsewhere into a new run of this project."""
-    import hunchlab
-
     params = _as_dict(config)
     info = {"project": project, "entity": entity, "name": name, "group": group, "job_type": job_type}
     if run is not None:
@@ -300,18 +298,13 @@ def init(project: str | None = None, entity: str | None = None, config: Any = No
             run.config.update(params)
             return run
         run.finish()
-    if os.environ.get(ENV_RUN_DIR):
-        target, owner = hunchlab.current_run(), False
-        if params:
-            target._write({"t": "params", "d": params})
-    else:
-        target, owner = hunchlab.start(config=params, name=name), True
-    record = {"wandb": {k: v for k, v in info.items() if v}}
+    target, owner = current_or_start(params, name)
+    record: dict[str, Any] = {"wandb": {k: v for k, v in info.items() if v}}
     if tags:
         record["tags"] = list(tags)
     if notes:
         record["notes"] = notes
-    target._write({"t": "meta", "d": record})
+    add_record(target, record)
     active = WandbRun(target, owner=owner, config=params, info={**info, "tags": tags, "notes": notes})
     _set_active(active)
     return active
