@@ -22,8 +22,8 @@ ENV_MODE = "HUNCH_CAPTURE_WANDB"
 def activate(shim_file: str) -> None:
     """Replace the shim in ``sys.modules['wandb']`` with the stand-in or the patched real wandb."""
     if os.environ.get(ENV_MODE) == "tee":
-        shim_root = str(Path(shim_file).resolve().parent.parent)
-        sys.path[:] = [p for p in sys.path if not p or str(Path(p).resolve()) != shim_root]
+        shim_root = Path(shim_file).resolve().parent.parent
+        sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != shim_root]
         del sys.modules["wandb"]
         real = importlib.import_module("wandb")
         install_tee(real)

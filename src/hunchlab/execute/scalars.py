@@ -1,0 +1,156 @@
+"""Metrics from what an entry prints: stdout scalars, for scripts that were never instrumented.
+
+The runner feeds every chunk of the entry's stdout here (from the thread that saves it
+to ``stdout.log``); each complete line is matched and its numbers logged into the run.
+
+Default patterns, each matching only a line made of nothing else, so a log line such
+as ``INFO: 3 files`` or ``12:30:01 started`` is never read as a metric:
+
+- ``key: value`` — ``loss: 0.52, acc: 0.81`` (any of ``, ; |`` or spaces between pairs);
+- ``key=value`` — ``loss=0.52 acc=0.81``;
+- ``step N … key value`` — ``step 100 | loss 0.52 | lr 3e-4`` (also ``iter N``).
+
+A value may carry a unit (``12.3ms``, ``98.0%``), dropped. The spec's ``metrics_from``
+adds patterns: a key (``loss``, ``train loss``) is found anywhere in a line as
+``key[:=]? value``; anything else is a regex whose named groups are ``step``, ``key``
+and ``value``, or metric names (``iter (?P<step>\\d+): loss (?P<loss>\\S+)``). A line
+naming ``step``/``iter N`` sets the step of what it holds; other lines take the last step
+seen, or count lines when no step was ever printed. ``metrics_from: false`` turns it off.
+
+Cost (bench/bench_scalars.py): see bench/README.md; the issue's bound is 5% of the wall
+time of a script printing 10,000 lines a second.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hunchlab.errors import SpecError
+
+NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+UNIT = r"(?:%|[a-zA-Zµ]{1,3}\b)?"
+KEY = r"[A-Za-z_][\w./-]*"
+SEP = r"(?:\s*[,;|]\s*|\s+)"
+STEP_KEYS = ("step", "iter", "iteration")
+
+
+def _whole_line(token: str, head: str = "") -> re.Pattern[str]:
+    """A line made only of ``token``s (after an optional ``head``), separated by SEP."""
+    return re.compile(rf"^\s*{head}(?:{token})(?:{SEP}(?:{token}))*\s*[,;|]?\s*$", re.IGNORECASE)
+
+
+DEFAULTS = {
+    "key: value": _whole_line(rf"{KEY}\s*:\s*{NUM}{UNIT}"),
+    "key=value": _whole_line(rf"{KEY}\s*=\s*{NUM}{UNIT}"),
+    "step N … key value": _whole_line(rf"{KEY}\s*[:=]?\s*{NUM}{UNIT}", rf"(?:{'|'.join(STEP_KEYS)})\s*[:=]?\s*\d+:?{SEP}"),
+}
+PAIR = re.compile(rf"({KEY})\s*[:=]?\s*({NUM}){UNIT}")
+STEP_IN_LINE = re.compile(rf"(?<![\w.])(?:{'|'.join(STEP_KEYS)})\s*[:=]?\s*(\d+)\b", re.IGNORECASE)
+Found = list[tuple[str, dict[str, float]]]  # (pattern name, values) for each pattern that matched a line
+
+
+@dataclass
+class StdoutScalars:
+    """Parses an entry's stdout into metric points; ``log(values, step)`` receives them."""
+
+    log: Callable[[dict[str, float], int], None]
+    user: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)  # (as written in the spec, regex)
+    counts: dict[str, int] = field(default_factory=dict)  # points per pattern, for `hunch show`
+    points: int = 0
+    _rest: bytes = b""
+    _step: int | None = None
+    _lines: int = 0
+
+    def feed(self, chunk: bytes) -> None:
+        """Take a chunk of output; complete lines are parsed, a partial one waits for the next chunk."""
+        lines = re.split(rb"[\r\n]", self._rest + chunk)
+        self._rest = lines.pop()
+        for raw in lines:
+            if raw and any(48 <= b <= 57 for b in raw):  # no digit, no number: most lines end here
+                self.line(raw.decode(errors="replace"))
+
+    def close(self) -> None:
+        """The stream ended: parse a last line printed without a newline."""
+        if self._rest:
+            self.line(self._rest.decode(errors="replace"))
+            self._rest = b""
+
+    def line(self, text: str) -> None:
+        """Log the numbers one line holds, at its step (or the last one seen, or its line count)."""
+        found = self._match(text)
+        values = {k: v for _, vals in found for k, v in vals.items()}
+        if not values:
+            return
+        in_line = STEP_IN_LINE.search(text)
+        if in_line:
+            self._step = int(in_line.group(1))
+        step = self._step if self._step is not None else self._lines
+        self._lines += 1
+        for key in STEP_KEYS:
+            values.pop(key, None)
+        if values:
+            self.log(values, step)
+            self.points += len(values)
+            for name, vals in found:
+                self.counts[name] = self.counts.get(name, 0) + len(vals)
+
+    def _match(self, text: str) -> Found:
+        found: Found = []
+        for name, regex in self.user:
+            hit = regex.search(text)
+            if hit:
+                found.append((name, _from_groups(hit)))
+        if not found:
+            for name, regex in DEFAULTS.items():
+                if regex.match(text):
+                    return [(name, {k: float(v) for k, v in PAIR.findall(text) if k.lower() not in STEP_KEYS})]
+        return found
+
+
+def _from_groups(hit: re.Match[str]) -> dict[str, float]:
+    groups = {k: v for k, v in hit.groupdict().items() if v is not None and k != "step"}
+    values: dict[str, float] = {}
+    if "key" in groups and "value" in groups:
+        values[re.sub(r"\s+", "_", groups.pop("key").strip())] = _float(groups.pop("value"))
+    for key, raw in groups.items():
+        number = _float(raw)
+        if number is not None:
+            values[key] = number
+    return values
+
+
+def _float(text: str) -> float | None:
+    m = re.match(rf"\s*({NUM}|nan|inf)", text, re.IGNORECASE)
+    return float(m.group(1)) if m else None
+
+
+def build(metrics_from: bool | str | list[str] | None, *, command: bool,
+          log: Callable[[dict[str, float], int], None], where: str | None = None) -> StdoutScalars | None:
+    """The parser a spec asks for, or None: off (``false``), or a Python entry that did not ask.
+
+    Python entries log with ``run.log``, so their stdout is read only when the spec says
+    ``metrics_from``; command entries are read by default.
+    """
+    if metrics_from is False or (metrics_from is None and not command):
+        return None
+    items = [] if metrics_from in (None, True) else [metrics_from] if isinstance(metrics_from, str) else metrics_from
+    return StdoutScalars(log, user=[(str(item), _user_pattern(str(item), where)) for item in items])  # type: ignore[union-attr]
+
+
+def _user_pattern(item: str, where: str | None) -> re.Pattern[str]:
+    """A key (``loss``, ``train loss``) found anywhere as ``key[:=]? value``, or a regex with named groups."""
+    if re.fullmatch(r"[A-Za-z_][\w./-]*(?: [\w./-]+)*", item):
+        group = re.sub(r"\W", "_", item)
+        key = re.escape(item).replace(r"\ ", r"\s+")
+        return re.compile(rf"(?<![\w.]){key}\s*[:=]?\s*(?P<{group}>{NUM}|nan|inf)", re.IGNORECASE)
+    try:
+        regex = re.compile(item)
+    except re.error as e:
+        raise SpecError(f"metrics_from: {item!r} is not a valid regex: {e}", where=where,
+                        fix="escape special characters, e.g. \\( and \\.; or give a key such as 'loss'") from None
+    if not set(regex.groupindex) - {"step"}:
+        raise SpecError(f"metrics_from: {item!r} has no named group, so it names no metric", where=where,
+                        fix="name the number, e.g. 'loss (?P<loss>[0-9.]+)', or give (?P<key>…) and (?P<value>…)")
+    return regex
