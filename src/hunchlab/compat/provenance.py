@@ -22,6 +22,9 @@ def provenance_lines(run: dict[str, Any]) -> list[str]:
                      + (f"; {len(refs)} artifact(s) by reference" if refs else ""))
     for source, info in (run.get("captured") or {}).items():
         lines.append(f"captured from {source}: {capture_text(info)}")
+    if run.get("n_outputs"):
+        shown = ", ".join(run["outputs"][:3]) + (" …" if run["n_outputs"] > 3 else "")
+        lines.append(f"outputs: {run['n_outputs']} file(s) written into the project ({shown}): not captured as code")
     if run.get("tags"):
         tags = run["tags"]
         lines.append("tags: " + ", ".join(tags if isinstance(tags, list) else (f"{k}={v}" for k, v in tags.items())))

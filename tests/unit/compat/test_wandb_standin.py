@@ -88,3 +88,4 @@ def test_unsupported_calls_warn_once_and_do_nothing(project, monkeypatch):
 def test_log_before_init_says_what_to_do(project):
     with pytest.raises(hunchlab.HunchError, match="before wandb.init"):
         wandb.log({"x": 1})
+
