@@ -8,7 +8,7 @@ can defer work to finish()). Before the timed run the same process logs an untim
 warm-up run. Afterwards the run is read back in a fresh process to check that every
 point is there.
 
-    python bench/bench_throughput.py [--variants hunchlab,mlflow,wandb,hunchlab-machine]
+    python bench/bench_throughput.py [--variants hunchlab,mlflow,wandb,hunchlab-machine,wandb-compat]
                                      [--steps 10000] [--trials 3]
 """
 
@@ -69,7 +69,7 @@ def fsync_floor(n: int = 200) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--variants", default="hunchlab,hunchlab-machine,mlflow,wandb")
+    p.add_argument("--variants", default="hunchlab,hunchlab-machine,wandb-compat,mlflow,wandb")
     p.add_argument("--steps", type=int, default=10_000)
     p.add_argument("--trials", type=int, default=3)
     a = p.parse_args()

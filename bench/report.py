@@ -44,6 +44,10 @@ def main() -> None:
         if m and "points_per_s" in m:
             rows.append(("(a) hunchlab `durability: machine`: throughput", {COLS[0]: fmt(m["points_per_s"], " points/s")}))
             rows.append(("(a) hunchlab `durability: machine`: latency p50", {COLS[0]: fmt(m["p50_us"], " µs")}))
+        w = r.get("wandb-compat")
+        if w and "points_per_s" in w:
+            rows.append(("(a) a script's unchanged wandb calls through hunchlab's stand-in: throughput",
+                         {COLS[0]: fmt(w["points_per_s"], " points/s"), COLS[2]: tput("wandb")}))
         if t.get("fsync_floor"):
             rows.append(("(a) disk floor: 120-byte append + fsync, p50", {COLS[0]: fmt(t["fsync_floor"]["p50_us"], " µs")}))
 

@@ -186,8 +186,8 @@ def rerun(ref: str, *, project: Project | None = None, echo: bool = True, argv: 
                 **{k: spec_meta.get(k) for k in ("name", "entry", "command", "question", "description", "path")},
                 predict=spec_meta.get("predict") or [], smoke=bool(spec_meta.get("smoke")),
                 overrides=spec_meta.get("overrides") or [],
-                **{k: spec_meta.get(k) for k in ("metrics_from", "capture", "tensorboard_dir")},
-                outputs=spec_meta.get("outputs") or [])
+                metrics_from=spec_meta.get("metrics_from"), capture=spec_meta.get("capture"),
+                tensorboard_dir=spec_meta.get("tensorboard_dir"), outputs=spec_meta.get("outputs") or [])
     code = original.get("code") or {}
     extra = {"rerun_of": original["id"], "code": code}
     scratch = Path(tempfile.mkdtemp(prefix=f"rerun-{original['id']}-", dir=project.hunch_dir))

@@ -73,7 +73,20 @@ def _as_dict(value: Any) -> dict[str, Any]:
                      fix="pass config={...} to wandb.init or wandb.config.update")
 
 
-class WandbConfig:
+class ConfigBase:
+    """What W&B's config does on assignment (``c.x = 1``, ``c["x"] = 1``): an ``update``."""
+
+    def update(self, values: Any = None, allow_val_change: bool = False) -> None:
+        raise NotImplementedError
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.update({key: value})
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self.update({key: value})
+
+
+class WandbConfig(ConfigBase):
     """``wandb.config``: attribute and item access; every change is written to the run's params."""
 
     def __init__(self, run: Run, initial: dict[str, Any]) -> None:
@@ -87,12 +100,6 @@ class WandbConfig:
 
     def setdefaults(self, values: Any) -> None:
         self.update({k: v for k, v in _as_dict(values).items() if k not in self._data})
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.update({key: value})
-
-    def __setattr__(self, key: str, value: Any) -> None:
-        self.update({key: value})
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
@@ -122,22 +129,6 @@ class WandbConfig:
         return dict(self._data)
 
 
-class WandbSummary(dict):  # type: ignore[type-arg]
-    """``wandb.summary``: a dict whose assignments become the run's summary metrics."""
-
-    def __init__(self, run: Run) -> None:
-        super().__init__()
-        self._run = run
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.update({key: value})
-
-    def update(self, other: Any = (), **kw: Any) -> None:  # type: ignore[override]
-        values = {**dict(other), **kw}
-        self._run.summary.update(values)
-        super().update(values)
-
-
 class WandbRun:
     """What ``wandb.init`` returns: log, config, summary, finish, and the W&B step rules."""
 
@@ -145,7 +136,7 @@ class WandbRun:
         self._run = run
         self._owner = owner
         self.config = WandbConfig(run, config)
-        self.summary = WandbSummary(run)
+        self.summary = run.summary  # every assignment is written to the run at once
         self.id = run.id
         self.name = info.get("name") or run.name or run.id
         self.project = info.get("project")

@@ -33,7 +33,7 @@ def wandb_records(path: Path) -> Iterator[Any]:
         raise HunchError("reading W&B run files needs the wandb package (it is only read, nothing is sent)",
                          fix="pip install wandb") from None
     for payload in _payloads(path.read_bytes()):
-        record = pb.Record()
+        record = pb.Record()  # type: ignore[attr-defined]  # generated protobuf code, no stubs
         record.ParseFromString(payload)
         yield record
 

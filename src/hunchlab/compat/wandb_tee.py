@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hunchlab.compat.wandb import ConfigBase
+
 ENV_MODE = "HUNCH_CAPTURE_WANDB"
 
 
@@ -78,7 +80,7 @@ class TeeRun:
         return getattr(self._real, name)
 
 
-class _TeeConfig:
+class _TeeConfig(ConfigBase):
     def __init__(self, real: Any, mirror: Any) -> None:
         object.__setattr__(self, "_real", real)
         object.__setattr__(self, "_mirror", mirror)
@@ -86,12 +88,6 @@ class _TeeConfig:
     def update(self, values: Any = None, allow_val_change: bool = False) -> None:
         self._real.update(values, allow_val_change=allow_val_change)
         self._mirror.update(values)
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.update({key: value})
-
-    def __setattr__(self, key: str, value: Any) -> None:
-        self.update({key: value})
 
     def __getitem__(self, key: str) -> Any:
         return self._real[key]

@@ -113,7 +113,7 @@ def _from_groups(hit: re.Match[str]) -> dict[str, float]:
     groups = {k: v for k, v in hit.groupdict().items() if v is not None and k != "step"}
     values: dict[str, float] = {}
     if "key" in groups and "value" in groups:
-        values[re.sub(r"\s+", "_", groups.pop("key").strip())] = _float(groups.pop("value"))
+        groups[re.sub(r"\s+", "_", groups.pop("key").strip())] = groups.pop("value")
     for key, raw in groups.items():
         number = _float(raw)
         if number is not None:

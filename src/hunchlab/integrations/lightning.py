@@ -4,7 +4,7 @@
 step; ``self.save_hyperparameters()`` reaches ``log_hyperparams`` and becomes params.
 Inside ``hunch run`` it logs into that run; elsewhere it starts one at the first call
 and finishes it when Lightning finalizes the logger (failed if training failed).
-Works with ``lightning`` (``lightning.pytorch``) or the older ``pytorch_lightning``.
+Needs the ``lightning`` package (``lightning.pytorch``), the one Lightning ships today.
 """
 
 from __future__ import annotations
@@ -13,18 +13,15 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-try:
-    from lightning.pytorch.loggers.logger import Logger, rank_zero_experiment
-    from lightning.pytorch.utilities import rank_zero_only
-except ImportError:  # the older package name
-    from pytorch_lightning.loggers.logger import Logger, rank_zero_experiment
-    from pytorch_lightning.utilities import rank_zero_only
+from lightning.fabric.loggers.logger import rank_zero_experiment
+from lightning.pytorch.loggers.logger import Logger
+from lightning.pytorch.utilities import rank_zero_only
 
 from hunchlab.compat.attach import add_params, current_or_start
 from hunchlab.run import Run
 
 
-class HunchLogger(Logger):  # type: ignore[misc]
+class HunchLogger(Logger):
     """A Lightning logger writing into a hunchlab run."""
 
     def __init__(self, name: str | None = None) -> None:
@@ -39,7 +36,7 @@ class HunchLogger(Logger):  # type: ignore[misc]
 
     @property
     def version(self) -> str:
-        return self.experiment.id
+        return str(self.experiment.id)
 
     @property
     @rank_zero_experiment

@@ -20,7 +20,7 @@ from hunchlab.compat.attach import add_params, current_or_start
 from hunchlab.run import Run
 
 
-class HunchCallback(TrainerCallback):  # type: ignore[misc]
+class HunchCallback(TrainerCallback):
     """Logs a Trainer's metrics and arguments into a hunchlab run."""
 
     def __init__(self, name: str | None = None) -> None:
