@@ -44,12 +44,23 @@ def main() -> None:
         if m and "points_per_s" in m:
             rows.append(("(a) hunchlab `durability: machine`: throughput", {COLS[0]: fmt(m["points_per_s"], " points/s")}))
             rows.append(("(a) hunchlab `durability: machine`: latency p50", {COLS[0]: fmt(m["p50_us"], " µs")}))
-        w = r.get("wandb-compat")
-        if w and "points_per_s" in w:
-            rows.append(("(a) a script's unchanged wandb calls through hunchlab's stand-in: throughput",
-                         {COLS[0]: fmt(w["points_per_s"], " points/s"), COLS[2]: tput("wandb")}))
         if t.get("fsync_floor"):
             rows.append(("(a) disk floor: 120-byte append + fsync, p50", {COLS[0]: fmt(t["fsync_floor"]["p50_us"], " µs")}))
+
+    w = load("wandb_compat")  # bench_throughput.py --variants wandb-compat,wandb --result wandb_compat
+    if w:
+        meta = meta or w
+        wr = w["results"]
+        rows.append(("(j) a script's unchanged wandb calls, 10 metrics x 10,000 steps: throughput", {
+            COLS[0]: fmt(wr.get("wandb-compat", {}).get("points_per_s"), " points/s (stand-in)"),
+            COLS[2]: fmt(wr.get("wandb", {}).get("points_per_s"), " points/s")}))
+        rows.append(("(j) the same, per-call latency p50", {
+            COLS[0]: fmt(wr.get("wandb-compat", {}).get("p50_us"), " µs", 1),
+            COLS[2]: fmt(wr.get("wandb", {}).get("p50_us"), " µs", 1)}))
+    sc = load("scalars")
+    if sc:
+        rows.append((f"(k) metrics read from stdout at {sc['rate_lines_per_s']:,} lines/s: wall-time overhead", {
+            COLS[0]: f"{sc['overhead_pct']:+.1f}% ({sc['parser_us_per_line']:.1f} µs a line)"}))
 
     k9 = load("kill9")
     if k9:

@@ -46,6 +46,11 @@ DEFAULTS = {
     "key=value": _whole_line(rf"{KEY}\s*=\s*{NUM}{UNIT}"),
     "step N … key value": _whole_line(rf"{KEY}\s*[:=]?\s*{NUM}{UNIT}", rf"(?:{'|'.join(STEP_KEYS)})\s*[:=]?\s*\d+:?{SEP}"),
 }
+# The three as one regex (one match call a line instead of three): group gN is DEFAULTS' Nth.
+ANY_DEFAULT = re.compile("|".join(f"(?P<g{i}>{r.pattern})" for i, r in enumerate(DEFAULTS.values())),
+                         re.IGNORECASE)
+DEFAULT_NAMES = {f"g{i}": name for i, name in enumerate(DEFAULTS)}
+HAS_DIGIT = re.compile(rb"\d")
 PAIR = re.compile(rf"({KEY})\s*[:=]?\s*({NUM}){UNIT}")
 STEP_IN_LINE = re.compile(rf"(?<![\w.])(?:{'|'.join(STEP_KEYS)})\s*[:=]?\s*(\d+)\b", re.IGNORECASE)
 Found = list[tuple[str, dict[str, float]]]  # (pattern name, values) for each pattern that matched a line
@@ -67,8 +72,9 @@ class StdoutScalars:
         """Take a chunk of output; complete lines are parsed, a partial one waits for the next chunk."""
         lines = re.split(rb"[\r\n]", self._rest + chunk)
         self._rest = lines.pop()
+        digit = HAS_DIGIT.search
         for raw in lines:
-            if raw and any(48 <= b <= 57 for b in raw):  # no digit, no number: most lines end here
+            if digit(raw):  # no digit, no number: most lines end here
                 self.line(raw.decode(errors="replace"))
 
     def close(self) -> None:
@@ -79,34 +85,40 @@ class StdoutScalars:
 
     def line(self, text: str) -> None:
         """Log the numbers one line holds, at its step (or the last one seen, or its line count)."""
-        found = self._match(text)
-        values = {k: v for _, vals in found for k, v in vals.items()}
-        if not values:
+        found, step_group = self._match(text)
+        if not found:
             return
-        in_line = STEP_IN_LINE.search(text)
-        if in_line:
-            self._step = int(in_line.group(1))
+        values = found[0][1] if len(found) == 1 else {k: v for _, vals in found for k, v in vals.items()}
+        if step_group is None:
+            in_line = STEP_IN_LINE.search(text)
+            step_group = int(in_line.group(1)) if in_line else None
+        if step_group is not None:
+            self._step = step_group
         step = self._step if self._step is not None else self._lines
         self._lines += 1
-        for key in STEP_KEYS:
-            values.pop(key, None)
         if values:
             self.log(values, step)
             self.points += len(values)
             for name, vals in found:
                 self.counts[name] = self.counts.get(name, 0) + len(vals)
 
-    def _match(self, text: str) -> Found:
+    def _match(self, text: str) -> tuple[Found, int | None]:
+        """What the patterns found in a line, and the step a user regex's ``step`` group gave."""
         found: Found = []
+        step = None
         for name, regex in self.user:
             hit = regex.search(text)
             if hit:
-                found.append((name, _from_groups(hit)))
+                raw_step = hit.groupdict().get("step")
+                if raw_step is not None and raw_step.strip().isdigit():
+                    step = int(raw_step)
+                found.append((name, {k: v for k, v in _from_groups(hit).items() if k.lower() not in STEP_KEYS}))
         if not found:
-            for name, regex in DEFAULTS.items():
-                if regex.match(text):
-                    return [(name, {k: float(v) for k, v in PAIR.findall(text) if k.lower() not in STEP_KEYS})]
-        return found
+            hit = ANY_DEFAULT.match(text)
+            if hit and hit.lastgroup:
+                values = {k: float(v) for k, v in PAIR.findall(text) if k.lower() not in STEP_KEYS}
+                return [(DEFAULT_NAMES[hit.lastgroup], values)], None
+        return found, step
 
 
 def _from_groups(hit: re.Match[str]) -> dict[str, float]:
