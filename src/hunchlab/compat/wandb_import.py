@@ -52,9 +52,9 @@ def _read_run(path: Path) -> ImportedRun:
         elif kind == "history":
             _history(imported, record.history, path.parent / "files")
         elif kind == "summary":
-            for keys, value in _items(record.summary.update):
-                if not keys[0].startswith("_") and not isinstance(value, dict):
-                    imported.summary[".".join(keys)] = value
+            for key, value in _nest(record.summary.update).items():
+                if not key.startswith("_") and not (isinstance(value, dict) and "_type" in value):
+                    imported.summary.update(_flat(key, value))
         elif kind == "exit":
             code = record.exit.exit_code
             imported.status, imported.error = ("finished", None) if code == 0 else ("failed", f"exit code {code}")
@@ -86,13 +86,25 @@ def _config(updates: Any) -> dict[str, Any]:
     return out
 
 
-def _history(imported: ImportedRun, history: Any, files: Path) -> None:
+def _nest(updates: Any) -> dict[str, Any]:
+    """Update items as one nested dict: a logged Table arrives as items under its key (``_type``, ``path``…)."""
     row: dict[str, Any] = {}
-    for keys, value in _items(history.item):
+    for keys, value in _items(updates):
         node = row
         for key in keys[:-1]:
             node = node.setdefault(key, {})
         node[keys[-1]] = value
+    return row
+
+
+def _flat(key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        return {key: value}
+    return {k: v for sub, inner in value.items() for k, v in _flat(f"{key}.{sub}", inner).items()}
+
+
+def _history(imported: ImportedRun, history: Any, files: Path) -> None:
+    row = _nest(history.item)
     step, when = history.step.num, row.get("_timestamp")
     for key, value in row.items():
         if key.startswith("_"):

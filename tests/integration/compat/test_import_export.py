@@ -67,6 +67,16 @@ def test_mlflow_runs_round_trip_and_import_is_idempotent(project, hunch, tmp_pat
     show = hunch("show", r["id"], check=0).stdout
     assert "imported from mlflow" in show and "notes: first try" in show
     assert "hunchlab has its numbers" in hunch("rerun", r["id"], check=2).stderr
+    failed_id = records["diverged"]["id"]
+    assert "loss" in hunch("compare", r["id"], failed_id, check=0).stdout  # imported runs are ordinary runs
+    hunch("plot", r["id"], "--metric", "loss", "-o", "loss.png", check=0)
+    from starlette.testclient import TestClient
+
+    from hunchlab.web import create_app
+
+    with TestClient(create_app(project), base_url="http://127.0.0.1:8765") as client:
+        page = client.get(f"/runs/{r['id']}.json")
+    assert page.status_code == 200 and "lr-sweep-1" in page.text
 
 
 def test_mlflow_unknown_experiment_names_the_ones_there(project, hunch, tmp_path):
@@ -115,7 +125,7 @@ def test_wandb_offline_runs_round_trip(project, hunch, tmp_path):
     assert r["params"] == {"lr": 0.003, "model": {"layers": 2}, "batch_size": 64}
     assert _history(r, "train/loss") == [(s, 2.0 / (s + 1)) for s in range(30)]
     assert _history(r, "acc") == [(s, s / 32) for s in range(30)]
-    assert r["summary"]["best_acc"] == 0.90625
+    assert r["summary"]["best_acc"] == 0.90625 and not any(k.startswith("eval") for k in r["summary"])
     assert r["tags"] == ["baseline"] and r["notes"] == "seed sweep" and r["status"] == "finished"
     by_id = {e["id"]: e for e in r["examples"]}
     assert by_id["eval/1"]["output"] == "17" and by_id["eval/1"]["correct"] is False
