@@ -135,3 +135,14 @@ def test_outputs_globs_keep_files_as_artifacts(project, hunch):
     record = _last(project)
     assert [a["name"] for a in record["artifacts"]] == ["out/model.pt"]
     assert (project.run_dir(record["id"]) / "artifacts" / "out" / "model.pt").stat().st_size == 256 * 64
+
+
+def test_a_python_entry_that_imports_wandb_gets_the_stand_in(project, hunch):
+    (project.root / "wbentry.py").write_text(
+        "import wandb\n\ndef main(run):\n    wandb.init(config={'width': 8})\n"
+        "    for i in range(3):\n        wandb.log({'loss': 1 / (i + 1)})\n    wandb.finish()\n")
+    (project.root / "entry.yaml").write_text("entry: wbentry:main\nparams: {depth: 2}\n")
+    hunch("run", "entry.yaml", "--no-predict", check=0)
+    record = _last(project)
+    assert _points(record, "loss") == [(0, 1.0), (1, 0.5), (2, 1 / 3)]
+    assert record["params"] == {"depth": 2, "width": 8} and record["status"] == "finished"
