@@ -2,7 +2,9 @@
 
 Code state is the git commit *and* everything that is not in it: the diff of
 tracked files (binary-safe) and the content of untracked, not-ignored files,
-because the experiment a researcher actually ran is usually uncommitted.
+because the experiment a researcher actually ran is usually uncommitted. Files that
+earlier runs wrote, and binary files, are outputs, not code, and are left out
+(``hunchlab.outputs``).
 ``restore_code`` rebuilds that exact tree in a scratch folder for ``hunch rerun``.
 """
 
