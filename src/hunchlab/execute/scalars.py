@@ -17,8 +17,9 @@ and ``value``, or metric names (``iter (?P<step>\\d+): loss (?P<loss>\\S+)``). A
 naming ``step``/``iter N`` sets the step of what it holds; other lines take the last step
 seen, or count lines when no step was ever printed. ``metrics_from: false`` turns it off.
 
-Cost (bench/bench_scalars.py): see bench/README.md; the issue's bound is 5% of the wall
-time of a script printing 10,000 lines a second.
+Cost (bench/bench_scalars.py, case (k) of bench/README.md): a script printing 10,000
+lines a second ran 4.4% longer with reading on (the issue's bound is 5%), measured with
+every core busy; the parser takes 3.4 µs of CPU a line, each logged line ~8 µs more.
 """
 
 from __future__ import annotations
