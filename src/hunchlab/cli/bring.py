@@ -28,10 +28,13 @@ def import_() -> None:
 
 
 @import_.command("mlflow")
-@click.option("--tracking-uri", metavar="URI", help="MLflow tracking URI (default: MLflow's own, e.g. $MLFLOW_TRACKING_URI or ./mlruns).")
+@click.option("--tracking-uri", metavar="URI",
+              help="MLflow tracking URI (default: MLflow's own, e.g. $MLFLOW_TRACKING_URI or ./mlruns).")
 @click.option("--experiment", metavar="NAME", help="Only this experiment (default: all).")
 def import_mlflow(tracking_uri: str | None, experiment: str | None) -> None:
-    """Import every run of an MLflow tracking store: params, metric histories, tags, notes, times, artifacts by reference.
+    """Import every run of an MLflow tracking store.
+
+    Params, metric histories, tags, notes, status, times and artifacts (by reference).
 
     Example: hunch import mlflow --tracking-uri sqlite:///mlflow.db --experiment baseline
     """

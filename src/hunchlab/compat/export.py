@@ -54,7 +54,8 @@ def export(project: Project, selectors: Sequence[str], fmt: str, out_dir: Path) 
     for run_id in select_run_ids(project, selectors):
         run = records.get_run(run_id, project=project)
         tables["runs"].append(_run_row(run))
-        tables["metrics"].extend({"run_id": run_id, "key": key, **p} for key, pts in run["metrics"].items() for p in pts)
+        tables["metrics"].extend({"run_id": run_id, "key": key, **point}
+                                 for key, points in run["metrics"].items() for point in points)
         tables["examples"].extend(_example_row(run_id, e) for e in run.get("examples", []))
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():
@@ -114,7 +115,8 @@ def _pyarrow() -> tuple[Any, Any]:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise HunchError("--format parquet needs pyarrow", fix="pip install 'hunchlab[export]', or use --format csv") from None
+        raise HunchError("--format parquet needs pyarrow",
+                         fix="pip install 'hunchlab[export]', or use --format csv") from None
     return pa, pq
 
 

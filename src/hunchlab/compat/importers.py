@@ -108,9 +108,12 @@ def _save(project: Project, imported: ImportedRun) -> str:
     return run.id
 
 
-def _rows(metrics: dict[str, list[tuple[int, float, float | None]]]) -> list[tuple[int, float | None, dict[str, float]]]:
+Row = tuple[int, float | None, dict[str, float]]  # (step, time, {key: value}): one log event
+
+
+def _rows(metrics: dict[str, list[tuple[int, float, float | None]]]) -> list[Row]:
     """Points grouped into one event per (step, time) row, in order; a repeated (key, step) stays a second point."""
-    rows: list[tuple[int, float | None, dict[str, float]]] = []
+    rows: list[Row] = []
     index: dict[tuple[int, float | None], int] = {}
     for key, points in metrics.items():
         for step, value, when in points:

@@ -22,8 +22,9 @@ What maps to what:
 
 Durability is hunchlab's: a committed row is one ``write()`` to the run's event file
 before ``log`` returns. A row held back by ``commit=False`` lives in memory until it is
-committed, as in W&B. Measured on the 2-core bench machine: see bench/README.md
-(``wandb-compat`` throughput, the issue's floor is 200,000 points/s: 286,060 points/s measured under load, W&B offline 12,177).
+committed, as in W&B. Throughput (bench/README.md, case (j)): 286,060 points/s on the
+2-core bench machine with every core busy, against W&B offline's 12,177; the issue's floor
+is 200,000.
 """
 
 from __future__ import annotations

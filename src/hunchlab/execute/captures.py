@@ -148,7 +148,8 @@ def wandb_mode(spec: Spec, cwd: Path, search: list[str]) -> tuple[str | None, st
     for script in _scripts(spec, cwd, search):
         try:
             if WANDB_IMPORT.search(script.read_text(errors="replace")):
-                return "on", f"{script.name} imports wandb, so wandb.* calls log into this run (capture: [] turns it off)"
+                return "on", (f"{script.name} imports wandb, so wandb.* calls log into this run "
+                              "(capture: [] turns it off)")
         except OSError:
             continue
     return None, ""

@@ -45,7 +45,8 @@ def _whole_line(token: str, head: str = "") -> re.Pattern[str]:
 DEFAULTS = {
     "key: value": _whole_line(rf"{KEY}\s*:\s*{NUM}{UNIT}"),
     "key=value": _whole_line(rf"{KEY}\s*=\s*{NUM}{UNIT}"),
-    "step N … key value": _whole_line(rf"{KEY}\s*[:=]?\s*{NUM}{UNIT}", rf"(?:{'|'.join(STEP_KEYS)})\s*[:=]?\s*\d+:?{SEP}"),
+    "step N … key value": _whole_line(rf"{KEY}\s*[:=]?\s*{NUM}{UNIT}",
+                                      rf"(?:{'|'.join(STEP_KEYS)})\s*[:=]?\s*\d+:?{SEP}"),
 }
 # The three as one regex (one match call a line instead of three): group gN is DEFAULTS' Nth.
 ANY_DEFAULT = re.compile("|".join(f"(?P<g{i}>{r.pattern})" for i, r in enumerate(DEFAULTS.values())),
@@ -148,8 +149,9 @@ def build(metrics_from: bool | str | list[str] | None, *, command: bool,
     """
     if metrics_from is False or (metrics_from is None and not command):
         return None
-    items = [] if metrics_from in (None, True) else [metrics_from] if isinstance(metrics_from, str) else metrics_from
-    return StdoutScalars(log, user=[(str(item), _user_pattern(str(item), where)) for item in items])  # type: ignore[union-attr]
+    items: list[str] = ([] if metrics_from is None or metrics_from is True
+                        else [metrics_from] if isinstance(metrics_from, str) else list(metrics_from))
+    return StdoutScalars(log, user=[(str(item), _user_pattern(str(item), where)) for item in items])
 
 
 def _user_pattern(item: str, where: str | None) -> re.Pattern[str]:
