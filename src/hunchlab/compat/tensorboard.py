@@ -33,11 +33,13 @@ def _accumulator(folder: Path) -> Any:
     return EventAccumulator(str(folder), size_guidance={"scalars": 0, "tensors": 0})
 
 
-def event_folders(root: Path, since: float | None = None) -> list[Path]:
-    """Folders under ``root`` holding event files (modified at or after ``since``, when given)."""
+def event_folders(root: Path, since: float | None = None, max_depth: int | None = None) -> list[Path]:
+    """Folders under ``root`` (at most ``max_depth`` below it) holding event files modified at or after ``since``."""
     found = set()
+    top = len(root.parts)
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+        too_deep = max_depth is not None and len(Path(folder).parts) - top >= max_depth
+        dirs[:] = [] if too_deep else [d for d in dirs if d not in SKIP_DIRS]
         for name in files:
             if "tfevents" in name and (since is None or _mtime(Path(folder, name)) >= since):
                 found.add(Path(folder))
@@ -62,6 +64,7 @@ class TensorBoardFollower:
 
     roots: list[Path]
     since: float | None = None
+    max_depth: int | None = None  # how far below each root to look (a run's working folder may be large)
     points: int = 0
     _accumulators: dict[Path, Any] = field(default_factory=dict)
     _seen: dict[tuple[Path, str], int] = field(default_factory=dict)
@@ -70,7 +73,7 @@ class TensorBoardFollower:
         """New (step, {key: value}) rows, in step order, since the last call."""
         for root in self.roots:
             if root.is_dir():
-                for folder in event_folders(root, self.since):
+                for folder in event_folders(root, self.since, self.max_depth):
                     if folder not in self._accumulators:
                         self._accumulators[folder] = _accumulator(folder)
         rows: dict[int, dict[str, float]] = {}

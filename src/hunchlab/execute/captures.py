@@ -30,6 +30,9 @@ from hunchlab.run import Run
 from hunchlab.spec import Spec
 
 TB_POLL_SECONDS = 5.0  # a live curve a few seconds behind; each poll walks the folders (ms for a small repo)
+# How deep below the working folder event files are looked for: SummaryWriter writes runs/DATE/
+# (add_scalars one level more), Lightning lightning_logs/version_N/, the Trainer OUT/runs/DATE/.
+TB_SEARCH_DEPTH = 4
 SHIM = Path(__file__).resolve().parent.parent / "compat" / "shim" / "wandb" / "__init__.py"
 WANDB_IMPORT = re.compile(r"^[ \t]*(?:import[ \t]+wandb\b|from[ \t]+wandb\b)", re.MULTILINE)
 MAX_SCANNED = 200  # .py files read to see whether a script imports wandb
@@ -102,7 +105,8 @@ def start(project: Project, spec: Spec, run: Run, cwd: Path, search: list[str]) 
         hooks.captured["wandb"] = {"note": f"{mode}: {why}"}
         add_record(run, {"captured": hooks.captured})  # said before the entry starts, in case it never ends
     roots = [cwd / spec.tensorboard_dir] if spec.tensorboard_dir else [run.dir, cwd]
-    hooks._tensorboard = TensorBoardFollower(roots, since=hooks.started)
+    hooks._tensorboard = TensorBoardFollower(roots, since=hooks.started, max_depth=None if spec.tensorboard_dir
+                                             else TB_SEARCH_DEPTH)
     hooks._thread = threading.Thread(target=hooks._follow, name="hunch-tensorboard", daemon=True)
     hooks._thread.start()
     return hooks
