@@ -33,7 +33,6 @@ import argparse
 import atexit
 import dataclasses
 import os
-import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -307,6 +306,9 @@ def init(project: str | None = None, entity: str | None = None, config: Any = No
     add_record(target, record)
     active = WandbRun(target, owner=owner, config=params, info={**info, "tags": tags, "notes": notes})
     _set_active(active)
+    # W&B finishes an open run at exit, keeping a row still pending; registered after the
+    # run's own exit hook (hunchlab.start), so it runs first, while the run is still open.
+    atexit.register(active.finish)
     return active
 
 
@@ -326,13 +328,6 @@ def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:
 def login(*args: Any, **kwargs: Any) -> bool:
     """Nothing to log in to: hunchlab is local."""
     return True
-
-
-@atexit.register
-def _finish_at_exit() -> None:
-    """W&B finishes an open run at exit; so does this, so a row pending at the end is kept."""
-    if run is not None:
-        run.finish(None if sys.exc_info()[0] is None else 1)
 
 
 # Names of the W&B API that are accepted and ignored (each warns once when used).

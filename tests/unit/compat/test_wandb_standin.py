@@ -89,3 +89,15 @@ def test_log_before_init_says_what_to_do(project):
     with pytest.raises(hunchlab.HunchError, match="before wandb.init"):
         wandb.log({"x": 1})
 
+
+
+def test_a_row_still_pending_at_exit_is_kept(project):
+    import subprocess
+    import sys
+
+    script = ("import hunchlab.compat.wandb as wandb\nrun = wandb.init()\nwandb.log({'loss': 0.5}, step=7)\n"
+              "print(run.id)\n")  # no finish: W&B commits the pending row at exit, and so must this
+    out = subprocess.run([sys.executable, "-c", script], cwd=project.root, capture_output=True, text=True, check=True)
+    assert "Error" not in out.stderr
+    record = hunchlab.get_run(out.stdout.strip(), project=project)
+    assert _points(record["id"]) == {"loss": [(7, 0.5)]} and record["status"] == "finished"
