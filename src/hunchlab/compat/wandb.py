@@ -163,6 +163,7 @@ class WandbRun:
                 self.step += 1
                 return
         if step is not None:
+            step = int(step)  # a numpy or tensor step is written as a plain integer
             if step < self.step:
                 warn_once(f"logging to step {step} after step {self.step} (W&B drops such rows)")
                 return
