@@ -179,6 +179,11 @@ def _report_outcome(project: Any, outcome: Any) -> None:
                + (f" · {metrics}" if metrics else ""), err=outcome.status != "finished")
     if record.get("error") and outcome.status != "finished":
         click.echo(f"  {record['error']}", err=True)
+    stdout = (record.get("captured") or {}).get("stdout")
+    if stdout and not stdout["points"] and not record["metrics"] and not record["summary"]:
+        from hunchlab.compat.provenance import NO_POINTS_HINT
+
+        click.echo(f"  no metrics: nothing it printed looked like one; {NO_POINTS_HINT}", err=True)
     _report_predictions(project, outcome.run_id)
     click.echo(f"  hunch show {outcome.run_id}", err=outcome.status != "finished")
 

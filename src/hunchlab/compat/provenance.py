@@ -11,6 +11,9 @@ import datetime
 from typing import Any
 
 
+NO_POINTS_HINT = "name them in the spec with metrics_from: (see docs/bring-your-code.md)"
+
+
 def provenance_lines(run: dict[str, Any]) -> list[str]:
     """``imported from …``, ``captured …``, ``tags …``, ``notes …`` lines for a run record (what applies)."""
     lines = []
@@ -37,6 +40,8 @@ def capture_text(info: dict[str, Any]) -> str:
     """``1,200 points (iter N: loss X: 1,000; key: value: 200)``, or the note when nothing was counted."""
     if "points" not in info:
         return str(info.get("note", "on"))
+    if not info["points"]:
+        return f"no numbers in {info.get('lines', 0):,} lines; {NO_POINTS_HINT}"
     by = info.get("patterns") or {}
     detail = "; ".join(f"{name}: {n:,}" for name, n in by.items() if n)
     return f"{info['points']:,} points" + (f" ({detail})" if detail else "") + (

@@ -67,8 +67,8 @@ class EntryHooks:
         self._poll_tensorboard()
         if self.scalars is not None:
             self.scalars.close()
-            if self.scalars.points or self.spec.metrics_from:
-                self.captured["stdout"] = {"points": self.scalars.points, "patterns": self.scalars.counts}
+            self.captured["stdout"] = {"points": self.scalars.points, "patterns": self.scalars.counts,
+                                       "lines": self.scalars.lines_read}
         if self._tensorboard is not None and self._tensorboard.points:
             self.captured["tensorboard"] = {"points": self._tensorboard.points,
                                             "note": f"from {len(self._tensorboard._accumulators)} folder(s)"}

@@ -66,6 +66,7 @@ class StdoutScalars:
     user: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)  # (as written in the spec, regex)
     counts: dict[str, int] = field(default_factory=dict)  # points per pattern, for `hunch show`
     points: int = 0
+    lines_read: int = 0
     _rest: bytes = b""
     _step: int | None = None
     _lines: int = 0
@@ -74,6 +75,7 @@ class StdoutScalars:
         """Take a chunk of output; complete lines are parsed, a partial one waits for the next chunk."""
         lines = re.split(rb"[\r\n]", self._rest + chunk)
         self._rest = lines.pop()
+        self.lines_read += len(lines)
         digit = HAS_DIGIT.search
         for raw in lines:
             if digit(raw):  # no digit, no number: most lines end here
@@ -82,6 +84,7 @@ class StdoutScalars:
     def close(self) -> None:
         """The stream ended: parse a last line printed without a newline."""
         if self._rest:
+            self.lines_read += 1
             self.line(self._rest.decode(errors="replace"))
             self._rest = b""
 

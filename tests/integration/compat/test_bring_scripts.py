@@ -37,7 +37,8 @@ def test_an_argparse_script_runs_with_no_spec_and_its_outputs_are_not_code(proje
     first = _last(project)
     assert first["params"] == {"lr": 0.1, "batch_size": 4} and first["seed"] == 3
     assert _points(first, "loss") == [(s, round(1.03 * 0.9 ** (i + 1), 4)) for i, s in enumerate(range(0, 50, 10))]
-    assert first["captured"]["stdout"] == {"points": 11, "patterns": {"step N … key value": 10, "key: value": 1}}
+    assert first["captured"]["stdout"] == {"points": 11, "patterns": {"step N … key value": 10, "key: value": 1},
+                                           "lines": 6}
     assert sorted(first["outputs"]) == ["out/args.txt", "out/model.pt"]
     show = hunch("show", first["id"], check=0).stdout
     assert "captured from stdout: 11 points (step N … key value: 10; key: value: 1)" in show
@@ -72,6 +73,12 @@ def test_gpt_style_lines_need_at_most_one_spec_line(project, hunch):
           check=0)
     nested = _last(project)
     assert nested["params"] == {"trainer": {"max_iters": 20}, "system": {"work_dir": "./o"}}
+
+
+def test_a_run_whose_output_held_no_metric_says_how_to_name_them(project, hunch):
+    proc = hunch("run", "--no-predict", "--", "python", "-c", "print('accuracy 98 percent')", check=0)
+    assert "no metrics: nothing it printed looked like one; name them in the spec with metrics_from:" in proc.stderr
+    assert "captured from stdout: no numbers in 1 lines" in hunch("show", _last(project)["id"], check=0).stdout
 
 
 def test_stdout_scalars_can_be_switched_off(project, hunch):
