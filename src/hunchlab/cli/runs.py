@@ -40,6 +40,9 @@ class _RunCommand(click.Command):
             args = args[:cut]
         return super().parse_args(ctx, args)
 
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "| [OPTIONS] -- COMMAND..."]
+
 
 @click.command(cls=_RunCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("spec_file", metavar="[SPEC]", required=False, type=click.Path(dir_okay=False))
