@@ -8,7 +8,7 @@ can defer work to finish()). Before the timed run the same process logs an untim
 warm-up run. Afterwards the run is read back in a fresh process to check that every
 point is there.
 
-    python bench/bench_throughput.py [--variants hunchlab,mlflow,wandb,hunchlab-machine]
+    python bench/bench_throughput.py [--variants hunchlab,mlflow,wandb,hunchlab-machine,wandb-compat]
                                      [--steps 10000] [--trials 3]
 """
 
@@ -72,6 +72,8 @@ def main() -> None:
     p.add_argument("--variants", default="hunchlab,hunchlab-machine,mlflow,wandb")
     p.add_argument("--steps", type=int, default=10_000)
     p.add_argument("--trials", type=int, default=3)
+    p.add_argument("--result", default="throughput",
+                   help="result file name (bench/results/NAME.json); another name keeps a partial rerun apart")
     a = p.parse_args()
 
     variants, skipped = runnable(a.variants, VARIANTS)
@@ -111,7 +113,7 @@ def main() -> None:
                                     if len(ok) > 1 else None),
             "trials": trials,
         }
-    write_result("throughput", {
+    write_result(a.result, {
         "what": "one process, 10 metrics per call, per-step call timed with perf_counter_ns; "
                 "points/s over the logging loop; median trial reported",
         "steps_requested": a.steps,

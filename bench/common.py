@@ -40,7 +40,10 @@ VARIANTS = {
     "hunchlab-machine": "hunchlab",
     "mlflow": "mlflow",
     "wandb": "wandb",
+    # A script's unchanged wandb calls through hunchlab's stand-in (hunchlab.compat.wandb).
+    "wandb-compat": "wandb-compat",
 }
+HUNCH_TOOLS = ("hunchlab", "wandb-compat")  # variants that need hunchlab and a hunchlab project
 METRICS = [f"m{k}" for k in range(10)]
 
 
@@ -94,7 +97,7 @@ def runnable(variants: str, tool_of: dict[str, str]) -> tuple[list[str], dict[st
     ok, skipped = [], {}
     have_hunch = None
     for variant in variants.split(","):
-        if tool_of[variant] == "hunchlab":
+        if tool_of[variant] in HUNCH_TOOLS:
             have_hunch = hunch_available() if have_hunch is None else have_hunch
             if not have_hunch:
                 skipped[variant] = HUNCH_MISSING
@@ -107,7 +110,7 @@ def init_store(variant: str, store: Path) -> None:
     """Prepare an empty store so that set-up cost (schema creation) is not timed."""
     store.mkdir(parents=True, exist_ok=True)
     tool = VARIANTS[variant]
-    if tool == "hunchlab":
+    if tool in HUNCH_TOOLS:
         subprocess.run([str(VENV_BIN / "hunch"), "init"], cwd=store, env=tool_env(), check=True,
                        capture_output=True, timeout=120)
         if variant == "hunchlab-machine":

@@ -167,6 +167,21 @@ def main() -> None:
             rows.append((f"(i) dashboard, {ui['runs']:,} runs: {page}", {
                 COLS[0]: cell("hunchlab"), COLS[1]: cell("mlflow"), COLS[2]: "n/a (offline: no local UI)"}))
 
+    w = load("wandb_compat")  # bench_throughput.py --variants wandb-compat,wandb --result wandb_compat
+    if w:
+        meta = meta or w
+        wr = w["results"]
+        rows.append(("(j) a script's unchanged wandb calls, 10 metrics x 10,000 steps: throughput", {
+            COLS[0]: fmt(wr.get("wandb-compat", {}).get("points_per_s"), " points/s (stand-in)"),
+            COLS[2]: fmt(wr.get("wandb", {}).get("points_per_s"), " points/s")}))
+        rows.append(("(j) the same, per-call latency p50", {
+            COLS[0]: fmt(wr.get("wandb-compat", {}).get("p50_us"), " µs", 1),
+            COLS[2]: fmt(wr.get("wandb", {}).get("p50_us"), " µs", 1)}))
+    sc = load("scalars")
+    if sc:
+        rows.append((f"(k) metrics read from stdout at {sc['rate_lines_per_s']:,} lines/s: wall-time overhead", {
+            COLS[0]: f"{sc['overhead_pct']:+.1f}% ({sc['parser_us_per_line']:.1f} µs a line)"}))
+
     lines = ["| case | " + " | ".join(COLS) + " |", "|---|" + "---|" * len(COLS)]
     for label, cells in rows:
         lines.append(f"| {label} | " + " | ".join(cells.get(c, "n/a") for c in COLS) + " |")

@@ -1,7 +1,7 @@
 """Run every benchmark case in turn, then print the side-by-side table.
 
     bench/.venv/bin/python bench/run_all.py [--only throughput,kill9,concurrent,coldstart,listing,
-                                                    compare,sweep,triage,ui] [--wait-quiet 120]
+                                                    compare,sweep,triage,ui,wandb_compat,scalars] [--wait-quiet 120]
 
 Each case is its own script (bench_*.py, each runnable alone with --help) and writes
 bench/results/<case>.json. The arguments below keep the whole suite to about 35-45
@@ -29,6 +29,9 @@ CASES = {
     "sweep": ["bench_sweep.py", "--repeat", "3"],
     "triage": ["bench_triage.py", "--examples", "1000000", "--reps", "5"],
     "ui": ["bench_ui.py", "--runs", "10000", "--points", "1000000", "--reps", "5"],
+    "wandb_compat": ["bench_throughput.py", "--variants", "wandb-compat,wandb", "--trials", "3",
+                     "--result", "wandb_compat"],
+    "scalars": ["bench_scalars.py", "--rate", "10000", "--seconds", "5", "--trials", "5"],
 }
 
 

@@ -109,7 +109,22 @@ class Wandb:
         self.run.finish()
 
 
-ADAPTERS = {"hunchlab": Hunchlab, "mlflow": Mlflow, "wandb": Wandb}
+class WandbCompat(Wandb):
+    """hunchlab's wandb stand-in, driven exactly as W&B is (the script's code unchanged)."""
+
+    def __init__(self, store: Path):
+        import hunchlab.compat.wandb as wandb
+
+        self.w = wandb
+        self.store = store
+
+    def start(self, name: str, config: dict) -> str:
+        self.run = self.w.init(project="bench", name=name, config=config)
+        self.log = self.run.log
+        return self.run.id
+
+
+ADAPTERS = {"hunchlab": Hunchlab, "mlflow": Mlflow, "wandb": Wandb, "wandb-compat": WandbCompat}
 
 
 def values(step: int) -> dict:
@@ -254,50 +269,11 @@ def read_mlflow(store: Path, run_id: str, via: str) -> dict[str, list]:
 
 
 def wandb_records(path: Path):
-    """Yield the protobuf Records of a .wandb file (LevelDB-log framing, W&B header).
+    """The protobuf Records of a .wandb file: hunchlab's reader (LevelDB-log framing, W&B's own
+    protobuf classes; wandb 0.31 ships no Python reader), the one `hunch import wandb` uses."""
+    from hunchlab.compat.wandb_file import wandb_records as read
 
-    wandb 0.31 no longer ships a Python reader (wandb.sdk.internal.datastore was removed),
-    so this is the documented framing re-implemented: a 7-byte ':W&B' header, then 32 KiB
-    blocks of chunks [crc32 (IEEE, seeded with the chunk type) u32 | length u16 | type u8].
-    Payloads are parsed with wandb's own protobuf class. A torn or corrupt tail ends the
-    scan, exactly as wandb's own reader treats an incomplete file.
-    """
-    import zlib
-
-    from wandb.proto import wandb_internal_pb2 as pb
-
-    data = path.read_bytes()
-    if len(data) < 7 or data[:4] != b":W&B":
-        return
-    block, hdr = 32768, 7
-    pos, buf = 7, b""
-    while True:
-        left = block - pos % block
-        if left < hdr:  # block trailer padding
-            pos += left
-            continue
-        if pos + hdr > len(data):
-            return
-        crc, length, kind = struct.unpack_from("<IHB", data, pos)
-        body = data[pos + hdr: pos + hdr + length]
-        if len(body) < length or kind == 0:
-            return  # torn tail
-        if zlib.crc32(body, zlib.crc32(bytes([kind]))) & 0xFFFFFFFF != crc:
-            return
-        pos += hdr + length
-        if kind == 1:  # FULL
-            buf = body
-        elif kind == 2:  # FIRST
-            buf = body
-            continue
-        elif kind == 3:  # MIDDLE
-            buf += body
-            continue
-        elif kind == 4:  # LAST
-            buf += body
-        rec = pb.Record()
-        rec.ParseFromString(buf)
-        yield rec
+    return read(path)
 
 
 def wandb_file(store: Path, run_id: str) -> Path:
@@ -320,7 +296,7 @@ def read_wandb(store: Path, run_id: str, via: str) -> dict[str, list]:
     return steps
 
 
-READERS = {"hunchlab": read_hunchlab, "mlflow": read_mlflow, "wandb": read_wandb}
+READERS = {"hunchlab": read_hunchlab, "mlflow": read_mlflow, "wandb": read_wandb, "wandb-compat": read_hunchlab}
 
 
 def cmd_read(a: argparse.Namespace) -> dict:

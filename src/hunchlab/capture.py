@@ -2,7 +2,9 @@
 
 Code state is the git commit *and* everything that is not in it: the diff of
 tracked files (binary-safe) and the content of untracked, not-ignored files,
-because the experiment a researcher actually ran is usually uncommitted.
+because the experiment a researcher actually ran is usually uncommitted. Files that
+earlier runs wrote, and binary files, are outputs, not code, and are left out
+(``hunchlab.outputs``).
 ``restore_code`` rebuilds that exact tree in a scratch folder for ``hunch rerun``.
 """
 
@@ -45,7 +47,7 @@ def capture_code(cwd: Path, dest: Path) -> dict[str, Any]:
     diff = _git(root, "diff", "HEAD", "--binary", text=False) if commit else b""
     if diff:
         (dest / "diff.patch").write_bytes(diff)
-    untracked, skipped = _copy_untracked(root, dest / "untracked.tar")
+    untracked, skipped, outputs = _copy_untracked(root, dest / "untracked.tar", cwd)
     state: dict[str, Any] = {
         "git": True,
         "root": str(root),
@@ -56,23 +58,32 @@ def capture_code(cwd: Path, dest: Path) -> dict[str, Any]:
         "diff_bytes": len(diff),
         "untracked": untracked,
     }
+    if outputs:
+        state["outputs_skipped"] = len(outputs)  # written by runs, or binary: outputs, not code
     if skipped:
+        from hunchlab.outputs import gitignore_hint
+
         state["skipped"] = skipped
-        state["warning"] = (
-            f"{len(skipped)} untracked file(s) not captured (over {MAX_UNTRACKED_FILE >> 20} MiB each or "
-            f"{MAX_UNTRACKED_TOTAL >> 20} MiB in all): commit them or add them to .gitignore"
-        )
+        state["warning"] = gitignore_hint(skipped, MAX_UNTRACKED_FILE, MAX_UNTRACKED_TOTAL)
     return state
 
 
-def _copy_untracked(root: Path, tar_path: Path) -> tuple[list[str], list[str]]:
+def _copy_untracked(root: Path, tar_path: Path, cwd: Path) -> tuple[list[str], list[str], list[str]]:
+    """Copy untracked code into ``tar_path``; returns (kept, skipped as too large, skipped as outputs)."""
+    from hunchlab.outputs import is_binary, known_outputs
+
     names = [n for n in _git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0") if n]
+    earlier_outputs = known_outputs(cwd, root)
     kept: list[str] = []
     skipped: list[str] = []
+    outputs: list[str] = []
     total = 0
     for name in names:
         path = root / name
         if not path.is_file() or path.is_symlink():
+            continue
+        if name in earlier_outputs or is_binary(path):
+            outputs.append(name)
             continue
         size = path.stat().st_size
         if size > MAX_UNTRACKED_FILE or total + size > MAX_UNTRACKED_TOTAL:
@@ -84,7 +95,7 @@ def _copy_untracked(root: Path, tar_path: Path) -> tuple[list[str], list[str]]:
         with tarfile.open(tar_path, "w") as tar:
             for name in kept:
                 tar.add(root / name, arcname=name)
-    return kept, skipped
+    return kept, skipped, outputs
 
 
 def restore_code(code: dict[str, Any], code_dir: Path, dest: Path) -> Path:

@@ -209,7 +209,9 @@ def code_diff(selectors: Sequence[str], *, project: Project | None = None) -> st
             restore_code(run["code"], project.run_dir(run["id"]) / "code", Path(tmp) / label)
         out = subprocess.run(["git", "diff", "--no-index", "--no-color", "--src-prefix=", "--dst-prefix=", "A", "B"],
                              cwd=tmp, capture_output=True, text=True)
-    return out.stdout
+    from hunchlab.outputs import drop_binary_sections
+
+    return drop_binary_sections(out.stdout)  # checkpoints and other binary outputs are not code
 
 
 # ============================================================ the analysis (pure)

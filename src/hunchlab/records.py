@@ -179,10 +179,15 @@ def rerun(ref: str, *, project: Project | None = None, echo: bool = True, argv: 
     if spec_meta.get("entry") == "python-api":
         raise HunchError(f"run {original['id']} was started from Python with hunchlab.start(), not from a spec",
                          fix="rerun it by running the script again")
+    if original.get("imported"):
+        raise HunchError(f"run {original['id']} was imported from {original['imported']['from']}: "
+                         "hunchlab has its numbers, not its code", fix="rerun it where it was first run")
     spec = Spec(params=original["params"], seed=original["seed"] or 0,
                 **{k: spec_meta.get(k) for k in ("name", "entry", "command", "question", "description", "path")},
                 predict=spec_meta.get("predict") or [], smoke=bool(spec_meta.get("smoke")),
-                overrides=spec_meta.get("overrides") or [])
+                overrides=spec_meta.get("overrides") or [],
+                metrics_from=spec_meta.get("metrics_from"), capture=spec_meta.get("capture"),
+                tensorboard_dir=spec_meta.get("tensorboard_dir"), outputs=spec_meta.get("outputs") or [])
     code = original.get("code") or {}
     extra = {"rerun_of": original["id"], "code": code}
     scratch = Path(tempfile.mkdtemp(prefix=f"rerun-{original['id']}-", dir=project.hunch_dir))

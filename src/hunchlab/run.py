@@ -161,7 +161,12 @@ class Run:
         self._write({"t": "example", "d": record})
 
     def artifact(self, path: str | os.PathLike[str], name: str | None = None) -> Path:
-        """Copy a file (or a folder's files) into the run folder, recorded with its sha256."""
+        """Copy a file (or a folder's files) into the run folder, recorded with its sha256.
+
+        A file already inside the run folder (a checkpoint saved to ``run.dir``) is linked,
+        not copied, so it is stored once; rewriting it in place later changes the artifact
+        too, and its recorded sha256 then tells.
+        """
         src = Path(path)
         if not src.exists():
             raise HunchError(f"artifact {src} does not exist", where=f"run {self.id}", fix="pass the path of a file you wrote")
@@ -173,7 +178,7 @@ class Run:
         for s, d in files:
             d.parent.mkdir(parents=True, exist_ok=True)
             if s.resolve() != d.resolve():
-                shutil.copy2(s, d)
+                _store_file(s, d, inside=self.dir)
             self._write({"t": "artifact", "name": str(d.relative_to(self.dir / "artifacts")),
                          "sha256": _sha256(d), "size": d.stat().st_size})
         return dest
@@ -183,14 +188,16 @@ class Run:
             self._writer.write(event)
 
     # -- lifecycle ---------------------------------------------------------------
-    def finish(self, status: str = "finished", exit_code: int | None = 0, error: str | None = None) -> None:
-        """Mark the run ended (owner only) and fold it into the store."""
+    def finish(self, status: str = "finished", exit_code: int | None = 0, error: str | None = None, *,
+               ended_at: float | None = None) -> None:
+        """Mark the run ended (owner only; ``ended_at`` for a run imported from elsewhere) and fold it into the store."""
         if self._finished:
             return
         self._finished = True
         if self._owner:
             self._heartbeat.stop()
-            self._write({"t": "end", "status": status, "exit_code": exit_code, "time": time.time(), "error": error})
+            self._write({"t": "end", "status": status, "exit_code": exit_code, "time": ended_at or time.time(),
+                         "error": error})
         self._writer.close()
         if self._owner:
             from hunchlab.store import open_store
@@ -235,6 +242,20 @@ class _Heartbeat:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+def _store_file(src: Path, dest: Path, *, inside: Path) -> None:
+    """Hard-link a file that already lives in the run folder (stored once), copy any other."""
+    if src.resolve().is_relative_to(inside.resolve()):
+        if dest.exists() and os.path.samefile(src, dest):
+            return
+        dest.unlink(missing_ok=True)
+        try:
+            os.link(src, dest)
+            return
+        except OSError:
+            pass
+    shutil.copy2(src, dest)
 
 
 def _is_number(v: Any) -> bool:

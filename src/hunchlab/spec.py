@@ -83,6 +83,11 @@ class SpecModel(BaseModel):
     prune: PruneModel | None = None
     ablate: dict[str, dict[str, Any]] = {}
     baseline: str | None = None  # the baseline's spec file, relative to this one
+    # Bringing unmodified code (docs/bring-your-code.md; checked in hunchlab.execute.capture_spec):
+    metrics_from: bool | str | list[str] | None = None  # stdout scalars: false, or regexes / keys
+    capture: list[str] | dict[str, str] | bool | None = None  # [wandb], {wandb: tee}, or false
+    tensorboard_dir: str | None = None  # where the entry's TensorBoard files are (default: found)
+    outputs: list[str] = []  # globs of files the run writes that are kept as artifacts
 
     @field_validator("entry")
     @classmethod
@@ -123,6 +128,10 @@ class Spec:
     prune: dict[str, Any] | None = None
     ablate: dict[str, dict[str, Any]] = field(default_factory=dict)
     baseline: str | None = None
+    metrics_from: bool | str | list[str] | None = None
+    capture: list[str] | dict[str, str] | bool | None = None
+    tensorboard_dir: str | None = None
+    outputs: list[str] = field(default_factory=list)
 
     def to_meta(self) -> dict[str, Any]:
         """The spec as stored with a run (params and seed are stored beside it)."""
@@ -165,7 +174,8 @@ def load_spec(path: str | Path, overrides: list[str] = (), *, smoke: bool = Fals
                 description=model.description, path=str(path), smoke=smoke,
                 sweep=model.sweep.model_dump() if model.sweep else None,
                 prune=model.prune.model_dump() if model.prune else None, ablate=model.ablate,
-                baseline=model.baseline)
+                baseline=model.baseline, metrics_from=model.metrics_from, capture=model.capture,
+                tensorboard_dir=model.tensorboard_dir, outputs=model.outputs)
     _check_search(spec, path, lines)
     if smoke:
         if not model.smoke:

@@ -30,9 +30,26 @@ def init(path: str) -> None:
         click.echo("next: write a spec (see `hunch run --help`) and `hunch run spec.yaml`")
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False))
+class _RunCommand(click.Command):
+    """Keeps what follows ``--`` apart: that is a command to run without a spec."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            cut = args.index("--")
+            ctx.meta["hunch_command"] = args[cut + 1:]
+            args = args[:cut]
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "| [OPTIONS] -- COMMAND..."]
+
+
+@click.command(cls=_RunCommand, context_settings={"ignore_unknown_options": True})
+@click.argument("spec_file", metavar="[SPEC]", required=False, type=click.Path(dir_okay=False))
 @click.argument("overrides", nargs=-1)
+@click.option("--seed-flag", metavar="FLAG", help="With -- COMMAND: the flag that sets the seed (default: --seed).")
+@click.option("--save-spec", metavar="FILE", type=click.Path(dir_okay=False),
+              help="With -- COMMAND: also write the spec read from the command, for the next run's overrides.")
 @click.option("--smoke", is_flag=True, help="Apply the spec's `smoke:` overrides: a tiny budget to catch bugs in seconds.")
 @click.option("-p", "--predict", "predict_texts", multiple=True, metavar="CLAIM",
               help="A prediction before the run, e.g. 'acc > 0.8 @ 70%'. Repeatable.")
@@ -41,9 +58,12 @@ def init(path: str) -> None:
 @click.option("--seeds", type=click.IntRange(min=1), default=1, metavar="N",
               help="Run under N seeds (the spec's seed, +1, …) one after another, as one seed group.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not echo the run's output (it is still saved).")
-def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: tuple[str, ...], no_predict: bool,
-        question: str | None, seeds: int, quiet: bool) -> None:
+def run(spec_file: str | None, overrides: tuple[str, ...], seed_flag: str | None, save_spec: str | None, smoke: bool,
+        predict_texts: tuple[str, ...], no_predict: bool, question: str | None, seeds: int, quiet: bool) -> None:
     """Run an experiment: resolve SPEC with OVERRIDES, record it, execute it, show the result.
+
+    Or, with no spec: `hunch run -- python train.py --lr 3e-4`: the command's --key value
+    flags become params, --seed the seed, and numbers it prints (loss: 0.5) metrics.
 
     OVERRIDES are key=value pairs addressing params (model.width=128); seed=N sets the
     seed; +key=value adds a param the spec does not have. Values are YAML scalars.
@@ -64,10 +84,9 @@ def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: 
     """
     from hunchlab.execute.seeds import run_seeds
     from hunchlab.project import find_project
-    from hunchlab.spec import load_spec
 
     project = find_project()
-    spec = load_spec(spec_file, list(overrides), smoke=smoke)
+    spec = _spec_of(spec_file, list(overrides), smoke, seed_flag, save_spec)
     _check_runnable(spec)  # before any prompt: a typo in the entry should not cost a typed prediction
     spec.question = question or spec.question
     spec.question = _ensure_question(project, spec, "--question" if question else f"{spec.path}: question")
@@ -82,6 +101,31 @@ def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: 
         echo_group(project, outcomes)
     statuses = {o.status for o in outcomes}
     sys.exit(0 if statuses == {"finished"} else (130 if "interrupted" in statuses else 1))
+
+
+def _spec_of(spec_file: str | None, overrides: list[str], smoke: bool, seed_flag: str | None,
+             save_spec: str | None) -> Any:
+    """The spec file resolved with overrides, or the spec read from the command after ``--``."""
+    from hunchlab.spec import load_spec
+
+    command = click.get_current_context().meta.get("hunch_command")
+    if command is None:
+        if spec_file is None:
+            raise click.UsageError("give a SPEC file, or a command after --: hunch run -- python train.py --lr 3e-4")
+        if seed_flag or save_spec:
+            raise click.UsageError("--seed-flag and --save-spec go with a command after --")
+        return load_spec(spec_file, overrides, smoke=smoke)
+    if spec_file or overrides or smoke:
+        raise click.UsageError("give either a SPEC (with overrides) or a command after --, not both")
+    from hunchlab.execute.inferred import save_spec as write_spec
+    from hunchlab.execute.inferred import spec_from_command
+
+    spec = spec_from_command(command, seed_flag=seed_flag)
+    if save_spec:
+        write_spec(spec, Path(save_spec))
+        spec.path = save_spec
+        click.echo(f"wrote {save_spec}: next time `hunch run {save_spec} key=value`", err=True)
+    return spec
 
 
 def _check_runnable(spec: Any) -> None:
@@ -138,6 +182,11 @@ def _report_outcome(project: Any, outcome: Any) -> None:
                + (f" · {metrics}" if metrics else ""), err=outcome.status != "finished")
     if record.get("error") and outcome.status != "finished":
         click.echo(f"  {record['error']}", err=True)
+    stdout = (record.get("captured") or {}).get("stdout")
+    if stdout and not stdout["points"] and not record["metrics"] and not record["summary"]:
+        from hunchlab.compat.provenance import NO_POINTS_HINT
+
+        click.echo(f"  no metrics: nothing it printed looked like one; {NO_POINTS_HINT}", err=True)
     _report_predictions(project, outcome.run_id)
     click.echo(f"  hunch show {outcome.run_id}", err=outcome.status != "finished")
 
@@ -277,6 +326,10 @@ def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
               + (f" · rerun of {r['rerun_of']}" if r.get("rerun_of") else ""))
     if spec.get("overrides"):
         out.print(f"  overrides: {escape(' '.join(spec['overrides']))}")
+    from hunchlab.compat.provenance import provenance_lines
+
+    for line in provenance_lines(r):
+        out.print(f"  {escape(line)}")
     params = flatten(r["params"])
     if params:
         out.print(table("config", ["param", "value"], list(params.items())))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import importlib
 import os
+import shutil
 import signal
 import sys
 
@@ -20,13 +21,21 @@ def _die_with_parent() -> None:
         pass  # not Linux: an orphan is possible, nothing else changes
 
 
+def shell_argv(command: str) -> tuple[str, list[str]]:
+    """bash with ``pipefail`` where there is one (a failing command in a pipeline fails the run), else sh."""
+    bash = shutil.which("bash")
+    if bash:
+        return bash, [bash, "-o", "pipefail", "-c", command]
+    return "/bin/sh", ["/bin/sh", "-c", command]
+
+
 def main() -> int:
     _die_with_parent()
     if os.getppid() == 1:
         return 1  # the parent died before prctl took effect
     mode, target = sys.argv[1], sys.argv[2]
     if mode == "--shell":
-        os.execv("/bin/sh", ["/bin/sh", "-c", target])
+        os.execv(*shell_argv(target))
     module_name, func_name = target.split(":")
     sys.path.insert(0, os.getcwd())
     module = importlib.import_module(module_name)

@@ -27,6 +27,7 @@ from typing import Any, BinaryIO
 from hunchlab.capture import environment
 from hunchlab.claims import Claim
 from hunchlab.errors import SpecError, did_you_mean
+from hunchlab.execute import captures
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.project import Project
 from hunchlab.run import ENV_RUN_DIR, create_run
@@ -84,8 +85,10 @@ def run_spec(
     for claim in predictions:
         run.predict(claim, group_size=group_size)
     started = time.time()
+    hooks = captures.start(project, spec, run, cwd, search)
     status, code, error = execute(argv_child, run.dir, project.root, cwd=cwd, search=search, echo=echo,
-                                  control=control)
+                                  control=control, hooks=hooks)
+    hooks.finish()
     run.finish(status, code, error)
     return RunOutcome(run.id, status, code if code >= 0 else 128 - code, time.time() - started)
 
@@ -105,23 +108,28 @@ def child_argv(spec: Spec, search: list[str]) -> list[str]:
 
 
 def execute(argv_child: list[str], run_dir: Path, project_root: Path, *, cwd: Path, search: list[str],
-            echo: bool, control: Control | None = None) -> tuple[str, int, str | None]:
+            echo: bool, control: Control | None = None,
+            hooks: captures.EntryHooks | None = None) -> tuple[str, int, str | None]:
     """Run a recorded run's entry process to its end, teeing its output into the run folder.
 
     Returns the status, the exit code and the error to record. Shared by ``run_spec``
-    and the Ray worker, which records the run elsewhere.
+    and the Ray worker, which records the run elsewhere. ``hooks`` (``execute.captures``)
+    add to the entry's path and environment and read its stdout as it is saved.
     """
+    first = hooks.path_first if hooks else []
     env = {
         **os.environ,
+        **(hooks.env if hooks else {}),
         ENV_RUN_DIR: str(run_dir),
         "HUNCH_DIR": str(project_root),
         "HUNCH_RUN_ID": run_dir.name,
         "HUNCH_EVENTS": str(run_dir / EVENTS_FILE),
-        "PYTHONPATH": os.pathsep.join([*search, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "PYTHONPATH": os.pathsep.join([*first, *search, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }
     proc = subprocess.Popen(argv_child, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, start_new_session=control is not None)
-    tees = [_tee(proc.stdout, run_dir / "stdout.log", sys.stdout.buffer if echo else None),
+    tees = [_tee(proc.stdout, run_dir / "stdout.log", sys.stdout.buffer if echo else None,
+                 hooks.on_stdout if hooks else None),
             _tee(proc.stderr, run_dir / "stderr.log", sys.stderr.buffer if echo else None)]
     if control is not None:
         control.attach(run_dir.name, lambda: _interrupt_group(proc))
@@ -222,7 +230,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> int:
         return proc.wait()
 
 
-def _tee(pipe: BinaryIO | None, path: Path, echo: BinaryIO | None) -> threading.Thread:
+def _tee(pipe: BinaryIO | None, path: Path, echo: BinaryIO | None,
+         sink: Callable[[bytes], None] | None = None) -> threading.Thread:
     def pump() -> None:
         assert pipe is not None
         with open(path, "wb") as f:
@@ -233,6 +242,8 @@ def _tee(pipe: BinaryIO | None, path: Path, echo: BinaryIO | None) -> threading.
                 if echo is not None:
                     echo.write(chunk)
                     echo.flush()
+                if sink is not None:
+                    sink(chunk)
 
     t = threading.Thread(target=pump, daemon=True)
     t.start()

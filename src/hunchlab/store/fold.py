@@ -83,7 +83,11 @@ def sync_run(conn: Connection, project: Project, run_id: str) -> str | None:
             events, offset = read_events(run_dir / EVENTS_FILE, offset, CHUNK_BYTES)
             if not events:
                 break
-            values.update(_apply(conn, run_id, events, summary, stats))
+            chunk = _apply(conn, run_id, events, summary, stats)
+            for key in ("_params", "_meta"):  # later chunks add to, not replace, what earlier ones learnt
+                values.setdefault(key, {}).update(chunk.pop(key, {}))
+            values.update(chunk)
+    _merge_record(conn, run_id, values)
     values["folded_bytes"] = offset
     if values.get("status"):
         status = values["status"]
@@ -163,6 +167,8 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
             artifacts[ev["name"]] = {"run_id": run_id, "name": ev["name"], "sha256": ev["sha256"], "size": ev["size"]}
         elif t == "prediction":
             insert_run_prediction(conn, run_id, ev["d"])
+        elif t in ("params", "meta"):  # what a run learns of itself while running (wandb.config, tags)
+            values.setdefault(f"_{t}", {}).update(ev.get("d", {}))
         elif t == "end":
             values.update(status=ev.get("status", "finished"), exit_code=ev.get("exit_code"),
                           ended_at=ev.get("time"), error=ev.get("error"))
@@ -175,6 +181,19 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
     if last_time:
         values["last_event_at"] = last_time
     return values
+
+
+def _merge_record(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
+    """Fold ``params`` and ``meta`` events into the run's row; new params move it to its new seed group."""
+    new_params, new_meta = values.pop("_params", None), values.pop("_meta", None)
+    if not new_params and not new_meta:
+        return
+    c = schema.runs.c
+    params_json, meta_json = conn.execute(select(c.params, c.meta).where(c.id == run_id)).one()
+    params = {**json.loads(params_json), **(new_params or {})}
+    meta = {**json.loads(meta_json), **(new_meta or {})}
+    values.update(params=json.dumps(params, default=str), meta=json.dumps(meta, default=str),
+                  group_key=group_key({**meta, "params": params}))
 
 
 def _replace(conn: Connection, table: Any, key_col: Any, run_id: str, rows: dict[str, dict[str, Any]]) -> None:
