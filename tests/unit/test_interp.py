@@ -24,6 +24,7 @@ from hunchlab.interp import (
     head_contributions,
     head_patch,
     hooks,
+    induction_score,
     mean,
     module_paths,
     offset_score,
@@ -242,6 +243,23 @@ def test_previous_token_and_induction_scores_from_known_patterns() -> None:
     repeated = (torch.arange(8) >= 3)[None]
     assert offset_score(induction_pattern, torch.tensor([2]), repeated).item() == 1.0
     assert offset_score(induction_pattern, 1, repeated).item() == 0.0
+
+
+def test_induction_score_finds_every_earlier_occurrence_from_the_tokens() -> None:
+    tokens = torch.tensor([[5, 7, 9, 5, 7, 9, 5, 7]])  # period 3, repeated: queries 3.. have earlier occurrences
+    copier = torch.zeros(1, 2, 8, 8)
+    copier[0, :, 0, 0] = copier[0, :, 1, 1] = copier[0, :, 2, 2] = 1
+    for q in range(3, 8):
+        copier[0, 0, q, q - 2] = 1.0  # head 0: the token after the latest occurrence
+        copier[0, 1, q, q] = 1.0  # head 1: itself
+    half = copier.clone()
+    half[0, 0, 6] = 0
+    half[0, 0, 6, 1] = half[0, 0, 6, 4] = 0.5  # both earlier occurrences of token 5, split
+    assert induction_score(copier, tokens).tolist() == [1.0, 0.0]
+    assert induction_score(half, tokens)[0].item() == 1.0
+    assert induction_score(copier, tokens, queries=torch.arange(8)[None] >= 6)[0].item() == 1.0
+    with pytest.raises(HunchError, match="tokens"):
+        induction_score(copier, tokens[:, :5])
 
 
 def test_a_tap_that_is_not_a_pattern_is_refused() -> None:

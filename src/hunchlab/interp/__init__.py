@@ -10,12 +10,12 @@ docs/interp.md for a worked example.
   ``hooks`` (the context manager under both), ``HookPoint``, ``module_paths``
 - heads: ``HeadLayout`` (where a layer's heads are, stated explicitly),
   ``head_patch``, ``ablate_heads``
-- attention: ``attention_patterns``, ``offset_score`` (previous-token, induction)
+- attention: ``attention_patterns``, ``offset_score`` (previous-token), ``induction_score``
 - attribution: ``direct_logit_attribution``, ``head_contributions``, ``Norm``
 - probes: ``fit_probe`` → ``Probe`` (``score``, ``predict``, ``direction``)
 """
 
-from hunchlab.interp.attention import attention_patterns, offset_score
+from hunchlab.interp.attention import attention_patterns, induction_score, offset_score
 from hunchlab.interp.attribution import BIAS, Norm, direct_logit_attribution, head_contributions
 from hunchlab.interp.heads import HeadLayout, ablate_heads, head_patch
 from hunchlab.interp.probe import Probe, fit_probe
@@ -47,6 +47,7 @@ __all__ = [
     "head_contributions",
     "head_patch",
     "hooks",
+    "induction_score",
     "mean",
     "module_paths",
     "offset_score",

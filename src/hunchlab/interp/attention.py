@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from hunchlab.errors import HunchError
 from hunchlab.interp.taps import Inputs, Tensor, run_with_cache
@@ -59,3 +60,27 @@ def offset_score(pattern: Tensor, offset: int | Tensor, queries: Tensor | None =
     gathered = pattern.gather(3, k.clamp(0, Tk - 1)[:, None, :, None].expand(B, H, Tq, 1))[..., 0]  # (B, H, Tq)
     weight = valid[:, None, :].float()
     return (gathered * weight).sum((0, 2)) / weight.sum((0, 2)).clamp(min=1)  # (H,)
+
+
+def induction_score(pattern: Tensor, tokens: Tensor, queries: Tensor | None = None) -> Tensor:
+    """Per head, the attention each query pays to the tokens that followed earlier occurrences of its token.
+
+    Olsson et al. 2022's definition, read off the tokens, so it needs no known
+    period and counts every earlier occurrence (a sequence that repeats three
+    times has two). ``tokens`` is ``(batch, keys)``, the model's input; queries
+    whose token has not occurred before are left out, as are those outside the
+    optional ``(batch, queries)`` mask.
+    """
+    B, H, Tq, Tk = pattern.shape
+    if tokens.shape != (B, Tk) or Tq != Tk:
+        raise HunchError(f"pattern {tuple(pattern.shape)} and tokens {tuple(tokens.shape)}", where="induction_score",
+                         fix="pass the (batch, heads, T, T) pattern and the (batch, T) tokens it was computed on")
+    same = tokens[:, None, :] == tokens[:, :, None]  # (B, q, j): token j equals query q's token
+    earlier = torch.ones(Tq, Tk, dtype=torch.bool, device=tokens.device).tril(-1)  # j < q
+    after = F.pad((same & earlier)[:, :, :-1], (1, 0))  # (B, q, k): key k follows such a j (k = j + 1 <= q)
+    valid = after.any(-1)  # (B, q)
+    if queries is not None:
+        valid &= queries.bool()
+    mass = (pattern * after[:, None].to(pattern.dtype)).sum(-1)  # (B, H, q)
+    weight = valid[:, None, :].to(pattern.dtype)
+    return (mass * weight).sum((0, 2)) / weight.sum((0, 2)).clamp(min=1)  # (H,)
