@@ -40,7 +40,11 @@ torch.set_num_threads(1)  # the house rule for tests; these models are far too s
 
 
 def no_hooks_left(model: nn.Module) -> bool:
-    return all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+    return hook_count(model) == 0
+
+
+def hook_count(model: nn.Module) -> int:
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
 
 
 class Pair(nn.Module):
@@ -331,3 +335,40 @@ def test_the_docs_example_runs_on_a_users_own_model() -> None:
     namespace: dict[str, Any] = {}
     exec(compile(code.group(1), "docs/interp.md", "exec"), namespace)
     assert namespace["rise"] > 0  # ablating the heads that copy hurts the model on the copied tokens
+
+
+# ---------------------------------------------------------------------------
+# a Hugging Face model, addressed by its module paths alone (randomly initialised: nothing downloaded)
+
+
+def test_a_hugging_face_llama_is_tapped_ablated_and_attributed_by_path() -> None:
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                                      hidden_size=32, intermediate_size=64, vocab_size=50,
+                                      attn_implementation="eager")
+    model = transformers.LlamaForCausalLM(config).eval()
+    ids = torch.randint(50, (2, 10))
+    with torch.no_grad():
+        model(input_ids=ids, output_attentions=True)  # transformers adds hooks of its own on a first such call
+    own_hooks = hook_count(model)
+    taps = ["model.embed_tokens", "model.layers.*.self_attn", "model.layers.*.mlp", "model.layers.0.self_attn:output.1",
+            "model.layers.1.self_attn.o_proj:input"]
+    with torch.no_grad():
+        out, cache = run_with_cache(model, {"input_ids": ids, "output_attentions": True}, taps)
+    assert cache["model.layers.0.self_attn:output.1"].shape == (2, 4, 10, 10)
+    layout = HeadLayout("model.layers.1.self_attn.o_proj:input", n_heads=4)
+    o_proj = model.model.layers[1].self_attn.o_proj
+    heads = head_contributions(cache[layout.tap], layout, o_proj)
+    assert torch.allclose(heads.sum(-2), cache["model.layers.1.self_attn"], atol=1e-5)  # o_proj has no bias
+    parts = {name: cache[name] for name in taps[:1]} | {f"{kind}{i}": cache[f"model.layers.{i}.{kind}"]
+                                                      for i in range(2) for kind in ("self_attn", "mlp")}
+    norm = model.model.norm
+    target = ids.roll(-1, dims=1)
+    dla = direct_logit_attribution(parts, model.lm_head, target,
+                                   norm=Norm(center=False, weight=norm.weight, eps=norm.variance_epsilon))
+    assert torch.allclose(sum(dla.values()), out.logits.gather(-1, target[..., None])[..., 0], atol=1e-4)
+    with torch.no_grad():
+        ablated = ablate_heads(model, {"input_ids": ids}, (layout, [0, 1, 2, 3])).logits
+    assert not torch.allclose(ablated, out.logits)
+    assert hook_count(model) == own_hooks
