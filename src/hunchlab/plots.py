@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["FORMATS", "FigureFiles", "bar_chart", "learning_curves", "param_curve", "reliability_diagram"]
+__all__ = ["FORMATS", "FigureFiles", "bar_chart", "custom_figure", "learning_curves", "param_curve",
+           "reliability_diagram"]
 
 FORMATS = (".png", ".pdf", ".svg")
 BANDS = ("ci", "minmax")
@@ -407,7 +408,8 @@ def _portable_closure(draw: Callable[..., Figure]) -> list[Callable[..., Any]]:
         if fn.__name__ not in found:
             found[fn.__name__] = fn
             todo.extend(_PORTABLE[name] for name in _global_names(fn.__code__) if name in _PORTABLE)
-    return [fn for name, fn in _PORTABLE.items() if name in found]  # source order reads top-down
+    own = [] if draw.__name__ in _PORTABLE else [draw]  # a caller's own draw (custom_figure) comes last
+    return [fn for name, fn in _PORTABLE.items() if name in found] + own  # source order reads top-down
 
 
 def _script_source(files: FigureFiles, draw: Callable[..., Figure], options: Mapping[str, Any]) -> str:
@@ -605,6 +607,22 @@ def bar_chart(bars: Sequence[Mapping[str, Any]], out: Path | str, title: str = "
         raise HunchError("no bars to plot", fix="pass at least one labelled value")
     fields = ("label", "mean", "lo", "hi")
     return _write_figure(files, fields, bars, draw_bars, {"title": title, "ylabel": ylabel})
+
+
+def custom_figure(rows: Sequence[Mapping[str, Any]], fields: Sequence[str], draw: Callable[..., Figure],
+                  out: Path | str, **options: Any) -> FigureFiles:
+    """A figure drawn by the caller's own ``draw(rows, **options) -> Figure``, with its CSV and script.
+
+    For figures this module has no kind for (a study's heat maps). ``draw`` must be
+    portable as the functions above are: a module-level function that imports
+    matplotlib inside itself and calls nothing but the standard library and this
+    module's portable helpers (``number``, ``group_by``, ...), because its source
+    is copied into the script that redraws the figure.
+    """
+    files = FigureFiles.beside(out)
+    if not rows:
+        raise HunchError("no rows to plot", where=str(out), fix="pass at least one row of data")
+    return _write_figure(files, fields, rows, draw, options)
 
 
 def _iso(text: str) -> str:

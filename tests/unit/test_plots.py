@@ -8,10 +8,12 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hunchlab import plots
+from hunchlab.plots import COLORS, number
 from hunchlab.errors import HunchError
 from hunchlab.stats import mean_ci
 
@@ -54,7 +56,23 @@ def _reliability(out: Path) -> plots.FigureFiles:
     return plots.reliability_diagram(bins, trend, out)
 
 
+def draw_squares(rows: list[dict[str, str]], title: str) -> Any:
+    """A caller's own portable draw function, for ``custom_figure``."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.0, 3.0), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot([number(r["x"]) for r in rows], [number(r["x"]) ** 2 for r in rows], color=COLORS[1])
+    ax.set_title(title)
+    return fig
+
+
+def _custom(out: Path) -> plots.FigureFiles:
+    return plots.custom_figure([{"x": x} for x in range(5)], ["x"], draw_squares, out, title="squares")
+
+
 FIGURES: dict[str, Callable[[Path], plots.FigureFiles]] = {
+    "custom": _custom,
     "learning": _learning,
     "param": _param,
     "bars": _bars,

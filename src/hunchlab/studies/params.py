@@ -38,20 +38,25 @@ def from_params(cls: type[T], config: Mapping[str, Any], where: str) -> T:
 def typed(name: str, value: Any, default: Any, where: str) -> Any:
     """``value`` as the type of the param's default, or a HunchError saying what was expected.
 
-    A tuple default takes a list of integers (kept in the order given; callers
-    sort when order means nothing), a float takes any number, an int an integer,
-    anything else a string.
+    A tuple default takes a list (kept in the order given; callers sort when
+    order means nothing) of integers, or of numbers when any default element is
+    a float (a grid of sparsities or penalties); a bool takes true or false, a
+    float any number, an int an integer, anything else a string.
     """
     converted: Any
     if isinstance(default, tuple):
-        ok = isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        expected, converted = "a list of integers", tuple(value) if ok else None
+        floats = any(isinstance(v, float) for v in default)
+        element = _is_number if floats else _is_int
+        ok = isinstance(value, (list, tuple)) and all(element(v) for v in value)
+        expected = f"a list of {'numbers' if floats else 'integers'}"
+        converted = tuple(float(v) if floats else v for v in value) if ok else None
+    elif isinstance(default, bool):
+        ok, expected, converted = isinstance(value, bool), "true or false", value
     elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = _is_number(value)
         expected, converted = "a number", float(value) if ok else None
     elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        expected, converted = "an integer", value
+        ok, expected, converted = _is_int(value), "an integer", value
     else:
         ok = isinstance(value, str)
         expected, converted = "a string", value
@@ -62,3 +67,11 @@ def typed(name: str, value: Any, default: Any, where: str) -> Any:
             fix=f"the default is {list(default) if isinstance(default, tuple) else default!r}",
         )
     return converted
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
