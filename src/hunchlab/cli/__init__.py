@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "review": ("journal", "review", "Reread the last month: runs, predictions, surprises, open questions."),
     "study": ("study", "study", "Reproduce frontier papers' findings at toy scale: list, run, check, new."),
     "ui": ("ui", "ui", "Serve a local web dashboard: runs, charts, compare, examples, tree, journal."),
+    "store": ("store", "store", "Check the store against the run folders, or rebuild it from them."),
 }
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from hunchlab.errors import HunchWarning, MachineError, NotFound, ReadOnly, StoreDamaged, did_you_mean
 from hunchlab.project import Project
 from hunchlab.run import RESERVE_FILE
-from hunchlab.store import schema
+from hunchlab.store import ledger, schema
 from hunchlab.store.engine import IMMEDIATE, is_read_only, make_engine, sqlite_path
 from hunchlab.store.faults import retrying, store_fault
 from hunchlab.store.fold import ENDED, sync_run
@@ -54,6 +54,7 @@ class Store:
             _check_not_lost(project, self.path)
         self.engine = make_engine(project, self.path, read_only=self.read_only)
         self.url = self.engine.url.render_as_string(hide_password=True)
+        self.ledger_path = project.hunch_dir / ledger.FILENAME
         try:
             self.retrying(self._migrate)
         except BaseException:
@@ -64,6 +65,7 @@ class Store:
         if not self.read_only:
             with self.write() as conn:
                 migrate(conn, str(self.project.hunch_dir))
+                ledger.ensure(conn, self.ledger_path)
             return
         with self.read() as conn:
             missing = pending_migrations(conn, str(self.project.hunch_dir))
@@ -86,8 +88,13 @@ class Store:
         if self.read_only:
             raise ReadOnly("the store is read-only: this command needs to write it", where=self.where,
                            fix="make .hunch/ and store.db writable for your user (or remount the disk read-write)")
-        with self._faults(), self.engine.connect().execution_options(**{IMMEDIATE: True}) as conn, conn.begin():
-            yield conn
+        with self._faults(), self.engine.connect().execution_options(**{IMMEDIATE: True}) as conn:
+            try:
+                with conn.begin():
+                    yield conn
+                    ledger.flush(conn, self.ledger_path, fsync=self.project.setting("durability") == "machine")
+            finally:
+                ledger.discard(conn)
 
     @contextmanager
     def _faults(self) -> Iterator[None]:
@@ -231,9 +238,11 @@ def open_store(project: Project, *, wait: bool = False) -> Store:
 
 def _check_not_lost(project: Project, path: Path | None) -> None:
     """Refuse to start an empty store in place of a lost one: the runs would silently vanish from every list."""
-    if path is None or path.exists() or not project.runs_dir.is_dir():
+    if path is None or path.exists():
         return
-    n = sum(1 for _ in project.runs_dir.iterdir())
-    if n:
-        raise StoreDamaged(f"the store is missing, though {n} run folder(s) are in {project.runs_dir}", where=str(path),
+    n = sum(1 for _ in project.runs_dir.iterdir()) if project.runs_dir.is_dir() else 0
+    typed = len(ledger.read(project.hunch_dir / ledger.FILENAME))
+    if n or typed:
+        held = f"{n} run folder(s)" if n else f"{typed} ledger entries"
+        raise StoreDamaged(f"the store is missing, though {held} are in {project.hunch_dir}", where=str(path),
                            fix="`hunch store rebuild` makes it again from the run folders and the ledger")
