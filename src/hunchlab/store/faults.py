@@ -72,7 +72,8 @@ def _sqlite_fault(orig: sqlite3.Error, reason: str, where: str) -> HunchError | 
 
 def _server_fault(orig: BaseException, reason: str, where: str, url: str) -> HunchError | None:
     state = getattr(orig, "sqlstate", None)
-    if type(orig).__name__ == "OperationalError" and (state is None or state.startswith(UNREACHABLE_STATES)):
+    operational = any(c.__name__ == "OperationalError" for c in type(orig).__mro__)  # psycopg's AdminShutdown, ...
+    if operational and (state is None or state.startswith(UNREACHABLE_STATES)):
         return StoreUnreachable(f"cannot reach the store {url}: {reason}", where=where,
                                 fix="check that the database server is running and that the `store:` URL is right")
     if state == "53100":
