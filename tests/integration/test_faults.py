@@ -17,6 +17,7 @@ import sqlite3
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,6 +105,8 @@ def test_a_byte_flipped_store_gives_a_message_and_starts_no_entry(project, hunch
         proc = hunch(*args)
         if proc.returncode:
             clean_error(proc, "damaged", "hunch store rebuild")
+    if place != "stored text":  # a value that no longer decodes passes SQLite's structural check
+        assert hunch("store", "check").returncode == 1
     mark = tmp_path / "mark"
     proc = hunch("run", "touch.yaml", "--no-predict", env={"MARK": str(mark)})
     if place != "stored text":  # damage in the structure: found before the entry starts, nothing runs
@@ -213,6 +216,48 @@ def test_a_read_only_project_can_be_read_and_refuses_writes_with_a_message(proje
                 "read-only")
     assert not mark.exists()
     clean_error(hunch("note", "-m", "a thought", cwd=read_only, env=env), "read-only")
+
+
+def _python_for_nobody() -> tuple[str, dict[str, str]]:
+    """A Python that user nobody can run with hunchlab importable: this one, or the system's of the same
+    version with this environment's packages on the path (a venv under /root is closed to nobody)."""
+    import site
+    import sysconfig
+
+    env = {k: v for k, v in os.environ.items() if k not in ("HUNCH_DIR", "HUNCH_RUN_DIR")}
+    system = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
+    paths = [sysconfig.get_paths()["purelib"], *site.getsitepackages(), env.get("PYTHONPATH", "")]
+    for python, extra in ((sys.executable, {}), (system, {"PYTHONPATH": os.pathsep.join(p for p in paths if p)})):
+        probe = subprocess.run(["runuser", "-u", "nobody", "--", python, "-c", "import hunchlab, sqlalchemy"],
+                               capture_output=True, text=True, env={**env, **extra})
+        if probe.returncode == 0:
+            return python, {**env, **extra}
+    pytest.skip("user nobody can run no Python with hunchlab and its packages here")
+
+
+def test_permission_denied_is_a_message_and_reading_still_works(project, hunch):
+    if os.geteuid() != 0 or not shutil.which("runuser"):
+        pytest.skip("needs root to run hunch as another user (runuser), for whom the project is not writable")
+    python, env = _python_for_nobody()
+    hunch("run", "exp.yaml", "--no-predict", check=0)
+    shared = Path(tempfile.mkdtemp(prefix="hunch-perm-"))  # outside pytest's 0700 folders, so nobody can enter
+    try:
+        shared.chmod(0o755)
+        root = shared / "proj"
+        shutil.copytree(project.root, root, symlinks=True)
+
+        def as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(["runuser", "-u", "nobody", "--", python, "-m", "hunchlab", *args],
+                                  cwd=root, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+        shown = as_nobody("show", "1", "--json")
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["status"] == "finished"
+        clean_error(as_nobody("run", "exp.yaml", "--no-predict"), "permission denied", "write access")
+        clean_error(as_nobody("forecast", "x", "--p", "0.3", "--by", "2099-01-01"), "read-only")
+        assert len(list((root / ".hunch" / "runs").iterdir())) == 1
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 # -- no orphaned points -------------------------------------------------------------------------------

@@ -67,17 +67,14 @@ def check(project: Project) -> CheckReport:
     report.incomplete = sorted(p.name for p in project.runs_dir.iterdir() if p.is_dir() and p.name not in folders) \
         if project.runs_dir.is_dir() else []
     try:
-        store = Store(project)
-    except HunchError as e:
-        report.integrity = [e.what]
-        return report
-    with store:
-        if store.path is not None:
-            report.integrity = quick_check(store, None)
-        if report.integrity:
-            return report
-        _check_runs(project, store, folders, report)
-        _check_ledger(store, report)
+        with Store(project) as store:
+            if store.path is not None:
+                report.integrity = quick_check(store, None)
+            if not report.integrity:
+                _check_runs(project, store, folders, report)
+                _check_ledger(store, report)
+    except HunchError as e:  # a store too damaged to open or to read
+        report.integrity.append(e.what)
     return report
 
 
