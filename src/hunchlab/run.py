@@ -420,7 +420,12 @@ def start(
         "argv": sys.argv,
         "env": environment(),
     }
-    run = create_run(proj, meta, code_cwd=Path.cwd())
+    try:
+        run = create_run(proj, meta, code_cwd=Path.cwd())
+    except OSError as e:  # a full disk, a read-only project: its message, not a traceback from inside hunchlab
+        from hunchlab.errors import machine_error
+
+        raise machine_error(e, "starting a run") or e from None
     _current = run
     _finish_at_exit(run)
     return run

@@ -216,6 +216,10 @@ def test_a_read_only_project_can_be_read_and_refuses_writes_with_a_message(proje
                 "read-only")
     assert not mark.exists()
     clean_error(hunch("note", "-m", "a thought", cwd=read_only, env=env), "read-only")
+    script = subprocess.run([sys.executable, "-c", "import hunchlab; hunchlab.start()"], cwd=read_only,
+                            env={**os.environ, **env}, capture_output=True, text=True)
+    assert "hunchlab.errors.ReadOnly: " in script.stderr and "read-only file system while starting a run" \
+        in script.stderr, script.stderr
 
 
 def _python_for_nobody() -> tuple[str, dict[str, str]]:

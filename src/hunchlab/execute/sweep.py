@@ -777,8 +777,10 @@ def _run_plans(plans: list[Plan], *, executor: str, jobs: int | None, address: s
     from hunchlab.project import find_project
     from hunchlab.store import open_store
     from hunchlab.store import sweeps as q
+    from hunchlab.store.health import check_recordable
 
     project = project or find_project()
+    check_recordable(project)  # a damaged store or a full disk stops the sweep before it is recorded
     ex = make_executor(executor, project, jobs=jobs, address=address)
     sweeps = record(project, plans, executor=ex.name, cwd=cwd or Path.cwd())
     with open_store(project) as store, store.read() as conn:
