@@ -20,7 +20,16 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from hunchlab.errors import HunchError, MachineError, NoSpace, ReadOnly, StoreDamaged, StoreError, StoreUnreachable
+from hunchlab.errors import (
+    HunchError,
+    HunchWarning,
+    MachineError,
+    NoSpace,
+    ReadOnly,
+    StoreDamaged,
+    StoreError,
+    StoreUnreachable,
+)
 
 T = TypeVar("T")
 FIRST_DELAY_S = 0.25
@@ -92,9 +101,14 @@ def retrying(fn: Callable[[], T], seconds: float) -> T:
     while True:
         try:
             return fn()
-        except StoreUnreachable:
+        except StoreUnreachable as e:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise
+            if delay == FIRST_DELAY_S:  # say why the command seems to hang, once per outage
+                import warnings
+
+                warnings.warn(HunchWarning(f"{e.what}; waiting for it up to {seconds:.0f} s (store_retry_seconds)"),
+                              stacklevel=2)
             time.sleep(min(delay, left))
             delay = min(delay * 2, MAX_DELAY_S)
