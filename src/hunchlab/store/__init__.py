@@ -101,7 +101,7 @@ class Store:
         """Driver errors become the messages of ``store.faults`` (damaged, full, read-only, unreachable)."""
         try:
             yield
-        except (DBAPIError, UnicodeDecodeError) as e:
+        except (DBAPIError, UnicodeDecodeError, json.JSONDecodeError) as e:
             fault = store_fault(e, self.where, self.url)
             if fault is None:
                 raise

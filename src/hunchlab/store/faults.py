@@ -15,6 +15,7 @@ a managed database's failover for 20–60 s).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Callable
@@ -48,6 +49,9 @@ def store_fault(e: BaseException, where: str, url: str) -> HunchError | None:
 
     if isinstance(e, UnicodeDecodeError):
         return StoreDamaged(f"the store is damaged: stored text no longer decodes ({e.reason})", where=where,
+                            fix=REBUILD_FIX)
+    if isinstance(e, json.JSONDecodeError):  # a flipped bit that still decodes as text
+        return StoreDamaged(f"the store is damaged: stored JSON no longer parses ({e.msg})", where=where,
                             fix=REBUILD_FIX)
     if not isinstance(e, DBAPIError) or e.orig is None:
         return None
