@@ -147,14 +147,13 @@ class Store:
     def list_runs(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Runs newest first (the newest ``limit`` of them), params and summary decoded."""
         cols = [schema.runs.c[name] for name in RUN_LIST_COLUMNS]
-        with self.read() as conn:
-            rows = conn.execute(select(*cols).order_by(schema.runs.c.seq.desc()).limit(limit)).all()
         out = []
-        for row in rows:
-            d = dict(row._mapping)
-            d["params"] = json.loads(d["params"])
-            d["summary"] = json.loads(d["summary"])
-            out.append(d)
+        with self.read() as conn:  # decoded inside: stored JSON that no longer parses is a damaged store
+            for row in conn.execute(select(*cols).order_by(schema.runs.c.seq.desc()).limit(limit)).all():
+                d = dict(row._mapping)
+                d["params"] = json.loads(d["params"])
+                d["summary"] = json.loads(d["summary"])
+                out.append(d)
         return out
 
     def count_runs(self) -> int:
