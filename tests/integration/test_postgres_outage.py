@@ -55,12 +55,11 @@ def _all_points(project) -> list[dict]:
 
 def test_restarts_mid_sweep_are_waited_out_and_every_trial_is_recorded(pg_project, cluster):
     sweep = _sweep(pg_project, "k=1,2,3,4", "--jobs", "2")
-    _started(pg_project, 1)
-    while sweep.poll() is None:  # the server is down a second at a time until the sweep ends: trials end into it
+    for wave in (2, 4):  # each wave of trials ends while the server is down (trials take 1.5 s, it is down 2.5 s)
+        _started(pg_project, wave)
         cluster.stop()
-        time.sleep(1.0)
+        time.sleep(2.5)
         cluster.start()
-        time.sleep(0.3)
     out, err = sweep.communicate(timeout=180)
     assert sweep.returncode == 0, err
     assert "could not" not in err and "Traceback" not in err

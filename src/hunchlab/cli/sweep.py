@@ -260,7 +260,7 @@ def _finish(result: Any, metric: str | None) -> None:
     if fault is not None:
         raise fault
     for sweep_id in result.sweeps:
-        _print_sweep(lib.sweep_table(sweep_id, metric=metric))
+        _print_sweep(lib.sweep_table(sweep_id, metric=metric, wait=True))
     if result.interrupted:
         sys.exit(130)
     if result.total and not result.counts.get("finished"):

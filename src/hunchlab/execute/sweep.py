@@ -587,15 +587,18 @@ class _Driver:
         from hunchlab.errors import MachineError, StoreError
         from hunchlab.store import open_store
         from hunchlab.store import sweeps as q
+        from hunchlab.store.faults import retrying
 
         def mark() -> None:
             with open_store(self.project, wait=True) as store, store.write() as conn:
                 for s in self.sweeps:
                     q.set_driver(conn, s["id"], status=status)
 
-        try:
-            mark()
+        try:  # its store waits to connect; a server that drops the write itself is waited for once more
+            retrying(mark, float(self.project.setting("store_retry_seconds")))
         except (MachineError, StoreError) as e:
+            self.problems.append(f"the sweep's end could not be recorded: {e.what}")
+        except MachineError as e:
             self.problems.append(f"the sweep's end could not be recorded: {e.what}")
 
     def _loop(self) -> None:

@@ -80,7 +80,7 @@ class Store:
     # -- transactions ---------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self._faults(), self.engine.connect() as conn, conn.begin():
+        with self._faults(), self._connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
@@ -88,13 +88,22 @@ class Store:
         if self.read_only:
             raise ReadOnly("the store is read-only: this command needs to write it", where=self.where,
                            fix="make .hunch/ and store.db writable for your user (or remount the disk read-write)")
-        with self._faults(), self.engine.connect().execution_options(**{IMMEDIATE: True}) as conn:
+        with self._faults(), self._connect().execution_options(**{IMMEDIATE: True}) as conn:
             try:
                 with conn.begin():
                     yield conn
                     ledger.flush(conn, self.ledger_path, fsync=self.project.setting("durability") == "machine")
             finally:
                 ledger.discard(conn)
+
+    def _connect(self) -> Connection:
+        """A connection; a store opened with ``wait`` waits for a server that is not there yet."""
+
+        def connect() -> Connection:
+            with self._faults():
+                return self.engine.connect()
+
+        return self.retrying(connect)
 
     @contextmanager
     def _faults(self) -> Iterator[None]:
