@@ -22,37 +22,51 @@ VIEWS = [["runs", "--json"], ["calibration", "--json"], ["tree", "--json"], ["jo
          ["examples", "1", "--json"], ["journal", "search", "width", "--json"]]
 
 
-def _views(hunch) -> dict[str, object]:
-    return {" ".join(args): json.loads(hunch(*args, check=0).stdout) for args in VIEWS}
+def _views() -> dict[str, object]:
+    """Every view's --json, through the CLI's own code in this process (a dozen fresh interpreters cost ~20 s)."""
+    from click.testing import CliRunner
+
+    from hunchlab.cli import cli
+
+    out = {}
+    for args in VIEWS:
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.output)
+        out[" ".join(args)] = json.loads(result.stdout)
+    return out
 
 
 @pytest.fixture
 def typed(project, hunch):
-    """A project where a person has typed one of everything the store keeps."""
-    hunch("tree", "add", "Know what width does", "--why", "it decides the next model", check=0)
-    hunch("tree", "add", "Width study", "--under", "g1", "--why", "the cheap way in", check=0)
-    hunch("tree", "add", "Does width help?", "--under", "p1", "--why", "the first fork", check=0)
-    hunch("tree", "add", "Does depth help?", "--under", "g1", "--kind", "question", "--why", "the other fork", check=0)
-    hunch("tree", "move", "q2", "--under", "p1", check=0)
+    """A project where a person has typed one of everything the store keeps (runs through `hunch`, the rest
+    through the library calls behind the commands)."""
+    from hunchlab import journal, predict, tree, triage
+
+    tree.add("Know what width does", why="it decides the next model", project=project)
+    tree.add("Width study", under="g1", why="the cheap way in", project=project)
+    tree.add("Does width help?", under="p1", why="the first fork", project=project)
+    tree.add("Does depth help?", under="g1", kind="question", why="the other fork", project=project)
+    tree.move("q2", under="p1", project=project)
     hunch("run", "exp.yaml", "--question", "q1", "-p", "acc > 0.5 @ 90%", check=0)  # acc 0.2: a surprise
     hunch("run", "exp.yaml", "model.width=8", "--seeds", "2", "-p", "acc > 0.1 @ 60%", check=0)
-    hunch("tree", "answer", "q1", "No: width 8 and 64 give the same accuracy.", check=0)
-    hunch("forecast", "width stops mattering past 128", "--p", "0.4", "--by", "2099-01-01", check=0)
-    hunch("forecast", "a second forecast", "--p", "0.7", "--by", "2098-01-01", "--tag", "interp", check=0)
-    hunch("resolve", "4", "yes", "--note", "it did", check=0)
-    hunch("read", "Scaling Laws", "--guess", "alpha in [0.05, 0.1] @ 60%", "--matters", "70%", check=0)
-    hunch("read", "resolve", "1", "--actual", "alpha=0.076", check=0)
-    hunch("note", "-m", "# Width is noise\nWidth changed nothing at this scale.", "--run", "1", check=0)
-    hunch("tag", "1", "e2", "arithmetic slip", check=0)
-    hunch("tag", "1", "e1", "lucky", "--note", "right for the wrong reason", check=0)
-    hunch("tag", "1", "e1", "--clear", check=0)
-    hunch("tag", "2", "e2", "arithmetic slip", check=0)
+    tree.answer("q1", "No: width 8 and 64 give the same accuracy.", project=project)
+    predict.add_forecast("width stops mattering past 128", 0.4, "2099-01-01", project=project)
+    second = predict.add_forecast("a second forecast", 0.7, "2098-01-01", tags=["interp"], project=project)
+    predict.resolve(second["id"], "yes", note="it did", project=project)
+    reading = predict.add_reading("Scaling Laws", guesses=["alpha in [0.05, 0.1] @ 60%"], matters="70%",
+                                  project=project)
+    predict.resolve_reading(reading["id"], {"alpha": 0.076}, project=project)
+    journal.add_note("# Width is noise\nWidth changed nothing at this scale.", run_ref="1", project=project)
+    triage.tag("1", "e2", "arithmetic slip", project=project)
+    triage.tag("1", "e1", "lucky", note="right for the wrong reason", project=project)
+    triage.tag("1", "e1", clear=True, project=project)
+    triage.tag("2", "e2", "arithmetic slip", project=project)
     hunch("sweep", "exp.yaml", "model.width=4,16", check=0)
     return project
 
 
 def test_deleting_store_db_then_rebuilding_gives_back_every_view(typed, hunch):
-    before = _views(hunch)
+    before = _views()
     assert hunch("store", "check", check=0).stdout.strip().endswith("ok")
     for path in typed.hunch_dir.glob("store.db*"):
         path.unlink()
@@ -61,7 +75,7 @@ def test_deleting_store_db_then_rebuilding_gives_back_every_view(typed, hunch):
     assert hunch("store", "check").returncode == 1
     done = json.loads(hunch("store", "rebuild", "--json", check=0).stdout)
     assert done["runs"] == 5 and done["old"] is None
-    after = _views(hunch)
+    after = _views()
     for view in VIEWS:
         key = " ".join(view)
         assert after[key] == before[key], key
