@@ -101,7 +101,7 @@ def test_a_byte_flipped_store_gives_a_message_and_starts_no_entry(project, hunch
         byte = f.read(1)
         f.seek(offset)
         f.write(bytes([byte[0] ^ 0xFF]))
-    for args in (["runs"], ["runs", "--json"], ["show", "1", "--json"], ["examples", "1"], ["calibration"]):
+    for args in (["runs"], ["show", "1", "--json"], ["examples", "1", "--json"]):
         proc = hunch(*args)
         if proc.returncode:
             clean_error(proc, "damaged", "hunch store rebuild")
