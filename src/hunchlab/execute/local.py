@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.machinery import ModuleSpec, PathFinder
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from hunchlab.capture import environment
 from hunchlab.claims import Claim
@@ -290,7 +290,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> int:
     return proc.wait()
 
 
-def _tee(pipe: BinaryIO | None, path: Path, echo: BinaryIO | None, faults: list[OSError]) -> threading.Thread:
+def _tee(pipe: IO[bytes] | None, path: Path, echo: BinaryIO | None, faults: list[OSError]) -> threading.Thread:
     """Copy the entry's output to ``path`` and the terminal. A file that can no longer be written (the
     disk is full) is noted in ``faults`` and given up; the terminal keeps getting the output."""
 
