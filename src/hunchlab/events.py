@@ -51,11 +51,26 @@ class EventWriter:
     def write(self, event: dict[str, Any]) -> None:
         data = (_dumps(event) + "\n").encode()
         view = memoryview(data)
-        while view:  # a regular-file write is whole in practice; loop for the rare short write
-            n = os.write(self.fd, view)
-            view = view[n:]
-        if self.fsync:
-            os.fsync(self.fd)
+        try:
+            while view:  # a regular-file write is whole in practice; loop for the rare short write
+                n = os.write(self.fd, view)
+                view = view[n:]
+            if self.fsync:
+                os.fsync(self.fd)
+        except OSError as e:
+            raise self._failed(e, len(data) - len(view)) from None
+
+    def _failed(self, e: OSError, written: int) -> Exception:
+        """A write that failed (the disk filled) after ``written`` bytes: cut those bytes off, so the
+        file still ends on a whole line, and say what happened in the user's terms."""
+        from hunchlab.errors import machine_error
+
+        if written:
+            try:
+                os.ftruncate(self.fd, os.fstat(self.fd).st_size - written)
+            except OSError:
+                pass  # the torn line stays; readers skip it
+        return machine_error(e, "writing the run's events (this call was not recorded)", str(self.path)) or e
 
     def close(self) -> None:
         if self.fd >= 0:

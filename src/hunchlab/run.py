@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 META_FILE = "run.json"
 HEARTBEAT_FILE = "heartbeat"
+# Room kept aside in the run folder until its end is written, so that a run that fills the disk can
+# still record how it ended (an end line is ~150 bytes; 64 KiB is whole blocks on any file system).
+RESERVE_FILE = ".reserve"
+RESERVE_BYTES = 64 << 10
 HEARTBEAT_SECONDS = 10.0
 ENV_RUN_DIR = "HUNCH_RUN_DIR"
 
@@ -102,6 +106,7 @@ class Run:
         self._lock = threading.Lock()
         self._finished = False
         self._has_results = False
+        self.unrecorded: str | None = None
         fsync = project.setting("durability") == "machine"
         self._writer = EventWriter(self.dir / EVENTS_FILE, fsync=fsync)
         if owner:
@@ -189,38 +194,91 @@ class Run:
 
     # -- lifecycle ---------------------------------------------------------------
     def finish(self, status: str = "finished", exit_code: int | None = 0, error: str | None = None, *,
-               ended_at: float | None = None) -> None:
-        """Mark the run ended (owner only; ``ended_at`` for a run imported from elsewhere) and fold it into the store."""
+               ended_at: float | None = None) -> str | None:
+        """Mark the run ended (owner only; ``ended_at`` for a run imported from elsewhere) and fold it into the store.
+
+        Returns None once the store holds the run's end, or why it could not take it
+        yet (the disk is full, the team store is down): the end is safe in the event
+        file, and the next command that can write the store folds it in.
+        """
         if self._finished:
-            return
+            return self.unrecorded
         self._finished = True
         if self._owner:
             self._heartbeat.stop()
-            self._write({"t": "end", "status": status, "exit_code": exit_code, "time": ended_at or time.time(),
-                         "error": error})
+            self._write_end({"t": "end", "status": status, "exit_code": exit_code, "time": ended_at or time.time(),
+                             "error": error})
         self._writer.close()
         if self._owner:
-            from hunchlab.store import open_store
+            self.unrecorded = self._record()
+        return self.unrecorded
 
-            with open_store(self.project) as store:
-                store.sync_run(self.id)
+    def discard(self) -> None:
+        """Remove a run whose entry never started (recording it failed half-way): it did not happen."""
+        self._finished = True
+        self._heartbeat.stop()
+        self._writer.close()
+        (self.project.pending_dir / self.id).unlink(missing_ok=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _write_end(self, event: dict[str, Any]) -> None:
+        """The end line, written even on a full disk: the run's reserved room is given up for it."""
+        from hunchlab.errors import NoSpace
+
+        try:
+            self._write(event)
+        except NoSpace:
+            (self.dir / RESERVE_FILE).unlink(missing_ok=True)
+            self._write(event)
+        (self.dir / RESERVE_FILE).unlink(missing_ok=True)
+
+    def _record(self) -> str | None:
+        from hunchlab.errors import MachineError, StoreError
+        from hunchlab.store import open_store
+
+        try:
+            with open_store(self.project, wait=True) as store:
+                store.retrying(lambda: store.sync_run(self.id))
+        except (MachineError, StoreError) as e:
+            return e.what
+        return None
+
+    def _end(self, status: str = "finished", exit_code: int | None = 0, error: str | None = None) -> None:
+        """``finish`` for a run of ``hunchlab.start()``: a store that cannot take the end yet is a warning."""
+        why = self.finish(status, exit_code, error)
+        if why:
+            import warnings
+
+            from hunchlab.errors import HunchWarning
+
+            warnings.warn(HunchWarning(f"run {self.id} ended but is not in the store yet ({why}); the next hunch "
+                                       "command that can write the store folds it in"), stacklevel=3)
 
     def __enter__(self) -> Run:
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is None:
-            self.finish("finished", 0)
+            self._end()
         elif isinstance(exc, KeyboardInterrupt):
-            self.finish("interrupted", 130, "KeyboardInterrupt")
+            self._end("interrupted", 130, "KeyboardInterrupt")
         else:
-            self.finish("failed", 1, f"{type(exc).__name__}: {exc}")
+            self._end("failed", 1, f"{type(exc).__name__}: {exc}")
         global _current
         if _current is self:
             _current = None
 
     def __repr__(self) -> str:
         return f"<Run {self.id} {self.name or ''}>"
+
+
+def reserve_room(run_dir: Path) -> None:
+    """Set ``RESERVE_BYTES`` aside in the run folder (given up by ``finish`` to write the run's end)."""
+    fd = os.open(run_dir / RESERVE_FILE, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        os.posix_fallocate(fd, 0, RESERVE_BYTES)
+    finally:
+        os.close(fd)
 
 
 class _Heartbeat:
@@ -382,7 +440,12 @@ def start(
         "argv": sys.argv,
         "env": environment(),
     }
-    run = create_run(proj, meta, code_cwd=Path.cwd())
+    try:
+        run = create_run(proj, meta, code_cwd=Path.cwd())
+    except OSError as e:  # a full disk, a read-only project: its message, not a traceback from inside hunchlab
+        from hunchlab.errors import machine_error
+
+        raise machine_error(e, "starting a run") or e from None
     _current = run
     _finish_at_exit(run)
     return run
@@ -392,8 +455,8 @@ def _finish_at_exit(run: Run) -> None:
     previous_hook = sys.excepthook
 
     def hook(exc_type: Any, exc: BaseException, tb: Any) -> None:
-        run.finish("failed", 1, f"{exc_type.__name__}: {exc}")
+        run._end("failed", 1, f"{exc_type.__name__}: {exc}")
         previous_hook(exc_type, exc, tb)
 
     sys.excepthook = hook
-    atexit.register(run.finish)
+    atexit.register(run._end)

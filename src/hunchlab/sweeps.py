@@ -18,12 +18,14 @@ from hunchlab.project import Project, find_project
 
 
 @contextmanager
-def _store(project: Project | None) -> Iterator[Any]:
-    """The store, with pending runs folded and dead drivers' sweeps marked, so what is shown is current."""
+def _store(project: Project | None, wait: bool = False) -> Iterator[Any]:
+    """The store, with pending runs folded and dead drivers' sweeps marked, so what is shown is current.
+
+    ``wait``: the sweep that just ran shows its table, waiting out a restarting team store."""
     from hunchlab.store import open_store
     from hunchlab.store import sweeps as q
 
-    with open_store(project or find_project()) as store:
+    with open_store(project or find_project(), wait=wait) as store:
         store.sync()
         with store.write() as conn:
             q.mark_dead_drivers(conn)
@@ -44,10 +46,10 @@ def list_sweeps(*, project: Project | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def _load(ref: str, project: Project | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _load(ref: str, project: Project | None, wait: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from hunchlab.store import sweeps as q
 
-    with _store(project) as store, store.read() as conn:
+    with _store(project, wait) as store, store.read() as conn:
         sweep = q.get_sweep(conn, q.resolve_sweep(conn, ref))
         return sweep, q.trials(conn, sweep["id"])
 
@@ -114,9 +116,10 @@ def _summarise(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def sweep_table(ref: str, *, metric: str | None = None, project: Project | None = None) -> dict[str, Any]:
+def sweep_table(ref: str, *, metric: str | None = None, project: Project | None = None,
+                wait: bool = False) -> dict[str, Any]:
     """A sweep as a table: one row per config, mean and 95% t-interval over seeds of ``metric``, best first."""
-    sweep, trials = _load(ref, project)
+    sweep, trials = _load(ref, project, wait)
     metric, goal, guessed = _metric_and_goal(trials, metric, sweep)
     rows = [_summarise(r) for r in _groups(trials, metric)]
     sign = -1.0 if goal == "max" else 1.0

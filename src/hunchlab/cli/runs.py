@@ -82,6 +82,7 @@ def run(spec_file: str | None, overrides: tuple[str, ...], seed_flag: str | None
 
     Example: hunch run exp.yaml lr=3e-4 model.width=128 --predict 'acc > 0.9 @ 70%'
     """
+    from hunchlab.execute.local import outcome_fault
     from hunchlab.execute.seeds import run_seeds
     from hunchlab.project import find_project
 
@@ -95,6 +96,9 @@ def run(spec_file: str | None, overrides: tuple[str, ...], seed_flag: str | None
                          predictions=claims, extra_meta={"prediction": note} if note else None)
     for outcome in outcomes:
         _report_outcome(project, outcome)
+    fault = next((f for f in map(outcome_fault, outcomes) if f is not None), None)
+    if fault is not None:
+        raise fault
     if seeds > 1:
         from hunchlab.cli.compare import echo_group
 
@@ -175,9 +179,14 @@ def _gather_predictions(project: Any, spec: Any, texts: list[str], no_predict: b
 def _report_outcome(project: Any, outcome: Any) -> None:
     from hunchlab import records
 
+    mark = {"finished": "✓", "interrupted": "■"}.get(outcome.status, "✗")
+    if outcome.unrecorded:  # the store could not take it: say what the runner knows, read nothing back
+        click.echo(f"{mark} run {outcome.run_id} {outcome.status} in {duration(outcome.duration)}", err=True)
+        if outcome.error:
+            click.echo(f"  {outcome.error}", err=True)
+        return
     record = records.get_run(outcome.run_id, metrics=False, examples=False, project=project)
     metrics = ", ".join(f"{k}={fmt(v)}" for k, v in list(_numeric(record["summary"]).items())[:6])
-    mark = {"finished": "✓", "interrupted": "■"}.get(outcome.status, "✗")
     click.echo(f"{mark} run {outcome.run_id} {outcome.status} in {duration(outcome.duration)}"
                + (f" · {metrics}" if metrics else ""), err=outcome.status != "finished")
     if record.get("error") and outcome.status != "finished":

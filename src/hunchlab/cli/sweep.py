@@ -179,6 +179,9 @@ def ablate(target: str, overrides: tuple[str, ...], seeds: int, pairs: bool, met
         ref = result.sweeps[0]
         if result.interrupted:
             sys.exit(130)
+        fault = result.fault()
+        if fault is not None:
+            raise fault
     data = lib.ablation_table(ref, metric=metric)
     if as_json:
         emit_json(data)
@@ -253,8 +256,11 @@ def _finish(result: Any, metric: str | None) -> None:
     from hunchlab import sweeps as lib
 
     _summary(result)
+    fault = result.fault()
+    if fault is not None:
+        raise fault
     for sweep_id in result.sweeps:
-        _print_sweep(lib.sweep_table(sweep_id, metric=metric))
+        _print_sweep(lib.sweep_table(sweep_id, metric=metric, wait=True))
     if result.interrupted:
         sys.exit(130)
     if result.total and not result.counts.get("finished"):

@@ -76,8 +76,12 @@ def _csv_stream(names: list[str], rows: Iterator[dict[str, Any]]) -> None:
 
 
 def _json_stream(rows: Iterator[dict[str, Any]], *, lines: bool) -> None:
-    """One record per line (JSONL), or a JSON array written as it streams."""
-    dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    """One record per line (JSONL), or a JSON array written as it streams; strict JSON (``strict_json``)."""
+    from hunchlab import strict_json
+
+    def dumps(record: dict[str, Any]) -> str:
+        return strict_json.dumps(record, ensure_ascii=False)
+
     out = sys.stdout
     if lines:
         for e in rows:

@@ -91,7 +91,7 @@ def sync_run(conn: Connection, project: Project, run_id: str) -> str | None:
     values["folded_bytes"] = offset
     if values.get("status"):
         status = values["status"]
-    elif status == "running" and not _alive(run_dir, host, pid, pid_start):
+    elif status == "running" and not _alive(run_dir, host, pid, pid_start) and not _entry_alive(run_dir, host):
         status = "crashed"
         values.update(status=status, ended_at=values.get("last_event_at") or time.time(),
                       error=f"the process vanished (pid {pid} on {host}) before the run ended")
@@ -274,3 +274,11 @@ def _alive(run_dir: Path, host: str | None, pid: int | None, pid_start: str | No
     except FileNotFoundError:
         return True
     return age < 6 * HEARTBEAT_SECONDS
+
+
+def _entry_alive(run_dir: Path, host: str | None) -> bool:
+    """Whether the entry's supervisor still runs: it outlives a killed runner until the entry's whole
+    process tree is gone (``execute/child.py``), and until then lines may still reach the event file."""
+    from hunchlab.execute.child import tree_alive
+
+    return host == socket.gethostname() and tree_alive(run_dir)

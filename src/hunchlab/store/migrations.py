@@ -76,7 +76,22 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
 def migrate(conn: Connection, where: str) -> list[str]:
     """Apply what is missing (inside the caller's transaction); returns the names applied."""
     schema.migrations.create(conn, checkfirst=True)
-    applied = set(conn.execute(select(schema.migrations.c.name)).scalars())
+    missing = pending_migrations(conn, where, table_exists=True)
+    done = []
+    for name, fn in MIGRATIONS:
+        if name in missing:
+            fn(conn)
+            conn.execute(schema.migrations.insert().values(name=name, applied_at=time.time()))
+            done.append(name)
+    return done
+
+
+def pending_migrations(conn: Connection, where: str, *, table_exists: bool = False) -> list[str]:
+    """The migrations this store lacks; raises StoreError for a store written by a newer hunchlab."""
+    from sqlalchemy import inspect
+
+    exists = table_exists or inspect(conn).has_table(schema.migrations.name)
+    applied = set(conn.execute(select(schema.migrations.c.name)).scalars()) if exists else set()
     known = [name for name, _ in MIGRATIONS]
     newer = applied - set(known)
     if newer:
@@ -86,13 +101,7 @@ def migrate(conn: Connection, where: str) -> list[str]:
             where=where,
             fix="upgrade: pip install -U hunchlab",
         )
-    done = []
-    for name, fn in MIGRATIONS:
-        if name not in applied:
-            fn(conn)
-            conn.execute(schema.migrations.insert().values(name=name, applied_at=time.time()))
-            done.append(name)
-    return done
+    return [name for name in known if name not in applied]
 
 
 def schema_version() -> str:

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 
 from hunchlab.records import Filter
-from hunchlab.store import schema
+from hunchlab.store import ledger, schema
 
 ex = schema.examples.c
 tg = schema.tags.c
@@ -225,10 +225,10 @@ def correct_of(conn: Connection, run_id: str, ids: Sequence[str]) -> dict[str, b
 # -- tags -------------------------------------------------------------------------------
 def set_tag(conn: Connection, run_id: str, example_id: str, *, category: str | None, note: str | None) -> None:
     """Set an example's tag and note in this run; a row with neither is removed."""
-    conn.execute(delete(schema.tags).where(tg.run_id == run_id, tg.example_id == example_id))
+    ledger.delete(conn, schema.tags, {"run_id": run_id, "example_id": example_id})
     if category is not None or note is not None:
-        conn.execute(schema.tags.insert().values(run_id=run_id, example_id=example_id, category=category, note=note,
-                                                 tagged_at=time.time()))
+        ledger.insert(conn, schema.tags, {"run_id": run_id, "example_id": example_id, "category": category,
+                                          "note": note, "tagged_at": time.time()})
 
 
 def get_tag(conn: Connection, run_id: str, example_id: str) -> dict[str, Any] | None:
