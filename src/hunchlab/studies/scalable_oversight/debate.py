@@ -50,7 +50,7 @@ class Settings:
     judge_images: int = 10000  # generated training glyphs per judge
     judge_masks: int = 6  # random k-pixel masks per training glyph (a fixed training set of images x masks)
     judge_hidden: int = 128
-    judge_iters: int = 2000
+    judge_iters: int = 3000
     n_test: int = 500  # test glyphs per seed; each is debated against all 9 lies
     random_draws: int = 10  # random k-pixel masks per test glyph for the baseline
     lookahead: int = 1  # plies each debater searches (1: greedy on the judge's margin)
