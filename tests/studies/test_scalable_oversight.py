@@ -9,7 +9,6 @@ temporary folder shared by the module, so the broken arms reuse the real arm's.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,13 +28,10 @@ from hunchlab.studies.scalable_oversight.judge import Judge, JudgeConfig
 
 @pytest.fixture(scope="module", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    before = os.environ.get("HUNCH_CACHE_DIR")
-    os.environ["HUNCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if before is None:
-        del os.environ["HUNCH_CACHE_DIR"]
-    else:
-        os.environ["HUNCH_CACHE_DIR"] = before
+    """One model cache for the module, so the broken arms reuse the judges the real arm trained."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HUNCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 def smoke_run(project: Project, study: str, entry: Callable[[Any], None], *overrides: str) -> hunchlab.Run:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import MISSING, fields
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from hunchlab.errors import HunchError, did_you_mean
 
@@ -32,6 +32,23 @@ def from_params(cls: type[T], config: Mapping[str, Any], where: str) -> T:
                              fix=f"known params: {', '.join(known)}")
         values[name] = _typed(name, value, known[name], where)
     return cls(**values)
+
+
+class StudySettings:
+    """A base for a study's frozen settings dataclass: ``from_config`` reads and validates a run's params."""
+
+    where: ClassVar[str]  # the study, as errors name it (e.g. "debate study")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        return from_params(cls, config, cls.where).validated()
+
+    def validated(self) -> Self:
+        """The settings, or a HunchError (``self.invalid``) for values out of range; override to check."""
+        return self
+
+    def invalid(self, what: str, fix: str) -> HunchError:
+        return HunchError(what, where=self.where, fix=fix)
 
 
 def _typed(name: str, value: Any, default: Any, where: str) -> Any:

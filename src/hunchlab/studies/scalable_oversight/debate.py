@@ -21,12 +21,12 @@ fall below one half).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
 from hunchlab.errors import HunchError
-from hunchlab.studies.params import from_params
+from hunchlab.studies.params import StudySettings
 from hunchlab.studies.scalable_oversight import game
 from hunchlab.studies.scalable_oversight.glyphs import CLASSES, ascii_art, render
 from hunchlab.studies.scalable_oversight.judge import Judge, JudgeConfig
@@ -39,7 +39,7 @@ MAX_K = 10  # the thinnest glyph (a 1) has 12 or more inked pixels at size 14; d
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     """Every knob of the study; a spec's ``params`` override these defaults."""
 
     k_values: tuple[int, ...] = (4, 6)  # pixels revealed per debate (the paper: 4 and 6)
@@ -60,29 +60,24 @@ class Settings:
     seeds: int = 2  # judges and test sets per run (run.seed, run.seed + 1000, ...)
     examples: int = 40  # test glyphs kept as per-example records (first seed, first k)
 
-    @classmethod
-    def from_config(cls, config: Any) -> Settings:
-        return from_params(cls, config, WHERE).validated()
+    where: ClassVar[str] = WHERE
 
     def validated(self) -> Settings:
-        def bad(what: str, fix: str) -> HunchError:
-            return HunchError(what, where=WHERE, fix=fix)
-
         if not self.k_values or any(not 1 <= k <= MAX_K for k in self.k_values):
-            raise bad(f"k_values {list(self.k_values)} out of range", f"use pixel counts from 1 to {MAX_K}")
+            raise self.invalid(f"k_values {list(self.k_values)} out of range", f"use pixel counts from 1 to {MAX_K}")
         if not 12 <= self.image_size <= 28:
-            raise bad(f"image_size {self.image_size}",
+            raise self.invalid(f"image_size {self.image_size}",
                       "use 12 to 28 pixels (glyphs need room; the search grows with it)")
         if not 0 <= self.flip_noise <= 0.1 or self.rotation < 0 or self.jitter < 0:
-            raise bad("glyph distortion out of range", "flip_noise in [0, 0.1], rotation and jitter >= 0")
+            raise self.invalid("glyph distortion out of range", "flip_noise in [0, 0.1], rotation and jitter >= 0")
         counts = (self.judge_images, self.judge_masks, self.judge_hidden, self.judge_iters, self.n_test,
                   self.random_draws, self.lookahead, self.lookahead_width, self.seeds)
         if min(counts) < 1:
-            raise bad("a count param is below 1", "judge sizes, n_test, random_draws, lookahead(_width), seeds >= 1")
+            raise self.invalid("a count param is below 1", "judge sizes, n_test, random_draws, lookahead(_width), seeds >= 1")
         if self.debaters not in ("search", "random"):
-            raise bad(f"debaters '{self.debaters}'", "use 'search' or 'random'")
+            raise self.invalid(f"debaters '{self.debaters}'", "use 'search' or 'random'")
         if self.roles not in ("normal", "swapped"):
-            raise bad(f"roles '{self.roles}'", "use 'normal' or 'swapped'")
+            raise self.invalid(f"roles '{self.roles}'", "use 'normal' or 'swapped'")
         return self
 
     def draw(self, labels: torch.Tensor, g: torch.Generator) -> torch.Tensor:

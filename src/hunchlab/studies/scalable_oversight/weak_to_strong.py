@@ -47,19 +47,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
-from hunchlab.errors import HunchError
-from hunchlab.studies.params import from_params
+from hunchlab.studies.params import StudySettings
 from hunchlab.studies.scalable_oversight.probe import Probe, ProbeConfig
 
 WHERE = "weak-to-strong study"
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     """Every knob of the study; a spec's ``params`` override these defaults."""
 
     dims: int = 32  # size of the latent z the strong model sees
@@ -81,30 +80,25 @@ class Settings:
     grid_seeds: int = 5
     examples: int = 200  # test examples kept as per-example records (first seed)
 
-    @classmethod
-    def from_config(cls, config: Any) -> Settings:
-        return from_params(cls, config, WHERE).validated()
+    where: ClassVar[str] = WHERE
 
     def validated(self) -> Settings:
-        def bad(what: str, fix: str) -> HunchError:
-            return HunchError(what, where=WHERE, fix=fix)
-
         for k in (self.weak_dims, *self.grid_dims):
             if not 1 <= k or k + 1 + self.distractors > self.dims:
-                raise bad(f"weak_dims {k} does not fit {self.dims} dims with {self.distractors} distractors",
+                raise self.invalid(f"weak_dims {k} does not fit {self.dims} dims with {self.distractors} distractors",
                           "keep 1 <= weak_dims and weak_dims + 1 + distractors <= dims (the truth needs a part "
                           "the weak cannot see)")
         counts = (self.dims, self.n_train, self.n_test, self.steps, self.batch_size, self.seeds)
         if min(counts) < 1 or self.distractors < 0:
-            raise bad("a count param is below 1", "dims, n_train, n_test, steps, batch_size, seeds must be >= 1")
+            raise self.invalid("a count param is below 1", "dims, n_train, n_test, steps, batch_size, seeds must be >= 1")
         if self.grid_seeds < 1 and self.grid_dims and self.grid_noise:
-            raise bad("grid_seeds is below 1", "use grid_seeds >= 1, or empty grid_dims / grid_noise for no grid")
+            raise self.invalid("grid_seeds is below 1", "use grid_seeds >= 1, or empty grid_dims / grid_noise for no grid")
         if self.separation <= 0 or self.lr <= 0 or self.weak_noise < 0 or any(v < 0 for v in self.grid_noise):
-            raise bad("separation, lr or a noise is out of range", "separation > 0, lr > 0, noises >= 0")
+            raise self.invalid("separation, lr or a noise is out of range", "separation > 0, lr > 0, noises >= 0")
         if not 0 <= self.conf_weight <= 1 or not 0 < self.conf_warmup <= 1:
-            raise bad("conf_weight or conf_warmup out of range", "conf_weight in [0, 1], conf_warmup in (0, 1]")
+            raise self.invalid("conf_weight or conf_warmup out of range", "conf_weight in [0, 1], conf_warmup in (0, 1]")
         if self.labels not in ("weak", "shuffled"):
-            raise bad(f"labels '{self.labels}'", "use 'weak' or 'shuffled'")
+            raise self.invalid(f"labels '{self.labels}'", "use 'weak' or 'shuffled'")
         return self
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
 from hunchlab.errors import HunchError
+from hunchlab.studies.params import StudySettings
 from hunchlab.studies.test_time_compute import search
 from hunchlab.studies.test_time_compute.model import Generator, GeneratorConfig, Verifier, VerifierConfig
 from hunchlab.studies.test_time_compute.world import (
@@ -32,14 +33,13 @@ from hunchlab.studies.test_time_compute.world import (
     step_correct,
     step_features,
 )
-from hunchlab.studies.params import from_params
 from hunchlab.studies.training import Callback, TrainConfig, cached, train
 
 AREA = "test_time_compute"  # the model cache's subfolder
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     """Every knob of both studies; a spec's ``params`` override these defaults."""
 
     k_values: tuple[int, ...] = (2, 4, 8)  # chain lengths; K is the difficulty
@@ -61,10 +61,7 @@ class Settings:
     examples_per_cell: int = 3  # per-example records kept per (K, method, N)
     seeds: int = 1  # training seeds in one run (run.seed, run.seed + 1000, ...); figures get error bars when > 1
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Settings:
-        """Settings from a run's params, failing with a HunchError on unknown names or bad values."""
-        return from_params(cls, config, "test_time_compute study").validated()
+    where: ClassVar[str] = "test_time_compute study"
 
     def validated(self) -> Settings:
         def bad(what: str, fix: str) -> HunchError:
