@@ -20,7 +20,7 @@ from hunchlab.errors import HunchError
 from hunchlab.project import Project
 from hunchlab.spec import load_spec
 from hunchlab.studies import get_study, shipped_studies
-from hunchlab.studies.checks import failed
+from hunchlab.studies.checks import TOO_LARGE, failed
 from hunchlab.studies.scalable_oversight import debate, entries, game, glyphs, weak_to_strong
 from hunchlab.studies.scalable_oversight.check import check_debate, check_weak_to_strong
 from hunchlab.studies.scalable_oversight.judge import Judge, JudgeConfig
@@ -154,6 +154,8 @@ def test_weak_to_strong_reproduces_and_its_broken_arms_do_not(project: Project) 
     assert summary["pgr/conf/lo"] < summary["pgr/conf"] < summary["pgr/conf/hi"]
     artifacts = {p.name for p in (run.dir / "artifacts").iterdir()}
     assert {"w2s_accuracy.png", "w2s_pgr.png", "w2s_pgr.csv", "w2s_pgr_plot.py"} <= artifacts
+    leak = check_weak_to_strong([{**summary, "pgr/naive_noise_free": 0.3}])  # the student saw the truth somewhere
+    assert [row["verdict"] for row in leak if not row["passed"]] == [TOO_LARGE]
 
     shuffled = dict(smoke_run(project, "weak-to-strong", entries.weak_to_strong, "labels=shuffled").summary)
     assert shuffled["pgr/naive"] <= 0
@@ -171,6 +173,8 @@ def test_debate_reproduces_and_its_broken_arms_do_not(project: Project) -> None:
     rows = check_debate([summary])
     assert rows and not failed(rows), failed(rows)
     assert summary["pixels/revealed/liar_first/k4"] == 4 and summary["lies_per_image/k4"] == 9
+    uneven = {**summary, "pixels/liar_minus_honest/liar_first/k4": 1.0}  # what an odd k does
+    assert failed(check_debate([uneven])) == ["each debater revealed as many pixels as the other (k even)"]
 
     random = dict(smoke_run(project, "debate", entries.debate, "debaters=random").summary)
     assert abs(random["gain/liar_first/k4"]) < 0.07

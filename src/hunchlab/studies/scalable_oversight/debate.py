@@ -146,7 +146,7 @@ def k_table(s: Settings, judge: Judge, images: torch.Tensor, labels: torch.Tenso
     recs: list[dict[str, Any]] = []
     random_moves = g if s.debaters == "random" else None
     for order in (*ORDERS, "liar_alone", "honest_alone"):
-        movers = game.movers_for(order, k)
+        movers = turns = game.movers_for(order, k)  # turns: whose reveal each is; movers: whose side it serves
         if s.roles == "swapped" and order in ORDERS:
             movers = [game.LIAR] * k  # the honest debater plays for the lie too
         games = game.setup(judge, images, labels)
@@ -158,6 +158,7 @@ def k_table(s: Settings, judge: Judge, images: torch.Tensor, labels: torch.Tenso
             m[f"gain/{order}"] = m[f"win/{order}"] - m["acc/random"]
             m[f"win_per_lie/{order}"] = (games.margin() > 0).float().mean().item()
             m[f"pixels/revealed/{order}"] = distinct(revealed).float().mean().item()
+            m[f"pixels/liar_minus_honest/{order}"] = float(turns.count(game.LIAR) - turns.count(game.HONEST))
             shown = images.repeat_interleave(games.lies, 0).gather(1, revealed)  # (G, k) the ink under each reveal
             m[f"pixels/uninked/{order}"] = float(shown.eq(0).sum())
             m["lies_per_image"] = float(games.lies)
