@@ -64,16 +64,19 @@ class Settings(StudySettings):
 
     def validated(self) -> Settings:
         if not self.k_values or any(not 1 <= k <= MAX_K for k in self.k_values):
-            raise self.invalid(f"k_values {list(self.k_values)} out of range", f"use pixel counts from 1 to {MAX_K}")
+            raise self.invalid(f"k_values {list(self.k_values)} out of range",
+                               f"use pixel counts from 1 to {MAX_K}")
         if not 12 <= self.image_size <= 28:
             raise self.invalid(f"image_size {self.image_size}",
-                      "use 12 to 28 pixels (glyphs need room; the search grows with it)")
+                               "use 12 to 28 pixels (glyphs need room; the search grows with it)")
         if not 0 <= self.flip_noise <= 0.1 or self.rotation < 0 or self.jitter < 0:
-            raise self.invalid("glyph distortion out of range", "flip_noise in [0, 0.1], rotation and jitter >= 0")
+            raise self.invalid("glyph distortion out of range",
+                               "flip_noise in [0, 0.1], rotation and jitter >= 0")
         counts = (self.judge_images, self.judge_masks, self.judge_hidden, self.judge_iters, self.n_test,
                   self.random_draws, self.lookahead, self.lookahead_width, self.seeds)
         if min(counts) < 1:
-            raise self.invalid("a count param is below 1", "judge sizes, n_test, random_draws, lookahead(_width), seeds >= 1")
+            raise self.invalid("a count param is below 1",
+                               "judge sizes, n_test, random_draws, lookahead(_width), seeds >= 1")
         if self.debaters not in ("search", "random"):
             raise self.invalid(f"debaters '{self.debaters}'", "use 'search' or 'random'")
         if self.roles not in ("normal", "swapped"):
@@ -163,7 +166,7 @@ def k_table(s: Settings, judge: Judge, images: torch.Tensor, labels: torch.Tenso
             m[f"pixels/uninked/{order}"] = float(shown.eq(0).sum())
             m["lies_per_image"] = float(games.lies)
         if order == "liar_first" and s.examples:
-            recs = records(s, images, labels, games, revealed, movers, k, hits)
+            recs = records(s, images, labels, games, revealed, turns, k, hits)
     return {f"{name}/k{k}": value for name, value in m.items()}, recs
 
 
@@ -173,14 +176,14 @@ def distinct(revealed: torch.Tensor) -> torch.Tensor:
 
 
 def records(s: Settings, images: torch.Tensor, labels: torch.Tensor, games: game.Games, revealed: torch.Tensor,
-            movers: list[float], k: int, hits: list[torch.Tensor]) -> list[dict[str, Any]]:
-    """The first test glyphs' hardest debate (the lie that came closest): the pixels each side showed."""
+            turns: list[float], k: int, hits: list[torch.Tensor]) -> list[dict[str, Any]]:
+    """The first test glyphs' hardest debate (the lie that came closest): the pixels each debater showed."""
     margins = games.margin().view(games.images, games.lies)
     out = []
     for i in range(min(s.examples, games.images)):
         j = int(margins[i].argmin())
         row = i * games.lies + j
-        marks = {int(p): ("H" if who == game.HONEST else "L") for p, who in zip(revealed[row], movers, strict=True)}
+        marks = {int(p): ("H" if who == game.HONEST else "L") for p, who in zip(revealed[row], turns, strict=True)}
         lie = int(games.lie[row])
         out.append({
             "id": f"k{k}-glyph-{i}", "input": ascii_art(images[i], s.image_size, marks),

@@ -86,17 +86,20 @@ class Settings(StudySettings):
         for k in (self.weak_dims, *self.grid_dims):
             if not 1 <= k or k + 1 + self.distractors > self.dims:
                 raise self.invalid(f"weak_dims {k} does not fit {self.dims} dims with {self.distractors} distractors",
-                          "keep 1 <= weak_dims and weak_dims + 1 + distractors <= dims (the truth needs a part "
-                          "the weak cannot see)")
+                                   "keep 1 <= weak_dims and weak_dims + 1 + distractors <= dims "
+                                   "(the truth needs a part the weak cannot see)")
         counts = (self.dims, self.n_train, self.n_test, self.steps, self.batch_size, self.seeds)
         if min(counts) < 1 or self.distractors < 0:
-            raise self.invalid("a count param is below 1", "dims, n_train, n_test, steps, batch_size, seeds must be >= 1")
+            raise self.invalid("a count param is below 1",
+                               "dims, n_train, n_test, steps, batch_size, seeds must be >= 1")
         if self.grid_seeds < 1 and self.grid_dims and self.grid_noise:
-            raise self.invalid("grid_seeds is below 1", "use grid_seeds >= 1, or empty grid_dims / grid_noise for no grid")
+            raise self.invalid("grid_seeds is below 1",
+                               "use grid_seeds >= 1, or empty grid_dims / grid_noise for no grid")
         if self.separation <= 0 or self.lr <= 0 or self.weak_noise < 0 or any(v < 0 for v in self.grid_noise):
             raise self.invalid("separation, lr or a noise is out of range", "separation > 0, lr > 0, noises >= 0")
         if not 0 <= self.conf_weight <= 1 or not 0 < self.conf_warmup <= 1:
-            raise self.invalid("conf_weight or conf_warmup out of range", "conf_weight in [0, 1], conf_warmup in (0, 1]")
+            raise self.invalid("conf_weight or conf_warmup out of range",
+                               "conf_weight in [0, 1], conf_warmup in (0, 1]")
         if self.labels not in ("weak", "shuffled"):
             raise self.invalid(f"labels '{self.labels}'", "use 'weak' or 'shuffled'")
         return self
@@ -155,11 +158,12 @@ def fit(x: torch.Tensor, targets: torch.Tensor, s: Settings, seed: int, conf_wei
     batches = torch.randint(len(x), (s.steps, s.batch_size), generator=g)  # (steps, B)
     ramp = max(1.0, s.conf_warmup * s.steps)
     for step, idx in enumerate(batches):
-        logits, _ = model(x[idx])
         target = targets[idx]
         alpha = conf_weight * min(1.0, step / ramp)
         if alpha > 0:
-            target = (1 - alpha) * target + alpha * hardened(logits.detach(), target)
+            with torch.no_grad():
+                own, _ = model(x[idx])  # the student's current opinion, a target rather than a path for gradients
+            target = (1 - alpha) * target + alpha * hardened(own, target)
         _, loss = model(x[idx], target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
