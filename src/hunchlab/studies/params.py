@@ -6,14 +6,14 @@ documented defaults. ``from_params`` fills it from ``run.config`` (the spec's
 unknown name gets a did-you-mean, a value of the wrong type says what was
 expected and what the default is, both as a ``HunchError`` naming the study.
 Range checks stay with each study (its ``validated`` method), since only it
-knows them.
+knows them; ``StudySettings`` is a base that wires the two together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
-from typing import Any, TypeVar
+from dataclasses import MISSING, fields
+from typing import Any, ClassVar, Self, TypeVar
 
 from hunchlab.errors import HunchError, did_you_mean
 
@@ -25,7 +25,7 @@ def from_params(cls: type[T], config: Mapping[str, Any], where: str) -> T:
 
     ``where`` names the study in error messages, e.g. ``"star study"``.
     """
-    known = {f.name: f.default for f in fields(cls)}  # type: ignore[arg-type]
+    known = {f.name: f.default for f in fields(cls) if f.default is not MISSING}  # type: ignore[arg-type]
     values: dict[str, Any] = {}
     for name, value in config.items():
         if name not in known:
@@ -33,6 +33,23 @@ def from_params(cls: type[T], config: Mapping[str, Any], where: str) -> T:
                              fix=f"known params: {', '.join(known)}")
         values[name] = typed(name, value, known[name], where)
     return cls(**values)
+
+
+class StudySettings:
+    """A base for a study's frozen settings dataclass: ``from_config`` reads and validates a run's params."""
+
+    where: ClassVar[str]  # the study, as errors name it (e.g. "debate study")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        return from_params(cls, config, cls.where).validated()
+
+    def validated(self) -> Self:
+        """The settings, or a HunchError (``self.invalid``) for values out of range; override to check."""
+        return self
+
+    def invalid(self, what: str, fix: str) -> HunchError:
+        return HunchError(what, where=self.where, fix=fix)
 
 
 def typed(name: str, value: Any, default: Any, where: str) -> Any:

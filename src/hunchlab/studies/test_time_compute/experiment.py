@@ -11,12 +11,12 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
 from hunchlab.errors import HunchError
-from hunchlab.studies.params import from_params
+from hunchlab.studies.params import StudySettings, from_params
 from hunchlab.studies.test_time_compute import search
 from hunchlab.studies.test_time_compute.model import Generator, GeneratorConfig, Verifier, VerifierConfig
 from hunchlab.studies.test_time_compute.world import (
@@ -39,7 +39,7 @@ AREA = "test_time_compute"  # the model cache's subfolder
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     """Every knob of both studies; a spec's ``params`` override these defaults."""
 
     k_values: tuple[int, ...] = (2, 4, 8)  # chain lengths; K is the difficulty
@@ -61,10 +61,12 @@ class Settings:
     examples_per_cell: int = 3  # per-example records kept per (K, method, N)
     seeds: int = 1  # training seeds in one run (run.seed, run.seed + 1000, ...); figures get error bars when > 1
 
+    where: ClassVar[str] = "test_time_compute study"
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """Settings from a run's params, failing with a HunchError on unknown names or bad values."""
-        s = from_params(cls, config, where="test_time_compute study")
+        s = from_params(cls, config, where=cls.where)
         return replace(s, k_values=tuple(sorted(s.k_values)), n_values=tuple(sorted(s.n_values))).validated()
 
     def validated(self) -> Settings:
