@@ -65,6 +65,22 @@ class PruneModel(BaseModel):
     min_trials: int = Field(default=3, ge=1)  # finished trials needed before the median means anything
 
 
+class MetricModel(BaseModel):
+    """A ``metrics:`` entry: what hunchlab should know about one metric (docs/specs.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    range: tuple[float, float] | None = None  # the values it can take: intervals are cut to it
+    goal: Literal["max", "min"] | None = None  # which way is better; drives "better" in compare and sweeps
+
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not v[0] < v[1]:
+            raise ValueError(f"range must be [low, high] with low < high, got {list(v)}")
+        return v
+
+
 class SpecModel(BaseModel):
     """The keys a spec may have."""
 
@@ -83,6 +99,7 @@ class SpecModel(BaseModel):
     prune: PruneModel | None = None
     ablate: dict[str, dict[str, Any]] = {}
     baseline: str | None = None  # the baseline's spec file, relative to this one
+    metrics: dict[str, MetricModel] = {}
 
     @field_validator("entry")
     @classmethod
@@ -123,6 +140,8 @@ class Spec:
     prune: dict[str, Any] | None = None
     ablate: dict[str, dict[str, Any]] = field(default_factory=dict)
     baseline: str | None = None
+    # Declared ranges and goals ({"acc": {"range": [0, 1], "goal": "max"}}), stored with the run.
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_meta(self) -> dict[str, Any]:
         """The spec as stored with a run (params and seed are stored beside it)."""
@@ -165,7 +184,9 @@ def load_spec(path: str | Path, overrides: list[str] = (), *, smoke: bool = Fals
                 description=model.description, path=str(path), smoke=smoke,
                 sweep=model.sweep.model_dump() if model.sweep else None,
                 prune=model.prune.model_dump() if model.prune else None, ablate=model.ablate,
-                baseline=model.baseline)
+                baseline=model.baseline,
+                metrics={k: {f: (list(v) if isinstance(v, tuple) else v) for f, v in m.model_dump().items()
+                             if v is not None} for k, m in model.metrics.items()})
     _check_search(spec, path, lines)
     if smoke:
         if not model.smoke:

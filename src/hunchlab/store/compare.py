@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Column, ColumnElement, Connection, Integer, and_, cast, func, select
 
 from hunchlab.store import schema
@@ -43,6 +45,7 @@ def _run_query(conn: Connection, *, code: bool) -> Any:
     cols = [*(c[name] for name in RUN_COLUMNS), smoke]
     if code:
         cols.append(_json_path(conn, c.meta, "code").label("code"))
+        cols.append(_json_path(conn, c.meta, "spec", "metrics").label("metric_specs"))
     return select(*cols)
 
 
@@ -51,8 +54,9 @@ def _run_row(row: Any) -> dict[str, Any]:
     d["params"] = json.loads(d["params"])
     d["summary"] = json.loads(d["summary"])
     d["smoke"] = d["smoke"] in (1, True, "true")
-    if "code" in d:
-        d["code"] = json.loads(d["code"]) if d["code"] else {}
+    for key in ("code", "metric_specs"):
+        if key in d:
+            d[key] = json.loads(d[key]) if d[key] else {}
     return d
 
 
@@ -107,26 +111,52 @@ def histories(conn: Connection, run_ids: Sequence[str], keys: Sequence[str]) -> 
     return out
 
 
-def example_tallies(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[float]]:
-    """Per example id over the runs: ``[correct sum, correct count, score sum, score count]``.
+@dataclass(frozen=True)
+class Tallies:
+    """Per example id (sorted) over a side's runs: sums and counts of ``correct`` and of ``score``."""
 
-    Summed by the database (one grouped query), so a 5-seed side with 10,000 examples a
-    run returns 10,000 rows instead of 50,000: row handling, not SQLite, is the cost.
-    Inputs and outputs are left out: only the few flips shown need them (``example_details``).
+    ids: np.ndarray  # (E,) str, sorted
+    correct_sum: np.ndarray  # (E,) float
+    correct_n: np.ndarray  # (E,) int: records with a correct value
+    score_sum: np.ndarray  # (E,) float
+    score_n: np.ndarray  # (E,) int
+
+
+def example_tallies(conn: Connection, run_ids: Sequence[str]) -> Tallies:
+    """Per example id over the runs: the sums and counts of ``correct`` and ``score``, as arrays.
+
+    One grouped query per side (per ``IN_CHUNK`` runs), summed by the database, so a
+    5-seed side with 10,000 examples a run returns 10,000 rows instead of 50,000, and
+    the rows go straight into numpy columns. Inputs and outputs are left out: only the
+    few flips shown need them (``example_details``).
     """
     e = schema.examples.c
     right = cast(e.correct, Integer)
-    out: dict[str, list[float]] = {}
-    for chunk in _chunks(run_ids):
-        sums = (func.sum(right), func.count(right), func.sum(e.score), func.count(e.score))
-        rows = conn.execute(select(e.example_id, *sums).where(e.run_id.in_(chunk)).group_by(e.example_id)).all()
-        for example_id, c_sum, c_n, s_sum, s_n in rows:
-            acc = out.setdefault(example_id, [0.0, 0, 0.0, 0])
-            acc[0] += c_sum or 0
-            acc[1] += c_n
-            acc[2] += s_sum or 0.0
-            acc[3] += s_n
-    return out
+    sums = (func.sum(right), func.count(right), func.sum(e.score), func.count(e.score))
+    parts = [conn.execute(select(e.example_id, *sums).where(e.run_id.in_(chunk)).group_by(e.example_id)).all()
+             for chunk in _chunks(run_ids)]
+    rows = parts[0] if len(parts) == 1 else _merge(parts)
+    if not rows:
+        empty = np.zeros(0)
+        return Tallies(np.array([], dtype=str), empty, empty.astype(int), empty, empty.astype(int))
+    ids, c_sum, c_n, s_sum, s_n = zip(*rows, strict=True)
+    order = np.argsort(np.array(ids))  # the database's collation may not be Python's
+    def column(values: Any, kind: Any) -> np.ndarray:
+        return np.array([0 if v is None else v for v in values], dtype=kind)[order]
+
+    return Tallies(np.array(ids)[order], column(c_sum, float), column(c_n, int), column(s_sum, float),
+                   column(s_n, int))
+
+
+def _merge(parts: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows of several run chunks, summed per example (only for sides of more than IN_CHUNK runs)."""
+    acc: dict[str, list[float]] = {}
+    for rows in parts:
+        for example_id, *values in rows:
+            slot = acc.setdefault(example_id, [0.0, 0, 0.0, 0])
+            for i, v in enumerate(values):
+                slot[i] += v or 0
+    return [(k, *v) for k, v in acc.items()]
 
 
 def example_details(conn: Connection, run_ids: Sequence[str],
