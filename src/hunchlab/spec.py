@@ -324,6 +324,12 @@ def apply_override(spec: Spec, key: str, value: Any, *, source: str) -> None:
 
 
 def _check_type(old: Any, new: Any, key: str, source: str) -> None:
+    """A value must keep its param's type; an integer param refuses a float, even a whole one.
+
+    ``steps=1e3`` reads as the float 1000.0 (YAML), and ``range(run.config.steps)`` would
+    then fail inside the run, after its prediction and setup: so it is refused here,
+    with the integer to write instead.
+    """
     def kind(v: Any) -> str:
         if isinstance(v, bool):
             return "bool"
@@ -331,6 +337,11 @@ def _check_type(old: Any, new: Any, key: str, source: str) -> None:
             return "number"
         return type(v).__name__
 
+    if isinstance(old, int) and not isinstance(old, bool) and isinstance(new, float):
+        name = key.lstrip("+")
+        hint = f"write {name}={int(new)}" if new.is_integer() else f"give {name} a whole number"
+        raise SpecError(f"'{name}' expects an integer (the spec has {old!r}), got {new!r}", where=source,
+                        fix=f"{hint}; a number written with an exponent or a point (1e3, 1000.0) is a float")
     if old is None or new is None or kind(old) == kind(new) or (kind(old) == "number" and kind(new) == "number"):
         return
     raise SpecError(f"'{key}' expects a {kind(old)} (the spec has {old!r}), got {new!r}", where=source,
