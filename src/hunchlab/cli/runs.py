@@ -114,17 +114,23 @@ def _gather_predictions(project: Any, spec: Any, texts: list[str], no_predict: b
     """Claims from the spec and --predict; else ask on a terminal; say why there is none."""
     from hunchlab.cli.prompts import ask_claims, interactive
     from hunchlab.claims import parse_claim
-    from hunchlab.predict import parse_claims, suggest_metrics
+    from hunchlab.predict import check_references, parse_claims, suggest_metrics
 
     claims = parse_claims(spec.predict, source=f"{spec.path}: predict") + parse_claims(texts, source="--predict")
     if claims:
+        check_references(project, claims)
         return claims, None
     if no_predict:
         return [], "no prediction (--no-predict)"
     if not interactive():
         return [], "no prediction (not a terminal)"
+    def checked(text: str) -> Any:  # a reference that can never resolve is re-asked, like a typo
+        claim = parse_claim(text, source="prediction")
+        check_references(project, [claim])
+        return claim
+
     claims = ask_claims(f"Before you look: what will run '{spec.name}' show?", suggest_metrics(project, spec.name),
-                        lambda t: parse_claim(t, source="prediction"), "acc > 0.8 @ 70%")
+                        checked, "acc > 0.8 @ 70%")
     return claims, None if claims else "no prediction (declined at the prompt)"
 
 
