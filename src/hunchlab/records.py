@@ -56,7 +56,7 @@ def _comparable(v: Any) -> Any:
 
 def parse_where(text: str) -> Filter:
     """``lr=3e-4``, ``acc>0.8``, ``status!=failed``, ``name~otter`` → a Filter."""
-    from hunchlab.spec import parse_override
+    from hunchlab.overrides import parse_override
 
     m = WHERE.match(text)
     if not m:

@@ -20,19 +20,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hunchlab.errors import SpecError, did_you_mean
+from hunchlab.overrides import Loader as _Loader
+from hunchlab.overrides import parse_override
 
 ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
-
-class _Loader(yaml.SafeLoader):
-    """YAML 1.1 reads ``3e-4`` as a string; ML configs mean the number."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
-    list("-+0123456789."),
-)
 
 
 # A random sweep's ranges: {uniform: [lo, hi]}, {log_uniform: [lo, hi]}, {choice: [a, b, ...]}.
@@ -283,18 +275,6 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[key] = v
     return out
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """``a.b=3e-4`` → ``("a.b", 0.0003)``; the value is read as a YAML scalar."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip("+ "):
-        raise SpecError(f"override '{text}' is not key=value", fix="write e.g. lr=3e-4 or model.width=128")
-    try:
-        value = yaml.load(raw, Loader=_Loader) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return key.strip(), value
 
 
 def apply_override(spec: Spec, key: str, value: Any, *, source: str) -> None:
