@@ -28,24 +28,24 @@ import hashlib
 import math
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hunchlab import readsql as q
 from hunchlab.compare_examples import PAIRED_TESTS, UNIT_NOTE, Retest, add_flip_details, paired_sides, shown_flip_ids
 from hunchlab.errors import HunchError, NotFound, did_you_mean
 from hunchlab.metric_info import MetricInfo, metric_info
 from hunchlab.project import Project, find_project
 from hunchlab.records import flatten
-from hunchlab.selectors import Group, Selection, plural, resolve
+from hunchlab.selectors import Group, Selection, plural, resolve, run_resolver
 from hunchlab.stats import holm
 from hunchlab.verdicts import Comparison, compare_groups, effective_alpha, paired_verdict
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
-    from hunchlab.store.compare import Tallies
+    from hunchlab.readsql import Tallies
 
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DEFAULT_RESAMPLES = 10_000  # sign patterns of the paired test when it is neither exact nor normal (docs in paired.py)
@@ -70,27 +70,40 @@ def compare(
     ``detect``: a difference worth detecting; each test then says how many seeds per
     side (or paired examples) would detect it with 80% power.
     """
-    from hunchlab.records import _store
-    from hunchlab.store import compare as q
-
     if detect is not None and not (math.isfinite(detect) and detect > 0):
         raise HunchError(f"--detect {detect} must be a positive difference", fix="e.g. --detect 0.02")
+    options = {"metrics": metrics, "flips": flips, "confidence": confidence, "alpha": alpha, "resamples": resamples,
+               "detect": detect}
     project = project or find_project()
+    with reading(project) as conn:
+        selections = resolve(selectors, (runs := q.all_runs(conn)), run_resolver(runs))
+        return compare_groups_of(conn, project, pick_sides(selections), notes_of(selections), **options)
+
+
+@contextmanager
+def reading(project: Project) -> Iterator[Any]:
+    """A connection to read the runs: sqlite3 straight to the file when nothing needs the store
+    (``readsql.connect_current``: no SQLAlchemy to import), else the store's, after folding."""
+    from hunchlab.readsql import connect_current
+
+    direct = connect_current(project)
+    if direct is not None:
+        with closing(direct):
+            yield direct
+        return
+    from hunchlab.records import _store
+
     with _store(project) as store, store.read() as conn:
-        selections = resolve(selectors, q.all_runs(conn), store.resolve_run)
-        return compare_groups_of(conn, project, pick_sides(selections), notes_of(selections), metrics=metrics,
-                                 flips=flips, confidence=confidence, alpha=alpha, resamples=resamples, detect=detect)
+        yield conn
 
 
-def compare_groups_of(conn: Connection, project: Project, picked: Sequence[tuple[str, Group]], notes: list[str],
+def compare_groups_of(conn: Any, project: Project, picked: Sequence[tuple[str, Group]], notes: list[str],
                       **options: Any) -> dict[str, Any]:
     """Load what ``analyse`` needs for the (selector, group) pairs and run it.
 
     One query per table for all runs (one per side for the examples, summed by the
     database), then one for the inputs and outputs of the few flips shown.
     """
-    from hunchlab.store import compare as q
-
     sides = sides_from(picked)
     ids = [r["id"] for s in sides for r in s["runs"]]
     detail, last = q.runs_by_id(conn, ids), q.last_values(conn, ids)
@@ -195,12 +208,10 @@ def code_state(project: Project, run: dict[str, Any]) -> dict[str, Any]:
 def code_diff(selectors: Sequence[str], *, project: Project | None = None) -> str:
     """The diff between the code states of the first run of the first two sides (git diff of the rebuilt trees)."""
     from hunchlab.capture import restore_code
-    from hunchlab.records import _store
-    from hunchlab.store import compare as q
 
     project = project or find_project()
-    with _store(project) as store, store.read() as conn:
-        picked = pick_sides(resolve(selectors, q.all_runs(conn), store.resolve_run))
+    with reading(project) as conn:
+        picked = pick_sides(resolve(selectors, (runs := q.all_runs(conn)), run_resolver(runs)))
         firsts = [g.runs[0]["id"] for _, g in picked[:2]]
         detail = q.runs_by_id(conn, firsts)
     runs = [detail[i] for i in firsts]
@@ -236,7 +247,7 @@ def analyse(
 
     ``sides``: ``[{"label", "description", "runs": [{"id", "seed", "status", "params",
     "spec_name", "summary", "last": {metric: value}, "code_state", "metric_specs"}]}]``;
-    ``tallies``: per side, its examples' sums (``store.compare.example_tallies``).
+    ``tallies``: per side, its examples' sums (``readsql.example_tallies``).
     """
     notes: list[str] = []
     names = choose_metrics(sides, metrics, notes)

@@ -1,7 +1,7 @@
 """The paired half of ``hunch compare``: the examples both sides scored (same ids).
 
 Per side, the store sums each example's ``correct`` and ``score`` over the side's runs
-(``store.compare.example_tallies``: sorted id columns); here the two sides are
+(``readsql.example_tallies``: sorted id columns); here the two sides are
 aligned by id with one ``np.intersect1d`` and every test runs on whole arrays:
 
 - accuracy and score: the sign-flip test of the mean per-example difference
@@ -28,7 +28,7 @@ from hunchlab.stats import mcnemar
 from hunchlab.verdicts import paired_power
 
 if TYPE_CHECKING:
-    from hunchlab.store.compare import Tallies
+    from hunchlab.readsql import Tallies
 
 PAIRED_TESTS = ("accuracy", "mcnemar", "score")
 FLIPS = ("right_to_wrong", "wrong_to_right")

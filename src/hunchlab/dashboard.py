@@ -300,7 +300,7 @@ def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
     from hunchlab.compare import labels_for, pick_sides
     from hunchlab.plots import _learning_rows
     from hunchlab.selectors import resolve
-    from hunchlab.store import compare as q
+    from hunchlab import readsql as q
 
     project = project or find_project()
     with _store(project) as store, store.read() as conn:

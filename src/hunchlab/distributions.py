@@ -13,6 +13,7 @@ Functions take and return Python floats; ``df`` may be fractional (Welch's df is
 
 from __future__ import annotations
 
+import functools
 import math
 from statistics import NormalDist
 
@@ -106,8 +107,9 @@ def _t_pdf(t: float, df: float) -> float:
     return math.exp(log_norm - 0.5 * (df + 1.0) * math.log1p(t * t / df))
 
 
+@functools.lru_cache(maxsize=1024)
 def t_ppf(p: float, df: float) -> float:
-    """The t quantile: the ``t`` with P(T <= t) = p.
+    """The t quantile: the ``t`` with P(T <= t) = p (cached: a comparison asks for the same ones again).
 
     Newton's method on the upper tail from the Cornish-Fisher start, kept inside a
     bracket that bisection shrinks whenever a step would leave it, so heavy tails

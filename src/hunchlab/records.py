@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hunchlab.errors import HunchError, did_you_mean
 from hunchlab.project import Project, find_project
-from hunchlab.store import Store, open_store
+
+if TYPE_CHECKING:
+    from hunchlab.store import Store
 
 WHERE = re.compile(r"^\s*([\w./@-]+)\s*(>=|<=|!=|=|>|<|~)\s*(.*?)\s*$")
 RUN_FIELDS = {"id": "id", "name": "name", "status": "status", "spec": "spec_name", "question": "question",
@@ -103,6 +105,8 @@ def filter_runs(runs: list[dict[str, Any]], where: list[str]) -> list[dict[str, 
 
 
 def _store(project: Project | None) -> Store:
+    from hunchlab.store import open_store  # SQLAlchemy: imported only by the commands that open the store
+
     store = open_store(project or find_project())
     store.sync()
     return store

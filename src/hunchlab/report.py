@@ -233,7 +233,7 @@ def plot(
     Returns ``{"files": [{"figure", "data", "script"}], "notes": [...]}``.
     """
     from hunchlab.records import _store
-    from hunchlab.store import compare as q
+    from hunchlab import readsql as q
 
     project = project or find_project()
     with _store(project) as store, store.read() as conn:
@@ -359,7 +359,7 @@ def report(
     predictions and how they scored, journal entries. ``.md`` puts the figures in a folder beside it;
     ``.html`` is one self-contained file. Returns ``{"path", "figures", "notes"}``."""
     from hunchlab.records import _store
-    from hunchlab.store import compare as q
+    from hunchlab import readsql as q
 
     out = Path(out)
     if out.suffix.lower() not in REPORT_FORMATS:

@@ -9,7 +9,7 @@ from hunchlab.compare import analyse, code_summary, config_diff
 from hunchlab.errors import HunchError, NotFound
 from hunchlab.metric_info import guess_goal
 from hunchlab.report import compare_blocks, render_html, render_markdown
-from hunchlab.store.compare import Tallies
+from hunchlab.readsql import Tallies
 
 
 def _side(label: str, values: dict[str, list[float]], params: dict | None = None, prefix: str = "") -> dict:
@@ -57,7 +57,7 @@ def test_many_sides_are_each_compared_with_the_first():
 
 
 def _tallies(*sides: list[tuple[str, bool | None, float | None]]) -> list[Tallies]:
-    """Per side, what store.compare.example_tallies sums: ``(example id, correct, score)`` per record."""
+    """Per side, what readsql.example_tallies sums: ``(example id, correct, score)`` per record."""
     out = []
     for records in sides:
         table: dict[str, list[float]] = {}

@@ -71,7 +71,6 @@ def compare(selectors: tuple[str, ...], metrics: tuple[str, ...], flips: int, sh
     Example: hunch compare model.width=16 model.width=64 --detect 0.01
     """
     from hunchlab import compare as lib
-    from hunchlab.report import compare_blocks, csv_rows, render_markdown
 
     if show_code:
         click.echo(lib.code_diff(selectors) or "the code states are identical\n", nl=False)
@@ -79,7 +78,10 @@ def compare(selectors: tuple[str, ...], metrics: tuple[str, ...], flips: int, sh
     result = lib.compare(selectors, metrics=metrics, flips=flips, resamples=resamples, detect=detect)
     if as_json:
         emit_json(result)
-    elif as_csv:
+        return
+    from hunchlab.report import compare_blocks, csv_rows, render_markdown  # matplotlib-free, but not needed for JSON
+
+    if as_csv:
         emit_csv(csv_rows(result))
     elif as_markdown:
         title = " vs ".join(f"{s['label']} ({s['description']})" for s in result["sides"])
