@@ -233,7 +233,7 @@ def _invert(ref: _Reference, d: np.ndarray, alpha: float,
     if lo is None or hi is None:
         floor = 2.0 / ref.a.size if not ref.monte_carlo else 1.0 / (ref.a.size + 1)
         return lo, hi, (f"{n} examples cannot bound a {1 - alpha:.0%} interval: no shift of the differences "
-                        f"gives p below {alpha:g} (the smallest p they allow is {floor:.2g})")
+                        f"gives p below {alpha:.2g} (the smallest p they allow is {floor:.2g})")
     return lo, hi, None
 
 

@@ -453,10 +453,14 @@ def _report_figures(pairs: Sequence[tuple[str, Group]], curves: list[str], histo
     names = {s["label"]: s["description"] for s in (result or {}).get("sides", [])}
     for metric, rows in list(by_metric.items())[:2]:
         sides = [(rows[0]["labels"][0], rows[0]["a"])] + [(r["labels"][1], r["b"]) for r in rows]
-        bars = [{"label": names[label], "mean": st["mean"], "lo": st["lo"], "hi": st["hi"]} for label, st in sides]
+        # Below BAND_FROM seeds a t-interval mostly shows the t quantile (as in the curves): no error bar then.
+        bars = [{"label": f"{names[label]} (n={st['n']})", "mean": st["mean"],
+                 **({"lo": st["lo"], "hi": st["hi"]} if st["n"] >= plots.BAND_FROM else {"lo": None, "hi": None})}
+                for label, st in sides]
         files = plots.bar_chart(bars, folder / f"{_slug(metric)}{suffix}", title=metric,
-                                ylabel=f"{metric} (mean, 95% CI)")
-        figures.append({**vars(files), "caption": f"{metric}: mean over seeds with its 95% t-interval"})
+                                ylabel=f"{metric} (mean, 95% CI from {plots.BAND_FROM} seeds)")
+        figures.append({**vars(files), "caption": f"{metric}: mean over seeds, with its 95% t-interval where a side "
+                                                  f"has {plots.BAND_FROM} seeds or more"})
     return figures
 
 
