@@ -166,8 +166,8 @@ def run_resolver(runs: Sequence[dict[str, Any]]) -> Callable[[str], str]:
     ``resolve`` reads every run anyway, so resolving a reference needs no further query
     (and works where the store was opened without SQLAlchemy, ``readsql.connect_current``).
     """
-    ids = [r["id"] for r in runs]
-    by_seq = {str(r["seq"]): r["id"] for r in runs}
+    ids: list[str] = [str(r["id"]) for r in runs]
+    by_seq = {str(r["seq"]): str(r["id"]) for r in runs}
 
     def resolve_run(ref: str) -> str:
         ref = ref.strip()
