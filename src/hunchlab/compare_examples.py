@@ -52,7 +52,8 @@ def paired_sides(ta: Tallies, tb: Tallies, labels: tuple[str, str], runs: tuple[
     """Paired tests on the examples two sides share; None when fewer than two are shared."""
     shared, ia, ib = np.intersect1d(ta.ids, tb.ids, assume_unique=True, return_indices=True)
     with_correct = (ta.correct_n[ia] > 0) & (tb.correct_n[ib] > 0)
-    with_score = (ta.score_n[ia] > 0) & (tb.score_n[ib] > 0)
+    # A NaN score (PostgreSQL keeps one; SQLite stores NULL) leaves that example out of the score test.
+    with_score = (ta.score_n[ia] > 0) & (tb.score_n[ib] > 0) & np.isfinite(ta.score_sum[ia] + tb.score_sum[ib])
     if with_correct.sum() < 2 and with_score.sum() < 2:
         return None, []
     a, b = labels

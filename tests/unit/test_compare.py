@@ -160,3 +160,11 @@ def test_rendered_pages_escape_user_strings():
     page = render_html("<b>title</b>", blocks)
     assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;b&gt;title" in page
     assert "a\\|b" in render_markdown("t", blocks, base=__import__("pathlib").Path("."))
+
+
+def test_nan_scores_are_left_out_of_the_score_test_not_fatal():
+    a, b = _side("A", {"acc": [0.5]}), _side("B", {"acc": [0.6]})
+    records = [(f"e{i}", i % 2 == 0, float(i)) for i in range(6)]
+    broken = records[:-1] + [("e5", False, float("nan"))]
+    (p,) = analyse([a, b], _tallies(records, broken), flips=0)["paired"]
+    assert p["score"]["n"] == 5 and p["accuracy"]["n"] == 6

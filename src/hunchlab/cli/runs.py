@@ -360,9 +360,11 @@ def _print_reproduction(result: Any, rtol: float, new: dict[str, Any]) -> None:
         console().print(table(f"{result.original} vs {result.rerun} (rtol {rtol:g})",
                               ["kind", "name", "original", "rerun", ""], rows))
     counts = result.compared
-    compared = ", ".join(f"{n} {what}" for what, n in (("summary values", counts.get("summary", 0)),
-                                                      ("metric histories", counts.get("history", 0)),
-                                                      ("example record sets", counts.get("examples", 0))) if n)
+    examples = next((c.original.replace("records", "example records") for c in result.checks if c.kind == "examples"),
+                    None)
+    compared = ", ".join([f"{n} {what}" for what, n in (("summary values", counts.get("summary", 0)),
+                                                       ("metric histories", counts.get("history", 0))) if n]
+                         + ([examples] if examples else []))
     if result.status != "finished":
         click.echo(f"✗ the rerun {result.status}: {new.get('error') or ''}", err=True)
     elif result.verdict == reproduce.NOTHING:
