@@ -293,14 +293,14 @@ def examples_page(run_id: str, *, correct: bool | None = None, search: str | Non
 
 def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
                    project: Project | None = None) -> dict[str, Any]:
-    """Per logged metric, each selected group's mean curve over its seeds with a 95% band,
-    on one shared x axis (what overlaid charts need)."""
+    """Per logged metric, each selected group's mean curve over its seeds with a 95% band from
+    ``plots.BAND_FROM`` seeds on (None below), on one shared x axis (what overlaid charts need)."""
     import numpy as np
 
     from hunchlab.compare import labels_for, pick_sides
     from hunchlab.plots import _learning_rows
     from hunchlab.selectors import resolve
-    from hunchlab.store import compare as q
+    from hunchlab import readsql as q
 
     project = project or find_project()
     with _store(project) as store, store.read() as conn:
@@ -319,15 +319,16 @@ def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
             rows = _learning_rows(series, m, smooth=0, band="ci")
         except HunchError:
             continue
-        xs = sorted({row["x"] for row in rows})
+        rows = [row for row in rows if row["line"] == "mean"]  # the dashboard draws means (and bands from 5 seeds)
+        xs = sorted({row["step"] for row in rows})
         index = {x: i for i, x in enumerate(xs)}
         lines = []
         for label in labels:
             mean, lo, hi = ([None] * len(xs) for _ in range(3))
             for row in rows:
                 if row["group"] == label:
-                    i = index[row["x"]]
-                    mean[i], lo[i], hi[i] = (_finite(row[k]) for k in ("mean", "lo", "hi"))
+                    i = index[row["step"]]
+                    mean[i], lo[i], hi[i] = (_finite(row.get(k)) for k in ("value", "band_lo", "band_hi"))
             lines.append({"label": label, "mean": mean, "lo": lo, "hi": hi})
         charts.append({"metric": m, "x": [float(x) for x in np.asarray(xs)], "groups": lines})
     return {"labels": labels, "charts": charts}

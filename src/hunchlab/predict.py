@@ -42,6 +42,26 @@ def parse_claims(texts: list[str], *, source: str) -> list[Claim]:
     return [parse_claim(t, source=source) for t in texts]
 
 
+def check_references(project: Project, claims: list[Claim]) -> None:
+    """Refuse, before anything runs, a comparison whose reference can never give its metric.
+
+    ``acc > 1.acc`` where run 1 logged no ``acc`` used to be accepted, the run made,
+    and the prediction left unresolvable afterwards.
+    """
+    from hunchlab.store.predictions import reference_problem
+
+    comparisons = [c for c in claims if c.kind == "comparison"]
+    if not comparisons:
+        return
+    with _store(project) as store, store.read() as conn:
+        for claim in comparisons:
+            problem = reference_problem(conn, str(claim.ref), str(claim.ref_metric))
+            if problem:
+                raise HunchError(f"prediction '{claim.render()}': {problem}", where="--predict",
+                                 fix=f"compare with a metric '{claim.ref}' has, or with a number "
+                                     f"(e.g. {claim.metric} > 0.8)")
+
+
 def _store(project: Project | None) -> Any:
     from hunchlab.store import open_store
 

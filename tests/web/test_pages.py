@@ -96,7 +96,7 @@ def test_database_m4_picks_the_same_points_as_the_numpy_one(client, ids, monkeyp
     assert in_database["x"] == in_memory["x"] and in_database["y"] == in_memory["y"]
 
 
-def test_compare_page_has_the_statistics_and_curves_with_bands(client, ids):
+def test_compare_page_has_the_statistics_and_curves_without_a_band_below_five_seeds(client, ids):
     page = client.get("/compare", params=[("s", "model.width=16"), ("s", "model.width=64")])
     assert page.status_code == 200
     assert "Welch" in page.text and "McNemar" in page.text and "wrong→right" in page.text
@@ -106,8 +106,8 @@ def test_compare_page_has_the_statistics_and_curves_with_bands(client, ids):
     curves = client.get("/compare/curves.json", params=[("s", "model.width=16"), ("s", "model.width=64")]).json()
     chart = curves["charts"][0]
     assert chart["metric"] == "loss" and len(chart["groups"]) == 2
-    band = chart["groups"][0]
-    assert all(lo <= m <= hi for lo, m, hi in zip(band["lo"], band["mean"], band["hi"], strict=True))
+    group = chart["groups"][0]  # 3 seeds a group: their mean, and no t-band (it would be +-4.3 standard errors)
+    assert all(m is not None for m in group["mean"]) and group["lo"] == group["hi"] == [None] * len(group["mean"])
 
 
 def test_compare_from_the_runs_table_selection(client, ids):

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Integer, column, func, or_, select, text, values
 
 from hunchlab.store import _example, schema
-from hunchlab.store.compare import IN_CHUNK
+from hunchlab.readsql import IN_CHUNK
 
 MMAP_BYTES = 1 << 30
 
