@@ -168,7 +168,7 @@ def _is_number(v: Any) -> bool:
 
 def run_page(ref: str, *, log_lines: int = 40, project: Project | None = None) -> dict[str, Any]:
     """Everything the run page shows except the metric points (fetched per chart, downsampled)."""
-    from hunchlab.records import get_run, log_tail
+    from hunchlab.records import get_run, log_tail, quarantine_note
     from hunchlab.store.journal import list_entries
     from hunchlab.store.web import example_counts
     from hunchlab.tree import why_node
@@ -183,6 +183,7 @@ def run_page(ref: str, *, log_lines: int = 40, project: Project | None = None) -
         a["image"] = Path(a["name"]).suffix.lower() in IMAGE_TYPES
     return {
         "run": run,
+        "unreadable": quarantine_note(run),
         "params": flatten(run["params"]),
         "logs": log_tail(project, run["id"], log_lines),
         "diff": _diff_lines(run_dir / "code" / "diff.patch"),

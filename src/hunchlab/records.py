@@ -136,10 +136,22 @@ def get_run(ref: str, *, metrics: bool = True, examples: bool = True, project: P
     from hunchlab.predict import scored
 
     with _store(project) as store:
-        run = store.get_run(store.resolve_run(ref), metrics=metrics, examples=examples)
+        run_id = store.resolve_run(ref)
+        store.refresh_run(run_id)
+        run = store.get_run(run_id, metrics=metrics, examples=examples)
         threshold = float(store.project.setting("surprise_threshold"))
     run["predictions"] = [scored(p, threshold) for p in run["predictions"]]
     return run
+
+
+def quarantine_note(run: dict[str, Any]) -> str | None:
+    """"3 lines could not be read (first at byte 1234: why)": the event lines a fold set aside."""
+    q = run.get("quarantine")
+    if not q:
+        return None
+    lines = f"{q['lines']} line{'s' if q['lines'] != 1 else ''}"
+    return (f"{lines} could not be read (first at byte {q['byte']}: {q['why']}); "
+            f"kept in .hunch/runs/{run['id']}/events.quarantined")
 
 
 def log_tail(project: Project, run_id: str, lines: int = 20) -> dict[str, str]:

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hunchlab.errors import HunchError
+from hunchlab.eventcheck import INT64_MAX, INT64_MIN, MAX_ID_CHARS, MAX_KEYS, MAX_LINE_BYTES, MAX_NAME_CHARS, problem
 from hunchlab.events import FILENAME as EVENTS_FILE
-from hunchlab.events import EventWriter
+from hunchlab.events import EventWriter, decode, encode
 from hunchlab.project import Project, find_project
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ META_FILE = "run.json"
 HEARTBEAT_FILE = "heartbeat"
 HEARTBEAT_SECONDS = 10.0
 ENV_RUN_DIR = "HUNCH_RUN_DIR"
+# A log line this long may hold a metric name over MAX_NAME_CHARS (the shortest such line is
+# ~300 bytes); shorter lines cannot break a cap, so the common call skips the name check.
+LONG_LOG_LINE = MAX_NAME_CHARS + 40
 
 
 class Config(Mapping[str, Any]):
@@ -81,7 +85,7 @@ class Summary(dict):  # type: ignore[type-arg]
     def update(self, other: Any = (), **kw: Any) -> None:  # type: ignore[override]
         values = {**dict(other), **kw}
         self._run._has_results = True
-        self._run._write({"t": "summary", "d": values})
+        self._run._write({"t": "summary", "d": values}, "this summary", check=True)
         super().update(values)
 
 
@@ -120,11 +124,41 @@ class Run:
                 fix="log numbers with run.log; put text in run.example(...) or run.summary",
             ) from None
         with self._lock:
-            self._has_results = True
             if step is None:
                 step = self._step
+            if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
+                step = self._checked_step(step)
+            data = encode({"t": "log", "step": step, "time": time.time(), "m": values})
+            if len(data) > LONG_LOG_LINE:
+                self._check_names(values, data)
+            self._has_results = True
             self._step = step + 1
-            self._writer.write({"t": "log", "step": step, "time": time.time(), "m": values})
+            self._writer.write_line(data)
+
+    def _checked_step(self, step: Any) -> int:
+        """A step that is not a plain int: an integer type (numpy's) is taken, anything else refused."""
+        import operator
+
+        try:
+            step = operator.index(step)
+        except TypeError:
+            pass
+        if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
+            raise HunchError(f"step must be an integer between -2**63 and 2**63 - 1, got {step!r:.60}",
+                             where=f"run {self.id}", fix="pass step=<int>, or leave it out to count calls")
+        return step
+
+    def _check_names(self, values: dict[str, float], data: bytes) -> None:
+        if len(values) > MAX_KEYS or max(len(str(k)) for k in values) > MAX_NAME_CHARS:
+            raise HunchError(f"a log call takes at most {MAX_KEYS:,} metrics named with up to {MAX_NAME_CHARS} "
+                             "characters", where=f"run {self.id}",
+                             fix="shorten the names; per-example values belong in run.example(...)")
+        self._check_size(data, "this log call")
+
+    def _check_size(self, data: bytes, what: str) -> None:
+        if len(data) > MAX_LINE_BYTES:
+            raise HunchError(f"{what} is {len(data):,} bytes as an event line, over the {MAX_LINE_BYTES >> 20} MiB cap",
+                             where=f"run {self.id}", fix="save large content with run.artifact(path)")
 
     def predict(self, claim: str | Claim, *, group_size: int | None = None) -> None:
         """State what you expect before any result exists: ``run.predict("acc > 0.8 @ 70%")``.
@@ -139,7 +173,7 @@ class Run:
                              where=f"run {self.id}", fix="call run.predict(...) before the first run.log/summary/example")
         parsed = claim if isinstance(claim, Claim) else parse_claim(claim, source=f"run {self.id} prediction")
         self._write({"t": "prediction", "d": {"text": parsed.render(), "claim": parsed.to_dict(),
-                                              "created_at": time.time(), "group_size": group_size}})
+                                              "created_at": time.time(), "group_size": group_size}}, "this prediction")
 
     def example(
         self,
@@ -152,13 +186,22 @@ class Run:
         **fields: Any,
     ) -> None:
         """Record one evaluated example; logging the same id again replaces it."""
-        record = {"id": str(id), "input": input, "output": output, "target": target,
-                  "correct": None if correct is None else bool(correct),
-                  "score": None if score is None else float(score)}
+        record: dict[str, Any] = {"id": str(id)}
+        if len(record["id"]) > MAX_ID_CHARS:
+            raise HunchError(f"example id of {len(record['id'])} characters (at most {MAX_ID_CHARS})",
+                             where=f"run {self.id}", fix="use a short id (a number or a hash) and put the text in input")
+        # Fields left out are null to every reader; leaving them out keeps lines short and off the slow encoder.
+        for key, value in (("input", input), ("output", output), ("target", target)):
+            if value is not None:
+                record[key] = value
+        if correct is not None:
+            record["correct"] = bool(correct)
+        if score is not None:
+            record["score"] = float(score)
         if fields:
             record["fields"] = fields
         self._has_results = True
-        self._write({"t": "example", "d": record})
+        self._write({"t": "example", "d": record}, f"example {record['id'][:40]}")
 
     def artifact(self, path: str | os.PathLike[str], name: str | None = None) -> Path:
         """Copy a file (or a folder's files) into the run folder, recorded with its sha256."""
@@ -175,12 +218,20 @@ class Run:
             if s.resolve() != d.resolve():
                 shutil.copy2(s, d)
             self._write({"t": "artifact", "name": str(d.relative_to(self.dir / "artifacts")),
-                         "sha256": _sha256(d), "size": d.stat().st_size})
+                         "sha256": _sha256(d), "size": d.stat().st_size}, f"artifact {name}", check=True)
         return dest
 
-    def _write(self, event: dict[str, Any]) -> None:
+    def _write(self, event: dict[str, Any], what: str, *, check: bool = False) -> None:
+        """Encode and append one event; ``check`` runs the fold's own checks first (rare calls only)."""
+        data = encode(event)
+        self._check_size(data, what)
+        if check:
+            why = problem(decode(data))
+            if why:
+                raise HunchError(f"{what} was not written: {why}", where=f"run {self.id}",
+                                 fix="see the caps in docs/runs.md")
         with self._lock:
-            self._writer.write(event)
+            self._writer.write_line(data)
 
     # -- lifecycle ---------------------------------------------------------------
     def finish(self, status: str = "finished", exit_code: int | None = 0, error: str | None = None) -> None:
@@ -190,7 +241,9 @@ class Run:
         self._finished = True
         if self._owner:
             self._heartbeat.stop()
-            self._write({"t": "end", "status": status, "exit_code": exit_code, "time": time.time(), "error": error})
+            with self._lock:
+                self._writer.write_after_torn({"t": "end", "status": status, "exit_code": exit_code,
+                                               "time": time.time(), "error": error})
         self._writer.close()
         if self._owner:
             from hunchlab.store import open_store

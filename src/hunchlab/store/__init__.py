@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from hunchlab.errors import NotFound, StoreError, did_you_mean
+from hunchlab.errors import HunchError, NotFound, StoreError, did_you_mean
 from hunchlab.project import Project
 from hunchlab.store import schema
 from hunchlab.store.engine import IMMEDIATE, make_engine
-from hunchlab.store.fold import ENDED, sync_run
+from hunchlab.store.fold import ENDED, fold_states, has_unfolded, sync_run, watch_longer
 from hunchlab.store.migrations import migrate
 from hunchlab.store.predictions import list_predictions
 
@@ -80,20 +80,49 @@ class Store:
 
     # -- folding ----------------------------------------------------------------------
     def sync_run(self, run_id: str) -> str | None:
-        """Fold one run's new events; drop its pending marker once it has ended."""
-        with self.write() as conn:
-            status = sync_run(conn, self.project, run_id)
-        if status in ENDED:
+        """Fold one run's new events, one chunk per transaction; drop its pending marker once it has ended."""
+        while True:
+            with self.write() as conn:
+                step = sync_run(conn, self.project, run_id)
+            if not step.more:
+                break
+        if step.status in ENDED and not watch_longer(self.project.run_dir(run_id), step.status):
             (self.project.pending_dir / run_id).unlink(missing_ok=True)
-        return status
+        return step.status
 
     def sync(self) -> None:
-        """Fold every pending run (cheap: the pending folder holds only unfinished business)."""
+        """Fold every pending run (cheap: the pending folder holds only unfinished business).
+
+        An ended run whose file has not grown costs a ``stat``, not a transaction. A run
+        whose events cannot be read at all (a format newer than this hunchlab) is left
+        for the commands about that run to report: one run never stops the others.
+        """
         try:
             pending = sorted(p.name for p in self.project.pending_dir.iterdir())
         except FileNotFoundError:
             return
+        if not pending:
+            return
+        with self.read() as conn:
+            states = fold_states(conn, pending)
         for run_id in pending:
+            status, folded = states.get(run_id, ("running", 0))
+            run_dir = self.project.run_dir(run_id)
+            if status in ENDED and not has_unfolded(run_dir, folded):
+                if not watch_longer(run_dir, status):
+                    (self.project.pending_dir / run_id).unlink(missing_ok=True)
+                continue
+            try:
+                self.sync_run(run_id)
+            except HunchError:
+                continue
+
+    def refresh_run(self, run_id: str) -> None:
+        """Fold what was appended to a run's file since its last fold, whatever its status: lines an
+        orphaned process of a shell entry wrote after the run was marked crashed still count."""
+        with self.read() as conn:
+            status, folded = fold_states(conn, [run_id]).get(run_id, ("running", 0))
+        if has_unfolded(self.project.run_dir(run_id), folded):
             self.sync_run(run_id)
 
     # -- runs -------------------------------------------------------------------------
@@ -144,8 +173,8 @@ class Store:
             if row is None:
                 raise NotFound(f"no run '{run_id}'", fix="`hunch runs` lists the runs")
             run = dict(row._mapping)
-            for key in ("params", "summary", "meta"):
-                run[key] = json.loads(run[key])
+            for key in ("params", "summary", "meta", "quarantine"):
+                run[key] = None if run[key] is None else json.loads(run[key])
             run.update(run.pop("meta"))
             run.pop("folded_bytes", None)
             run["artifacts"] = [dict(r._mapping) for r in conn.execute(

@@ -16,15 +16,17 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+import orjson
+from sqlalchemy import Connection, select, update
 
+from hunchlab.eventcheck import END_STATUSES
 from hunchlab.events import FILENAME as EVENTS_FILE
-from hunchlab.events import read_events
+from hunchlab.events import QUARANTINE_FILE, BadLine, read_events
 from hunchlab.project import Project
 from hunchlab.run import HEARTBEAT_FILE, HEARTBEAT_SECONDS, META_FILE, process_start_time
 from hunchlab.store import schema
@@ -32,9 +34,12 @@ from hunchlab.store.journal import insert_entry
 from hunchlab.store.predictions import insert_run_prediction, resolve_run_predictions
 from hunchlab.store.sweeps import link_run
 
-ENDED = ("finished", "failed", "interrupted", "crashed", "pruned")
+ENDED = END_STATUSES
 BATCH = 5000
 METRIC_COLUMNS = ["run_id", "key", "step", "value", "time"]
+EXAMPLE_COLUMNS = ["run_id", "example_id", "input", "output", "target", "correct", "score", "fields"]
+ARTIFACT_COLUMNS = ["run_id", "name", "sha256", "size"]
+ORPHAN_QUIET_SECONDS = 3600.0
 CHUNK_BYTES = 4 << 20  # fold this much of an event file at a time: 1M examples peak at 207 MiB (64 MiB: 1.1 GB)
 
 
@@ -61,48 +66,114 @@ def _insert_run(conn: Connection, meta: dict[str, Any]) -> None:
         link_run(conn, meta["id"], meta["sweep"])
 
 
-def sync_run(conn: Connection, project: Project, run_id: str) -> str | None:
-    """Fold new events of one run (in the caller's write transaction); returns its status.
+@dataclass
+class Folded:
+    """What one fold step did: the run's status after it, and whether more of the file may be left."""
 
-    Returns None when the run's folder has no ``run.json`` (it is being created).
+    status: str | None
+    more: bool
+
+
+def sync_run(conn: Connection, project: Project, run_id: str) -> Folded:
+    """Fold the next chunk of one run's new events, in the caller's write transaction.
+
+    Call it until ``more`` is False (``Store.sync_run``): each chunk commits with the
+    offset it reached, so a fold of millions of events holds the write lock for one
+    chunk at a time, keeps memory bounded by the chunk, and a fold killed halfway
+    resumes where its last commit ended. A run's end is applied in the transaction
+    of its last chunk, so no reader ever sees it finished with points still missing.
+    Returns status None when the run's folder has no ``run.json`` (it is being created).
     """
     run_dir = project.run_dir(run_id)
-    row = conn.execute(_state(run_id)).first()
+    row = conn.execute(_state(run_id, conn)).first()
     if row is None:
         try:
             meta = json.loads((run_dir / META_FILE).read_text())
         except (FileNotFoundError, ValueError):
-            return None
+            return Folded(None, False)
         _insert_run(conn, meta)
-        row = conn.execute(_state(run_id)).one()
-    status, offset, summary_json, stats_json, host, pid, pid_start = row
-    summary, stats = json.loads(summary_json), json.loads(stats_json or "{}")
-    values: dict[str, Any] = {}
+        row = conn.execute(_state(run_id, conn)).one()
+    status, offset, summary_json, stats_json, host, pid, pid_start, quarantine_json, last_event_at = row
     with _gc_paused():
-        while True:
-            events, offset = read_events(run_dir / EVENTS_FILE, offset, CHUNK_BYTES)
-            if not events:
-                break
-            values.update(_apply(conn, run_id, events, summary, stats))
-    values["folded_bytes"] = offset
+        chunk = read_events(run_dir / EVENTS_FILE, offset, CHUNK_BYTES)
+        if chunk.end > offset:
+            values = _apply(conn, run_id, chunk.events, json.loads(summary_json), json.loads(stats_json or "{}"))
+            if chunk.bad:
+                values["quarantine"] = json.dumps(quarantine(run_dir, json.loads(quarantine_json or "{}"), chunk.bad))
+            values["folded_bytes"] = chunk.end
+        else:
+            values = {}
     if values.get("status"):
         status = values["status"]
-    elif status == "running" and not _alive(run_dir, host, pid, pid_start):
+    elif chunk.end == offset and status == "running" and not _alive(run_dir, host, pid, pid_start):
         status = "crashed"
-        values.update(status=status, ended_at=values.get("last_event_at") or time.time(),
+        values.update(status=status, ended_at=last_event_at or time.time(),
                       error=f"the process vanished (pid {pid} on {host}) before the run ended")
-    conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(**values))
+    if values:
+        conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(**values))
     if "status" in values:  # the run has just ended: its result resolves what was predicted about it
         threshold = float(project.setting("surprise_threshold"))
         for pred in resolve_run_predictions(conn, run_id):
             if is_surprise(pred, threshold):
                 file_surprise(conn, pred)
-    return status
+    return Folded(status, chunk.end > offset)
 
 
-def _state(run_id: str) -> Any:
+def fold_states(conn: Connection, run_ids: list[str]) -> dict[str, tuple[str, int]]:
+    """``{run_id: (status, folded_bytes)}`` of the runs the store knows among ``run_ids``."""
     c = schema.runs.c
-    return select(c.status, c.folded_bytes, c.summary, c.metric_stats, c.host, c.pid, c.pid_start).where(c.id == run_id)
+    out: dict[str, tuple[str, int]] = {}
+    for i in range(0, len(run_ids), 500):
+        rows = conn.execute(select(c.id, c.status, c.folded_bytes).where(c.id.in_(run_ids[i:i + 500])))
+        out.update((run_id, (status, folded)) for run_id, status, folded in rows)
+    return out
+
+
+def has_unfolded(run_dir: Path, folded: int) -> bool:
+    """Whether the run's event file holds more than its first ``folded`` bytes."""
+    try:
+        return (run_dir / EVENTS_FILE).stat().st_size > folded
+    except FileNotFoundError:
+        return False
+
+
+def watch_longer(run_dir: Path, status: str | None) -> bool:
+    """Whether an ended run stays pending: a crashed run may have left a process behind (a shell
+    entry's child) that still appends, so it is watched until its file has been quiet for
+    ``ORPHAN_QUIET_SECONDS``. Lines that come later still fold when the run itself is read."""
+    if status != "crashed":
+        return False
+    try:
+        return time.time() - (run_dir / EVENTS_FILE).stat().st_mtime < ORPHAN_QUIET_SECONDS
+    except FileNotFoundError:
+        return False
+
+
+def quarantine(run_dir: Path, state: dict[str, Any], bad: list[BadLine]) -> dict[str, Any]:
+    """Keep the lines a fold could not read, verbatim, in the run's side file; count them.
+
+    ``state`` (stored with the run) holds the side file's length as of the last commit:
+    cutting the file back to it first drops what a fold killed before its commit wrote,
+    so a line is never kept twice.
+    """
+    path = run_dir / QUARANTINE_FILE
+    kept = state.get("bytes", 0)
+    with open(path, "ab") as f:
+        if f.seek(0, os.SEEK_END) > kept:
+            f.truncate(kept)
+        f.write(b"".join(b.raw + b"\n" for b in bad))
+        size = f.tell()
+    first = {"byte": bad[0].byte, "why": bad[0].why} if "byte" not in state else {}
+    return {**state, **first, "lines": state.get("lines", 0) + len(bad), "bytes": size}
+
+
+def _state(run_id: str, conn: Connection) -> Any:
+    """The run's fold state; on PostgreSQL the row is locked so two folds of one run take turns
+    (SQLite's write transaction already holds the whole store)."""
+    c = schema.runs.c
+    query = select(c.status, c.folded_bytes, c.summary, c.metric_stats, c.host, c.pid, c.pid_start,
+                   c.quarantine, c.last_event_at).where(c.id == run_id)
+    return query if conn.dialect.name == "sqlite" else query.with_for_update()
 
 
 def is_surprise(pred: dict[str, Any], threshold: float) -> bool:
@@ -129,47 +200,40 @@ def file_surprise(conn: Connection, pred: dict[str, Any]) -> int:
 
 def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary: dict[str, Any],
            stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Insert what the events record; ``summary`` and ``stats`` (per metric: points, last step and
-    value, kept so readers need not scan millions of points) are updated in place."""
+    """Insert what the (checked) events record; ``summary`` and ``stats`` (per metric: points, last
+    step and value, kept so readers need not scan millions of points) are updated in place."""
     points: list[tuple[Any, ...]] = []  # in METRIC_COLUMNS order
-    examples: dict[str, dict[str, Any]] = {}
-    artifacts: dict[str, dict[str, Any]] = {}
+    add_point = points.append
+    examples: dict[str, tuple[Any, ...]] = {}  # in EXAMPLE_COLUMNS order; a later line with the same id wins
+    artifacts: dict[str, tuple[Any, ...]] = {}
     values: dict[str, Any] = {}
     last_time = None
     for ev in events:
-        t = ev.get("t")
+        t = ev["t"]
         if t == "log":
-            step, when = ev.get("step"), ev.get("time")
+            step, when = ev["step"], ev.get("time")
             last_time = when
-            for k, v in ev.get("m", {}).items():
-                points.append((run_id, k, step, v, when))
-                st = stats.get(k)
-                if st is None:
-                    stats[k] = {"n": 1, "step": step, "value": v}
-                else:
-                    st["n"] += 1
-                    if step >= st["step"]:
-                        st["step"], st["value"] = step, v
-        elif t == "summary":
-            summary.update(ev.get("d", {}))
+            for k, v in ev["m"].items():
+                add_point((run_id, k, step, v, when))
         elif t == "example":
             d = ev["d"]
-            examples[str(d["id"])] = {
-                "run_id": run_id, "example_id": str(d["id"]), "input": _j(d.get("input")),
-                "output": _j(d.get("output")), "target": _j(d.get("target")), "correct": d.get("correct"),
-                "score": d.get("score"), "fields": _j(d.get("fields")),
-            }
+            eid = str(d["id"])
+            examples[eid] = (run_id, eid, _j(d.get("input")), _j(d.get("output")), _j(d.get("target")),
+                             d.get("correct"), d.get("score"), _j(d.get("fields")))
+        elif t == "summary":
+            summary.update(ev["d"])
         elif t == "artifact":
-            artifacts[ev["name"]] = {"run_id": run_id, "name": ev["name"], "sha256": ev["sha256"], "size": ev["size"]}
+            artifacts[ev["name"]] = (run_id, ev["name"], ev["sha256"], ev["size"])
         elif t == "prediction":
             insert_run_prediction(conn, run_id, ev["d"])
-        elif t == "end":
+        else:  # end
             values.update(status=ev.get("status", "finished"), exit_code=ev.get("exit_code"),
                           ended_at=ev.get("time"), error=ev.get("error"))
             last_time = ev.get("time") or last_time
+    _count(points, stats)
     _insert_rows(conn, schema.metrics, METRIC_COLUMNS, points)
-    _replace(conn, schema.examples, schema.examples.c.example_id, run_id, examples)
-    _replace(conn, schema.artifacts, schema.artifacts.c.name, run_id, artifacts)
+    _insert_rows(conn, schema.examples, EXAMPLE_COLUMNS, list(examples.values()), replace=True)
+    _insert_rows(conn, schema.artifacts, ARTIFACT_COLUMNS, list(artifacts.values()), replace=True)
     values["summary"] = json.dumps(summary, default=str)
     values["metric_stats"] = json.dumps(stats)
     if last_time:
@@ -177,29 +241,33 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
     return values
 
 
-def _replace(conn: Connection, table: Any, key_col: Any, run_id: str, rows: dict[str, dict[str, Any]]) -> None:
-    """Insert rows, replacing earlier rows with the same key (last write wins)."""
-    if not rows:
-        return
-    keys = list(rows)
-    has_any = conn.execute(select(table.c.run_id).where(table.c.run_id == run_id).limit(1)).first()
-    if has_any:
-        for i in range(0, len(keys), 500):
-            conn.execute(delete(table).where(table.c.run_id == run_id, key_col.in_(keys[i:i + 500])))
-    columns = list(next(iter(rows.values())))
-    _insert_rows(conn, table, columns, [tuple(r.values()) for r in rows.values()])
+def _count(points: list[tuple[Any, ...]], stats: dict[str, dict[str, Any]]) -> None:
+    """Per metric: how many points, and the value at the highest step (the latest of equals)."""
+    for _, k, step, v, _ in points:
+        st = stats.get(k)
+        if st is None:
+            stats[k] = {"n": 1, "step": step, "value": v}
+        else:
+            st["n"] += 1
+            if step >= st["step"]:
+                st["step"], st["value"] = step, v
 
 
-def _insert_rows(conn: Connection, table: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """Insert rows (tuples in ``columns`` order) in batches through the driver's own executemany.
+def _insert_rows(conn: Connection, table: Any, columns: list[str], rows: list[tuple[Any, ...]], *,
+                 replace: bool = False) -> None:
+    """Insert rows (tuples in ``columns`` order) in batches through the driver's own executemany;
+    with ``replace`` a row replaces the one with the same primary key (a later write wins).
 
     SQLAlchemy's executemany spends about as long preparing each row's parameters as
     SQLite spends storing it (1M example rows: 9.6 s against 5.5 s on the bench
     machine); these values are plain str/int/float/bool/None that any driver takes as is.
+    Replacing inside the insert (SQLite's OR REPLACE, PostgreSQL's ON CONFLICT) costs
+    nothing over the unique-key check every insert makes; deleting the keys first
+    cost one index probe per row.
     """
     if not rows:
         return
-    compiled = table.insert().compile(dialect=conn.dialect, column_keys=columns)
+    compiled = _insert_statement(table, columns, replace, conn.dialect)
     order = compiled.positiontup  # the driver's parameter order; None for named parameters (psycopg)
     for i in range(0, len(rows), BATCH):
         batch = rows[i:i + BATCH]
@@ -213,14 +281,28 @@ def _insert_rows(conn: Connection, table: Any, columns: list[str], rows: list[tu
         conn.exec_driver_sql(str(compiled), params)
 
 
-_encode = json.JSONEncoder(default=str).encode  # built once: json.dumps(default=...) builds one per call
+def _insert_statement(table: Any, columns: list[str], replace: bool, dialect: Any) -> Any:
+    if not replace:
+        return table.insert().compile(dialect=dialect, column_keys=columns)
+    if dialect.name == "sqlite":
+        return table.insert().prefix_with("OR REPLACE").compile(dialect=dialect, column_keys=columns)
+    from sqlalchemy.dialects.postgresql import insert
+
+    stmt = insert(table)
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = stmt.on_conflict_do_update(index_elements=keys,
+                                      set_={c: stmt.excluded[c] for c in columns if c not in keys})
+    return stmt.compile(dialect=dialect, column_keys=columns)
 
 
 def _j(value: Any) -> str | None:
-    """A field as JSON text; strings (most inputs and outputs) go straight to the C encoder."""
+    """A field as JSON text (None stays NULL); orjson writes it, ``json`` what orjson cannot."""
     if value is None:
         return None
-    return encode_basestring_ascii(value) if type(value) is str else _encode(value)
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # an integer beyond 64 bits
+        return json.dumps(value, default=str)
 
 
 @contextmanager

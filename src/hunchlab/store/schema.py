@@ -42,6 +42,9 @@ runs = Table(
     Column("folded_bytes", Integer, nullable=False, default=0),  # how far events.jsonl is folded in
     Column("metric_stats", Text),  # JSON {metric: {n, step, value}}: points and last value, kept by the fold
     Column("last_event_at", Float),
+    # JSON {lines, bytes, byte, why}: event lines the fold could not read, kept in the run's
+    # events.quarantined (bytes: that file's length at the last fold), and the first one's place and reason
+    Column("quarantine", Text),
 )
 
 metrics = Table(
