@@ -49,7 +49,7 @@ QUARANTINE_FILE = "events.quarantined"  # the lines a fold could not read, verba
 KEPT_OF_LONG_LINE = 1 << 20  # a line over MAX_LINE_BYTES is quarantined as its first MiB
 SALVAGE_TRIES = 64  # positions tried when looking for a whole event glued after a torn one
 
-_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+_OPTIONS = orjson.OPT_APPEND_NEWLINE  # OPT_NON_STR_KEYS doubles the cost; such keys go to json instead
 
 
 def _plain(value: Any) -> Any:
@@ -134,6 +134,7 @@ class Chunk:
     events: list[dict[str, Any]] = field(default_factory=list)
     bad: list[BadLine] = field(default_factory=list)
     end: int = 0
+    eof: bool = False  # the read reached the end of the file as it was then
 
 
 def read_events(path: Path, offset: int = 0, max_bytes: int = 4 << 20) -> Chunk:
@@ -146,14 +147,14 @@ def read_events(path: Path, offset: int = 0, max_bytes: int = 4 << 20) -> Chunk:
     try:
         f = open(path, "rb")
     except FileNotFoundError:
-        return Chunk(end=offset)
+        return Chunk(end=offset, eof=True)
     with f:
         f.seek(offset)
         data = f.read(max_bytes)
         cut = data.rfind(b"\n") + 1
         if cut == 0 and data:
             return _long_line(f, path, offset, data)
-    chunk = Chunk(end=offset + cut)
+    chunk = Chunk(end=offset + cut, eof=len(data) < max_bytes)
     start = offset
     for line in data[:cut].split(b"\n")[:-1]:
         _take(line, start, path, chunk)
@@ -213,7 +214,7 @@ def _long_line(f: BinaryIO, path: Path, offset: int, head: bytes) -> Chunk:
     while True:
         piece = f.read(1 << 20)
         if not piece:
-            return Chunk(end=offset)  # no newline yet: a write still in progress, or torn for good
+            return Chunk(end=offset, eof=True)  # no newline yet: a write still in progress, or torn for good
         cut = piece.find(b"\n")
         part = piece if cut < 0 else piece[:cut]
         if length < MAX_LINE_BYTES + 1:

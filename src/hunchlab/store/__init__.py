@@ -35,6 +35,7 @@ class Store:
 
     def __init__(self, project: Project) -> None:
         self.project = project
+        self._unreadable: set[str] = set()  # runs whose events cannot be read (a newer format)
         self.engine = make_engine(project)
         try:
             with self.write() as conn:
@@ -81,14 +82,20 @@ class Store:
     # -- folding ----------------------------------------------------------------------
     def sync_run(self, run_id: str) -> str | None:
         """Fold one run's new events, one chunk per transaction; drop its pending marker once it has ended."""
+        return self._fold(run_id)[0]
+
+    def _fold(self, run_id: str) -> tuple[str | None, bool]:
+        """Fold what is new in one run's file: its status after, and whether any line was taken."""
+        moved = False
         while True:
             with self.write() as conn:
                 step = sync_run(conn, self.project, run_id)
             if not step.more:
                 break
+            moved = True
         if step.status in ENDED and not watch_longer(self.project.run_dir(run_id), step.status):
             (self.project.pending_dir / run_id).unlink(missing_ok=True)
-        return step.status
+        return step.status, moved
 
     def sync(self) -> None:
         """Fold every pending run (cheap: the pending folder holds only unfinished business).
@@ -97,25 +104,43 @@ class Store:
         whose events cannot be read at all (a format newer than this hunchlab) is left
         for the commands about that run to report: one run never stops the others.
         """
-        try:
-            pending = sorted(p.name for p in self.project.pending_dir.iterdir())
-        except FileNotFoundError:
-            return
-        if not pending:
-            return
-        with self.read() as conn:
-            states = fold_states(conn, pending)
-        for run_id in pending:
-            status, folded = states.get(run_id, ("running", 0))
-            run_dir = self.project.run_dir(run_id)
-            if status in ENDED and not has_unfolded(run_dir, folded):
-                if not watch_longer(run_dir, status):
+        for run_id, status, unfolded in self._pending():
+            if status in ENDED and not unfolded:
+                if not watch_longer(self.project.run_dir(run_id), status):
                     (self.project.pending_dir / run_id).unlink(missing_ok=True)
                 continue
             try:
                 self.sync_run(run_id)
             except HunchError:
                 continue
+
+    def fold_unfolded(self) -> bool:
+        """Fold the pending runs whose files hold lines not folded yet (the background folder's
+        pass, ``hunchlab.background``); whether any line was taken."""
+        moved = False
+        for run_id, _, unfolded in self._pending():
+            if unfolded and run_id not in self._unreadable:
+                try:
+                    moved = self._fold(run_id)[1] or moved
+                except HunchError:
+                    self._unreadable.add(run_id)
+        return moved
+
+    def _pending(self) -> list[tuple[str, str, bool]]:
+        """(run id, status, whether its file has unfolded bytes) of every run marked pending."""
+        try:
+            pending = sorted(p.name for p in self.project.pending_dir.iterdir())
+        except FileNotFoundError:
+            return []
+        if not pending:
+            return []
+        with self.read() as conn:
+            states = fold_states(conn, pending)
+        out = []
+        for run_id in pending:
+            status, folded = states.get(run_id, ("running", 0))
+            out.append((run_id, status, has_unfolded(self.project.run_dir(run_id), folded)))
+        return out
 
     def refresh_run(self, run_id: str) -> None:
         """Fold what was appended to a run's file since its last fold, whatever its status: lines an
