@@ -10,7 +10,6 @@ when any reader finds them unfolded.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import json
 import os
@@ -27,6 +26,7 @@ from hunchlab.errors import HunchError
 from hunchlab.eventcheck import INT64_MAX, INT64_MIN, MAX_ID_CHARS, MAX_KEYS, MAX_LINE_BYTES, MAX_NAME_CHARS, problem
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.events import EventWriter, decode, encode
+from hunchlab.lifecycle import finish_at_exit, forget, heartbeats
 from hunchlab.project import Project, find_project
 
 if TYPE_CHECKING:
@@ -92,7 +92,8 @@ class Summary(dict):  # type: ignore[type-arg]
 class Run:
     """One execution of a resolved spec. Log with ``log``, ``summary``, ``example``, ``artifact``."""
 
-    def __init__(self, project: Project, run_id: str, meta: dict[str, Any], *, owner: bool) -> None:
+    def __init__(self, project: Project, run_id: str, meta: dict[str, Any], *, owner: bool,
+                 fold_in_background: bool = False) -> None:
         self.project = project
         self.id = run_id
         self.dir = project.run_dir(run_id)
@@ -108,8 +109,9 @@ class Run:
         self._has_results = False
         fsync = project.setting("durability") == "machine"
         self._writer = EventWriter(self.dir / EVENTS_FILE, fsync=fsync)
+        self._fold_in_background = fold_in_background
         if owner:
-            self._heartbeat = _Heartbeat(self.dir / HEARTBEAT_FILE)
+            heartbeats.add(self.dir / HEARTBEAT_FILE, HEARTBEAT_SECONDS)
 
     # -- logging -----------------------------------------------------------------
     def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
@@ -189,7 +191,7 @@ class Run:
         record: dict[str, Any] = {"id": str(id)}
         if len(record["id"]) > MAX_ID_CHARS:
             raise HunchError(f"example id of {len(record['id'])} characters (at most {MAX_ID_CHARS})",
-                             where=f"run {self.id}", fix="use a short id (a number or a hash) and put the text in input")
+                             where=f"run {self.id}", fix="use a short id (a number, a hash); the text goes in input")
         # Fields left out are null to every reader; leaving them out keeps lines short and off the slow encoder.
         for key, value in (("input", input), ("output", output), ("target", target)):
             if value is not None:
@@ -235,17 +237,32 @@ class Run:
 
     # -- lifecycle ---------------------------------------------------------------
     def finish(self, status: str = "finished", exit_code: int | None = 0, error: str | None = None) -> None:
-        """Mark the run ended (owner only) and fold it into the store."""
+        """Mark the run ended (owner only) and have it folded into the store.
+
+        A run started from Python returns as soon as its end line is written: the fold
+        happens in a background folder (``hunchlab.background``) or, whichever comes
+        first, in the next command that reads the project. ``hunch run`` and sweeps
+        fold at once, since they report the run's results next.
+        """
         if self._finished:
             return
         self._finished = True
+        forget(id(self))
         if self._owner:
-            self._heartbeat.stop()
+            heartbeats.remove(self.dir / HEARTBEAT_FILE)
+            end = {"t": "end", "status": status, "exit_code": exit_code, "time": time.time()}
+            if error is not None:
+                end["error"] = error
             with self._lock:
-                self._writer.write_after_torn({"t": "end", "status": status, "exit_code": exit_code,
-                                               "time": time.time(), "error": error})
+                self._writer.write_after_torn(end)
         self._writer.close()
-        if self._owner:
+        if not self._owner:
+            return
+        if self._fold_in_background:
+            from hunchlab.background import fold_soon
+
+            fold_soon(self.project.hunch_dir)
+        else:
             from hunchlab.store import open_store
 
             with open_store(self.project) as store:
@@ -267,27 +284,6 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<Run {self.id} {self.name or ''}>"
-
-
-class _Heartbeat:
-    """Touches a file now and then so a reader on another machine can tell the run is alive."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._stop = threading.Event()
-        path.touch()
-        self._thread = threading.Thread(target=self._beat, name="hunch-heartbeat", daemon=True)
-        self._thread.start()
-
-    def _beat(self) -> None:
-        while not self._stop.wait(HEARTBEAT_SECONDS):
-            try:
-                os.utime(self.path)
-            except OSError:
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
 
 
 def _is_number(v: Any) -> bool:
@@ -316,7 +312,7 @@ def process_start_time(pid: int) -> str | None:
 
 
 def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None = None,
-               run_id: str | None = None) -> Run:
+               run_id: str | None = None, fold_in_background: bool = False) -> Run:
     """Make the run's folder and ``run.json``, mark it pending, and return its owner handle.
 
     ``meta`` holds what was run (params, seed, name, spec, code, env, argv). The
@@ -354,14 +350,21 @@ def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None 
         **meta,
     }
     write_json_atomic(run_dir / META_FILE, meta)
-    run = Run(project, run_id, meta, owner=True)
+    run = Run(project, run_id, meta, owner=True, fold_in_background=fold_in_background)
     (project.pending_dir / run_id).touch()
     return run
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON (indented for people) through a temporary file, so readers see all of it or none."""
+    import orjson
+
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=str))
+    try:
+        text = orjson.dumps(data, default=str, option=orjson.OPT_INDENT_2)
+    except TypeError:  # a key or an integer orjson cannot write
+        text = json.dumps(data, indent=1, default=str).encode()
+    tmp.write_bytes(text)
     os.replace(tmp, path)
 
 
@@ -414,18 +417,9 @@ def start(
         "argv": sys.argv,
         "env": environment(),
     }
-    run = create_run(proj, meta, code_cwd=Path.cwd())
+    run = create_run(proj, meta, code_cwd=Path.cwd(), fold_in_background=True)
     _current = run
-    _finish_at_exit(run)
+    finish_at_exit(id(run), run.finish)
     return run
 
 
-def _finish_at_exit(run: Run) -> None:
-    previous_hook = sys.excepthook
-
-    def hook(exc_type: Any, exc: BaseException, tb: Any) -> None:
-        run.finish("failed", 1, f"{exc_type.__name__}: {exc}")
-        previous_hook(exc_type, exc, tb)
-
-    sys.excepthook = hook
-    atexit.register(run.finish)
