@@ -8,6 +8,7 @@ from hunchlab.store import fold
 
 def _record(project, chunk_bytes, monkeypatch):
     monkeypatch.setattr(fold, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr("hunchlab.background.fold_soon", lambda hunch_dir: None)  # fold here, in these chunks
     with hunchlab.start(config={"chunk": chunk_bytes}, project=project.root) as run:
         for step in range(300):
             run.log({"loss": 1 / (step + 1), "acc": step / 300}, step=step)

@@ -14,9 +14,11 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass
+from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.events import QUARANTINE_FILE, BadLine, Chunk, read_events
 from hunchlab.project import Project
 from hunchlab.run import HEARTBEAT_FILE, HEARTBEAT_SECONDS, META_FILE, process_start_time
-from hunchlab.store import schema
+from hunchlab.store import lod, schema
 from hunchlab.store.journal import insert_entry
 from hunchlab.store.predictions import insert_run_prediction, resolve_run_predictions
 from hunchlab.store.sweeps import link_run
@@ -99,13 +101,15 @@ def sync_run(conn: Connection, project: Project, run_id: str) -> Folded:
     Returns status None when the run's folder has no ``run.json`` (it is being created).
     """
     run_dir = project.run_dir(run_id)
-    row = conn.execute(_STATE if conn.dialect.name == "sqlite" else _STATE_LOCKED, {"rid": run_id}).first()
-    if row is None:
+    found = conn.execute(_STATE if conn.dialect.name == "sqlite" else _STATE_LOCKED, {"rid": run_id}).first()
+    if found is None:
         try:
             meta = json.loads((run_dir / META_FILE).read_text())
         except (FileNotFoundError, ValueError):
             return Folded(None, False)
         row = _insert_run(conn, meta)
+    else:
+        row = tuple(found)
     status, offset, summary_json, stats_json, host, pid, pid_start, quarantine_json, last_event_at = row
     with _gc_paused():
         chunk = read_events(run_dir / EVENTS_FILE, offset, CHUNK_BYTES)
@@ -211,8 +215,7 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
            stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Insert what the (checked) events record; ``summary`` and ``stats`` (per metric: points, last
     step and value, kept so readers need not scan millions of points) are updated in place."""
-    points: list[tuple[Any, ...]] = []  # in METRIC_COLUMNS order
-    add_point = points.append
+    series: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}  # per metric: steps, values, times
     examples: dict[str, tuple[Any, ...]] = {}  # in EXAMPLE_COLUMNS order; a later line with the same id wins
     artifacts: dict[str, tuple[Any, ...]] = {}
     values: dict[str, Any] = {}
@@ -223,7 +226,12 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
             step, when = ev["step"], ev.get("time")
             last_time = when
             for k, v in ev["m"].items():
-                add_point((run_id, k, step, v, when))
+                s = series.get(k)
+                if s is None:
+                    s = series[k] = ([], [], [])
+                s[0].append(step)
+                s[1].append(v)
+                s[2].append(when)
         elif t == "example":
             d = ev["d"]
             eid = str(d["id"])
@@ -239,10 +247,9 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
             values.update(status=ev.get("status", "finished"), exit_code=ev.get("exit_code"),
                           ended_at=ev.get("time"), error=ev.get("error"))
             last_time = ev.get("time") or last_time
-    _count(points, stats)
-    _insert_rows(conn, schema.metrics, METRIC_COLUMNS, points)
-    _insert_rows(conn, schema.examples, EXAMPLE_COLUMNS, list(examples.values()), replace=True)
-    _insert_rows(conn, schema.artifacts, ARTIFACT_COLUMNS, list(artifacts.values()), replace=True)
+    _insert_series(conn, run_id, series, stats)
+    insert_rows(conn, schema.examples, EXAMPLE_COLUMNS, list(examples.values()), replace=True)
+    insert_rows(conn, schema.artifacts, ARTIFACT_COLUMNS, list(artifacts.values()), replace=True)
     values["summary"] = json.dumps(summary, default=str)
     values["metric_stats"] = json.dumps(stats)
     if last_time:
@@ -250,19 +257,24 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
     return values
 
 
-def _count(points: list[tuple[Any, ...]], stats: dict[str, dict[str, Any]]) -> None:
-    """Per metric: how many points, and the value at the highest step (the latest of equals)."""
-    for _, k, step, v, _ in points:
-        st = stats.get(k)
-        if st is None:
-            stats[k] = {"n": 1, "step": step, "value": v}
+def _insert_series(conn: Connection, run_id: str, series: dict[str, tuple[list[Any], list[Any], list[Any]]],
+                   stats: dict[str, dict[str, Any]]) -> None:
+    """Insert each metric's new points, one metric after the other (the index is appended to in
+    order), count them into ``stats`` and extend the metric's pyramid (``store.lod``)."""
+    for key, (steps, vals, times) in series.items():
+        insert_rows(conn, schema.metrics, METRIC_COLUMNS, zip(repeat(run_id), repeat(key), steps, vals, times))
+        top = max(steps)  # the value at the highest step, the latest logged of equal steps
+        at = len(steps) - 1 - steps[::-1].index(top)
+        st = stats.get(key)
+        n_before = 0 if st is None else st["n"]
+        if st is None or top >= st["step"]:
+            stats[key] = {"n": n_before + len(steps), "step": top, "value": vals[at]}
         else:
-            st["n"] += 1
-            if step >= st["step"]:
-                st["step"], st["value"] = step, v
+            st["n"] += len(steps)
+        lod.update(conn, run_id, key, steps, vals, n_before)
 
 
-def _insert_rows(conn: Connection, table: Any, columns: list[str], rows: list[tuple[Any, ...]], *,
+def insert_rows(conn: Connection, table: Any, columns: list[str], rows: Iterable[tuple[Any, ...]], *,
                  replace: bool = False) -> None:
     """Insert rows (tuples in ``columns`` order) in batches through the driver's own executemany;
     with ``replace`` a row replaces the one with the same primary key (a later write wins).
@@ -274,34 +286,37 @@ def _insert_rows(conn: Connection, table: Any, columns: list[str], rows: list[tu
     nothing over the unique-key check every insert makes; deleting the keys first
     cost one index probe per row.
     """
-    if not rows:
+    it = iter(rows)
+    batch = list(islice(it, BATCH))
+    if not batch:
         return
-    compiled = _insert_statement(table, columns, replace, conn.dialect)
-    order = compiled.positiontup  # the driver's parameter order; None for named parameters (psycopg)
-    for i in range(0, len(rows), BATCH):
-        batch = rows[i:i + BATCH]
+    sql, order = _insert_statement(table, tuple(columns), replace, conn.dialect)
+    pick = None if order is None or order == columns else itemgetter(*(columns.index(c) for c in order))
+    while batch:
         if order is None:
-            params: list[Any] = [dict(zip(columns, r)) for r in batch]
-        elif order == columns:
-            params = batch
+            conn.exec_driver_sql(sql, [dict(zip(columns, r)) for r in batch])
         else:
-            pick = itemgetter(*(columns.index(c) for c in order))
-            params = [pick(r) for r in batch]
-        conn.exec_driver_sql(str(compiled), params)
+            conn.exec_driver_sql(sql, batch if pick is None else [pick(r) for r in batch])
+        batch = list(islice(it, BATCH))
 
 
-def _insert_statement(table: Any, columns: list[str], replace: bool, dialect: Any) -> Any:
+@lru_cache(maxsize=64)
+def _insert_statement(table: Any, columns: tuple[str, ...], replace: bool, dialect: Any) -> tuple[str, Any]:
+    """The INSERT's SQL and the driver's parameter order (None for named parameters, as psycopg's)."""
     if not replace:
-        return table.insert().compile(dialect=dialect, column_keys=columns)
-    if dialect.name == "sqlite":
-        return table.insert().prefix_with("OR REPLACE").compile(dialect=dialect, column_keys=columns)
-    from sqlalchemy.dialects.postgresql import insert
+        stmt = table.insert()
+    elif dialect.name == "sqlite":
+        stmt = table.insert().prefix_with("OR REPLACE")
+    else:
+        from sqlalchemy.dialects.postgresql import insert
 
-    stmt = insert(table)
-    keys = [c.name for c in table.primary_key.columns]
-    stmt = stmt.on_conflict_do_update(index_elements=keys,
-                                      set_={c: stmt.excluded[c] for c in columns if c not in keys})
-    return stmt.compile(dialect=dialect, column_keys=columns)
+        stmt = insert(table)
+        keys = [c.name for c in table.primary_key.columns]
+        stmt = stmt.on_conflict_do_update(index_elements=keys,
+                                          set_={c: stmt.excluded[c] for c in columns if c not in keys})
+    compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
+    order = compiled.positiontup
+    return str(compiled), None if order is None else list(order)
 
 
 def _j(value: Any) -> str | None:

@@ -76,6 +76,14 @@ def _quarantine(conn: Connection) -> None:
     _add_column(conn, "runs", "quarantine", "TEXT")
 
 
+def _metric_lod(conn: Connection) -> None:
+    """The metric pyramid, built for every long metric already folded (store/lod.py)."""
+    from hunchlab.store.lod import backfill
+
+    schema.metric_lod.create(conn, checkfirst=True)
+    backfill(conn)
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_predictions_journal", _predictions_and_journal),
@@ -83,6 +91,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0004_triage", _triage),
     ("0005_metric_stats", _metric_stats),
     ("0006_quarantine", _quarantine),
+    ("0007_metric_lod", _metric_lod),
 ]
 
 

@@ -58,6 +58,27 @@ metrics = Table(
     Index("ix_metrics_run_key_step", "run_id", "key", "step"),
 )
 
+# The metric pyramid (store/lod.py): per long metric and level, per bucket of 32 * 8**level steps,
+# the points it holds and the four M4 keeps (first, last, smallest, largest; min/max NULL when all NaN).
+metric_lod = Table(
+    "metric_lod",
+    metadata,
+    Column("run_id", String, primary_key=True),
+    Column("key", String, primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("bucket", Integer, primary_key=True),  # floor(step / width)
+    Column("n", Integer, nullable=False),
+    Column("first_step", Integer, nullable=False),
+    Column("first_value", Float),
+    Column("last_step", Integer, nullable=False),
+    Column("last_value", Float),
+    Column("min_step", Integer),
+    Column("min_value", Float),
+    Column("max_step", Integer),
+    Column("max_value", Float),
+    sqlite_with_rowid=False,
+)
+
 examples = Table(
     "examples",
     metadata,
