@@ -31,6 +31,7 @@ MAX_ID_CHARS = 500
 MAX_KEYS = 10_000
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 END_STATUSES = ("finished", "failed", "interrupted", "crashed", "pruned")
+_FLOAT = {float}
 
 
 def problem(event: Any) -> str | None:
@@ -53,17 +54,25 @@ def step_problem(step: Any) -> str | None:
 
 
 def _log(event: dict[str, Any]) -> str | None:
-    why = step_problem(event.get("step")) or _optional_number(event, "time")
-    if why:
-        return why
+    step, when = event.get("step"), event.get("time")
+    if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
+        return step_problem(step)
+    if when is not None and type(when) is not float:
+        why = _optional_number(event, "time")
+        if why:
+            return why
     metrics = event.get("m")
     if type(metrics) is not dict:
         return f"a log line's \"m\" must be an object of metrics, got {_kind_of(metrics)}"
+    if not metrics:
+        return None
     if len(metrics) > MAX_KEYS:
         return f"{len(metrics)} metrics in one line (at most {MAX_KEYS})"
+    if max(map(len, metrics)) > MAX_NAME_CHARS:
+        return f"metric name of {max(map(len, metrics))} characters (at most {MAX_NAME_CHARS})"
+    if set(map(type, metrics.values())) <= _FLOAT:  # the common line: checked without a loop in Python
+        return None
     for key, value in metrics.items():
-        if not 0 < len(key) <= MAX_NAME_CHARS:
-            return f"metric name of {len(key)} characters (1 to {MAX_NAME_CHARS})"
         if value is not None and type(value) is not float and not _is_int64(value):
             return f"metric '{key[:40]}' must be a number or null, got {_kind_of(value)} {_short(value)}"
     return None

@@ -215,7 +215,7 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
            stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Insert what the (checked) events record; ``summary`` and ``stats`` (per metric: points, last
     step and value, kept so readers need not scan millions of points) are updated in place."""
-    series: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}  # per metric: steps, values, times
+    logs: list[dict[str, Any]] = []
     examples: dict[str, tuple[Any, ...]] = {}  # in EXAMPLE_COLUMNS order; a later line with the same id wins
     artifacts: dict[str, tuple[Any, ...]] = {}
     values: dict[str, Any] = {}
@@ -223,15 +223,7 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
     for ev in events:
         t = ev["t"]
         if t == "log":
-            step, when = ev["step"], ev.get("time")
-            last_time = when
-            for k, v in ev["m"].items():
-                s = series.get(k)
-                if s is None:
-                    s = series[k] = ([], [], [])
-                s[0].append(step)
-                s[1].append(v)
-                s[2].append(when)
+            logs.append(ev)
         elif t == "example":
             d = ev["d"]
             eid = str(d["id"])
@@ -247,7 +239,9 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
             values.update(status=ev.get("status", "finished"), exit_code=ev.get("exit_code"),
                           ended_at=ev.get("time"), error=ev.get("error"))
             last_time = ev.get("time") or last_time
-    _insert_series(conn, run_id, series, stats)
+    if logs:
+        last_time = logs[-1].get("time") if last_time is None else last_time
+        _insert_series(conn, run_id, _series(logs), stats)
     insert_rows(conn, schema.examples, EXAMPLE_COLUMNS, list(examples.values()), replace=True)
     insert_rows(conn, schema.artifacts, ARTIFACT_COLUMNS, list(artifacts.values()), replace=True)
     values["summary"] = json.dumps(summary, default=str)
@@ -257,8 +251,33 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
     return values
 
 
-def _insert_series(conn: Connection, run_id: str, series: dict[str, tuple[list[Any], list[Any], list[Any]]],
-                   stats: dict[str, dict[str, Any]]) -> None:
+Series = dict[str, tuple[list[Any], list[Any], list[Any]]]  # per metric: steps, values, times
+
+
+def _series(logs: list[dict[str, Any]]) -> Series:
+    """Log lines turned into one column of steps, values and times per metric.
+
+    Lines of a chunk nearly always log the same metrics; then each column is one list
+    comprehension (a third of the per-point cost of appending point by point).
+    """
+    steps = [ev["step"] for ev in logs]
+    times = [ev.get("time") for ev in logs]
+    names = logs[0]["m"].keys()
+    if all(ev["m"].keys() == names for ev in logs):
+        return {k: (steps, [ev["m"][k] for ev in logs], times) for k in names}
+    out: Series = {}
+    for step, when, ev in zip(steps, times, logs, strict=True):
+        for k, v in ev["m"].items():
+            s = out.get(k)
+            if s is None:
+                s = out[k] = ([], [], [])
+            s[0].append(step)
+            s[1].append(v)
+            s[2].append(when)
+    return out
+
+
+def _insert_series(conn: Connection, run_id: str, series: Series, stats: dict[str, dict[str, Any]]) -> None:
     """Insert each metric's new points, one metric after the other (the index is appended to in
     order), count them into ``stats`` and extend the metric's pyramid (``store.lod``)."""
     for key, (steps, vals, times) in series.items():

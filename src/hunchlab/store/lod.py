@@ -45,6 +45,9 @@ def update(conn: Connection, run_id: str, key: str, steps: Sequence[int], values
     """Add a chunk's new points of one metric (already in the metrics table) to its pyramid."""
     if n_before + len(steps) <= MIN_POINTS:
         return
+    if n_before == 0:  # long in its first chunk: these are all its points
+        _levels(conn, run_id, key, steps, values, None)
+        return
     if n_before <= MIN_POINTS:  # the metric has just grown long: build from all its points
         build(conn, run_id, key)
         return
@@ -71,7 +74,7 @@ def _levels(conn: Connection, run_id: str, key: str, steps: Sequence[int], value
     if first is None or last is None:
         return
     s = np.asarray(steps, dtype=np.int64)
-    v = np.asarray([np.nan if x is None else x for x in values], dtype=float)
+    v = np.asarray(values, dtype=float)  # None becomes NaN
     order = np.argsort(s, kind="stable")  # equal steps keep the order they were logged in
     s, v = s[order], v[order]
     for level, width in enumerate(WIDTHS):
@@ -94,19 +97,19 @@ def _aggregate(s: np.ndarray, v: np.ndarray, width: int) -> list[Row]:
     starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
     first, last, low, high = segment_m4(v, starts)
     counts = np.diff(np.append(starts, s.size))
-    return [(int(b), int(n), *_point(s, v, f), *_point(s, v, la), *_extreme(s, v, lo), *_extreme(s, v, hi))
-            for b, n, f, la, lo, hi in zip(bucket[starts], counts, first, last, low, high, strict=True)]
+    columns = [bucket[starts], counts, s[first], v[first], s[last], v[last], s[low], v[low], s[high], v[high]]
+    rows = zip(*(c.tolist() for c in columns), strict=True)
+    return [(b, n, fs, _value(fv), ls, _value(lv), *_extreme(mins, minv), *_extreme(maxs, maxv))
+            for b, n, fs, fv, ls, lv, mins, minv, maxs, maxv in rows]
 
 
-def _point(s: np.ndarray, v: np.ndarray, i: int) -> Point:
-    value = float(v[i])
-    return int(s[i]), None if value != value else value
+def _value(value: float) -> float | None:
+    return None if value != value else value  # NaN is stored as NULL
 
 
-def _extreme(s: np.ndarray, v: np.ndarray, i: int) -> tuple[int | None, float | None]:
+def _extreme(step: int, value: float) -> tuple[int | None, float | None]:
     """A bucket's min or max point; none when the bucket holds only NaN."""
-    step, value = _point(s, v, i)
-    return (None, None) if value is None else (step, value)
+    return (None, None) if value != value else (step, value)
 
 
 def _merge(conn: Connection, run_id: str, key: str, level: int, new: list[Row]) -> list[Row]:
