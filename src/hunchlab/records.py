@@ -13,11 +13,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hunchlab.errors import HunchError, did_you_mean
 from hunchlab.project import Project, find_project
-from hunchlab.store import Store, open_store
+
+if TYPE_CHECKING:
+    from hunchlab.store import Store
 
 WHERE = re.compile(r"^\s*([\w./@-]+)\s*(>=|<=|!=|=|>|<|~)\s*(.*?)\s*$")
 RUN_FIELDS = {"id": "id", "name": "name", "status": "status", "spec": "spec_name", "question": "question",
@@ -107,6 +109,8 @@ def filter_runs(runs: list[dict[str, Any]], where: list[str]) -> list[dict[str, 
 
 
 def _store(project: Project | None) -> Store:
+    from hunchlab.store import open_store
+
     store = open_store(project or find_project())
     store.sync()
     return store
@@ -122,8 +126,16 @@ def runs_page(where: list[str] | None = None, *, limit: int | None = None,
     """The newest ``limit`` runs that match ``where``, and how many match in all.
 
     Without filters only the page is read and decoded: `hunch runs` over 10,000 runs
-    shows 50 of them, and decoding the other 9,950 was half its time.
+    shows 50 of them, and decoding the other 9,950 was half its time. When nothing
+    waits to be folded, ``runlist`` reads it without importing SQLAlchemy.
     """
+    from hunchlab import runlist
+
+    project = project or find_project()
+    if not where:
+        fast = runlist.runs_page(project, limit)
+        if fast is not None:
+            return fast
     with _store(project) as store:
         if not where:
             return store.list_runs(limit), store.count_runs()
