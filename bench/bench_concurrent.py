@@ -106,7 +106,7 @@ def one_case(variant: str, procs: int, steps: int, max_seconds: float) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--variants", default="hunchlab,mlflow,wandb")
+    p.add_argument("--variants", default="hunchlab,mlflow,wandb,trackio")
     p.add_argument("--procs", default="8,32")
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--max-seconds", type=float, default=60)

@@ -8,7 +8,7 @@ can defer work to finish()). Before the timed run the same process logs an untim
 warm-up run. Afterwards the run is read back in a fresh process to check that every
 point is there.
 
-    python bench/bench_throughput.py [--variants hunchlab,mlflow,wandb,hunchlab-machine]
+    python bench/bench_throughput.py [--variants hunchlab,mlflow,wandb,trackio,hunchlab-machine]
                                      [--steps 10000] [--trials 3]
 """
 
@@ -32,7 +32,7 @@ def one_trial(variant: str, steps: int) -> dict:
     store = scratch_dir(f"tput-{variant}")
     try:
         init_store(variant, store)
-        res = run_worker(["log", tool, "--store", str(store), "--steps", str(steps), "--latency",
+        res = run_worker(["log", tool, "--store", str(store), "--steps", str(steps), "--latency", "--wait-folded",
                           "--warmup", str(WARMUP.get(variant, WARMUP.get(tool, 1000))), "--max-seconds", "240"],
                          cwd=store, timeout=400)
         back = run_worker(["read", tool, "--store", str(store), "--run-id", res["run_id"]],
@@ -69,7 +69,7 @@ def fsync_floor(n: int = 200) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--variants", default="hunchlab,hunchlab-machine,mlflow,wandb")
+    p.add_argument("--variants", default="hunchlab,hunchlab-machine,mlflow,wandb,trackio")
     p.add_argument("--steps", type=int, default=10_000)
     p.add_argument("--trials", type=int, default=3)
     a = p.parse_args()

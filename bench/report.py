@@ -7,8 +7,8 @@ import json
 
 from common import RESULTS
 
-COLS = ["hunchlab", "MLflow (sqlite)", "W&B (offline)"]
-KEYS = {"hunchlab": "hunchlab", "MLflow (sqlite)": "mlflow", "W&B (offline)": "wandb"}
+COLS = ["hunchlab", "MLflow (sqlite)", "W&B (offline)", "trackio"]
+KEYS = {"hunchlab": "hunchlab", "MLflow (sqlite)": "mlflow", "W&B (offline)": "wandb", "trackio": "trackio"}
 
 
 def load(name: str) -> dict | None:
@@ -40,6 +40,9 @@ def main() -> None:
         rows.append(("(a) per-call latency, p99", {c: fmt(r.get(k, {}).get("p99_us"), " µs", 1) for c, k in KEYS.items()}))
         rows.append(("(a) throughput incl. run start + finish", {
             c: fmt(r.get(k, {}).get("points_per_s_incl_start_finish"), " points/s") for c, k in KEYS.items()}))
+        if r.get("hunchlab", {}).get("folded_after_finish_s") is not None:
+            rows.append(("(a) hunchlab: run folded by the background folder, after finish returned", {
+                COLS[0]: fmt(r["hunchlab"]["folded_after_finish_s"], " s", 2)}))
         m = r.get("hunchlab-machine")
         if m and "points_per_s" in m:
             rows.append(("(a) hunchlab `durability: machine`: throughput", {COLS[0]: fmt(m["points_per_s"], " points/s")}))
@@ -60,6 +63,10 @@ def main() -> None:
                 lost[c] = f"{fmt(s['lost_points_max'])} points (worst of {s['trials_ok']})"
             rows.append((f"(b) {label} after 2 s: acknowledged", acked))
             rows.append((f"(b) {label} after 2 s: lost", lost))
+            h = k9["results"].get("hunchlab", {}).get(scope, {})
+            if h.get("first_show_s"):
+                rows.append((f"(b) {label}: first `hunch show` after the kill (folds every point)",
+                             {COLS[0]: f"{fmt(max(h['first_show_s']), ' s', 2)} (slowest of {len(h['first_show_s'])})"}))
 
     cc = load("concurrent")
     if cc:
@@ -167,6 +174,7 @@ def main() -> None:
             rows.append((f"(i) dashboard, {ui['runs']:,} runs: {page}", {
                 COLS[0]: cell("hunchlab"), COLS[1]: cell("mlflow"), COLS[2]: "n/a (offline: no local UI)"}))
 
+    rows += scaling_rows(load("scaling"))
     lines = ["| case | " + " | ".join(COLS) + " |", "|---|" + "---|" * len(COLS)]
     for label, cells in rows:
         lines.append(f"| {label} | " + " | ".join(cells.get(c, "n/a") for c in COLS) + " |")
@@ -178,6 +186,29 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     (RESULTS / "table.md").write_text(text)
     print(text)
+
+
+def scaling_rows(sc: dict | None) -> list[tuple[str, dict[str, str]]]:
+    """(j): per curve, each tool's log-log slope and its cost at the largest size it reached."""
+    if not sc:
+        return []
+    rows = []
+    for name, c in sc["curves"].items():
+        cells = {}
+        for col, key in KEYS.items():
+            pts = [p for p in c["series"].get(key, []) if p.get("s")]
+            if pts:
+                cells[col] = f"slope {c['slopes'].get(key)}; {pts[-1]['size']:,}: {fmt(pts[-1]['s'], ' s', 3)}"
+        rows.append((f"(j) scaling, {name} (seconds against {c['unit']}, log-log)", cells))
+        made = c["series"].get("create-hunchlab")
+        if made:
+            rows.append(("(j) run creation through `hunchlab.start`, 2 processes", {COLS[0]: ", ".join(
+                f"{m['runs_per_s']:,.0f} runs/s ({m['runs_per_s_folded']:,.0f} folded)" for m in made)}))
+        over = c["series"].get("overhead-hunchlab")
+        if over:
+            rows.append(("(j) sweep overhead per trial over a bash loop", {COLS[0]: ", ".join(
+                f"{o['size']}: {o['ms_per_trial']} ms" for o in over)}))
+    return rows
 
 
 if __name__ == "__main__":
