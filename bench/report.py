@@ -81,7 +81,8 @@ def main() -> None:
                 lost[c] = f"{s['lost_points']} of {fmt(s['acked_points'])} points"
                 partial = (f" (stopped at {s['steps_attempted_min']} of {s['steps_requested']} steps)"
                            if s["steps_attempted_min"] < s["steps_requested"] else "")
-                wall[c] = f"{s['wall_s_go_to_all_exited']} s{partial}"
+                folded = f" (all folded: {s['wall_s_go_to_all_folded']} s)" if s.get("wall_s_go_to_all_folded") else ""
+                wall[c] = f"{s['wall_s_go_to_all_exited']} s{partial}{folded}"
             rows.append((f"(c) {n} processes, one store: errors", errs))
             rows.append((f"(c) {n} processes, one store: lost", lost))
             rows.append((f"(c) {n} processes, one store: wall time, go to all exited", wall))
