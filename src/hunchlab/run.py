@@ -1,20 +1,21 @@
 """The Run handle: what an experiment talks to while it runs.
 
-Everything here is on the hot path and stays light: no SQLAlchemy, no pydantic, no
-numpy. A run is a folder (``.hunch/runs/<id>/``) with ``run.json`` (what was run:
-config, seed, code state, environment) and ``events.jsonl`` (what happened, appended
-with one ``write()`` per call; see ``hunchlab.events``). The store learns of the run
+A run is a folder (``.hunch/runs/<id>/``) with ``run.json`` (what was run: config,
+seed, code state, environment) and ``events.jsonl`` (what happened, appended with
+one ``write()`` per call; see ``hunchlab.events``). The store learns of the run
 through a marker in ``.hunch/pending/`` and folds the events in when the run ends or
 when any reader finds them unfolded.
+
+Everything here is on the hot path and stays light: no SQLAlchemy, no pydantic, no
+numpy, and the standard modules only a rare call needs (hashlib, shutil, socket:
+~15 ms together on the loaded bench machine, paid by every entry's process) are
+imported by that call.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
-import socket
 import sys
 import threading
 import time
@@ -215,6 +216,8 @@ class Run:
         files = [(src, dest)] if src.is_file() else [
             (f, dest / f.relative_to(src)) for f in sorted(src.rglob("*")) if f.is_file()
         ]
+        import shutil
+
         for s, d in files:
             d.parent.mkdir(parents=True, exist_ok=True)
             if s.resolve() != d.resolve():
@@ -295,6 +298,8 @@ def _is_number(v: Any) -> bool:
 
 
 def _sha256(path: Path) -> str:
+    import hashlib
+
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -322,6 +327,8 @@ def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None 
     ``run_id`` is one taken earlier with ``ids.new_run_id`` (a Ray trial's worker
     knows its id before the driver records the run).
     """
+    import socket
+
     from hunchlab.ids import new_run_id, sequence_of
 
     if run_id is not None:
