@@ -102,6 +102,7 @@ def main() -> None:
             "max_us": rep["max_us"],
             "start_s": rep["start_s"],
             "finish_s": rep["finish_s"],
+            "folded_after_finish_s": rep.get("folded_after_finish_s"),  # hunchlab: by the background folder
             "points_per_s_incl_start_finish": rep["points_per_s_incl_start_finish"],
             "recovered_points": rep["recovered_points"],
             "recovered_duplicates": rep["recovered_duplicates"],
