@@ -157,8 +157,11 @@ def main() -> None:
                      f"(a script over the event file: {fmt(r['script_baseline']['s'], ' s', 2)})", **none}))
         rows.append(("(h) `hunch categories RUN`, 100 tagged", {
             COLS[0]: fmt(r["categories"]["median_s"], " s", 2), **none}))
-        rows.append(("(h) fold at the run's end: time, peak RSS of the logging process", {
-            COLS[0]: f"{fmt(r['log']['finish_fold_s'], ' s', 1)}, {fmt(r['log']['peak_rss_mib'], ' MiB')}", **none}))
+        folded = r["log"].get("folded_in_background_s")
+        rows.append(("(h) the run's finish: time, peak RSS of the logging process" +
+                     ("; folded in the background after" if folded else ""), {
+            COLS[0]: f"{fmt(r['log']['finish_fold_s'], ' s', 2)}, {fmt(r['log']['peak_rss_mib'], ' MiB')}"
+                     + (f"; {fmt(folded, ' s', 1)}" if folded else ""), **none}))
 
     ui = load("ui")
     if ui:
