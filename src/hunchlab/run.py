@@ -440,6 +440,9 @@ def start(
         "env": environment(),
     }
     run = create_run(proj, meta, code_cwd=Path.cwd(), fold_in_background=True)
+    from hunchlab.background import fold_soon
+
+    fold_soon(proj.hunch_dir)  # folds as the run goes: after a kill, only the tail is left to fold
     _current = run
     finish_at_exit(id(run), run.finish)
     return run

@@ -49,14 +49,18 @@ def _other_commands_work(hunch) -> None:
     hunch("show", listed[0]["id"], check=0)
 
 
+def _run_spec(project, hunch, spec: str, exit_code: int) -> tuple[str, str, dict]:
+    """Run a spec through `hunch run`; the run's id, what `hunch show` prints, and its record."""
+    (project.root / "bad.yaml").write_text(spec)
+    hunch("run", "bad.yaml", "--no-predict", check=exit_code)
+    run_id = records.runs(project=project)[0]["id"]
+    return run_id, hunch("show", run_id, check=0).stdout, records.get_run(run_id, project=project)
+
+
 def test_a_line_torn_by_a_kill_mid_write_costs_that_line_only(project, hunch):
     (project.root / "torn.py").write_text(TORN)
-    (project.root / "torn.yaml").write_text("name: torn\nentry: torn:main\n")
-    hunch("run", "torn.yaml", "--no-predict", check=1)
-    run_id = records.runs(project=project)[0]["id"]
-    shown = hunch("show", run_id, check=0).stdout
+    run_id, shown, run = _run_spec(project, hunch, "name: torn\nentry: torn:main\n", 1)
     assert "crashed" in shown and "1 line could not be read (first at byte" in shown
-    run = records.get_run(run_id, project=project)
     assert [p["step"] for p in run["metrics"]["loss"]] == [0, 1, 2, 3, 4]
     assert run["status"] == "crashed" and "SIGKILL" in run["error"]  # the runner's end line was not glued on
     kept = (project.run_dir(run_id) / "events.quarantined").read_bytes()
@@ -66,12 +70,8 @@ def test_a_line_torn_by_a_kill_mid_write_costs_that_line_only(project, hunch):
 
 def test_bad_values_written_by_hand_are_set_aside_and_everything_else_folds(project, hunch):
     (project.root / "hand.sh").write_text(BY_HAND)
-    (project.root / "hand.yaml").write_text("name: hand\ncommand: sh hand.sh\n")
-    hunch("run", "hand.yaml", "--no-predict", check=0)
-    run_id = records.runs(project=project)[0]["id"]
-    shown = hunch("show", run_id, check=0).stdout
+    run_id, shown, run = _run_spec(project, hunch, "name: hand\ncommand: sh hand.sh\n", 0)
     assert "5 lines could not be read (first at byte" in shown and "step must be an integer" in shown
-    run = records.get_run(run_id, project=project)
     assert [(p["step"], p["value"]) for p in run["metrics"]["x"]] == [(0, 1.0), (1, 4.0), (2, 5.0)]
     assert run["summary"] == {"acc": 0.5} and run["status"] == "finished"
     assert run["quarantine"]["lines"] == 5
@@ -84,10 +84,8 @@ def test_bad_values_written_by_hand_are_set_aside_and_everything_else_folds(proj
 
 def test_the_python_api_refuses_a_step_out_of_range_at_the_call(project, hunch):
     (project.root / "big.py").write_text(STEP_OUT_OF_RANGE)
-    (project.root / "big.yaml").write_text("name: big\nentry: big:main\n")
-    out = hunch("run", "big.yaml", "--no-predict", check=1)
-    assert "step must be an integer between -2**63 and 2**63 - 1" in out.stderr
-    run = records.get_run(records.runs(project=project)[0]["id"], project=project)
+    _, _, run = _run_spec(project, hunch, "name: big\nentry: big:main\n", 1)
+    assert "step must be an integer between -2**63 and 2**63 - 1" in (project.run_dir(run["id"]) / "stderr.log").read_text()
     assert run["status"] == "failed" and run["quarantine"] is None and len(run["metrics"]["x"]) == 1
     _other_commands_work(hunch)
 

@@ -9,6 +9,7 @@ marked pending (live, just ended, or crashed) so that what they show is complete
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,12 +21,14 @@ from hunchlab.errors import HunchError, NotFound, StoreError, did_you_mean
 from hunchlab.project import Project
 from hunchlab.store import schema
 from hunchlab.store.engine import IMMEDIATE, make_engine
-from hunchlab.store.fold import ENDED, fold_states, has_unfolded, sync_run, watch_longer
+from hunchlab.store.fold import ENDED, fold_states, sync_run, unfolded_bytes, watch_longer
 from hunchlab.store.migrations import migrate
 from hunchlab.store.predictions import list_predictions
 
 __all__ = ["Store", "open_store"]
 
+LIVE_FOLD_BYTES = 1 << 20
+LIVE_FOLD_SECONDS = 2.0
 RUN_LIST_COLUMNS = ("id", "seq", "name", "status", "spec_name", "question", "group_key", "seed", "params",
                     "summary", "created_at", "ended_at", "exit_code")
 
@@ -36,6 +39,8 @@ class Store:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._unreadable: set[str] = set()  # runs whose events cannot be read (a newer format)
+        self._folded_at: dict[str, float] = {}  # when fold_unfolded last folded a live run
+        self._waiting: dict[str, int] = {}  # a live run's unfolded bytes when fold_unfolded last looked
         self.engine = make_engine(project)
         try:
             with self.write() as conn:
@@ -116,18 +121,32 @@ class Store:
 
     def fold_unfolded(self) -> bool:
         """Fold the pending runs whose files hold lines not folded yet (the background folder's
-        pass, ``hunchlab.background``); whether any line was taken."""
+        pass, ``hunchlab.background``); whether there was work (lines taken, or waiting).
+
+        A run still going is folded once it has ``LIVE_FOLD_BYTES`` waiting or
+        ``LIVE_FOLD_SECONDS`` after its last fold: each fold also extends the metric
+        pyramid (a few queries a metric), which for a pass every 0.1 s cost more than
+        the points themselves and left the folder behind a run logging 20,000 points/s.
+        """
         moved = False
-        for run_id, _, unfolded in self._pending():
-            if unfolded and run_id not in self._unreadable:
-                try:
-                    moved = self._fold(run_id)[1] or moved
-                except HunchError:
-                    self._unreadable.add(run_id)
+        now = time.monotonic()
+        for run_id, status, unfolded in self._pending():
+            if not unfolded or run_id in self._unreadable:
+                continue
+            if status not in ENDED and unfolded < LIVE_FOLD_BYTES and \
+                    now - self._folded_at.get(run_id, 0.0) < LIVE_FOLD_SECONDS:
+                moved = moved or self._waiting.get(run_id) != unfolded  # still growing: stay for it
+                self._waiting[run_id] = unfolded
+                continue
+            self._folded_at[run_id] = now
+            try:
+                moved = self._fold(run_id)[1] or moved
+            except HunchError:
+                self._unreadable.add(run_id)
         return moved
 
-    def _pending(self) -> list[tuple[str, str, bool]]:
-        """(run id, status, whether its file has unfolded bytes) of every run marked pending."""
+    def _pending(self) -> list[tuple[str, str, int]]:
+        """(run id, status, unfolded bytes of its file) of every run marked pending."""
         try:
             pending = sorted(p.name for p in self.project.pending_dir.iterdir())
         except FileNotFoundError:
@@ -139,7 +158,7 @@ class Store:
         out = []
         for run_id in pending:
             status, folded = states.get(run_id, ("running", 0))
-            out.append((run_id, status, has_unfolded(self.project.run_dir(run_id), folded)))
+            out.append((run_id, status, unfolded_bytes(self.project.run_dir(run_id), folded)))
         return out
 
     def refresh_run(self, run_id: str) -> None:
@@ -147,7 +166,7 @@ class Store:
         orphaned process of a shell entry wrote after the run was marked crashed still count."""
         with self.read() as conn:
             status, folded = fold_states(conn, [run_id]).get(run_id, ("running", 0))
-        if has_unfolded(self.project.run_dir(run_id), folded):
+        if unfolded_bytes(self.project.run_dir(run_id), folded):
             self.sync_run(run_id)
 
     # -- runs -------------------------------------------------------------------------

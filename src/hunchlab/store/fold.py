@@ -151,12 +151,12 @@ def fold_states(conn: Connection, run_ids: list[str]) -> dict[str, tuple[str, in
     return out
 
 
-def has_unfolded(run_dir: Path, folded: int) -> bool:
-    """Whether the run's event file holds more than its first ``folded`` bytes."""
+def unfolded_bytes(run_dir: Path, folded: int) -> int:
+    """How many bytes of the run's event file come after its first ``folded``."""
     try:
-        return (run_dir / EVENTS_FILE).stat().st_size > folded
+        return max(0, (run_dir / EVENTS_FILE).stat().st_size - folded)
     except FileNotFoundError:
-        return False
+        return 0
 
 
 def watch_longer(run_dir: Path, status: str | None) -> bool:
