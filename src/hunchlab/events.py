@@ -95,10 +95,11 @@ class EventWriter:
         self.write_line(encode(event))
 
     def write_line(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:  # a regular-file write is whole in practice; loop for the rare short write
-            n = os.write(self.fd, view)
-            view = view[n:]
+        n = os.write(self.fd, data)
+        if n < len(data):  # a regular-file write is whole in practice; finish a rare short one
+            view = memoryview(data)[n:]
+            while view:
+                view = view[os.write(self.fd, view):]
         if self.fsync:
             os.fsync(self.fd)
 

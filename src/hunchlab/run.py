@@ -41,6 +41,7 @@ ENV_RUN_DIR = "HUNCH_RUN_DIR"
 # A log line this long may hold a metric name over MAX_NAME_CHARS (the shortest such line is
 # ~300 bytes); shorter lines cannot break a cap, so the common call skips the name check.
 LONG_LOG_LINE = MAX_NAME_CHARS + 40
+_FLOAT = {float}
 
 
 class Config(Mapping[str, Any]):
@@ -71,7 +72,8 @@ class Config(Mapping[str, Any]):
         return f"Config({self._data!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self._data, default=str))
+        plain: dict[str, Any] = json.loads(json.dumps(self._data, default=str))
+        return plain
 
 
 class Summary(dict):  # type: ignore[type-arg]
@@ -118,8 +120,9 @@ class Run:
     # -- logging -----------------------------------------------------------------
     def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         """Record metrics at ``step`` (default: one past the last step); durable on return."""
-        try:
-            values = {k: float(v) for k, v in metrics.items()}
+        try:  # a dict of floats is written as it is: checking is cheaper than converting (0.3 vs 0.8 us)
+            values = metrics if type(metrics) is dict and set(map(type, metrics.values())) <= _FLOAT else \
+                {k: float(v) for k, v in metrics.items()}
         except (TypeError, ValueError):
             bad = next(k for k, v in metrics.items() if not _is_number(v))
             raise HunchError(
@@ -356,6 +359,8 @@ def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None 
                 break
             except FileExistsError:
                 continue
+    if run_id is None:
+        raise HunchError("could not take a run id", where=str(project.hunch_dir), fix="check .hunch/seq")
     run_dir = project.run_dir(run_id)
     if code_cwd is not None:
         from hunchlab.capture import capture_code

@@ -194,7 +194,7 @@ def is_surprise(pred: dict[str, Any], threshold: float) -> bool:
     if pred.get("status") != "resolved":
         return False
     p_outcome = pred["probability"] if pred["outcome"] else 1 - pred["probability"]
-    return p_outcome <= 1 - threshold + 1e-9
+    return bool(p_outcome <= 1 - threshold + 1e-9)
 
 
 def file_surprise(conn: Connection, pred: dict[str, Any]) -> int:
