@@ -93,15 +93,19 @@ def _example(event: dict[str, Any]) -> str | None:
     if type(record) is not dict:
         return f"an example line's \"d\" must be an object, got {_kind_of(record)}"
     ident = record.get("id")
-    if type(ident) is not str and not _is_int64(ident):
+    if type(ident) is str:
+        if len(ident) > MAX_ID_CHARS:
+            return f"example id of {len(ident)} characters (at most {MAX_ID_CHARS})"
+    elif not _is_int64(ident):
         return "an example needs an \"id\" (a string or an integer)" if ident is None else \
             f"an example's id must be a string or an integer, got {_kind_of(ident)}"
-    if not 0 < len(str(ident)) <= MAX_ID_CHARS:
-        return f"example id of {len(str(ident))} characters (1 to {MAX_ID_CHARS})"
-    if record.get("correct") not in (None, True, False):
-        return f"an example's \"correct\" must be true, false or null, got {_short(record['correct'])}"
-    if record.get("fields") is not None and type(record["fields"]) is not dict:
-        return f"an example's \"fields\" must be an object, got {_kind_of(record['fields'])}"
+    correct, score, fields = record.get("correct"), record.get("score"), record.get("fields")
+    if correct is not None and type(correct) is not bool:
+        return f"an example's \"correct\" must be true, false or null, got {_short(correct)}"
+    if fields is not None and type(fields) is not dict:
+        return f"an example's \"fields\" must be an object, got {_kind_of(fields)}"
+    if score is None or type(score) is float:
+        return None
     return _optional_number(record, "score")
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from json.encoder import encode_basestring as _encode_str  # type: ignore[attr-defined]
 from sqlalchemy import Connection, bindparam, select, update
 
 from hunchlab.eventcheck import END_STATUSES
@@ -339,9 +340,12 @@ def _insert_statement(table: Any, columns: tuple[str, ...], replace: bool, diale
 
 
 def _j(value: Any) -> str | None:
-    """A field as JSON text (None stays NULL); orjson writes it, ``json`` what orjson cannot."""
+    """A field as JSON text (None stays NULL). Text, most inputs and outputs, takes the C string
+    encoder in one call; orjson writes the rest, ``json`` what orjson cannot."""
     if value is None:
         return None
+    if type(value) is str:
+        return _encode_str(value)
     try:
         return orjson.dumps(value).decode()
     except TypeError:  # an integer beyond 64 bits
