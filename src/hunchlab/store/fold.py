@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from json.encoder import encode_basestring as _encode_str  # type: ignore[attr-defined]
+from json.encoder import encode_basestring as _encode_str
 from sqlalchemy import Connection, bindparam, select, update
 
 from hunchlab.eventcheck import END_STATUSES
