@@ -44,7 +44,8 @@ def fold_soon(hunch_dir: Path) -> None:
     try:
         subprocess.Popen([sys.executable, "-m", "hunchlab.background", str(hunch_dir.parent), str(fd)],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True, pass_fds=(fd,))
+                         start_new_session=True, pass_fds=(fd,),
+                         env={**os.environ, "HUNCH_DIR": str(hunch_dir.parent)})  # this project, whatever is set
     finally:
         os.close(fd)  # the folder's copy keeps the lock
 
