@@ -419,6 +419,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--only", default=",".join(CURVES))
     p.add_argument("--quick", action="store_true", help="smaller sizes (minutes, for a try)")
+    p.add_argument("--sizes", default="", help="override sizes, e.g. listing=1000,10000;sweep=16,64")
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--mlflow-runs", type=int, default=10_000, help="largest MLflow store to list (~40 runs/s to make)")
     p.add_argument("--peer-runs", type=int, default=10_000, help="largest trackio store to list")
@@ -426,7 +427,10 @@ def main() -> None:
     a = p.parse_args()
     if not hunch_available():
         raise SystemExit("hunchlab is not installed in bench/.venv: run bench/setup.sh")
-    sizes = QUICK if a.quick else SIZES
+    sizes = dict(QUICK if a.quick else SIZES)
+    for item in filter(None, a.sizes.split(";")):
+        name, values = item.split("=")
+        sizes[name] = [int(v) for v in values.split(",")]
     previous = RESULTS / "scaling.json"
     curves = json.loads(previous.read_text())["curves"] if previous.exists() else {}
     for name in a.only.split(","):
