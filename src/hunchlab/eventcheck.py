@@ -109,6 +109,16 @@ def _example(event: dict[str, Any]) -> str | None:
     return _optional_number(record, "score")
 
 
+def _record(event: dict[str, Any]) -> str | None:
+    """``params`` and ``meta`` lines: what a run learns of itself while it runs (a config, tags)."""
+    values = event.get("d")
+    if type(values) is not dict:
+        return f"a {event['t']} line's \"d\" must be an object, got {_kind_of(values)}"
+    if len(values) > MAX_KEYS:
+        return f"{len(values)} {event['t']} values in one line (at most {MAX_KEYS})"
+    return None
+
+
 def _artifact(event: dict[str, Any]) -> str | None:
     name, digest, size = event.get("name"), event.get("sha256"), event.get("size")
     if type(name) is not str or not 0 < len(name) <= MAX_ID_CHARS:
@@ -150,7 +160,7 @@ def _end(event: dict[str, Any]) -> str | None:
 
 _CHECKS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "log": _log, "summary": _summary, "example": _example, "artifact": _artifact, "prediction": _prediction,
-    "end": _end,
+    "params": _record, "meta": _record, "end": _end,
 }
 KINDS = tuple(_CHECKS)
 

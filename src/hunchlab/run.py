@@ -230,7 +230,7 @@ class Run:
                          "sha256": _sha256(d), "size": d.stat().st_size}, f"artifact {name}", check=True)
         return dest
 
-    def _write(self, event: dict[str, Any], what: str, *, check: bool = False) -> None:
+    def _write(self, event: dict[str, Any], what: str = "this event", *, check: bool = False) -> None:
         """Encode and append one event; ``check`` runs the fold's own checks first (rare calls only)."""
         data = encode(event)
         self._check_size(data, what)

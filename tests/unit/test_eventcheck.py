@@ -15,6 +15,8 @@ GOOD = [
     {"t": "artifact", "name": "model.pt", "sha256": "ab" * 32, "size": 0},
     {"t": "prediction", "d": {"text": "acc > 0.5 @ 70%", "claim": {"metric": "acc", "kind": "threshold",
                                                                   "probability": 0.7, "op": ">", "value": 0.5}}},
+    {"t": "params", "d": {"batch_size": 64, "opt": {"lr": 0.1}}},
+    {"t": "meta", "d": {"tags": ["baseline"]}},
     {"t": "end", "status": "crashed", "exit_code": -9, "time": 2.0, "error": "killed"},
     {"t": "end"},
 ]
@@ -50,6 +52,7 @@ BAD = [
     ({"t": "artifact", "name": "a", "sha256": "x", "size": -1}, "byte count"),
     ({"t": "prediction", "d": {"text": "x"}}, "needs \"d\" with \"text\" and \"claim\""),
     ({"t": "prediction", "d": {"text": "x", "claim": {"metric": "acc", "bogus": 1}}}, "claim does not validate"),
+    ({"t": "params", "d": [1]}, "a params line's \"d\" must be an object"),
     ({"t": "end", "status": "done"}, "status must be one of"),
     ({"t": "end", "exit_code": "0"}, "exit_code must be an integer"),
 ]

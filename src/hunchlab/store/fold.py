@@ -236,6 +236,8 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
             artifacts[ev["name"]] = (run_id, ev["name"], ev["sha256"], ev["size"])
         elif t == "prediction":
             insert_run_prediction(conn, run_id, ev["d"])
+        elif t in ("params", "meta"):  # what a run learns of itself while running (wandb.config, tags)
+            values.setdefault(f"_{t}", {}).update(ev["d"])
         else:  # end
             values.update(status=ev.get("status", "finished"), exit_code=ev.get("exit_code"),
                           ended_at=ev.get("time"), error=ev.get("error"))
@@ -245,11 +247,25 @@ def _apply(conn: Connection, run_id: str, events: list[dict[str, Any]], summary:
         _insert_series(conn, run_id, _series(logs), stats)
     insert_rows(conn, schema.examples, EXAMPLE_COLUMNS, list(examples.values()), replace=True)
     insert_rows(conn, schema.artifacts, ARTIFACT_COLUMNS, list(artifacts.values()), replace=True)
+    _merge_record(conn, run_id, values)
     values["summary"] = json.dumps(summary, default=str)
     values["metric_stats"] = json.dumps(stats)
     if last_time:
         values["last_event_at"] = last_time
     return values
+
+
+def _merge_record(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
+    """Fold ``params`` and ``meta`` events into the run's row; new params move it to its new seed group."""
+    new_params, new_meta = values.pop("_params", None), values.pop("_meta", None)
+    if not new_params and not new_meta:
+        return
+    c = schema.runs.c
+    params_json, meta_json = conn.execute(select(c.params, c.meta).where(c.id == run_id)).one()
+    params = {**json.loads(params_json), **(new_params or {})}
+    meta = {**json.loads(meta_json), **(new_meta or {})}
+    values.update(params=json.dumps(params, default=str), meta=json.dumps(meta, default=str),
+                  group_key=group_key({**meta, "params": params}))
 
 
 Series = dict[str, tuple[list[Any], list[Any], list[Any]]]  # per metric: steps, values, times
