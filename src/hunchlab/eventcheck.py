@@ -79,12 +79,10 @@ def _log(event: dict[str, Any]) -> str | None:
 
 
 def _summary(event: dict[str, Any]) -> str | None:
-    values = event.get("d")
-    if type(values) is not dict:
-        return f"a summary line's \"d\" must be an object, got {_kind_of(values)}"
-    if len(values) > MAX_KEYS:
-        return f"{len(values)} summary values in one line (at most {MAX_KEYS})"
-    long = next((k for k in values if not 0 < len(k) <= MAX_NAME_CHARS), None)
+    why = _values(event)
+    if why:
+        return why
+    long = next((k for k in event["d"] if not 0 < len(k) <= MAX_NAME_CHARS), None)
     return None if long is None else f"summary name of {len(long)} characters (1 to {MAX_NAME_CHARS})"
 
 
@@ -109,8 +107,9 @@ def _example(event: dict[str, Any]) -> str | None:
     return _optional_number(record, "score")
 
 
-def _record(event: dict[str, Any]) -> str | None:
-    """``params`` and ``meta`` lines: what a run learns of itself while it runs (a config, tags)."""
+def _values(event: dict[str, Any]) -> str | None:
+    """``summary``, ``params`` and ``meta`` lines: an object of values (``params`` and ``meta``: what a
+    run learns of itself while it runs, a config, tags)."""
     values = event.get("d")
     if type(values) is not dict:
         return f"a {event['t']} line's \"d\" must be an object, got {_kind_of(values)}"
@@ -160,7 +159,7 @@ def _end(event: dict[str, Any]) -> str | None:
 
 _CHECKS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "log": _log, "summary": _summary, "example": _example, "artifact": _artifact, "prediction": _prediction,
-    "params": _record, "meta": _record, "end": _end,
+    "params": _values, "meta": _values, "end": _end,
 }
 KINDS = tuple(_CHECKS)
 
