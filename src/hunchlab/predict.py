@@ -17,11 +17,11 @@ from typing import Any
 
 from hunchlab.calibration import CalibrationReport, brier, calibration_report
 from hunchlab.claims import Claim, parse_claim
+from hunchlab.due import DUE_FILE
 from hunchlab.errors import HunchError, NotFound
 from hunchlab.project import Project, find_project
 from hunchlab.timeparse import parse_date, parse_duration, today
 
-DUE_FILE = "due.json"
 KINDS = ("run", "forecast", "read")
 
 
@@ -170,16 +170,6 @@ def forecasts(*, include_resolved: bool = False, project: Project | None = None)
 def due(project: Project | None = None) -> list[dict[str, Any]]:
     """Open forecasts whose resolve-by date has come."""
     return [p for p in forecasts(project=project) if p["resolve_by"] <= today().isoformat()]
-
-
-def due_count(project: Project) -> int:
-    """How many forecasts are due, from a small file kept beside the store (no database opened)."""
-    try:
-        dates = json.loads((project.hunch_dir / DUE_FILE).read_text())
-    except (FileNotFoundError, ValueError):
-        return 0
-    now = today().isoformat()
-    return sum(1 for d in dates if d <= now)
 
 
 def _refresh_due(store: Any) -> None:

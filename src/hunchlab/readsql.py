@@ -6,7 +6,7 @@ example rows, summed per example by the database (one grouped query a side). Ids
 chunks of ``IN_CHUNK`` to stay under SQLite's limit on bound parameters.
 
 They run on a ``Reader``: a SQLAlchemy connection from the store (SQLite or
-PostgreSQL), or a bare ``sqlite3`` connection from ``connect_current``. The second is
+PostgreSQL), or a bare ``sqlite3`` connection from ``connect_current`` (``hunchlab.runlist``). The second is
 the fast path of a fresh ``hunch compare``: importing SQLAlchemy and building its
 statements cost ~0.25 s of CPU on the reference machine, more than half of the
 command's cold start, to run five SELECTs. It is taken only when the store is the
@@ -22,15 +22,15 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from hunchlab.project import Project
+from hunchlab.runlist import SCHEMA, connect_current
+
+__all__ = ["IN_CHUNK", "SCHEMA", "Reader", "Tallies", "connect_current", "reader"]
 
 IN_CHUNK = 500
-SCHEMA = "0005_metric_stats"  # the last migration whose tables these queries know (tests pin it)
 RUN_COLUMNS = ("id", "seq", "name", "status", "spec_name", "question", "group_key", "seed", "params", "summary",
                "created_at", "ended_at")
 
@@ -61,33 +61,6 @@ class Reader:
 
 def reader(conn: Any) -> Reader:
     return conn if isinstance(conn, Reader) else Reader(conn)
-
-
-def connect_current(project: Project) -> sqlite3.Connection | None:
-    """The project's SQLite store, opened read-only with sqlite3, when reading it needs nothing else.
-
-    None (take the store path) for a PostgreSQL store, a store at another schema (to
-    migrate, or newer than this code), a run still waiting to be folded, or any error.
-    """
-    if project.setting("store") not in (None, "sqlite"):
-        return None
-    path = project.hunch_dir / "store.db"
-    try:
-        if any(project.pending_dir.iterdir()):
-            return None
-    except FileNotFoundError:
-        pass
-    if not path.is_file():
-        return None
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=120)
-        names = [r[0] for r in conn.execute("SELECT name FROM hunch_migrations")]
-    except sqlite3.Error:
-        return None
-    if max(names, default="") != SCHEMA:
-        conn.close()
-        return None
-    return conn
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:

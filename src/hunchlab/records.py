@@ -122,8 +122,16 @@ def runs_page(where: list[str] | None = None, *, limit: int | None = None,
     """The newest ``limit`` runs that match ``where``, and how many match in all.
 
     Without filters only the page is read and decoded: `hunch runs` over 10,000 runs
-    shows 50 of them, and decoding the other 9,950 was half its time.
+    shows 50 of them, and decoding the other 9,950 was half its time. When nothing
+    waits to be folded, ``runlist`` reads it without importing SQLAlchemy.
     """
+    from hunchlab import runlist
+
+    project = project or find_project()
+    if not where:
+        fast = runlist.runs_page(project, limit)
+        if fast is not None:
+            return fast
     with _store(project) as store:
         if not where:
             return store.list_runs(limit), store.count_runs()
@@ -136,10 +144,22 @@ def get_run(ref: str, *, metrics: bool = True, examples: bool = True, project: P
     from hunchlab.predict import scored
 
     with _store(project) as store:
-        run = store.get_run(store.resolve_run(ref), metrics=metrics, examples=examples)
+        run_id = store.resolve_run(ref)
+        store.refresh_run(run_id)
+        run = store.get_run(run_id, metrics=metrics, examples=examples)
         threshold = float(store.project.setting("surprise_threshold"))
     run["predictions"] = [scored(p, threshold) for p in run["predictions"]]
     return run
+
+
+def quarantine_note(run: dict[str, Any]) -> str | None:
+    """"3 lines could not be read (first at byte 1234: why)": the event lines a fold set aside."""
+    q = run.get("quarantine")
+    if not q:
+        return None
+    lines = f"{q['lines']} line{'s' if q['lines'] != 1 else ''}"
+    return (f"{lines} could not be read (first at byte {q['byte']}: {q['why']}); "
+            f"kept in .hunch/runs/{run['id']}/events.quarantined")
 
 
 def log_tail(project: Project, run_id: str, lines: int = 20) -> dict[str, str]:

@@ -150,7 +150,7 @@ def _mention_due(args: list[str]) -> None:
     """Every command ends with one line when forecasts are due (read from a small file, no store)."""
     if not args or args[0] in ("due", "resolve", "init", "demo") or {"-h", "--help", "--version"} & set(args):
         return
-    from hunchlab.predict import due_count
+    from hunchlab.due import due_count
     from hunchlab.project import find_project
 
     try:

@@ -325,7 +325,7 @@ def _print_predictions(r: dict[str, Any]) -> None:
 def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
     from rich.markup import escape
 
-    from hunchlab.records import flatten
+    from hunchlab.records import flatten, quarantine_note
 
     out = console()
     spec = r.get("spec") or {}
@@ -334,6 +334,8 @@ def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
               f"  {took}  started {age(r['created_at'])}")
     if r.get("error"):
         out.print(f"  [red]{escape(r['error'])}[/]")
+    if r.get("quarantine"):
+        out.print(f"  [yellow]{escape(quarantine_note(r))}[/]")
     what = spec.get("entry") or spec.get("command") or ""
     out.print(f"  spec {escape(str(spec.get('path') or '-'))} · entry {escape(str(what))} · seed {r['seed']}"
               + (f" · question {escape(r['question'])}" if r.get("question") else "")

@@ -420,10 +420,11 @@ class MedianPruner:
 
     def observe(self, run_id: str, events_path: Path) -> None:
         """Read the run's new events (the driver's copy for Ray trials)."""
-        events, self._offsets[run_id] = read_events(events_path, self._offsets.get(run_id, 0))
+        chunk = read_events(events_path, self._offsets.get(run_id, 0))
+        self._offsets[run_id] = chunk.end
         curve = self._curves.setdefault(run_id, [])
-        curve.extend((int(e["step"]), float(e["m"][self.metric])) for e in events
-                     if e.get("t") == "log" and self.metric in e.get("m", {}))
+        curve.extend((e["step"], float(e["m"][self.metric])) for e in chunk.events
+                     if e["t"] == "log" and e["m"].get(self.metric) is not None)
 
     def ended(self, run_id: str, status: str) -> None:
         curve = self._curves.pop(run_id, [])
