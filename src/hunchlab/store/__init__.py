@@ -33,7 +33,7 @@ __all__ = ["Store", "open_store"]
 T = TypeVar("T")
 
 RUN_LIST_COLUMNS = ("id", "seq", "name", "status", "spec_name", "question", "group_key", "seed", "params",
-                    "summary", "created_at", "ended_at", "exit_code")
+                    "summary", "created_at", "ended_at", "exit_code", "agent")
 
 
 class Store:

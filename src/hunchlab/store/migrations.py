@@ -64,12 +64,29 @@ def _metric_stats(conn: Connection) -> None:
         conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(metric_stats=json.dumps(per_key)))
 
 
+def _agents(conn: Connection) -> None:
+    """Who did it: an ``agent`` column (an MCP client's name; NULL for the person) on everything an
+    agent can make through ``hunch mcp``: runs, predictions, tags, journal entries, tree nodes, sweeps.
+
+    Self-contained (its own DDL, no reference to other migrations' work), so it can be ordered
+    anywhere after 0005. A store created after this code already has the columns from schema.py.
+    """
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    for table in ("runs", "predictions", "tags", "journal", "nodes", "sweeps"):
+        if "agent" not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN agent VARCHAR")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_runs_agent ON runs (agent)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_predictions_journal", _predictions_and_journal),
     ("0003_sweeps", _sweeps),
     ("0004_triage", _triage),
     ("0005_metric_stats", _metric_stats),
+    ("0006_agents", _agents),
 ]
 
 
