@@ -339,7 +339,8 @@ def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
     out.print(f"  spec {escape(str(spec.get('path') or '-'))} · entry {escape(str(what))} · seed {r['seed']}"
               + (f" · question {escape(r['question'])}" if r.get("question") else "")
               + (" · smoke" if spec.get("smoke") else "")
-              + (f" · rerun of {r['rerun_of']}" if r.get("rerun_of") else ""))
+              + (f" · rerun of {r['rerun_of']}" if r.get("rerun_of") else "")
+              + (f" · started by agent {escape(r['agent'])}" if r.get("agent") else ""))
     if spec.get("overrides"):
         out.print(f"  overrides: {escape(' '.join(spec['overrides']))}")
     from hunchlab.compat.provenance import provenance_lines

@@ -8,6 +8,7 @@ are in ``hunchlab.mcp.actions``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from hunchlab.mcp.guard import Caller, inside
@@ -80,7 +81,7 @@ def plot(c: Caller, selectors: list[str], metrics: list[str], x: str = "step", o
     target.parent.mkdir(parents=True, exist_ok=True)
     result = lib_plot(selectors, metrics=metrics, x=x, outs=[target], project=c.project)
     for f in result["files"]:
-        f["csv"] = open(f["data"], encoding="utf-8").read()
+        f["csv"] = Path(f["data"]).read_text(encoding="utf-8")
     return result
 
 
