@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,9 @@ import pytest
 
 pytest.importorskip("mcp", reason="the MCP SDK is the `mcp` extra (make install-test installs it)")
 
+import httpx2  # noqa: E402  (the SDK's HTTP client)
 from mcp import Client, StdioServerParameters  # noqa: E402
+from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 from mcp.types import Implementation  # noqa: E402
 
 AGENT = "test-agent"
@@ -214,3 +219,32 @@ def test_a_run_attached_to_a_question_afterwards_keeps_it_through_a_rebuild(proj
     shown = json.loads(hunch("runs", "--json", check=0).stdout)[0]
     assert shown["question"] == "q1" and shown["agent"] == "named-by-flag"
     assert "Does width help?" in hunch("why", run, check=0).stdout
+
+
+def test_over_http_only_requests_with_the_token_are_served_on_loopback(project, unused_port):
+    token = "a-test-token-of-24-chars"
+    _settings(project, f"mcp_token: {token}\n")
+    port = unused_port
+    proc = subprocess.Popen([sys.executable, "-m", "hunchlab", "mcp", "--http", str(port)], cwd=project.root,
+                            env=dict(os.environ), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the server did not start listening"
+            time.sleep(0.2)
+        url = f"http://127.0.0.1:{port}/mcp"
+        assert httpx2.post(url, json={}).status_code == 401
+        assert httpx2.post(url, json={}, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        names: list[str] = []
+
+        async def main() -> None:
+            client = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"})
+            async with Client(streamable_http_client(url, http_client=client)) as mcp_client:
+                names.extend(t.name for t in (await mcp_client.list_tools()).tools)
+
+        anyio.run(main)
+        assert "run" in names and "calibration" in names
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
