@@ -159,22 +159,25 @@ def test_past_its_budget_an_agent_is_refused_with_what_was_spent(project, hunch)
     seen: dict[str, Any] = {}
 
     async def script(agent: Agent) -> None:
-        seen["first"] = await agent.call("run", spec="exp.yaml", predict=["acc > 0.1 @ 70%"], seeds=2)
-        seen["over"] = await agent.call("run", spec="exp.yaml", predict=["acc > 0.1 @ 70%"], seeds=2)
         seen["sweep"] = await agent.call("sweep", spec="exp.yaml", args=["steps=5,10"])
+        seen["over"] = await agent.call("run", spec="exp.yaml", predict=["acc > 0.1 @ 70%"], seeds=2)
+        seen["sweep over"] = await agent.call("sweep", spec="exp.yaml", args=["steps=5,10"])
         seen["last"] = await agent.call("run", spec="exp.yaml", predict=["acc > 0.1 @ 70%"])
         seen["none left"] = await agent.call("run", spec="exp.yaml", predict=["acc > 0.1 @ 70%"])
         seen["budget"] = await agent.call("budget")
 
     drive(project, script)
-    assert len(seen["first"]["runs"]) == 2
-    for key in ("over", "sweep", "none left"):
+    assert seen["sweep"]["counts"] == {"finished": 2} and len(seen["sweep"]["tables"][0]["rows"]) == 2
+    for key in ("over", "sweep over", "none left"):
         kind, text = seen[key]
         assert kind == "error" and "left" in text and "mcp_max_runs" in text, (key, text)
-    assert "needs 2 run(s) but this session has 1 of its 3 left" in seen["sweep"][1]
+    assert "needs 2 run(s) but this session has 1 of its 3 left" in seen["sweep over"][1]
+    assert "needs 1 run(s) but this session has 0 of its 3 left" in seen["none left"][1]
     assert seen["budget"]["runs"] == 3 and seen["budget"]["runs_left"] == 0
-    assert len(json.loads(hunch("runs", "--json", check=0).stdout)) == 3
-    assert json.loads(hunch("sweeps", "--json", check=0).stdout) == [], "a refused sweep was recorded"
+    runs = json.loads(hunch("runs", "--json", check=0).stdout)
+    assert len(runs) == 3 and {r["agent"] for r in runs} == {AGENT}, "a sweep's trials are the agent's runs"
+    sweeps = json.loads(hunch("sweeps", "--json", check=0).stdout)
+    assert len(sweeps) == 1, "a refused sweep was recorded"
 
 
 def test_paths_an_agent_gives_stay_inside_the_project(project, hunch, tmp_path):
