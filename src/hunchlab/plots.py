@@ -35,9 +35,9 @@ import numpy as np
 
 from hunchlab.errors import HunchError, did_you_mean
 from hunchlab.plot_drawing import (
+    _PORTABLE,
     COLORS,
     STYLE,
-    _PORTABLE,
     draw_bars,
     draw_learning_curves,
     draw_param_curve,

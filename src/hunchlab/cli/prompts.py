@@ -47,7 +47,8 @@ def ask_claims(header: str, hints: list[str], parse: Callable[[str], Any], examp
         try:
             claims.append(parse(text))
         except Exception as e:  # noqa: BLE001 - a HunchError with the grammar; show it and ask again
-            click.echo(getattr(e, "format_message", lambda: str(e))(), err=True)
+            show = getattr(e, "format_message", None)
+            click.echo(show() if show else str(e), err=True)
     return claims
 
 

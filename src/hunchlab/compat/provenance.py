@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-
 NO_POINTS_HINT = "name them in the spec with metrics_from: (see docs/bring-your-code.md)"
 
 

@@ -18,7 +18,6 @@ coefficient, all trained at once as one batched tensor on the same batches.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 

@@ -35,7 +35,6 @@ from typing import Any
 
 from hunchlab.studies.checks import Claim, Invariant, Summary, evaluate, gap
 
-
 BURNS_NAIVE = ("Burns et al. 2023, sec. 4.2 and Fig. 3: naively finetuned strong students beat their weak "
                "supervisors on NLP tasks, chess puzzles and reward modelling (positive PGR), far from the ceiling")
 BURNS_CONF = ("Burns et al. 2023, sec. 4.3.2, eq. 1 and Fig. 5: the auxiliary confidence loss raises PGR on NLP "
