@@ -58,7 +58,7 @@ def _long_run(root: str, points: int) -> str:
 
 def build(root: Path, runs: int, points: int, workers: int) -> dict:
     """Create a project at ``root`` with ``runs`` small runs and, if ``points``, one long run."""
-    from hunchlab.project import init_project
+    from hunchlab.records import init_project
 
     root.mkdir(parents=True, exist_ok=True)
     init_project(root)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hunchlab.project import Project, init_project
+from hunchlab.project import Project
+from hunchlab.records import init_project
 
 TRAIN = '''
 import time

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from hunchlab import readsql as q
 from hunchlab.compare_examples import PAIRED_TESTS, UNIT_NOTE, Retest, add_flip_details, paired_sides, shown_flip_ids
+from hunchlab.current import current_store
 from hunchlab.errors import HunchError, NotFound, did_you_mean
 from hunchlab.metric_info import MetricInfo, metric_info
 from hunchlab.project import Project, find_project
@@ -91,9 +92,8 @@ def reading(project: Project) -> Iterator[Any]:
         with closing(direct):
             yield direct
         return
-    from hunchlab.records import _store
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         yield conn
 
 

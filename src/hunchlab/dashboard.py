@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hunchlab.current import current_store
 from hunchlab.errors import HunchError, NotFound, did_you_mean
 from hunchlab.project import Project, find_project
-from hunchlab.records import RUN_FIELDS, _MISSING, _store, filter_runs, flatten, lookup
+from hunchlab.records import _MISSING, RUN_FIELDS, filter_runs, flatten, lookup
 
 SORTABLE_FIELDS = {"created": "created_at", **RUN_FIELDS}
 MAX_COLUMNS = 6
@@ -40,7 +41,7 @@ def runs_table(*, where: Sequence[str] = (), search: str | None = None, status: 
     """
     from hunchlab.store.web import runs_with_entries
 
-    with _store(project) as store:
+    with current_store(project) as store:
         everything = _listing(store)
         with store.read() as conn:
             noted = runs_with_entries(conn)
@@ -175,7 +176,7 @@ def run_page(ref: str, *, log_lines: int = 40, project: Project | None = None) -
 
     project = project or find_project()
     run = get_run(ref, metrics=False, examples=False, project=project)
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         entries = list_entries(conn, run_ids=[run["id"]])
         examples = example_counts(conn, run["id"])
     run_dir = project.run_dir(run["id"])
@@ -228,7 +229,7 @@ def metric_series(run_id: str, key: str, *, lo: float | None = None, hi: float |
 
     if not 1 <= buckets <= 20_000:
         raise HunchError(f"buckets={buckets} must be between 1 and 20000")
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         run_id = store.resolve_run(run_id)
         first, last = lod.step_span(conn, run_id, key)
         if first is None or last is None:
@@ -280,7 +281,7 @@ def examples_page(run_id: str, *, correct: bool | None = None, search: str | Non
 
     project = project or find_project()
     run = get_run(run_id, metrics=False, examples=False, project=project)
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         total, rows = example_page(conn, run["id"], correct=correct, search=search,
                                    offset=(max(1, page) - 1) * per_page, limit=per_page)
         counts = example_counts(conn, run["id"])
@@ -298,13 +299,13 @@ def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
     ``plots.BAND_FROM`` seeds on (None below), on one shared x axis (what overlaid charts need)."""
     import numpy as np
 
+    from hunchlab import readsql as q
     from hunchlab.compare import labels_for, pick_sides
     from hunchlab.plots import _learning_rows
     from hunchlab.selectors import resolve
-    from hunchlab import readsql as q
 
     project = project or find_project()
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         picked = pick_sides(resolve(selectors, q.all_runs(conn), store.resolve_run))
         ids = [r["id"] for _, g in picked for r in g.runs]
         logged = sorted({k for values in q.last_values(conn, ids).values() for k in values})

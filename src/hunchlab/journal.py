@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hunchlab.current import current_store
 from hunchlab.errors import HunchError, NotFound
 from hunchlab.project import Project, find_project
 from hunchlab.timeparse import parse_duration
@@ -27,14 +28,6 @@ KINDS = ("note", "plan", "result", "surprise", "decision", "hamming")
 HEADINGS = ("Assumptions", "Settings", "Expectations", "Results", "Updated knowledge")
 HAMMING = ("What are the important problems in your field?", "Why are you not working on them?")
 BELIEF_HEADING = "## What I now believe"
-
-
-def _store(project: Project | None) -> Any:
-    from hunchlab.store import open_store
-
-    store = open_store(project or find_project())
-    store.sync()
-    return store
 
 
 def _check_kind(kind: str) -> None:
@@ -152,7 +145,7 @@ def add_note(text: str, *, kind: str = "note", run_ref: str | None = None, quest
         run_id, question_id = run["id"], question_id or run["question"]
     if question_id:
         tree.why_node(question_id, project=project)  # raises NotFound for an unknown node
-    with _store(project) as store, store.write() as conn:
+    with current_store(project) as store, store.write() as conn:
         entry_id = insert_entry(conn, kind=kind, title=title, body=body, run_id=run_id, question_id=question_id,
                                 agent=agent)
         return get_entry(conn, entry_id)  # type: ignore[return-value]
@@ -161,7 +154,7 @@ def add_note(text: str, *, kind: str = "note", run_ref: str | None = None, quest
 def get(entry_id: int | str, project: Project | None = None) -> dict[str, Any]:
     from hunchlab.store.journal import get_entry
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         entry = get_entry(conn, _number(entry_id))
     if entry is None:
         raise NotFound(f"no journal entry #{entry_id}", fix="`hunch journal` lists them")
@@ -187,7 +180,7 @@ def rewrite(entry_id: int | str, text: str, project: Project | None = None) -> d
     values: dict[str, Any] = {"title": title, "body": body}
     if entry["kind"] == "surprise":
         values["written_up"] = bool(_section(body, BELIEF_HEADING).strip())
-    with _store(project) as store, store.write() as conn:
+    with current_store(project) as store, store.write() as conn:
         update_entry(conn, entry["id"], **values)
         return get_entry(conn, entry["id"])  # type: ignore[return-value]
 
@@ -206,7 +199,7 @@ def entries(*, since: str | None = None, question_id: str | None = None, kind: s
     if kind:
         _check_kind(kind)
     cutoff = time.time() - parse_duration(since) if since else None
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         return list_entries(conn, since=cutoff, question_id=question_id, kind=kind)
 
 
@@ -215,7 +208,7 @@ def search(words: str, project: Project | None = None) -> list[dict[str, Any]]:
 
     if not words.strip():
         raise HunchError("nothing to search for", fix='hunch journal search "words"')
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         return search_entries(conn, words)
 
 
@@ -223,7 +216,7 @@ def surprises(project: Project | None = None) -> list[dict[str, Any]]:
     """Surprise entries still waiting for "what I now believe"."""
     from hunchlab.store.journal import list_entries
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         return list_entries(conn, kind="surprise", written_up=False)
 
 
@@ -258,7 +251,7 @@ def review(since: str = "30d", project: Project | None = None) -> dict[str, Any]
         per_question[r["question"] or "(no question)"] = per_question.get(r["question"] or "(no question)", 0) + 1
     from hunchlab.store.predictions import list_predictions
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         preds = [predict.scored(p) for p in list_predictions(conn) if p["created_at"] >= cutoff]
     recent = entries(since=since, project=project)
     nodes = tree.tree(project)

@@ -17,9 +17,10 @@ from typing import Any
 
 from hunchlab.calibration import CalibrationReport, brier, calibration_report
 from hunchlab.claims import Claim, parse_claim
+from hunchlab.current import current_store
 from hunchlab.due import DUE_FILE
 from hunchlab.errors import HunchError, NotFound
-from hunchlab.project import Project, find_project
+from hunchlab.project import Project
 from hunchlab.timeparse import parse_date, parse_duration, today
 
 KINDS = ("run", "forecast", "read")
@@ -53,7 +54,7 @@ def check_references(project: Project, claims: list[Claim]) -> None:
     comparisons = [c for c in claims if c.kind == "comparison"]
     if not comparisons:
         return
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         for claim in comparisons:
             problem = reference_problem(conn, str(claim.ref), str(claim.ref_metric))
             if problem:
@@ -62,19 +63,11 @@ def check_references(project: Project, claims: list[Claim]) -> None:
                                      f"(e.g. {claim.metric} > 0.8)")
 
 
-def _store(project: Project | None) -> Any:
-    from hunchlab.store import open_store
-
-    store = open_store(project or find_project())
-    store.sync()
-    return store
-
-
 def suggest_metrics(project: Project, spec_name: str | None) -> list[str]:
     """Metric names to hint at when asking for a prediction: those the last run of this spec logged."""
     from hunchlab.store.predictions import known_metrics
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         last = [r["id"] for r in store.list_runs() if r["spec_name"] == spec_name][:1]
         return known_metrics(conn, last) if last else []
 
@@ -83,7 +76,7 @@ def run_predictions(project: Project, run_id: str) -> list[dict[str, Any]]:
     from hunchlab.store.predictions import list_predictions
 
     threshold = float(project.setting("surprise_threshold"))
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         return [scored(p, threshold) for p in list_predictions(conn, run_ids=[run_id])]
 
 
@@ -109,7 +102,7 @@ def add_forecast(text: str, probability: float | str, by: str, *, tags: list[str
     date = parse_date(by)
     if date <= today():
         raise HunchError(f"--by {by} is not in the future", fix="a forecast resolves on a later date")
-    with _store(project) as store:
+    with current_store(project) as store:
         with store.write() as conn:
             pred_id = insert_prediction(conn, kind="forecast", text=text.strip(), probability=p,
                                         resolve_by=date.isoformat(), tags=json.dumps(sorted(set(tags or []))))
@@ -126,7 +119,7 @@ def resolve(pred_id: int | str, answer: str, *, note: str | None = None,
     answer = answer.lower()
     if answer not in ("yes", "no", "void"):
         raise HunchError(f"answer {answer!r} must be yes, no or void")
-    with _store(project) as store:
+    with current_store(project) as store:
         with store.write() as conn:
             pred = _get(conn, pred_id)
             if pred["claim"] and pred["kind"] == "read":
@@ -160,7 +153,7 @@ def forecasts(*, include_resolved: bool = False, project: Project | None = None)
     """Forecasts and two-year paper forecasts, open ones first by date."""
     from hunchlab.store.predictions import list_predictions
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         rows = [p for p in list_predictions(conn) if p["resolve_by"]]
     if not include_resolved:
         rows = [p for p in rows if p["status"] == "open"]
@@ -194,7 +187,7 @@ def add_reading(title: str, *, guesses: list[str], matters: float | str | None, 
     claims = parse_claims(guesses, source="guess")
     p_matters = None if matters is None else parse_probability(matters, option="--matters")
     tags = json.dumps([area] if area else [])
-    with _store(project) as store:
+    with current_store(project) as store:
         with store.write() as conn:
             reading_id = insert_reading(conn, title.strip(), url, area)
             for c in claims:
@@ -211,7 +204,7 @@ def add_reading(title: str, *, guesses: list[str], matters: float | str | None, 
 def reading(reading_id: int | str, *, project: Project | None = None) -> dict[str, Any]:
     from hunchlab.store.predictions import get_reading, list_predictions
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         row = get_reading(conn, _reading_number(reading_id))
         if row is None:
             raise NotFound(f"no reading #{reading_id}", fix="`hunch read --list` lists them")
@@ -222,7 +215,7 @@ def reading(reading_id: int | str, *, project: Project | None = None) -> dict[st
 def readings(project: Project | None = None) -> list[dict[str, Any]]:
     from hunchlab.store.predictions import list_readings
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         return list_readings(conn)
 
 
@@ -244,7 +237,7 @@ def resolve_reading(reading_id: int | str, actuals: dict[str, float], *,
     if unknown:
         raise HunchError(f"no open guess about {', '.join(sorted(unknown))} in reading #{current['id']}",
                          fix=f"guessed: {', '.join(sorted({p['claim']['metric'] for p in guesses})) or 'nothing open'}")
-    with _store(project) as store, store.write() as conn:
+    with current_store(project) as store, store.write() as conn:
         for p in guesses:
             metric = p["claim"]["metric"]
             if metric in actuals:
@@ -283,7 +276,7 @@ def _resolved(kind: str | None, tag: str | None, since: str | None, project: Pro
     if kind is not None and kind not in KINDS:
         raise HunchError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
     cutoff = time.time() - parse_duration(since) if since else None
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         rows = list_predictions(conn, kind=kind, status="resolved")
     if tag:
         rows = [r for r in rows if tag in r["tags"]]

@@ -158,8 +158,10 @@ def find_project(start: str | os.PathLike[str] | None = None) -> Project:
     )
 
 
-def init_project(path: str | os.PathLike[str] = ".") -> tuple[Project, bool]:
-    """Create ``.hunch/`` at ``path`` (idempotent); returns the project and whether it was new."""
+def make_project(path: str | os.PathLike[str] = ".") -> tuple[Project, bool]:
+    """Create ``.hunch/`` at ``path`` (idempotent); returns the project and whether it was new.
+
+    The folders and settings only: ``records.init_project`` also creates the store."""
     root = Path(path).resolve()
     hunch_dir = root / HUNCH
     created = not hunch_dir.exists()
@@ -171,8 +173,4 @@ def init_project(path: str | os.PathLike[str] = ".") -> tuple[Project, bool]:
     settings = hunch_dir / SETTINGS_FILE
     if not settings.exists():
         settings.write_text(SETTINGS_TEMPLATE)
-    project = Project(root, _load_settings(hunch_dir))
-    from hunchlab.store import open_store
-
-    open_store(project).close()  # creates or migrates the schema now, not at the first run
-    return project, created
+    return Project(root, _load_settings(hunch_dir)), created

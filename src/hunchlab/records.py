@@ -7,15 +7,17 @@ tool can use them.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hunchlab.current import current_store
 from hunchlab.errors import HunchError, did_you_mean
-from hunchlab.project import Project, find_project
+from hunchlab.project import Project, find_project, make_project
 
 if TYPE_CHECKING:
-    from hunchlab.store import Store
+    pass
 
 WHERE = re.compile(r"^\s*([\w./@-]+)\s*(>=|<=|!=|=|>|<|~)\s*(.*?)\s*$")
 RUN_FIELDS = {"id": "id", "name": "name", "status": "status", "spec": "spec_name", "question": "question",
@@ -104,12 +106,14 @@ def filter_runs(runs: list[dict[str, Any]], where: list[str]) -> list[dict[str, 
     return [r for r in runs if all(f.matches(r) for f in filters)]
 
 
-def _store(project: Project | None) -> Store:
+def init_project(path: str | os.PathLike[str] = ".") -> tuple[Project, bool]:
+    """``hunch init``: create ``.hunch/`` at ``path`` (idempotent) and its store, so that a bad
+    store setting is reported now and not at the first run; returns the project and whether it was new."""
     from hunchlab.store import open_store  # SQLAlchemy: imported only by the commands that open the store
 
-    store = open_store(project or find_project())
-    store.sync()
-    return store
+    project, created = make_project(path)
+    open_store(project).close()
+    return project, created
 
 
 def runs(where: list[str] | None = None, *, project: Project | None = None) -> list[dict[str, Any]]:
@@ -134,7 +138,7 @@ def runs_page(where: list[str] | None = None, *, limit: int | None = None, by: s
         fast = runlist.runs_page(project, limit)
         if fast is not None:
             return fast
-    with _store(project) as store:
+    with current_store(project) as store:
         if not where and by is None:
             return store.list_runs(limit), store.count_runs()
         found = filter_runs(store.list_runs(), list(where or []))
@@ -147,7 +151,7 @@ def get_run(ref: str, *, metrics: bool = True, examples: bool = True, project: P
     """The whole record of a run (by id, unique prefix or number) as plain data."""
     from hunchlab.predict import scored
 
-    with _store(project) as store:
+    with current_store(project) as store:
         run_id = store.resolve_run(ref)
         store.refresh_run(run_id)
         run = store.get_run(run_id, metrics=metrics, examples=examples)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hunchlab.compare import compare_groups_of, config_diff, describe, labels_for, notes_of, value_of
+from hunchlab.current import current_store
 from hunchlab.errors import HunchError, NotFound, did_you_mean
 from hunchlab.project import Project, find_project
 from hunchlab.records import flatten
@@ -232,11 +233,10 @@ def plot(
 
     Returns ``{"files": [{"figure", "data", "script"}], "notes": [...]}``.
     """
-    from hunchlab.records import _store
     from hunchlab import readsql as q
 
     project = project or find_project()
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         selections = resolve(selectors, q.all_runs(conn), store.resolve_run)
         pairs = _unique_groups(selections)
         ids = [r["id"] for _, g in pairs for r in g.runs]
@@ -363,7 +363,6 @@ def report(
     """Write a shareable page about a question (its id) or selected runs: why, comparison, figures,
     predictions and how they scored, journal entries. ``.md`` puts the figures in a folder beside it;
     ``.html`` is one self-contained file. Returns ``{"path", "figures", "notes"}``."""
-    from hunchlab.records import _store
     from hunchlab import readsql as q
 
     out = Path(out)
@@ -371,7 +370,7 @@ def report(
         raise HunchError(f"cannot write a report as '{out.suffix or out.name}'", where=str(out),
                          fix="name it report.html (one self-contained file) or report.md (figures beside it)")
     project = project or find_project()
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         runs = q.all_runs(conn)
         question = _question(conn, targets)
         if question:

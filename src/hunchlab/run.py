@@ -29,19 +29,12 @@ from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.events import EventWriter, decode, encode
 from hunchlab.lifecycle import finish_at_exit, forget, heartbeats
 from hunchlab.project import Project, find_project
+from hunchlab.rundir import ENV_RUN_DIR, HEARTBEAT_FILE, HEARTBEAT_SECONDS, META_FILE, RESERVE_FILE, process_start_time
 
 if TYPE_CHECKING:
     from hunchlab.claims import Claim
     from hunchlab.store import Store
 
-META_FILE = "run.json"
-HEARTBEAT_FILE = "heartbeat"
-# Room kept aside in the run folder until its end is written, so that a run that fills the disk can
-# still record how it ended (an end line is ~150 bytes; 64 KiB is whole blocks on any file system).
-RESERVE_FILE = ".reserve"
-RESERVE_BYTES = 64 << 10
-HEARTBEAT_SECONDS = 10.0
-ENV_RUN_DIR = "HUNCH_RUN_DIR"
 # A log line this long may hold a metric name over MAX_NAME_CHARS (the shortest such line is
 # ~300 bytes); shorter lines cannot break a cap, so the common call skips the name check.
 LONG_LOG_LINE = MAX_NAME_CHARS + 40
@@ -350,15 +343,6 @@ class Run:
         return f"<Run {self.id} {self.name or ''}>"
 
 
-def reserve_room(run_dir: Path) -> None:
-    """Set ``RESERVE_BYTES`` aside in the run folder (given up by ``finish`` to write the run's end)."""
-    fd = os.open(run_dir / RESERVE_FILE, os.O_WRONLY | os.O_CREAT, 0o644)
-    try:
-        os.posix_fallocate(fd, 0, RESERVE_BYTES)
-    finally:
-        os.close(fd)
-
-
 _stores: dict[Path, Store] = {}
 _stores_lock = threading.Lock()
 
@@ -416,15 +400,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def process_start_time(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (guards a pid check against pid reuse), if known."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
 
 
 def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None = None,

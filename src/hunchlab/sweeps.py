@@ -13,20 +13,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hunchlab.current import current_store
 from hunchlab.errors import HunchError, NotFound, did_you_mean
-from hunchlab.project import Project, find_project
+from hunchlab.project import Project
 
 
 @contextmanager
 def _store(project: Project | None, wait: bool = False) -> Iterator[Any]:
-    """The store, with pending runs folded and dead drivers' sweeps marked, so what is shown is current.
+    """The store, current, with dead drivers' sweeps marked, so what is shown is current.
 
     ``wait``: the sweep that just ran shows its table, waiting out a restarting team store."""
-    from hunchlab.store import open_store
     from hunchlab.store import sweeps as q
 
-    with open_store(project or find_project(), wait=wait) as store:
-        store.sync()
+    with current_store(project, wait=wait) as store:
         with store.write() as conn:
             q.mark_dead_drivers(conn)
         yield store

@@ -11,18 +11,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from hunchlab.current import current_store
 from hunchlab.errors import HunchError, NotFound, did_you_mean
 from hunchlab.project import Project, find_project
 
 KINDS = ("goal", "project", "question")
-
-
-def _store(project: Project | None) -> Any:
-    from hunchlab.store import open_store
-
-    store = open_store(project or find_project())
-    store.sync()
-    return store
 
 
 def _node(conn: Any, node_id: str) -> dict[str, Any]:
@@ -45,7 +38,7 @@ def add(title: str, *, under: str | None = None, why: str | None = None, kind: s
 
     if not title.strip():
         raise HunchError("a node needs a title", fix='hunch tree add "title" --under ID --why "..."')
-    with _store(project) as store, store.write() as conn:
+    with current_store(project) as store, store.write() as conn:
         parent = _node(conn, under) if under else None
         natural = "goal" if parent is None else ("project" if parent["kind"] == "goal" else "question")
         kind = kind or natural
@@ -64,7 +57,7 @@ def move(node_id: str, *, under: str, project: Project | None = None) -> dict[st
     """Re-parent a node; refuses a move that would make a cycle."""
     from hunchlab.store.journal import get_node, update_node
 
-    with _store(project) as store, store.write() as conn:
+    with current_store(project) as store, store.write() as conn:
         node = _node(conn, node_id)
         parent: dict[str, Any] | None = _node(conn, under)
         walk = parent
@@ -89,7 +82,7 @@ def _close(node_id: str, status: str, *, answer: str, project: Project | None) -
 
     if not answer.strip() or answer.strip() == "dropped:":
         raise HunchError("say what was learned (or why it is dropped) in a sentence or two")
-    with _store(project) as store, store.write() as conn:
+    with current_store(project) as store, store.write() as conn:
         _node(conn, node_id)
         update_node(conn, node_id, status=status, answer=answer.strip())
         return get_node(conn, node_id)  # type: ignore[return-value]
@@ -100,7 +93,7 @@ def check_question(project: Project, question_id: str, *, where: str | None = No
     from hunchlab.errors import SpecError
     from hunchlab.store.journal import list_nodes
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         nodes = {n["id"]: n for n in list_nodes(conn)}
     if question_id not in nodes:
         raise SpecError(f"question '{question_id}' is not in the tree{did_you_mean(question_id, nodes)}", where=where,
@@ -111,7 +104,7 @@ def check_question(project: Project, question_id: str, *, where: str | None = No
 def open_questions(project: Project | None = None) -> list[dict[str, Any]]:
     from hunchlab.store.journal import list_nodes
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         return [n for n in list_nodes(conn) if n["kind"] == "question" and n["status"] == "open"]
 
 
@@ -120,7 +113,7 @@ def tree(project: Project | None = None) -> list[dict[str, Any]]:
     from hunchlab.store.journal import list_nodes
     from hunchlab.store.predictions import list_predictions
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         nodes = list_nodes(conn)
         runs = store.list_runs()
         open_preds = list_predictions(conn, kind="run", status="open")
@@ -183,7 +176,7 @@ def why_node(node_id: str, project: Project | None = None) -> list[dict[str, Any
     """A node and its ancestors up to the goal (raises NotFound for an unknown node)."""
     from hunchlab.store.journal import get_node
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         node: dict[str, Any] | None = _node(conn, node_id)
         chain = []
         while node is not None and node not in chain:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hunchlab.calibration import wilson_interval
+from hunchlab.current import current_store
 from hunchlab.errors import HunchError, NotFound, did_you_mean
 
 if TYPE_CHECKING:
@@ -255,9 +256,8 @@ class CategoryReport:
 
 # == store access ==========================================================================
 def _open(ref: str, project: Project | None) -> tuple[Store, str]:
-    from hunchlab.records import _store
 
-    store = _store(project)
+    store = current_store(project)
     try:
         return store, store.resolve_run(ref)
     except BaseException:
@@ -569,8 +569,8 @@ def tag(ref: str, example_id: str, category: str | None = None, *, note: str | N
     never replaced (an agent adds to the record, it does not overwrite yours).
     Returns ``{"run_id", "example_id", "category", "note", "agent"}``.
     """
-    from hunchlab.who import label
     from hunchlab.store import triage as q
+    from hunchlab.who import label
 
     if category is None and note is None and not clear:
         raise HunchError("nothing to tag with", fix="give a CATEGORY, --note TEXT, or --clear")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from hunchlab.project import init_project
+from hunchlab.records import init_project
 from hunchlab.store import open_store
 from hunchlab.store.journal import insert_entry, list_entries
 

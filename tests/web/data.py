@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hunchlab.project import Project, init_project
+from hunchlab.project import Project
+from hunchlab.records import init_project
 
 XSS = "<script>alert(1)</script>"
 IMG_XSS = '<img src=x onerror="alert(2)">'

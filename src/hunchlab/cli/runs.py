@@ -21,7 +21,7 @@ def init(path: str) -> None:
 
     Example: hunch init
     """
-    from hunchlab.project import init_project
+    from hunchlab.records import init_project
 
     project, created = init_project(path)
     verb = "created" if created else "already a project:"
@@ -160,8 +160,8 @@ def _ensure_question(project: Any, spec: Any, where: str) -> str | None:
 
 def _gather_predictions(project: Any, spec: Any, texts: list[str], no_predict: bool) -> tuple[list[Any], str | None]:
     """Claims from the spec and --predict; else ask on a terminal; say why there is none."""
-    from hunchlab.cli.prompts import ask_claims, interactive
     from hunchlab.claims import parse_claim
+    from hunchlab.cli.prompts import ask_claims, interactive
     from hunchlab.predict import check_references, parse_claims, suggest_metrics
 
     claims = parse_claims(spec.predict, source=f"{spec.path}: predict") + parse_claims(texts, source="--predict")

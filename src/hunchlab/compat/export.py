@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hunchlab.current import current_store
 from hunchlab.errors import HunchError
 from hunchlab.project import Project
 
@@ -28,11 +29,10 @@ RUN_FIELDS = ("id", "name", "status", "seed", "group_key", "question", "created_
 
 def select_run_ids(project: Project, selectors: Sequence[str]) -> list[str]:
     """The runs the selectors name (every run for ``all``), any status, oldest first."""
-    from hunchlab.records import _store
-    from hunchlab.selectors import resolve
     from hunchlab import readsql as q
+    from hunchlab.selectors import resolve
 
-    with _store(project) as store, store.read() as conn:
+    with current_store(project) as store, store.read() as conn:
         runs = q.all_runs(conn)
         if list(selectors) == ["all"]:
             ids = [r["id"] for r in runs]

@@ -40,7 +40,8 @@ from typing import Any
 from hunchlab.compat.attach import add_params, add_record, current_or_start
 from hunchlab.compat.wandb_values import Table, flatten_row, table_examples
 from hunchlab.errors import HunchError
-from hunchlab.run import ENV_RUN_DIR, Run
+from hunchlab.run import Run
+from hunchlab.rundir import ENV_RUN_DIR
 
 __all__ = ["Settings", "Table", "config", "finish", "init", "log", "login", "run", "summary"]
 

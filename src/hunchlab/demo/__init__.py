@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from hunchlab.errors import HunchError
-from hunchlab.project import init_project
+from hunchlab.records import init_project
 
 FILES = ("train.py", "exp.yaml", "count.yaml")
 

@@ -28,6 +28,7 @@ from hunchlab.execute.scalars import StdoutScalars, build
 from hunchlab.project import Project
 from hunchlab.run import Run
 from hunchlab.spec import Spec
+from hunchlab.execute.modules import locate_module
 
 TB_POLL_SECONDS = 5.0  # a live curve a few seconds behind; each poll walks the folders (ms for a small repo)
 # How deep below the working folder event files are looked for: SummaryWriter writes runs/DATE/
@@ -161,11 +162,9 @@ def wandb_mode(spec: Spec, cwd: Path, search: list[str]) -> tuple[str | None, st
 
 def _scripts(spec: Spec, cwd: Path, search: list[str]) -> list[Path]:
     """The entry's source file and the .py files beside it (the helpers it may import)."""
-    from hunchlab.execute.local import _locate
-
     mains: list[Path] = []
     if spec.entry:
-        found = _locate(spec.entry.split(":")[0], search)
+        found = locate_module(spec.entry.split(":")[0], search)
         if found is not None and found.origin:
             mains.append(Path(found.origin))
     elif spec.command:
@@ -175,7 +174,7 @@ def _scripts(spec: Spec, cwd: Path, search: list[str]) -> list[Path]:
             words = spec.command.split()
         mains += [cwd / w for w in words if w.endswith(".py")]
         mains += [Path(f.origin) for w, m in zip(words, words[1:]) if w == "-m"
-                  for f in [_locate(m, [str(cwd), *search])] if f is not None and f.origin]
+                  for f in [locate_module(m, [str(cwd), *search])] if f is not None and f.origin]
     files = [m for m in mains if m.is_file()]
     for folder in dict.fromkeys(m.parent for m in files):
         files += sorted(folder.glob("*.py"))[:MAX_SCANNED]

@@ -16,7 +16,7 @@ running as an orphan when the runner was killed):
 - The entry's main process has ``PR_SET_PDEATHSIG`` = SIGKILL on the supervisor, so
   even a ``kill -9`` of the supervisor alone takes the entry down.
 - Its pid is written to ``entry.pid`` in the run folder. A reader counts a run alive
-  while its runner *or* this supervisor lives (``tree_alive``), so a run is marked
+  while its runner *or* this supervisor lives (``rundir.entry_alive``), so a run is marked
   crashed only when no process of its tree can still write.
 
 The supervisor ends with the entry's exit status (re-raising the signal that killed
@@ -37,7 +37,6 @@ from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-ENTRY_PID_FILE = "entry.pid"
 ENV_RUNNER_PID = "HUNCH_RUNNER_PID"
 EXIT_NO_SPACE = 74  # EX_IOERR (sysexits.h): the disk filled while the entry logged
 # Background processes an entry leaves behind get this long after SIGTERM to flush and exit.
@@ -112,7 +111,7 @@ def _write_pid_file() -> None:
     run_dir = os.environ.get("HUNCH_RUN_DIR")
     if not run_dir:
         return
-    from hunchlab.run import process_start_time
+    from hunchlab.rundir import ENTRY_PID_FILE, process_start_time
 
     try:
         (Path(run_dir) / ENTRY_PID_FILE).write_text(f"{_supervisor} {process_start_time(_supervisor)}\n")
@@ -170,20 +169,6 @@ def _reap() -> None:
             return
         if pid == 0:
             return
-
-
-def tree_alive(run_dir: Path) -> bool:
-    """Whether the supervisor of the run's entry still runs (on this host: the caller checks that).
-
-    A zombie is dead: a supervisor whose runner was killed is re-parented to init,
-    which in a container may take a second or more to reap it.
-    """
-    try:
-        pid, start = (run_dir / ENTRY_PID_FILE).read_text().split()
-        fields = Path(f"/proc/{int(pid)}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, ValueError):
-        return False
-    return fields[0] != "Z" and fields[19] == start
 
 
 def _descendants() -> list[int]:

@@ -27,11 +27,13 @@ from typing import IO, Any, BinaryIO
 from hunchlab.capture import environment
 from hunchlab.claims import Claim
 from hunchlab.errors import HunchError, MachineError, NoSpace, SpecError, did_you_mean, machine_error
-from hunchlab.execute import captures
 from hunchlab.events import FILENAME as EVENTS_FILE
+from hunchlab.execute import captures
+from hunchlab.execute.modules import locate_module
 from hunchlab.execute.child import ENV_RUNNER_PID, EXIT_NO_SPACE
 from hunchlab.project import Project
-from hunchlab.run import ENV_RUN_DIR, RESERVE_BYTES, Run, create_run, reserve_room
+from hunchlab.run import Run, create_run
+from hunchlab.rundir import ENV_RUN_DIR, RESERVE_BYTES, reserve_room
 from hunchlab.spec import Spec
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
@@ -372,7 +374,7 @@ def check_entry(entry: str, search: list[str], spec_path: str | None) -> None:
     the user's top-level code (and maybe torch) in the runner for nothing.
     """
     module_name, func_name = entry.split(":")
-    mod = _locate(module_name, [*search, *sys.path])
+    mod = locate_module(module_name, [*search, *sys.path])
     if mod is None:
         raise SpecError(f"entry module '{module_name}' not found", where=spec_path,
                         fix=f"it must be importable from {search[0]} (a file {module_name.replace('.', '/')}.py)")
@@ -387,16 +389,6 @@ def check_entry(entry: str, search: list[str], spec_path: str | None) -> None:
     if func_name not in names:
         raise SpecError(f"entry module {origin} defines no '{func_name}'{did_you_mean(func_name, names)}",
                         where=spec_path, fix="entry is 'module:function', the function taking the run")
-
-
-def _locate(name: str, paths: list[str]) -> ModuleSpec | None:
-    parts = name.split(".")
-    found = PathFinder.find_spec(parts[0], paths)
-    for part in parts[1:]:
-        if found is None or not found.submodule_search_locations:
-            return None
-        found = PathFinder.find_spec(part, list(found.submodule_search_locations))
-    return found
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:

@@ -51,7 +51,7 @@ from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.execute.local import Control, RunOutcome, child_argv, execute, link_files, search_path
 from hunchlab.execute.sweep import Job, restore_snapshot, sweep_dir
 from hunchlab.project import SETTINGS_FILE, Project
-from hunchlab.run import META_FILE
+from hunchlab.rundir import META_FILE
 
 STREAM_SECONDS = 0.5
 CHUNK_BYTES = 4 << 20  # the most one streamed message carries

@@ -362,7 +362,7 @@ def sweep_dir(project: Project, sweep_id: str) -> Path:
 
 
 def _driver() -> dict[str, Any]:
-    from hunchlab.run import process_start_time
+    from hunchlab.rundir import process_start_time
 
     return {"host": socket.gethostname(), "pid": os.getpid(), "pid_start": process_start_time(os.getpid())}
 

@@ -12,33 +12,30 @@ from __future__ import annotations
 import gc
 import json
 import os
-import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from dataclasses import dataclass
-from itertools import islice, repeat
-from operator import itemgetter
+from itertools import repeat
+from json.encoder import encode_basestring as _encode_str
 from pathlib import Path
 from typing import Any
 
 import orjson
-from json.encoder import encode_basestring as _encode_str
 from sqlalchemy import Connection, bindparam, select, update
 
 from hunchlab.eventcheck import END_STATUSES
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.events import QUARANTINE_FILE, BadLine, Chunk, read_events
 from hunchlab.project import Project
-from hunchlab.run import HEARTBEAT_FILE, HEARTBEAT_SECONDS, META_FILE, process_start_time
+from hunchlab.rundir import META_FILE, entry_alive, process_alive
 from hunchlab.store import lod, schema
 from hunchlab.store.journal import insert_entry
 from hunchlab.store.predictions import insert_run_prediction, resolve_run_predictions
+from hunchlab.store.rows import insert_rows
 from hunchlab.store.sweeps import link_run
 
 ENDED = END_STATUSES
-BATCH = 5000
 METRIC_COLUMNS = ["run_id", "key", "step", "value", "time"]
 EXAMPLE_COLUMNS = ["run_id", "example_id", "input", "output", "target", "correct", "score", "fields"]
 ARTIFACT_COLUMNS = ["run_id", "name", "sha256", "size"]
@@ -117,8 +114,8 @@ def sync_run(conn: Connection, project: Project, run_id: str) -> Folded:
         values = _fold_chunk(conn, run_dir, run_id, chunk, row) if chunk.end > offset else {}
     if values.get("status"):
         status = values["status"]
-    elif chunk.eof and status == "running" and not _alive(run_dir, host, pid, pid_start) \
-            and not _entry_alive(run_dir, host):
+    elif chunk.eof and status == "running" and not process_alive(run_dir, host, pid, pid_start) \
+            and not entry_alive(run_dir, host):
         status = "crashed"
         values.update(status=status, ended_at=values.get("last_event_at") or last_event_at or time.time(),
                       error=f"the process vanished (pid {pid} on {host}) before the run ended")
@@ -313,51 +310,6 @@ def _insert_series(conn: Connection, run_id: str, series: Series, stats: dict[st
         lod.update(conn, run_id, key, steps, vals, n_before)
 
 
-def insert_rows(conn: Connection, table: Any, columns: list[str], rows: Iterable[tuple[Any, ...]], *,
-                 replace: bool = False) -> None:
-    """Insert rows (tuples in ``columns`` order) in batches through the driver's own executemany;
-    with ``replace`` a row replaces the one with the same primary key (a later write wins).
-
-    SQLAlchemy's executemany spends about as long preparing each row's parameters as
-    SQLite spends storing it (1M example rows: 9.6 s against 5.5 s on the bench
-    machine); these values are plain str/int/float/bool/None that any driver takes as is.
-    Replacing inside the insert (SQLite's OR REPLACE, PostgreSQL's ON CONFLICT) costs
-    nothing over the unique-key check every insert makes; deleting the keys first
-    cost one index probe per row.
-    """
-    it = iter(rows)
-    batch = list(islice(it, BATCH))
-    if not batch:
-        return
-    sql, order = _insert_statement(table, tuple(columns), replace, conn.dialect)
-    pick = None if order is None or order == columns else itemgetter(*(columns.index(c) for c in order))
-    while batch:
-        if order is None:
-            conn.exec_driver_sql(sql, [dict(zip(columns, r)) for r in batch])
-        else:
-            conn.exec_driver_sql(sql, batch if pick is None else [pick(r) for r in batch])
-        batch = list(islice(it, BATCH))
-
-
-@lru_cache(maxsize=64)
-def _insert_statement(table: Any, columns: tuple[str, ...], replace: bool, dialect: Any) -> tuple[str, Any]:
-    """The INSERT's SQL and the driver's parameter order (None for named parameters, as psycopg's)."""
-    if not replace:
-        stmt = table.insert()
-    elif dialect.name == "sqlite":
-        stmt = table.insert().prefix_with("OR REPLACE")
-    else:
-        from sqlalchemy.dialects.postgresql import insert
-
-        stmt = insert(table)
-        keys = [c.name for c in table.primary_key.columns]
-        stmt = stmt.on_conflict_do_update(index_elements=keys,
-                                          set_={c: stmt.excluded[c] for c in columns if c not in keys})
-    compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
-    order = compiled.positiontup
-    return str(compiled), None if order is None else list(order)
-
-
 def _j(value: Any) -> str | None:
     """A field as JSON text (None stays NULL). Text, most inputs and outputs, takes the C string
     encoder in one call; orjson writes the rest, ``json`` what orjson cannot."""
@@ -388,26 +340,3 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _alive(run_dir: Path, host: str | None, pid: int | None, pid_start: str | None) -> bool:
-    """Whether the process that owns a running run still exists."""
-    if host == socket.gethostname() and pid:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return pid_start is None or process_start_time(pid) == pid_start
-    try:  # another machine: trust the heartbeat file
-        age = time.time() - (run_dir / HEARTBEAT_FILE).stat().st_mtime
-    except FileNotFoundError:
-        return True
-    return age < 6 * HEARTBEAT_SECONDS
-
-
-def _entry_alive(run_dir: Path, host: str | None) -> bool:
-    """Whether the entry's supervisor still runs: it outlives a killed runner until the entry's whole
-    process tree is gone (``execute/child.py``), and until then lines may still reach the event file."""
-    from hunchlab.execute.child import tree_alive
-
-    return host == socket.gethostname() and tree_alive(run_dir)

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, func, select
 
 from hunchlab.downsample import segment_m4
 from hunchlab.store import schema
+from hunchlab.store.rows import insert_rows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -145,7 +146,6 @@ def _coarsen(conn: Connection, run_id: str, key: str, level: int) -> list[Row]:
 
 
 def _write(conn: Connection, run_id: str, key: str, level: int, rows: list[Row]) -> None:
-    from hunchlab.store.fold import insert_rows
 
     insert_rows(conn, schema.metric_lod, COLUMNS, [(run_id, key, level, *r) for r in rows], replace=True)
 

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from hunchlab.errors import HunchError, StoreError
 from hunchlab.ids import sequence_of
 from hunchlab.project import Project
-from hunchlab.run import META_FILE
+from hunchlab.rundir import META_FILE
 from hunchlab.store import Store, ledger, schema
 from hunchlab.store.engine import sqlite_path
 from hunchlab.store.fold import ENDED

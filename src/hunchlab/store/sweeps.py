@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from hunchlab.errors import NotFound, did_you_mean
+from hunchlab.rundir import process_alive
 from hunchlab.store import ledger, schema
 
 JSON_COLUMNS = ("spec", "space", "prune", "code")
@@ -64,12 +65,10 @@ def mark_dead_drivers(conn: Connection) -> None:
 
     Only drivers on this host can be checked (by pid); one elsewhere is taken as alive.
     """
-    from hunchlab.store.fold import _alive  # fold imports this module: import here, not at the top
-
     c = schema.sweeps.c
     for sweep_id, host, pid, pid_start in conn.execute(
             select(c.id, c.host, c.pid, c.pid_start).where(c.status == "running")).all():
-        if host == socket.gethostname() and not _alive(Path(), host, pid, pid_start):
+        if host == socket.gethostname() and not process_alive(Path(), host, pid, pid_start):
             ledger.update(conn, schema.sweeps, {"id": sweep_id}, {"status": "crashed", "ended_at": time.time()})
 
 
