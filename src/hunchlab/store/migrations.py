@@ -84,6 +84,22 @@ def _metric_lod(conn: Connection) -> None:
     backfill(conn)
 
 
+def _group_by_value(conn: Connection) -> None:
+    """Seed-group keys computed by value (``hunchlab.identity``): runs whose params differed only in
+    how a number was written (2 and 2.0) join one group, as new runs do."""
+    import json
+
+    from sqlalchemy import update
+
+    from hunchlab.store.fold import group_key
+
+    c = schema.runs.c
+    for run_id, params, meta, old in conn.execute(select(c.id, c.params, c.meta, c.group_key)).all():
+        key = group_key({**json.loads(meta or "{}"), "params": json.loads(params or "{}")})
+        if key != old:
+            conn.execute(update(schema.runs).where(c.id == run_id).values(group_key=key))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_predictions_journal", _predictions_and_journal),
@@ -92,6 +108,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0005_metric_stats", _metric_stats),
     ("0006_quarantine", _quarantine),
     ("0007_metric_lod", _metric_lod),
+    ("0008_group_by_value", _group_by_value),
 ]
 
 
