@@ -131,7 +131,7 @@ class _FrozenList(list):  # type: ignore[type-arg]
         return _FrozenList, (list(self), self._path)
 
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
-    append = extend = insert = pop = remove = clear = sort = reverse = _refuse  # type: ignore[assignment]
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
 
 
 def _frozen(value: Any, path: str) -> Any:
