@@ -84,6 +84,21 @@ def _metric_lod(conn: Connection) -> None:
     backfill(conn)
 
 
+def _shared_store(conn: Connection) -> None:
+    """What several project folders on one store share: a sweep's lease and Ray address, its code files
+    in the store, and (PostgreSQL) one sequence every clone takes its run numbers from."""
+    from sqlalchemy import text
+
+    _add_column(conn, "sweeps", "lease_until", "FLOAT")
+    _add_column(conn, "sweeps", "address", "VARCHAR")
+    schema.code_files.create(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"CREATE SEQUENCE IF NOT EXISTS {schema.RUN_SEQUENCE}")
+        last = conn.execute(text("SELECT COALESCE(max(seq), 0) FROM runs")).scalar_one()
+        conn.execute(text(f"SELECT setval('{schema.RUN_SEQUENCE}', :n, :called)"),
+                     {"n": max(int(last), 1), "called": int(last) > 0})
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_predictions_journal", _predictions_and_journal),
@@ -92,6 +107,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0005_metric_stats", _metric_stats),
     ("0006_quarantine", _quarantine),
     ("0007_metric_lod", _metric_lod),
+    ("0008_shared_store", _shared_store),
 ]
 
 
