@@ -38,19 +38,15 @@ def main(run):
     run.summary["acc"] = run.config.i
 '''
 
-STEADY = '''
-import os, time
+LOOPING = '''
+import time
 from pathlib import Path
 
 def main(run):
-    # The entry runs under hunchlab's supervisor (execute/child.py), whose parent is the Ray worker.
-    supervisor = os.getppid()
-    worker = int(Path(f"/proc/{supervisor}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    Path(run.config.pids, f"{run.config.i}").write_text(f"{worker}")
-    for step in range(run.config.steps):
-        run.log({"x": float(step)}, step=step)
+    Path(run.config.marks, str(run.config.i)).touch()
+    while True:  # until the sweep stops it
+        run.log({"x": 1.0})
         time.sleep(0.1)
-    run.summary["done"] = 1.0
 '''
 
 BIG = '''
@@ -155,15 +151,15 @@ def test_a_trial_whose_ray_worker_dies_is_crashed_with_what_it_logged_and_resume
 
 
 def test_a_stopped_sweep_leaves_no_scratch_folder_on_the_workers(project, ray_cluster, tmp_path):
-    pids = tmp_path / "pids"
-    pids.mkdir()
-    (project.root / "steady.py").write_text(STEADY)
-    (project.root / "steady.yaml").write_text(f"entry: steady:main\nparams: {{i: 0, steps: 600, pids: '{pids}'}}\n")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    (project.root / "looping.py").write_text(LOOPING)
+    (project.root / "looping.yaml").write_text(f"entry: looping:main\nparams: {{i: 0, marks: '{marks}'}}\n")
     env = {k: v for k, v in ray_cluster.env.items() if k not in ("HUNCH_DIR", "HUNCH_RUN_DIR")}
-    sweep = subprocess.Popen([sys.executable, "-m", "hunchlab", "sweep", "steady.yaml", "i=1,2", "--executor", "ray"],
+    sweep = subprocess.Popen([sys.executable, "-m", "hunchlab", "sweep", "looping.yaml", "i=1,2", "--executor", "ray"],
                              cwd=project.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
-    while len(os.listdir(pids)) < 2:
+    while len(os.listdir(marks)) < 2:
         assert time.time() < deadline and sweep.poll() is None, "the trials never started"
         time.sleep(0.2)
     scratch = [p for p in os.listdir(ray_cluster.tmp) if p.startswith("hunch-ray-") and p != "hunch-ray-code"]

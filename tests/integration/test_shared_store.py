@@ -136,6 +136,29 @@ def test_a_driver_on_another_machine_is_taken_over_only_once_its_lease_runs_out(
         assert q.get_sweep(conn, sweep_id)["status"] == "finished"
 
 
+def test_of_two_drivers_taking_a_sweep_over_one_wins_and_the_stalled_one_learns_it_lost(project):
+    (project.root / "ok.py").write_text("def main(run):\n    run.summary['i'] = run.config.i\n")
+    (project.root / "ok.yaml").write_text("entry: ok:main\nparams: {i: 0}\n")
+    from hunchlab.execute.sweep import plan_sweep, record
+    from hunchlab.spec import load_spec
+
+    sweep_id = record(project, [plan_sweep(load_spec("ok.yaml"), {"i": [1]})], executor="local",
+                      cwd=project.root)[0]["id"]
+    first = {"host": "laptop", "pid": 11, "pid_start": None}
+    second, third = {**first, "host": "desk"}, {**first, "host": "server"}
+    with open_store(project) as store, store.write() as conn:
+        q.set_driver(conn, sweep_id, status="crashed")
+        assert q.take_over(conn, sweep_id, first, None)
+        assert not q.take_over(conn, sweep_id, second, None)  # it is running now: the second is refused
+        assert q.renew_lease(conn, [sweep_id], first) == []
+        q.set_driver(conn, sweep_id, status="crashed")  # as a reader does once the first's lease ran out
+        assert q.take_over(conn, sweep_id, third, "10.0.0.1:6379")
+        assert q.renew_lease(conn, [sweep_id], first) == [sweep_id]  # the stalled first driver lost it
+        q.set_driver(conn, sweep_id, status="finished", driver=first)  # and cannot end it either
+        sweep = q.get_sweep(conn, sweep_id)
+    assert (sweep["status"], sweep["host"], sweep["address"]) == ("running", "server", "10.0.0.1:6379")
+
+
 def test_a_ray_node_killed_mid_sweep_crashes_its_trial_and_the_other_clone_finishes_it(pg_project, second_clone,
                                                                                        ray_cluster, monkeypatch,
                                                                                        tmp_path):
