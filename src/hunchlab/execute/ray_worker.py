@@ -80,7 +80,7 @@ def _run_entry(tree: Path, root: Path, run_dir: Path, tail: _Tail,
     spec = Spec(**payload["spec"])
     cwd = tree / payload["relcwd"]
     search = search_path(spec, cwd)
-    scratch = Project(root)
+    scratch = Project(root, {"durability": payload["durability"]})
     run = Run(scratch, payload["run_id"], payload["meta"], owner=False)  # what the captures log through
     control = Control()
     result: dict[str, Any] = {}
