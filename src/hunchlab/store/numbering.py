@@ -18,7 +18,7 @@ from hunchlab.store import schema
 
 
 def next_run_number(conn: Connection) -> int:
-    """The next run number of a PostgreSQL store (created by migration 0008)."""
+    """The next run number of a PostgreSQL store (created by migration 0009_shared_store)."""
     return int(conn.execute(text(f"SELECT nextval('{schema.RUN_SEQUENCE}')")).scalar_one())
 
 
