@@ -156,16 +156,21 @@ def test_a_stopped_sweep_leaves_no_scratch_folder_on_the_workers(project, ray_cl
     (project.root / "looping.py").write_text(LOOPING)
     (project.root / "looping.yaml").write_text(f"entry: looping:main\nparams: {{i: 0, marks: '{marks}'}}\n")
     env = {k: v for k, v in ray_cluster.env.items() if k not in ("HUNCH_DIR", "HUNCH_RUN_DIR")}
+    # A node killed outright by an earlier test (its supervisors with it) leaves its trial's folder: not ours.
+    before = set(os.listdir(ray_cluster.tmp))
     sweep = subprocess.Popen([sys.executable, "-m", "hunchlab", "sweep", "looping.yaml", "i=1,2", "--executor", "ray"],
                              cwd=project.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while len(os.listdir(marks)) < 2:
-        assert time.time() < deadline and sweep.poll() is None, "the trials never started"
-        time.sleep(0.2)
-    scratch = [p for p in os.listdir(ray_cluster.tmp) if p.startswith("hunch-ray-") and p != "hunch-ray-code"]
-    assert len(scratch) == 2
-    sweep.send_signal(signal.SIGTERM)  # as Ctrl-C: both trials are stopped
-    _, err = sweep.communicate(timeout=120)
+    try:
+        deadline = time.time() + 120
+        while len(os.listdir(marks)) < 2:
+            assert time.time() < deadline and sweep.poll() is None, "the trials never started"
+            time.sleep(0.2)
+        scratch = [p for p in set(os.listdir(ray_cluster.tmp)) - before
+                   if p.startswith("hunch-ray-") and p != "hunch-ray-code"]
+        assert len(scratch) == 2, scratch
+    finally:  # a failed check must not leave the sweep holding the cluster's CPUs for the tests after it
+        sweep.send_signal(signal.SIGTERM)  # as Ctrl-C: both trials are stopped
+        _, err = sweep.communicate(timeout=120)
     assert sweep.returncode == 130, err
     assert {r["status"] for r in records.runs(project=project)} == {"interrupted"}
     deadline = time.time() + 60
