@@ -30,7 +30,7 @@ from typing import Any
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.execute.codepack import unpack
 from hunchlab.execute.local import Control, child_argv, execute, search_path
-from hunchlab.project import SETTINGS_FILE, Project
+from hunchlab.project import HUNCH, SETTINGS_FILE, Project
 from hunchlab.run import META_FILE
 
 STREAM_SECONDS = 0.5
@@ -51,16 +51,25 @@ def trial_task(code: bytes, digest: str, payload: dict[str, Any]) -> Iterator[tu
     tree = unpack(code, digest)
     root = Path(tempfile.mkdtemp(prefix=f"hunch-ray-{payload['run_id']}-"))
     try:
-        run_dir = root / ".hunch" / "runs" / payload["run_id"]
+        scratch = scratch_project(root, payload["durability"])
+        run_dir = scratch.run_dir(payload["run_id"])
         run_dir.mkdir(parents=True)
-        (root / ".hunch" / SETTINGS_FILE).write_text(f"durability: {payload['durability']}\n")
         write_json_atomic(run_dir / META_FILE, {**payload["meta"], "id": payload["run_id"]})
         EventWriter(run_dir / EVENTS_FILE).close()  # the header line; the driver's copy has its own
         tail = _Tail(run_dir)
         yield ("start", {"env": environment(), "worker": _worker()})
-        yield from _run_entry(tree, root, run_dir, tail, payload)
+        yield from _run_entry(tree, scratch, tail, payload)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def scratch_project(root: Path, durability: str) -> Project:
+    """The project a trial runs in on a worker, with the driver's project's durability: in its settings
+    file, for the entry's own process, and in this handle, for the captures logging beside it
+    (``durability: machine`` once reached only the entry: stdout scalars were written without fsync)."""
+    (root / HUNCH).mkdir(parents=True, exist_ok=True)
+    (root / HUNCH / SETTINGS_FILE).write_text(f"durability: {durability}\n")
+    return Project(root, {"durability": durability})
 
 
 def _worker() -> dict[str, Any]:
@@ -70,8 +79,7 @@ def _worker() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid(), "node": ray.get_runtime_context().get_node_id()}
 
 
-def _run_entry(tree: Path, root: Path, run_dir: Path, tail: _Tail,
-               payload: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+def _run_entry(tree: Path, scratch: Project, tail: _Tail, payload: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """Start the entry with the run's captures, stream while it runs, then its end."""
     from hunchlab.execute import captures
     from hunchlab.run import Run
@@ -80,7 +88,7 @@ def _run_entry(tree: Path, root: Path, run_dir: Path, tail: _Tail,
     spec = Spec(**payload["spec"])
     cwd = tree / payload["relcwd"]
     search = search_path(spec, cwd)
-    scratch = Project(root, {"durability": payload["durability"]})
+    root, run_dir = scratch.root, tail.run_dir
     run = Run(scratch, payload["run_id"], payload["meta"], owner=False)  # what the captures log through
     control = Control()
     result: dict[str, Any] = {}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from hunchlab.execute.ray_worker import CHUNK_BYTES, _Tail, ignored_file_note
+from hunchlab.execute.ray_worker import CHUNK_BYTES, _Tail, ignored_file_note, scratch_project
+from hunchlab.project import find_project
+from hunchlab.run import Run
 
 
 def _events(run_dir, *lines):
@@ -40,3 +42,15 @@ def test_a_missing_git_ignored_file_is_named_with_how_to_ship_it(tmp_path):
     (run_dir / "stderr.log").write_text("cat: notes.txt: No such file or directory\n")
     assert ignored_file_note(run_dir, tree / "src", tree, ["data"]) is None  # not ignored: a plain missing file
     assert ignored_file_note(run_dir, tree / "src", tree, ["src/notes.txt"]).startswith("notes.txt is git-ignored")
+
+
+def test_the_scratch_project_fsyncs_like_the_project_it_stands_in_for(tmp_path, monkeypatch):
+    monkeypatch.delenv("HUNCH_DIR", raising=False)
+    for durability, fsync in (("machine", True), ("process", False)):
+        root = tmp_path / durability
+        scratch = scratch_project(root, durability)
+        (scratch.run_dir("r-1")).mkdir(parents=True)
+        assert find_project(root).setting("durability") == durability  # what the entry's process reads
+        run = Run(scratch, "r-1", {}, owner=False)  # what the captures log through
+        assert run._writer.fsync is fsync
+        run.finish()
