@@ -71,6 +71,24 @@ def test_two_clones_on_one_store_never_share_a_run_number(pg_project, second_clo
     assert "run number 1 belongs to 2 runs" in out.stderr and "old-clone-1 (on laptop)" in out.stderr
 
 
+def test_a_store_from_before_shared_numbering_numbers_on_after_its_highest_run(pg_project, hunch):
+    for _ in range(2):
+        hunch("run", "exp.yaml", "--no-predict", check=0)
+    url = pg_project.setting("store").replace("+psycopg", "")
+    with psycopg.connect(url) as conn:  # as a 0008 store was: no run sequence, leases, addresses or code files
+        conn.execute("DROP SEQUENCE hunch_run_seq")
+        conn.execute("ALTER TABLE sweeps DROP COLUMN lease_until, DROP COLUMN address")
+        conn.execute("DROP TABLE code_files")
+        conn.execute("DELETE FROM hunch_migrations WHERE name = '0009_shared_store'")
+    hunch("run", "exp.yaml", "--no-predict", check=0)
+    assert sorted(r["seq"] for r in records.runs(project=pg_project)) == [1, 2, 3]
+    with psycopg.connect(url) as conn:
+        columns = {row[0] for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'sweeps'")}
+        assert {"lease_until", "address"} <= columns
+        assert conn.execute("SELECT count(*) FROM code_files").fetchone() == (0,)
+
+
 def test_a_sweep_resumes_from_either_clone_once_with_the_code_it_recorded(pg_project, second_clone, hunch, tmp_path):
     a, b = pg_project, second_clone
     marks = tmp_path / "marks"
