@@ -65,7 +65,7 @@ def _metric_and_goal(trials: list[dict[str, Any]], metric: str | None,
                      sweep: dict[str, Any]) -> tuple[str | None, str | None, bool]:
     """The metric to rank by (asked for, else the sweep's, else the first numeric summary metric of a
     finished trial), its goal, and whether that goal was only guessed from the metric's name."""
-    from hunchlab.execute.sweep import guess_goal
+    from hunchlab.execute.plan import guess_goal
 
     finished = [t["runs"][-1]["summary"] for t in trials if t["runs"] and t["runs"][-1]["status"] == "finished"]
     known = list(dict.fromkeys(k for s in finished for k, v in s.items() if _number(v)))

@@ -12,7 +12,8 @@ import time
 import pytest
 
 from hunchlab import records, sweeps
-from hunchlab.execute.sweep import plan_sweep, record, run_sweep
+from hunchlab.execute.plan import plan_sweep
+from hunchlab.execute.sweep import record, run_sweep
 from hunchlab.spec import load_spec
 from hunchlab.store import open_store
 from hunchlab.store import sweeps as q
@@ -84,6 +85,18 @@ def test_sweep_runs_every_config_and_seed_in_parallel_with_progress_and_a_table(
     assert listed[0]["counts"] == {"finished": 8} and listed[0]["budget"] == 8
     assert "nothing to resume" in hunch("sweep", "resume", "sweep-1", check=0).stdout
     assert json.loads(hunch("sweep", "show", "1", "--json", check=0).stdout)["rows"][0]["planned"] == 2
+
+
+def test_an_override_of_a_swept_key_runs_that_value_only_and_an_ablated_one_is_refused(project, hunch):
+    _write(project, "swept.yaml", (project.root / "exp.yaml").read_text()
+           + "sweep: {params: {model.width: [32, 64]}}\nablate: {narrow: {model.width: 2}}\n")
+    out = hunch("sweep", "swept.yaml", "model.width=8", "lr=0.001,0.01", check=0)
+    assert "model.width=8 replaces the sweep's axis model.width (32, 64)" in out.stderr
+    runs = records.runs(project=project)
+    assert len(runs) == 2 and {r["params"]["model"]["width"] for r in runs} == {8}
+    out = hunch("ablate", "swept.yaml", "model.width=8", check=2)
+    assert "override 'model.width=8' sets model.width, which ablation 'narrow' switches off" in out.stderr
+    assert len(records.runs(project=project)) == 2 and len(sweeps.list_sweeps(project=project)) == 1
 
 
 def test_a_failed_trial_does_not_stop_the_sweep(project, hunch):

@@ -8,8 +8,8 @@ import pytest
 from hunchlab.compare import analyse, code_summary, config_diff
 from hunchlab.errors import HunchError, NotFound
 from hunchlab.metric_info import guess_goal
-from hunchlab.report import compare_blocks, render_html, render_markdown
 from hunchlab.readsql import Tallies
+from hunchlab.report import compare_blocks, render_html, render_markdown
 
 
 def _side(label: str, values: dict[str, list[float]], params: dict | None = None, prefix: str = "") -> dict:

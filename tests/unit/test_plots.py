@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from hunchlab import plot_drawing, plots
-from hunchlab.plot_drawing import COLORS, number
 from hunchlab.errors import HunchError
+from hunchlab.plot_drawing import COLORS, number
 from hunchlab.stats import mean_ci
 
 SRC = Path(plots.__file__).resolve().parents[1]

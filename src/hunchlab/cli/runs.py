@@ -320,11 +320,11 @@ def show(ref: str, as_json: bool, tail: int) -> None:
 
 def _print_predictions(r: dict[str, Any]) -> None:
     if r.get("predictions"):
-        rows = [(p["text"], f"{p['probability']:.0%}", p.get("actual"),
+        rows = [(p.get("ref") or "", p["text"], f"{p['probability']:.0%}", p.get("actual"),
                  {True: "✓ right", False: "✗ wrong"}.get(p["outcome"], p["status"]) if p["status"] == "resolved"
                  else p["status"], None if p.get("brier") is None else round(p["brier"], 4), p.get("note") or "")
                 for p in r["predictions"]]
-        console().print(table("predictions", ["claim", "p", "actual", "result", "Brier", "note"], rows))
+        console().print(table("predictions", ["id", "claim", "p", "actual", "result", "Brier", "note"], rows))
     elif r.get("prediction"):
         console().print(f"[bold]predictions[/] {r['prediction']}")
 
@@ -343,6 +343,8 @@ def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
         out.print(f"  [red]{escape(r['error'])}[/]")
     if r.get("quarantine"):
         out.print(f"  [yellow]{escape(quarantine_note(r))}[/]")
+    if r.get("files_elsewhere"):
+        out.print(f"  [yellow]not in this project folder: {escape(r['files_elsewhere'])}[/]")
     what = spec.get("entry") or spec.get("command") or ""
     out.print(f"  spec {escape(str(spec.get('path') or '-'))} · entry {escape(str(what))} · seed {r['seed']}"
               + (f" · question {escape(r['question'])}" if r.get("question") else "")

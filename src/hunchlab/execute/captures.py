@@ -24,11 +24,11 @@ from typing import Any
 
 from hunchlab.compat.attach import add_record
 from hunchlab.errors import HunchError, SpecError
+from hunchlab.execute.modules import locate_module
 from hunchlab.execute.scalars import StdoutScalars, build
 from hunchlab.project import Project
 from hunchlab.run import Run
 from hunchlab.spec import Spec
-from hunchlab.execute.modules import locate_module
 
 TB_POLL_SECONDS = 5.0  # a live curve a few seconds behind; each poll walks the folders (ms for a small repo)
 # How deep below the working folder event files are looked for: SummaryWriter writes runs/DATE/

@@ -13,18 +13,11 @@ thread: progress, the pruning rule, Ctrl-C. A failed trial never stops the sweep
 
 from __future__ import annotations
 
-import copy
 import itertools
-import json
-import math
 import os
 import queue
-import random
-import re
 import shutil
 import socket
-import statistics
-import subprocess
 import threading
 import time
 from collections import deque
@@ -32,293 +25,34 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from hunchlab.errors import HunchError, SpecError
+from hunchlab.errors import HunchError
 from hunchlab.events import FILENAME as EVENTS_FILE
-from hunchlab.events import read_events
-from hunchlab.execute.local import Control, RunOutcome, child_argv, search_path
+from hunchlab.execute.jobs import Executor, Job
+from hunchlab.execute.local import Control, RunOutcome
+from hunchlab.execute.plan import Plan, parse_axes, plan_ablation, plan_sweep, plan_with_baseline
+from hunchlab.execute.prune import MedianPruner
+from hunchlab.execute.sweep_code import store_files, sweep_dir
 from hunchlab.project import Project
-from hunchlab.records import flatten
-from hunchlab.spec import Spec, apply_override, axis_values, parse_override
 
 POLL_SECONDS = 0.25
 # Ended states of a trial that `resume` leaves alone; any other (failed, crashed,
 # interrupted, or no run at all) is run again.
 DONE = ("finished", "pruned")
-LOWER_IS_BETTER = re.compile(r"loss|err|ppl|perplexity|mse|mae|rmse|regret|cost|latency|time", re.I)
-
-
-# ----------------------------------------------------------------------------- plans
-
-
-@dataclass
-class Trial:
-    """One planned run of a sweep: overrides on top of the sweep's spec, and a seed."""
-
-    trial: int
-    config: int  # trials of one config differ only in their seed
-    label: str
-    overrides: dict[str, Any]
-    seed: int
-
-
-@dataclass
-class Plan:
-    """A sweep or ablation ready to be recorded: everything is validated, nothing is stored yet."""
-
-    kind: str  # sweep | ablation
-    spec: Spec
-    trials: list[Trial]
-    space: dict[str, Any]
-    seeds: int
-    metric: str | None = None
-    goal: str | None = None
-    prune: dict[str, Any] | None = None
-    role: str | None = None  # method | baseline, when tuned against each other with --budget
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def budget(self) -> int:
-        """Trials (runs) the sweep is given: what `hunch compare` reports as its tuning budget."""
-        return len(self.trials)
-
-
-def guess_goal(metric: str) -> str:
-    """``min`` for names that read as costs (loss, error, perplexity, ...), ``max`` otherwise."""
-    return "min" if LOWER_IS_BETTER.search(metric) else "max"
-
-
-def parse_axes(args: list[str]) -> tuple[list[str], dict[str, list[Any]]]:
-    """``["lr=1e-4,3e-4", "steps=5"]`` → overrides ``["steps=5"]`` and axes ``{"lr": [0.0001, 0.0003]}``.
-
-    Values are split on commas and read as YAML scalars; a value written as a YAML list
-    or mapping (``[1, 2]``) is one value. A single value is a plain override.
-    """
-    overrides: list[str] = []
-    axes: dict[str, list[Any]] = {}
-    for text in args:
-        key, _ = parse_override(text)
-        raw = text.partition("=")[2]
-        parts = [raw] if raw.strip().startswith(("[", "{")) else raw.split(",")
-        if len(parts) == 1 and raw.strip():
-            overrides.append(text)
-            continue
-        if not any(p.strip() for p in parts):
-            raise SpecError(f"'{text}' gives no values to sweep", fix=f"e.g. {key}=0.001,0.01,0.1")
-        if any(not p.strip() for p in parts):
-            raise SpecError(f"'{text}' has an empty value between commas", fix=f"e.g. {key}=0.001,0.01,0.1")
-        axes[key] = [parse_override(f"x={p.strip()}")[1] for p in parts]
-    return overrides, axes
-
-
-def plan_sweep(spec: Spec, axes: dict[str, list[Any]] | None = None, *, seeds: int | None = None,
-               budget: int | None = None, metric: str | None = None, goal: str | None = None,
-               role: str | None = None) -> Plan:
-    """Expand the spec's ``sweep:`` block, merged with command-line ``axes``, into trials.
-
-    With ``budget`` the sweep gets exactly that many trials (configs × seeds): a grid
-    larger than the budget is subsampled (seeded), a random sweep draws budget/seeds
-    configs. A grid smaller than the budget is run whole and the plan says so.
-    """
-    block = dict(spec.sweep or {})
-    space = {**block.get("params", {}), **(axes or {})}
-    where = f"{spec.path}: sweep" if spec.sweep else "command line"
-    if not space:
-        raise SpecError("nothing to sweep", where=spec.path,
-                        fix="give values on the command line (lr=1e-4,3e-4) or a `sweep:` block in the spec")
-    seeds = seeds if seeds is not None else block.get("seeds", 1)
-    _check_positive("--seeds", seeds)
-    method = block.get("method") or ("random" if block.get("n") or any(isinstance(a, dict) for a in space.values())
-                                     else "grid")
-    for key, axis in space.items():
-        axis_values(axis, f"{where}.params.{key}", grid=method == "grid")
-    n_configs = None
-    notes: list[str] = []
-    if budget is not None:
-        _check_positive("--budget", budget)
-        if budget % seeds:
-            raise HunchError(f"--budget {budget} is not a multiple of --seeds {seeds}",
-                             fix="a trial is one run, so the budget buys configs × seeds: "
-                                 f"e.g. --budget {seeds * max(1, budget // seeds)}")
-        n_configs = budget // seeds
-    rng = random.Random(block.get("seed", 0))
-    if method == "grid":
-        configs = [dict(zip(space, values, strict=True)) for values in itertools.product(*space.values())]
-        if n_configs is not None and len(configs) > n_configs:
-            notes.append(f"{spec.name}: budget {budget} buys {n_configs} of the grid's {len(configs)} configs"
-                         f" ({n_configs * seeds} trials), drawn at random (seed {block.get('seed', 0)})")
-            configs = [configs[i] for i in sorted(rng.sample(range(len(configs)), n_configs))]
-        elif n_configs is not None and len(configs) < n_configs:
-            notes.append(f"{spec.name}: the grid has only {len(configs)} configs, {len(configs) * seeds} trials: "
-                         f"less than the budget {budget}")
-    else:
-        n = n_configs or block.get("n")
-        if not n:
-            raise SpecError("a random sweep needs a number of configs", where=spec.path,
-                            fix="add `n: 20` to the sweep: block, or pass --budget N")
-        configs = _draw(space, n, rng)
-        if len(configs) < n:
-            notes.append(f"{spec.name}: the space holds only {len(configs)} distinct configs, "
-                         f"{len(configs) * seeds} trials")
-    metric = metric or block.get("metric") or (spec.prune or {}).get("metric")
-    goal = goal or block.get("goal")  # left unset, tables guess it from the metric's name and say so
-    labelled = [(_label(c), c) for c in configs]
-    plan = Plan("sweep", spec, _trials(spec, labelled, seeds), {"method": method, "params": space,
-                                                                  "seed": block.get("seed", 0)},
-                seeds, metric, goal, _prune_rule(spec, metric, goal), role, notes)
-    return plan
-
-
-def plan_ablation(spec: Spec, *, seeds: int = 3, pairs: bool = False, metric: str | None = None,
-                  goal: str | None = None) -> Plan:
-    """The full config and each ablation (and, with ``pairs``, every two at once), each at ``seeds`` seeds."""
-    _check_positive("--seeds", seeds)
-    if not spec.ablate:
-        raise SpecError("the spec has no `ablate:` block", where=spec.path,
-                        fix="name each component with the overrides that switch it off, e.g. "
-                            "ablate: {no_aux_loss: {aux_weight: 0}}")
-    variants: list[tuple[str, dict[str, Any]]] = [("full", {})]
-    single = {name: flatten(overrides) for name, overrides in spec.ablate.items()}
-    for name, overrides in single.items():
-        unchanged = [k for k, v in overrides.items() if _get(spec, k) == v]
-        if len(unchanged) == len(overrides):
-            values = ", ".join(f"{k} is already {overrides[k]!r}" for k in unchanged)
-            raise SpecError(f"ablation '{name}' changes nothing: {values} in the full config",
-                            where=f"{spec.path}: ablate.{name}",
-                            fix="an ablation must differ from the full config: fix its values, or remove it")
-        variants.append((name, overrides))
-    if pairs:
-        for (a, oa), (b, ob) in itertools.combinations(single.items(), 2):
-            clash = [k for k in set(oa) & set(ob) if oa[k] != ob[k]]
-            if clash:
-                raise SpecError(f"ablations '{a}' and '{b}' set {clash[0]} differently: they cannot be paired",
-                                where=f"{spec.path}: ablate",
-                                fix="drop --pairs, or make the two touch different params")
-            variants.append((f"{a} + {b}", {**oa, **ob}))
-    metric = metric or (spec.sweep or {}).get("metric")
-    goal = goal or (spec.sweep or {}).get("goal")
-    return Plan("ablation", spec, _trials(spec, variants, seeds), {"ablations": spec.ablate, "pairs": pairs},
-                seeds, metric, goal)
-
-
-def plan_with_baseline(spec: Spec, *, budget: int, seeds: int | None = None, metric: str | None = None,
-                       goal: str | None = None) -> list[Plan]:
-    """The method and its ``baseline:`` spec, each tuned over its own search space with the same budget."""
-    from hunchlab.spec import load_spec
-
-    if not spec.baseline:
-        return [plan_sweep(spec, seeds=seeds, budget=budget, metric=metric, goal=goal)]
-    path = (Path(spec.path or ".").parent / spec.baseline)
-    base = load_spec(path)
-    if not base.sweep:
-        raise SpecError(f"the baseline {path} has no `sweep:` block, so it would not be tuned at all",
-                        where=f"{spec.path}: baseline",
-                        fix="give the baseline its own search space: an untuned baseline is the unfair comparison "
-                            "--budget exists to prevent")
-    method = plan_sweep(spec, seeds=seeds, budget=budget, metric=metric, goal=goal, role="method")
-    baseline = plan_sweep(base, seeds=seeds, budget=budget, metric=method.metric, goal=method.goal, role="baseline")
-    if method.budget != baseline.budget:
-        method.notes.append(f"budgets differ: the method gets {method.budget} trials, the baseline {baseline.budget}")
-    return [method, baseline]
-
-
-def _check_positive(flag: str, n: int) -> None:
-    if n < 1:
-        raise HunchError(f"{flag} must be at least 1, got {n}", fix=f"e.g. {flag} {'3' if flag == '--seeds' else '12'}")
-
-
-def _draw(space: dict[str, Any], n: int, rng: random.Random) -> list[dict[str, Any]]:
-    """``n`` distinct configs drawn from ``space`` (fewer if the space has fewer)."""
-    configs: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for _ in range(100 * n):
-        config = {key: _sample(axis, rng) for key, axis in space.items()}
-        key = json.dumps(config, sort_keys=True, default=str)
-        if key not in seen:
-            seen.add(key)
-            configs.append(config)
-            if len(configs) == n:
-                break
-    return configs
-
-
-def _sample(axis: Any, rng: random.Random) -> Any:
-    """One value of an axis. Two integer bounds draw integers; floats keep 4 significant digits."""
-    if isinstance(axis, list):
-        return rng.choice(axis)
-    kind, values = next(iter(axis.items()))
-    if kind == "choice":
-        return rng.choice(values)
-    lo, hi = values
-    integers = isinstance(lo, int) and isinstance(hi, int)
-    if kind == "uniform":
-        return rng.randint(lo, hi) if integers else float(f"{rng.uniform(lo, hi):.4g}")
-    value = math.exp(rng.uniform(math.log(lo), math.log(hi)))
-    return round(value) if integers else float(f"{value:.4g}")
-
-
-def _label(overrides: dict[str, Any]) -> str:
-    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in overrides.items())
-
-
-def _get(spec: Spec, key: str) -> Any:
-    node: Any = spec.params
-    for part in key.lstrip("+").split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    return spec.seed if key == "seed" else node
-
-
-def _trials(spec: Spec, variants: list[tuple[str, dict[str, Any]]], seeds: int) -> list[Trial]:
-    """Seeds outer, configs inner: every config gets its first seed before any gets a second,
-    so an early stop still compares all configs and the pruning median fills up early."""
-    trials = []
-    for s in range(seeds):
-        for config, (label, overrides) in enumerate(variants):
-            trials.append(Trial(len(trials), config, label, overrides, spec.seed + s))
-    for t in trials[: len(variants)]:
-        check = trial_spec(spec, t.overrides, t.seed)  # raises SpecError on a bad key or type, before recording
-        if check.command:
-            child_argv(check, search_path(check, Path.cwd()))
-    if spec.entry:
-        child_argv(spec, search_path(spec, Path.cwd()))
-    return trials
-
-
-def trial_spec(base: Spec, overrides: dict[str, Any], seed: int) -> Spec:
-    """The resolved spec of one trial; its overrides are listed so `hunch show` tells how it differs."""
-    spec = copy.deepcopy(base)
-    for key, value in overrides.items():
-        apply_override(spec, key, value, source=f"{base.path}: sweep value {key}={value!r}")
-    spec.seed = seed
-    texts = [f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in overrides.items()]
-    spec.overrides = [*base.overrides, *texts, f"seed={seed}"]
-    return spec
-
-
-def _prune_rule(spec: Spec, metric: str | None, goal: str | None) -> dict[str, Any] | None:
-    if not spec.prune:
-        return None
-    rule = dict(spec.prune)
-    rule["metric"] = rule.get("metric") or metric
-    if not rule["metric"]:
-        raise SpecError("the prune: rule needs a metric to judge trials by", where=f"{spec.path}: prune",
-                        fix="set prune.metric (a metric logged with run.log) or sweep.metric")
-    rule["goal"] = rule.get("goal") or (goal if rule["metric"] == metric else None) or guess_goal(rule["metric"])
-    return rule
 
 
 # ----------------------------------------------------------------------------- recording
 
 
 def record(project: Project, plans: list[Plan], *, executor: str, cwd: Path,
-           agent: str | None = None) -> list[dict[str, Any]]:
+           address: str | None = None, agent: str | None = None) -> list[dict[str, Any]]:
     """Capture the code state once, then store every plan; returns the stored sweeps.
 
+    The code state's files go into the store (for every project folder on it) and to
+    ``.hunch/sweeps/<id>/code`` inside the transaction that stores the plan, so a sweep
+    in the store always has its code. ``address``: the Ray cluster the sweep runs on.
     ``agent`` names the agent that started it (``hunch mcp``); its trials' runs carry the name too.
-
-    The code state goes to ``.hunch/sweeps/<id>/code`` inside the transaction that
-    stores the plan, so a sweep in the store always has its code.
     """
     from hunchlab.capture import capture_code
     from hunchlab.store import open_store
@@ -336,12 +70,15 @@ def record(project: Project, plans: list[Plan], *, executor: str, cwd: Path,
     ids: list[str] = []
     try:
         with open_store(project) as store, store.write() as conn:
+            if code.get("git"):
+                code = {**code, "files": store_files(conn, staging)}
             for plan in plans:
                 sweep_id = q.insert_sweep(conn, {
                     "kind": plan.kind, "name": plan.spec.name, "status": "running",
                     "spec": asdict(plan.spec), "space": plan.space, "metric": plan.metric, "goal": plan.goal,
                     "seeds": plan.seeds, "budget": plan.budget, "role": plan.role, "prune": plan.prune,
-                    "executor": executor, "code": code, **_driver(), "created_at": time.time(), "agent": agent,
+                    "executor": executor, "code": code, **driver_identity(), "created_at": time.time(),
+                    "lease_until": time.time() + q.LEASE_SECONDS, "address": address, "agent": agent,
                 }, [asdict(t) for t in plan.trials])
                 ids.append(sweep_id)
                 dest = sweep_dir(project, sweep_id) / "code"
@@ -357,149 +94,14 @@ def record(project: Project, plans: list[Plan], *, executor: str, cwd: Path,
         return [q.get_sweep(conn, i) for i in ids]
 
 
-def sweep_dir(project: Project, sweep_id: str) -> Path:
-    return project.hunch_dir / "sweeps" / sweep_id
-
-
-def _driver() -> dict[str, Any]:
+def driver_identity() -> dict[str, Any]:
+    """This process as a sweep's driver: host, pid and the pid's start time (against pid reuse)."""
     from hunchlab.rundir import process_start_time
 
     return {"host": socket.gethostname(), "pid": os.getpid(), "pid_start": process_start_time(os.getpid())}
 
 
-# ----------------------------------------------------------------------------- snapshot
-
-
-def restore_snapshot(project: Project, sweep: dict[str, Any], dest: Path, *, link_ignored: bool) -> Path:
-    """Rebuild the code a sweep was submitted with in ``dest``; returns the folder trials start in.
-
-    With ``link_ignored``, files git ignores (data, checkpoints) are symlinked in from the
-    work tree: the code is frozen, the data is shared. Not a git repo: the work tree as is.
-    """
-    from hunchlab.capture import restore_code
-
-    code = sweep["code"]
-    if not code.get("git"):
-        return Path(code.get("cwd") or project.root)
-    shutil.rmtree(dest, ignore_errors=True)
-    cwd = restore_code(code, sweep_dir(project, sweep["id"]) / "code", dest)
-    if link_ignored:
-        root = Path(code["root"])
-        out = subprocess.run(["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"],
-                             cwd=root, capture_output=True, text=True, check=False).stdout
-        for name in (n.rstrip("/") for n in out.split("\0") if n):
-            parts = Path(name).parts
-            if {".git", ".hunch", "__pycache__"} & set(parts) or name.endswith(".pyc"):
-                continue
-            link = dest / name
-            if not link.exists() and not link.is_symlink():
-                link.parent.mkdir(parents=True, exist_ok=True)
-                link.symlink_to(root / name)
-    return cwd
-
-
-# ----------------------------------------------------------------------------- pruning
-
-
-class MedianPruner:
-    """Median stopping: a trial worse at step k than the median of finished trials at k is stopped.
-
-    A finished trial's value "at k" is its last logged value at or before step k. No
-    trial is judged before step ``after`` or before ``min_trials`` finished trials reach k.
-    """
-
-    def __init__(self, rule: dict[str, Any]) -> None:
-        self.metric: str = rule["metric"]
-        self.goal: str = rule["goal"]
-        self.after: int = rule.get("after", 0)
-        self.min_trials: int = rule.get("min_trials", 3)
-        self.finished: list[list[tuple[int, float]]] = []
-        self._curves: dict[str, list[tuple[int, float]]] = {}
-        self._offsets: dict[str, int] = {}
-
-    def add_finished(self, curve: list[tuple[int, float]]) -> None:
-        if curve:
-            self.finished.append(sorted(curve))
-
-    def observe(self, run_id: str, events_path: Path) -> None:
-        """Read the run's new events (the driver's copy for Ray trials)."""
-        chunk = read_events(events_path, self._offsets.get(run_id, 0))
-        self._offsets[run_id] = chunk.end
-        curve = self._curves.setdefault(run_id, [])
-        curve.extend((e["step"], float(e["m"][self.metric])) for e in chunk.events
-                     if e["t"] == "log" and e["m"].get(self.metric) is not None)
-
-    def ended(self, run_id: str, status: str) -> None:
-        curve = self._curves.pop(run_id, [])
-        self._offsets.pop(run_id, None)
-        if status == "finished":
-            self.add_finished(curve)
-
-    def verdict(self, run_id: str) -> str | None:
-        """Why the run should be pruned now, or None."""
-        curve = self._curves.get(run_id)
-        if not curve:
-            return None
-        step, value = curve[-1]
-        if step < self.after:
-            return None
-        others = [v for c in self.finished if (v := _value_at(c, step)) is not None]
-        if len(others) < self.min_trials:
-            return None
-        median = statistics.median(others)
-        worse = value < median if self.goal == "max" else value > median
-        if not worse or math.isnan(median):
-            return None
-        return (f"pruned at step {step}: {self.metric} {value:.4g} is worse than the median {median:.4g} of "
-                f"{len(others)} finished trials at that step (median stopping, goal {self.goal})")
-
-
-def _value_at(curve: list[tuple[int, float]], step: int) -> float | None:
-    value = None
-    for s, v in curve:
-        if s > step:
-            break
-        value = v
-    return value
-
-
 # ----------------------------------------------------------------------------- driving
-
-
-@dataclass
-class Job:
-    """One trial to run now, with the stored sweep it belongs to."""
-
-    sweep: dict[str, Any]
-    trial: dict[str, Any]
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return self.sweep["id"], self.trial["trial"]
-
-    def spec(self) -> Spec:
-        return trial_spec(Spec(**self.sweep["spec"]), self.trial["overrides"], self.trial["seed"])
-
-    def meta(self) -> dict[str, Any]:
-        """What a trial's run records about its sweep (read by `hunch compare` for the tuning budget)."""
-        s = self.sweep
-        t = self.trial
-        return {"sweep": {"id": s["id"], "kind": s["kind"], "trial": t["trial"], "config": t["config"],
-                          "label": t["label"], "budget": s["budget"], "role": s["role"], "pair": s["pair_id"]},
-                "code": s["code"], **({"agent": s["agent"]} if s.get("agent") else {})}
-
-
-class Executor(Protocol):
-    """Runs trials; ``run`` blocks in a driver thread until the trial's run has ended and is folded."""
-
-    name: str
-    slots: int
-
-    def open(self, sweeps: list[dict[str, Any]]) -> None: ...
-
-    def run(self, job: Job, control: Control) -> RunOutcome: ...
-
-    def close(self) -> None: ...
 
 
 @dataclass
@@ -569,6 +171,8 @@ class _Driver:
         self.unrecorded: list[str] = []
         self.durations: list[float] = []
         self.started = time.time()
+        self.identity = driver_identity()
+        self.renewed = time.monotonic()
 
     def run(self) -> Result:
         completed = interrupted = False
@@ -596,7 +200,7 @@ class _Driver:
         def mark() -> None:
             with open_store(self.project, wait=True) as store, store.write() as conn:
                 for s in self.sweeps:
-                    q.set_driver(conn, s["id"], status=status)
+                    q.set_driver(conn, s["id"], status=status, driver=self.identity)
 
         try:  # its store waits to connect; a server that drops the write itself is waited for once more
             retrying(mark, float(self.project.setting("store_retry_seconds")))
@@ -616,6 +220,26 @@ class _Driver:
             except queue.Empty:
                 pass
             _prune(self.project, self.pruners, list(self.running.values()))
+            self._renew_lease()
+
+    def _renew_lease(self) -> None:
+        """Tell every project folder on the store this driver is alive (``store/sweeps.py``); a sweep
+        another driver took over (this one was stalled past its lease) starts nothing more here."""
+        from hunchlab.store import open_store
+        from hunchlab.store import sweeps as q
+
+        if time.monotonic() - self.renewed < q.LEASE_RENEW_SECONDS:
+            return
+        self.renewed = time.monotonic()
+        try:
+            with open_store(self.project) as store, store.write() as conn:
+                lost = q.renew_lease(conn, [s["id"] for s in self.sweeps], self.identity)
+        except HunchError:  # the store is out of reach: the next renewal tries again
+            return
+        if lost and any(j.sweep["id"] in lost for j in self.pending):
+            self.pending = deque(j for j in self.pending if j.sweep["id"] not in lost)
+            self.problems.append(f"{', '.join(lost)}: another driver took it over (this one missed its lease), "
+                                 "so this one started no more of its trials")
 
     def _stop_all(self) -> None:
         """Ctrl-C: start nothing more, stop what runs (recorded as interrupted), keep what finished."""
@@ -802,7 +426,7 @@ def _run_plans(plans: list[Plan], *, executor: str, jobs: int | None, address: s
     project = project or find_project()
     check_recordable(project)  # a damaged store or a full disk stops the sweep before it is recorded
     ex = make_executor(executor, project, jobs=jobs, address=address)
-    sweeps = record(project, plans, executor=ex.name, cwd=cwd or Path.cwd(), agent=agent)
+    sweeps = record(project, plans, executor=ex.name, cwd=cwd or Path.cwd(), address=ex.address, agent=agent)
     with open_store(project) as store, store.read() as conn:
         per_sweep = [[Job(s, t) for t in q.trials(conn, s["id"])] for s in sweeps]
     jobs_ = [j for group in itertools.zip_longest(*per_sweep) for j in group if j is not None]
@@ -814,7 +438,14 @@ def _run_plans(plans: list[Plan], *, executor: str, jobs: int | None, address: s
 def resume(ref: str, *, executor: str | None = None, jobs: int | None = None, address: str | None = None,
            progress: Callable[[Progress], None] | None = None, project: Project | None = None) -> Result:
     """``hunch sweep resume ID``: run the trials that are missing or did not finish (failed, crashed,
-    interrupted), from the code state the sweep was submitted with. Finished and pruned trials stay."""
+    interrupted), from the code state the sweep was submitted with. Finished and pruned trials stay.
+
+    From any project folder on the sweep's store: what is done is read from the store,
+    the code is rebuilt from the store and this clone's repository, and the sweep is
+    taken over in one compare-and-set, so two clones never both run it. A Ray sweep
+    joins the cluster it ran on unless ``address`` says otherwise.
+    """
+    from hunchlab.execute.sweep_code import check_code
     from hunchlab.project import find_project
     from hunchlab.store import open_store
     from hunchlab.store import sweeps as q
@@ -822,19 +453,33 @@ def resume(ref: str, *, executor: str | None = None, jobs: int | None = None, ad
     project = project or find_project()
     with open_store(project) as store:
         store.sync()
-        with store.read() as conn:
+        with store.write() as conn:
+            q.mark_dead_drivers(conn)
             sweep = q.get_sweep(conn, q.resolve_sweep(conn, ref))
-    ex = make_executor(executor or sweep["executor"], project, jobs=jobs, address=address)
-    with open_store(project) as store, store.write() as conn:
-        q.mark_dead_drivers(conn)
-        sweep = q.get_sweep(conn, sweep["id"])
-        if sweep["status"] == "running":
-            raise HunchError(f"sweep {sweep['id']} is still running (pid {sweep['pid']} on {sweep['host']})",
-                             fix="wait for it, or stop it (Ctrl-C in its terminal) before resuming")
-        todo = [t for t in q.trials(conn, sweep["id"]) if not t["runs"] or t["runs"][-1]["status"] not in DONE]
-        if todo:
-            q.set_driver(conn, sweep["id"], status="running", **_driver())
+    _refuse_running(sweep)
+    check_code(project, sweep)
+    ex = make_executor(executor or sweep["executor"], project, jobs=jobs, address=address or sweep.get("address"))
+    try:
+        with open_store(project) as store, store.write() as conn:
+            q.mark_dead_drivers(conn)
             sweep = q.get_sweep(conn, sweep["id"])
+            todo = [t for t in q.trials(conn, sweep["id"]) if not t["runs"] or t["runs"][-1]["status"] not in DONE]
+            _refuse_running(sweep)
+            if todo and not q.take_over(conn, sweep["id"], driver_identity(), ex.address):
+                _refuse_running(q.get_sweep(conn, sweep["id"]))  # another clone took it a moment ago
+            sweep = q.get_sweep(conn, sweep["id"])
+    except BaseException:
+        ex.close()
+        raise
     if not todo:
+        ex.close()
         return Result([sweep["id"]], 0, {}, 0.0, False, [])
     return drive(project, [sweep], [Job(sweep, t) for t in todo], ex, progress)
+
+
+def _refuse_running(sweep: dict[str, Any]) -> None:
+    from hunchlab.store import sweeps as q
+
+    if sweep["status"] == "running":
+        raise HunchError(f"sweep {sweep['id']} is still running ({q.driver_note(sweep)})",
+                         fix="wait for it, or stop it (Ctrl-C in its terminal) before resuming")

@@ -82,12 +82,15 @@ def _metric_lod(conn: Connection) -> None:
 
     schema.metric_lod.create(conn, checkfirst=True)
     backfill(conn)
+
+
 def _agents(conn: Connection) -> None:
     """Who did it: an ``agent`` column (an MCP client's name; NULL for the person) on everything an
     agent can make through ``hunch mcp``: runs, predictions, tags, journal entries, tree nodes, sweeps.
 
     Self-contained (its own DDL, no reference to other migrations' work), so it can be ordered
-    anywhere after 0005 (written as 0006, shipped as 0008). A store created after this code already has the columns from schema.py.
+    anywhere after 0005 (written as 0006, shipped as 0008). A store created after this code already
+    has the columns from schema.py.
     """
     from sqlalchemy import inspect
 
@@ -96,6 +99,37 @@ def _agents(conn: Connection) -> None:
         if "agent" not in {c["name"] for c in inspector.get_columns(table)}:
             conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN agent VARCHAR")
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_runs_agent ON runs (agent)")
+
+
+def _shared_store(conn: Connection) -> None:
+    """What several project folders on one store share: a sweep's lease and Ray address, its code files
+    in the store, and (PostgreSQL) one sequence every clone takes its run numbers from."""
+    from sqlalchemy import text
+
+    _add_column(conn, "sweeps", "lease_until", "FLOAT")
+    _add_column(conn, "sweeps", "address", "VARCHAR")
+    schema.code_files.create(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"CREATE SEQUENCE IF NOT EXISTS {schema.RUN_SEQUENCE}")
+        last = conn.execute(text("SELECT COALESCE(max(seq), 0) FROM runs")).scalar_one()
+        conn.execute(text(f"SELECT setval('{schema.RUN_SEQUENCE}', :n, :called)"),
+                     {"n": max(int(last), 1), "called": int(last) > 0})
+
+
+def _group_by_value(conn: Connection) -> None:
+    """Seed-group keys computed by value (``hunchlab.identity``): runs whose params differed only in
+    how a number was written (2 and 2.0) join one group, as new runs do."""
+    import json
+
+    from sqlalchemy import update
+
+    from hunchlab.store.fold import group_key
+
+    c = schema.runs.c
+    for run_id, params, meta, old in conn.execute(select(c.id, c.params, c.meta, c.group_key)).all():
+        key = group_key({**json.loads(meta or "{}"), "params": json.loads(params or "{}")})
+        if key != old:
+            conn.execute(update(schema.runs).where(c.id == run_id).values(group_key=key))
 
 
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
@@ -107,6 +141,8 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0006_quarantine", _quarantine),
     ("0007_metric_lod", _metric_lod),
     ("0008_agents", _agents),
+    ("0009_shared_store", _shared_store),
+    ("0010_group_by_value", _group_by_value),
 ]
 
 
