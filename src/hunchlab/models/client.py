@@ -223,7 +223,7 @@ class Client:
 
 
 def _backoff(attempt: int) -> float:
-    return min(BACKOFF * 2**attempt, BACKOFF_CAP) * random.uniform(0.5, 1.0)
+    return min(BACKOFF * 2.0**attempt, BACKOFF_CAP) * random.uniform(0.5, 1.0)
 
 
 def _retry_after(value: str | None) -> float | None:

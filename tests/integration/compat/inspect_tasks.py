@@ -1,4 +1,4 @@
-"""An inspect_ai task written for these tests: two-digit sums answered by inspect's mock model.
+"""The inspect_ai task of docs/models-and-evals.md: two-digit sums answered by inspect's mock model.
 
 The mock (``mockllm/model`` with a ``custom_outputs`` function, so nothing leaves the
 machine) drops the carry, as a careless adder does, unless the system prompt tells it to
@@ -7,6 +7,9 @@ a problem where ``(a + k) % 3 == 0``, so epochs of one sample disagree in a know
 sets token usage itself: mockllm would otherwise count tokens with tiktoken, which
 downloads its encoding.
 """
+
+import re
+from pathlib import Path
 
 PAIRS = [(12, 5), (17, 8), (23, 14), (36, 47), (41, 30), (58, 27), (62, 16), (75, 19), (80, 11), (94, 3)]
 CARRY = {f"q{i}" for i, (a, b) in enumerate(PAIRS) if a % 10 + b % 10 >= 10}  # q1 q3 q5 q7
@@ -17,44 +20,10 @@ def slips(a: int, k: int) -> bool:
     return (a + k) % 3 == 0
 
 
-TASK = '''
-from collections import Counter
-
-from inspect_ai import Task, task
-from inspect_ai.dataset import Sample
-from inspect_ai.model import ModelOutput, ModelUsage, get_model
-from inspect_ai.scorer import match
-from inspect_ai.solver import generate, system_message
-
-PAIRS = %r
-
-
-def mock(noisy):
-    seen = Counter()
-
-    def answer(messages, tools, tool_choice, config):
-        a, b = [int(w) for w in messages[-1].text.rstrip("?").split() if w.isdigit()]
-        careful = "carry" in messages[0].text
-        total = a + b if careful or a %% 10 + b %% 10 < 10 else a + b - 10
-        if noisy and (a + seen[a]) %% 3 == 0:
-            total += 1
-        seen[a] += 1
-        out = ModelOutput.from_content(model="mockllm/model", content=f"{a} + {b} = {total}")
-        out.usage = ModelUsage(input_tokens=12, output_tokens=5, total_tokens=17)
-        return out
-
-    return answer
-
-
-@task
-def arith(prompt: str = "plain", noisy: bool = False):
-    samples = [Sample(id=f"q{i}", input=f"What is {a} + {b}?", target=str(a + b),
-                      metadata={"carry": a %% 10 + b %% 10 >= 10, "tens": a // 10})
-               for i, (a, b) in enumerate(PAIRS)]
-    system = "Add the numbers; remember to carry." if prompt == "careful" else "Add the numbers."
-    return Task(dataset=samples, solver=[system_message(system), generate()], scorer=match(location="end"),
-                model=get_model("mockllm/model", custom_outputs=mock(noisy)))
-''' % (PAIRS,)
+# The task file of docs/models-and-evals.md, as a reader copies it: the tests run the documented example.
+PAGE = (Path(__file__).parents[3] / "docs" / "models-and-evals.md").read_text()
+TASK = re.search(r"```python\n(# arith.py.*?)```", PAGE, re.S).group(1)  # type: ignore[union-attr]
+assert f"PAIRS = {PAIRS!r}" in TASK, "the page's PAIRS and these tests' differ"
 
 # The same task with a scorer that raises: inspect ends the eval with status "error".
 BROKEN = TASK.replace('scorer=match(location="end")', "scorer=explode()") + '''
