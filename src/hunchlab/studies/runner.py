@@ -83,7 +83,7 @@ def endpoint_overrides(study: Study, endpoint: str | None, model: str | None, ov
     """
     import json
 
-    from hunchlab.spec import parse_override
+    from hunchlab.overrides import parse_override
 
     params = load_spec(study.spec).params
     served = "endpoint" in params and "model" in params

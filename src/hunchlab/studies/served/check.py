@@ -2,8 +2,8 @@
 
 A served model's effect size is not known in advance (the toy study's thresholds are
 3 sd of its own seeds' spread; a real model has no such history), so the claim is
-statistical rather than a fixed margin: the 95% paired-bootstrap interval of
-(vote over N samples - one sample), over problems, must lie above 0. The invariants
+statistical rather than a fixed margin: the 95% interval of (vote over N samples - one
+sample) over problems, from ``hunch compare``'s paired sign-flip test, must lie above 0. The invariants
 make the check fail the other way too, when a number is raised by a broken method:
 
 - every vote at budget n used exactly n samples, and every budget (and the single-sample
@@ -13,8 +13,12 @@ make the check fail the other way too, when a number is raised by a broken metho
 - the vote is no better than the oracle that picks a correct sample whenever one exists.
 
 Measured on the toy endpoint (``toy_endpoint``, the toy study's generator) at the smoke
-budget, 5 seeds (mean +- sd): see ``README.md``; the broken arms fail: ``vote=random``
-(the interval straddles 0) and ``vote=oracle`` (non-plurality votes).
+budget and T = 1.0, 5 seeds, mean +- sd (README.md has the table):
+
+  gain (vote of 16 - one sample)          +0.089 +- 0.020
+  its 95% lower bound (the claim, > 0)    +0.042 +- 0.017, lowest +0.024   (vote=random: -0.064 +- 0.039)
+  non-plurality votes (must be 0)         0                                (vote=oracle: 83 +- 9)
+
 """
 
 from __future__ import annotations

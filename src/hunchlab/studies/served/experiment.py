@@ -32,7 +32,6 @@ from hunchlab.studies.params import StudySettings
 from hunchlab.studies.served.problems import Problem, parse_answer
 
 VOTES = ("majority", "random", "oracle")
-RESAMPLES = 2000  # paired-bootstrap resamples over problems, as `hunch compare` uses
 
 
 @dataclass(frozen=True)
@@ -144,13 +143,19 @@ def _by_k(name: str, per_problem: Sequence[float], problems: Sequence[Problem], 
 
 
 def _gap(single: list[float], maj: list[float], metrics: dict[str, float], n: int) -> dict[str, float]:
-    """Majority at N minus one sample, with a paired bootstrap over problems (``gap/maj_minus_single/lo``...)."""
-    from hunchlab.stats import paired_bootstrap
+    """Majority at N minus one sample over problems, with ``hunch compare``'s paired sign-flip test and interval.
 
-    boot = paired_bootstrap(single, maj, n_resamples=RESAMPLES)
+    A per-problem difference lies in [-1, 1], and the interval is cut there; an interval
+    the data cannot bound is NaN, which the check reads as "not measured".
+    """
+    from hunchlab.paired import paired_test
+
+    test = paired_test(single, maj, bounds=(-1.0, 1.0))
     return {"acc/maj": metrics[f"acc/maj/n{n}"], "acc/pass": metrics[f"acc/pass/n{n}"],
-            "gap/maj_minus_single": boot.mean_diff, "gap/maj_minus_single/lo": boot.lo,
-            "gap/maj_minus_single/hi": boot.hi, "gap/maj_minus_single/p": boot.p}
+            "gap/maj_minus_single": test.mean_diff,
+            "gap/maj_minus_single/lo": float("nan") if test.lo is None else test.lo,
+            "gap/maj_minus_single/hi": float("nan") if test.hi is None else test.hi,
+            "gap/maj_minus_single/p": test.p}
 
 
 def _records(problems: Sequence[Problem], texts: Sequence[Sequence[str]], answers: Sequence[Sequence[int | None]],
