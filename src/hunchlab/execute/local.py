@@ -95,6 +95,8 @@ def run_spec(
     status, code, error = execute(argv_child, run.dir, project.root, cwd=cwd, search=search, echo=echo,
                                   control=control, hooks=hooks)
     hooks.finish()
+    if hooks.failed and status == "finished":  # the entry exited 0, but what it left says otherwise
+        status, error = hooks.failed
     unrecorded = run.finish(status, code, error)
     return RunOutcome(run.id, status, code if code >= 0 else 128 - code, time.time() - started, error, unrecorded)
 
