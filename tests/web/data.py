@@ -83,6 +83,36 @@ def build(root: Path) -> tuple[Project, dict[str, str]]:
 
 
 
+RLO = "\u202e"
+SPOOF = f"report{RLO}gpj.exe"  # shows as "reportexe.jpg" unless the override is made visible
+LONG_NAME = "n" * 100_000
+MANY = 12  # reruns of one config: more than a runs page shows of a group
+
+
+def build_sweep(root: Path) -> tuple[Project, dict[str, str]]:
+    """A second project for paging, overlays and the sweep view: lr × width configs with 2 to
+    MANY seeds (one config has 6, enough for an interval), a right-to-left name, a 100 KB
+    name and an artifact whose name hides its type."""
+    project = init_project(root)[0]
+    ids: dict[str, str] = {}
+    seeds = {(0.001, 16): MANY, (0.001, 64): 2, (0.01, 16): 3, (0.01, 64): 6, (0.1, 16): 2, (0.1, 64): 3}
+    for (lr, width), n in seeds.items():
+        for seed in range(n):
+            acc = 0.5 + 0.3 * (width == 64) - abs(lr - 0.01) + 0.01 * seed
+            r = make_run(project, {"lr": lr, "model": {"width": width}, "opt": "adam" if lr < 0.1 else "sgd"},
+                         seed=seed, name="grid", acc=acc, steps=6 + seed)
+            ids.setdefault(f"{lr}-{width}", r.id)
+            ids[f"{lr}-{width}-last"] = r.id
+    ids["rtl"] = make_run(project, {"lr": 0.5}, name=f"{RLO}evil", acc=0.1, finish=True).id
+    ids["long_name"] = make_run(project, {"lr": 0.6}, name=LONG_NAME, acc=0.2).id
+    spoof = make_run(project, {"lr": 0.7}, name="spoof", finish=False)
+    (root / "a.exe").write_bytes(b"MZ")
+    spoof.artifact(root / "a.exe", name=SPOOF)
+    spoof.finish()
+    ids["spoof"] = spoof.id
+    return project, ids
+
+
 def csrf_of(html: str) -> str:
     marker = 'name="csrf-token" content="'
     start = html.index(marker) + len(marker)

@@ -15,7 +15,7 @@ def page_urls(ids: dict[str, str]) -> dict[str, str]:
             "/runs/{run_id}/examples": f"/runs/{ids['w64']}/examples",
             "/runs/{run_id}/triage": f"/runs/{ids['w64']}/triage",
             "/compare": f"/compare?s={ids['w16']}&s={ids['w64']}", "/tree": "/tree", "/journal": "/journal",
-            "/calibration": "/calibration"}
+            "/calibration": "/calibration", "/sweep": "/sweep?where=spec%3Dexp"}
 
 
 def test_every_page_has_a_json_twin_advertised_in_a_link_header(client, ids):
@@ -105,9 +105,11 @@ def test_compare_page_has_the_statistics_and_curves_with_bands(client, ids):
     assert data["result"]["metrics"][0]["metric"] == "acc"
     curves = client.get("/compare/curves.json", params=[("s", "model.width=16"), ("s", "model.width=64")]).json()
     chart = curves["charts"][0]
-    assert chart["metric"] == "loss" and len(chart["groups"]) == 2
-    band = chart["groups"][0]
-    assert all(lo <= m <= hi for lo, m, hi in zip(band["lo"], band["mean"], band["hi"], strict=True))
+    assert chart["metric"] == "loss" and [g["label"] for g in chart["groups"]] == curves["labels"]
+    side = chart["groups"][0]  # 3 seeds: each seed's curve and their mean, no interval
+    assert side["n"] == 3 and side["lo"] is None and side["band"] is None and len(side["seeds"]) == 3
+    for i, mean in enumerate(side["mean"]):
+        assert mean == pytest.approx(sum(s["y"][i] for s in side["seeds"]) / 3)
 
 
 def test_compare_from_the_runs_table_selection(client, ids):
@@ -131,9 +133,13 @@ def test_triage_tags_are_the_ones_the_cli_reads(client, web_project, ids):
     project = web_project[0]
     run = ids["w16"]
     page = client.get(f"/runs/{run}/triage")
+    assert 'id="draw-form"' in page.text and client.get(f"/runs/{run}/triage.json").json()["sample"] is None
+    csrf = csrf_of(page.text)
+    drawn = client.post(f"/runs/{run}/samples", data={"csrf": csrf, "sample": "100", "seed": "0"},
+                        follow_redirects=False)
+    assert drawn.status_code == 303 and drawn.headers["location"] == f"/runs/{run}/triage"
     first = client.get(f"/runs/{run}/triage.json").json()
     assert first["progress"]["total"] == 5 and first["example"]["correct"] is False
-    csrf = csrf_of(page.text)
     form = {"csrf": csrf, "position": 0, "action": "tag", "category": "off by one"}
     moved = client.post(f"/runs/{run}/tags", data=form,
                         follow_redirects=False)
