@@ -153,6 +153,9 @@ const Charts = (() => {
       hooks: {
         setSelect: [u => zoomed(u)],
         setCursor: [u => show(u)],
+        setScale: [(u, key) => {  // what is in view, readable from the page (and by its tests)
+          fig.dataset[`${key}Range`] = `${fmt(u.scales[key].min)} to ${fmt(u.scales[key].max)}`;
+        }],
         draw: spec.draw ? [spec.draw] : [],
       },
     };
@@ -165,7 +168,7 @@ const Charts = (() => {
     }
 
     function zoomed(u) {
-      const s = u.select;
+      const s = { ...u.select };  // a copy: clearing the selection below resets u.select
       if (s.width < 3 && s.height < 3) return;
       const full = u.bbox, dpr = devicePixelRatio || 1;
       const xPart = s.width < full.width / dpr - 2, yPart = s.height < full.height / dpr - 2;
