@@ -224,6 +224,7 @@ def test_a_chart_says_it_is_loading_until_its_points_arrive(page, site):
     held[0].continue_()
     page.wait_for_selector(chart + "[data-drawn]:not([data-loading])")
     assert page.locator(chart + " .loading").count() == 0
+    assert len(held) == 1, "the chart's first request is the one the page preloaded"
 
 
 def test_compare_two_groups_from_the_table(page, site):

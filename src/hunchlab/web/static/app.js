@@ -5,6 +5,7 @@
 "use strict";
 
 const { COLORS, fmt } = Charts;
+const FIRST_BUCKETS = 1000; // run.html preloads each chart's first request with the same count
 
 function withParams(url, params) {
   const u = new URL(url, location.href);
@@ -50,9 +51,12 @@ function metricChart(fig, smoothing) {
 
   async function load(lo, hi) {
     const seq = ++state.seq;
-    const width = state.plot ? state.plot.width : fig.clientWidth;
     if (!state.plot) Charts.loading(fig);
-    const s = await Charts.getJSON(withParams(base, { lo, hi, buckets: Math.max(100, Math.round(width)) }));
+    // The whole metric: the URL the page preloads (1,000 buckets: up to 4,000 points, enough
+    // for a chart 1,000 pixels wide); a zoomed range: as many buckets as the chart has pixels.
+    const url = lo === null && hi === null ? `${base}&buckets=${FIRST_BUCKETS}`
+      : withParams(base, { lo, hi, buckets: Math.max(100, Math.round(state.plot ? state.plot.width : fig.clientWidth)) });
+    const s = await Charts.getJSON(url);
     if (seq !== state.seq) return; // a newer zoom superseded this one
     describe(s);
     state.data = [s.x, s.y];
