@@ -67,7 +67,7 @@ def runs_table(*, where: Sequence[str] = (), search: str | None = None, status: 
                                        for k in ("id", "name", "spec_name", "question"))]
     params, metrics = _columns(runs)
     key, descending = _sort_key(sort, everything)
-    blocks = _group(runs) if grouped else [[r] for r in runs]
+    blocks = seed_groups(runs) if grouped else [[r] for r in runs]
     blocks.sort(key=lambda b: _order(b, key), reverse=descending)
     if descending:  # missing values last either way
         blocks.sort(key=lambda b: _order(b, key)[0] == 1)
@@ -150,7 +150,8 @@ def _sort_key(sort: str, runs: list[dict[str, Any]]) -> tuple[str, bool]:
     return key, descending
 
 
-def _group(runs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def seed_groups(runs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The runs by seed group, first seen first (a run without a group is a group of its own)."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     for r in runs:
         by_key.setdefault(r["group_key"] or r["id"], []).append(r)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from hunchlab.errors import HunchError, did_you_mean
+from hunchlab.overlay import BAND_MIN_SEEDS
 from hunchlab.project import Project
 from hunchlab.records import _store, filter_runs, flatten
 
@@ -45,7 +46,7 @@ class Config(TypedDict):
 def sweep_view(*, sweep: str | None = None, where: Sequence[str] = (), metric: str | None = None,
                project: Project | None = None) -> dict[str, Any]:
     """The configs of the selected runs with their params and ``metric`` (mean, interval, values)."""
-    from hunchlab.dashboard import cached_runs
+    from hunchlab.dashboard import cached_runs, seed_groups
     from hunchlab.execute.sweep import guess_goal
     from hunchlab.store import sweeps as q
 
@@ -64,14 +65,14 @@ def sweep_view(*, sweep: str | None = None, where: Sequence[str] = (), metric: s
         raise HunchError(f"metric={metric[:60]!r}: no finished run has it{did_you_mean(metric, metrics)}",
                          fix=f"summary metrics: {', '.join(metrics[:20])}")
     counted = [r for r in finished if metric and _number(r["summary"].get(metric))]
-    groups = _groups(counted)
+    groups = seed_groups(counted)
     axes = _axes([g[0] for g in groups])
     configs = [_config(g, metric or "", axes) for g in groups]
     goal = guess_goal(metric) if metric else None
     configs.sort(key=lambda c: c["mean"], reverse=goal == "max")
     return {"sweep": sweep and (chosen or {}).get("id"), "sweeps": sweeps, "where": list(where), "metric": metric,
             "goal": goal, "metrics": metrics, "axes": axes, "configs": configs, "runs": len(runs),
-            "counted": len(counted), "min_seeds_for_interval": _band_min()}
+            "counted": len(counted), "min_seeds_for_interval": BAND_MIN_SEEDS}
 
 
 def _sweep(conn: Any, ref: str) -> dict[str, Any]:
@@ -84,21 +85,8 @@ def _sweep(conn: Any, ref: str) -> dict[str, Any]:
     return {"id": sweep_id, "metric": record["metric"], "runs": ids}
 
 
-def _band_min() -> int:
-    from hunchlab.overlay import BAND_MIN_SEEDS
-
-    return BAND_MIN_SEEDS
-
-
 def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))
-
-
-def _groups(runs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    by_key: dict[str, list[dict[str, Any]]] = {}
-    for r in runs:
-        by_key.setdefault(r["group_key"] or r["id"], []).append(r)
-    return list(by_key.values())
 
 
 def _axes(firsts: list[dict[str, Any]]) -> list[Axis]:
@@ -136,7 +124,7 @@ def _config(runs: list[dict[str, Any]], metric: str, axes: list[Axis]) -> Config
     shown = {a["name"]: (float(params[a["name"]]) if a["kind"] == "number" else _text(params[a["name"]]))
              for a in axes}
     mean, lo, hi = sum(values) / len(values), None, None
-    if len(values) >= _band_min():
+    if len(values) >= BAND_MIN_SEEDS:
         ci = mean_ci(values)
         mean, lo, hi = ci.mean, ci.lo, ci.hi
     label = " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items())

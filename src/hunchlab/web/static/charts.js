@@ -119,61 +119,14 @@ const Charts = (() => {
 
   function ticks(u, splits) { return splits.map(fmt); }
 
-  // spec: {x, lines: [{y, color, width, faint, invisible, dash, main, label, points, show}], bands: [[hiIndex, loIndex, color]],
-  //        xLabel, yLabel, logY, xRange, yRange, wholeX, onZoomX(lo, hi), onReset(), pointsAt}
-  function plot(fig, spec, previous) {
-    const target = box(fig);
-    const width = Math.max(240, Math.floor(target.clientWidth));
-    const series = [{ label: spec.xLabel }];
-    const data = [spec.x];
-    for (const line of spec.lines) {
-      series.push({
-        label: line.label,
-        stroke: line.invisible ? "rgba(0, 0, 0, 0)" : line.faint ? alpha(line.color, line.faint) : line.color,
-        width: line.width || 1.5, dash: line.dash, spanGaps: true, show: line.show !== false,
-        points: { show: !!line.points, size: line.points || 0, fill: line.color },
-      });
-      data.push(spec.logY ? onlyPositive(line.y) : line.y);
-    }
-    const bands = (spec.bands || []).map(([hi, lo, color]) => ({ series: [hi, lo], fill: alpha(color, 0.16) }));
-    const state = previous || { x: null, y: null };
-    const opts = {
-      width, height: spec.height || HEIGHT, legend: { show: false }, bands,
-      scales: {
-        x: { time: false, range: spec.xRange },
-        y: spec.logY ? { distr: 3, log: 10 } : { range: spec.yRange },
-      },
-      axes: [
-        { label: spec.xLabel, labelSize: 16, incrs: spec.wholeX ? INT_INCRS : undefined, values: ticks, space: 60 },
-        { label: spec.yLabel, labelSize: 16, values: ticks, size: axisSize },
-      ],
-      series,
-      cursor: {
-        drag: { x: true, y: true, uni: 24, setScale: false },
-        bind: { dblclick: () => () => { state.x = state.y = null; reset(); return null; } },
-      },
-      hooks: {
-        setSelect: [u => zoomed(u)],
-        setCursor: [u => show(u)],
-        setScale: [(u, key) => {  // what is in view, readable from the page (and by its tests)
-          fig.dataset[`${key}Range`] = `${fmt(u.scales[key].min)} to ${fmt(u.scales[key].max)}`;
-        }],
-        draw: spec.draw ? [spec.draw] : [],
-      },
-    };
-    const read = readout(fig);
-    const u = new uPlot(opts, data, target);
-
-    function reset() {
-      if (spec.onReset) spec.onReset();
-      else { u.setScale("x", { min: u.data[0][0], max: u.data[0][u.data[0].length - 1] }); u.redraw(); }
-    }
-
-    function zoomed(u) {
+  // The selection just dragged, as a zoom: sideways sets the steps (spec.onZoomX refetches
+  // them), up or down the values, diagonally both; `state` keeps it across redraws.
+  function zoomer(spec, state) {
+    return u => {
       const s = { ...u.select };  // a copy: clearing the selection below resets u.select
       if (s.width < 3 && s.height < 3) return;
-      const full = u.bbox, dpr = devicePixelRatio || 1;
-      const xPart = s.width < full.width / dpr - 2, yPart = s.height < full.height / dpr - 2;
+      const dpr = devicePixelRatio || 1;
+      const xPart = s.width < u.bbox.width / dpr - 2, yPart = s.height < u.bbox.height / dpr - 2;
       u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
       // Steps first: a change of x re-ranges an automatic y, which would undo a y zoom.
       const y = yPart ? [u.posToVal(s.top + s.height, "y"), u.posToVal(s.top, "y")] : null;
@@ -186,27 +139,69 @@ const Charts = (() => {
         state.y = y;
         u.setScale("y", { min: y[0], max: y[1] });
       }
-    }
+    };
+  }
 
-    function show(u) {
+  // The values under the cursor, in a line above the plot (the legend below stays still).
+  function reader(spec, read) {
+    return u => {
       const i = u.cursor.idx;
       if (i === null || i === undefined) { read.textContent = "\u00a0"; return; }
       const parts = [`${spec.xLabel} ${fmt(u.data[0][i])}`];
       spec.lines.forEach((line, k) => {
-        if (line.main && u.data[k + 1][i] !== null && u.data[k + 1][i] !== undefined) {
-          parts.push(`${line.label}: ${fmt(u.data[k + 1][i])}`);
-        }
+        const v = u.data[k + 1][i];
+        if (line.main && v !== null && v !== undefined) parts.push(`${line.label}: ${fmt(v)}`);
       });
       read.textContent = parts.join(" · ");
-    }
+    };
+  }
 
+  function seriesOf(spec) {
+    return [{ label: spec.xLabel }, ...spec.lines.map(line => ({
+      label: line.label,
+      stroke: line.invisible ? "rgba(0, 0, 0, 0)" : line.faint ? alpha(line.color, line.faint) : line.color,
+      width: line.width || 1.5, dash: line.dash, spanGaps: true, show: line.show !== false,
+      points: { show: !!line.points, size: line.points || 0, fill: line.color },
+    }))];
+  }
+
+  // spec: {x, lines: [{y, color, width, faint, invisible, dash, main, label, points, show}],
+  //        bands: [[hiIndex, loIndex, color]], xLabel, yLabel, logY, xRange, yRange, wholeX,
+  //        onZoomX(lo, hi), onReset(), draw(u)}; `previous` is the zoom of the chart this replaces.
+  function plot(fig, spec, previous) {
+    const target = box(fig), state = previous || { x: null, y: null };
+    const data = [spec.x, ...spec.lines.map(line => (spec.logY ? onlyPositive(line.y) : line.y))];
+    let u = null;
+    const reset = () => {
+      state.x = state.y = null;
+      if (spec.onReset) spec.onReset();
+      else { u.setScale("x", { min: spec.x[0], max: spec.x[spec.x.length - 1] }); u.redraw(); }
+    };
+    u = new uPlot({
+      width: Math.max(240, Math.floor(target.clientWidth)), height: spec.height || HEIGHT, legend: { show: false },
+      bands: (spec.bands || []).map(([hi, lo, color]) => ({ series: [hi, lo], fill: alpha(color, 0.16) })),
+      scales: { x: { time: false, range: spec.xRange }, y: spec.logY ? { distr: 3, log: 10 } : { range: spec.yRange } },
+      axes: [
+        { label: spec.xLabel, labelSize: 16, incrs: spec.wholeX ? INT_INCRS : undefined, values: ticks, space: 60 },
+        { label: spec.yLabel, labelSize: 16, values: ticks, size: axisSize },
+      ],
+      series: seriesOf(spec),
+      cursor: { drag: { x: true, y: true, uni: 24, setScale: false }, bind: { dblclick: () => () => { reset(); return null; } } },
+      hooks: {
+        setSelect: [zoomer(spec, state)],
+        setCursor: [reader(spec, readout(fig))],
+        setScale: [(u, key) => {  // what is in view, readable from the page (and by its tests)
+          fig.dataset[`${key}Range`] = `${fmt(u.scales[key].min)} to ${fmt(u.scales[key].max)}`;
+        }],
+        draw: spec.draw ? [spec.draw] : [],
+      },
+    }, data, target);
     if (state.y) u.setScale("y", { min: state.y[0], max: state.y[1] });
     const observer = new ResizeObserver(() => {
       const w = Math.max(240, Math.floor(target.clientWidth));
       if (Math.abs(w - u.width) > 2) u.setSize({ width: w, height: u.height });
     });
     observer.observe(target);
-    u.zoom = state;
     u.forget = () => { observer.disconnect(); u.destroy(); };
     return u;
   }
