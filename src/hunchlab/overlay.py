@@ -30,8 +30,8 @@ class SideCurve(TypedDict):
     label: str
     n: int  # runs (seeds) with this metric
     mean: list[float | None]
-    lo: list[float | None] | None  # the band, from BAND_MIN_SEEDS seeds on
-    hi: list[float | None] | None
+    lo: list[float | None]  # the band, from BAND_MIN_SEEDS seeds on (all None below)
+    hi: list[float | None]
     band: str | None  # what the band is, for the legend
     seeds: list[SeedCurve]  # each seed's curve, below BAND_MIN_SEEDS seeds
 
@@ -111,8 +111,9 @@ def _on_shared_x(metric: str, sides: list[_Side]) -> Chart:
                 out[int(i)] = _finite(v)
             return out
 
-        groups.append({"label": label, "n": n, "mean": place(mean), "lo": None if lo is None else place(lo),
-                       "hi": None if hi is None else place(hi), "band": None if lo is None else f"{BAND}, {n} seeds",
+        nothing = [None] * xs.size
+        groups.append({"label": label, "n": n, "mean": place(mean), "lo": nothing if lo is None else place(lo),
+                       "hi": nothing if hi is None else place(hi), "band": None if lo is None else f"{BAND}, {n} seeds",
                        "seeds": [{"run_id": run_id, "seed": seed, "y": place(row)} for run_id, seed, row in seeds]})
     return {"metric": metric, "x": [float(x) for x in xs], "groups": groups}
 

@@ -14,7 +14,7 @@ def test_overlay_draws_seeds_below_five_and_a_named_band_from_five(sweep_client)
     [chart] = curves["charts"]
     few, many = chart["groups"]
     assert (few["n"], many["n"]) == (3, 6) and BAND_MIN_SEEDS == 5
-    assert len(few["seeds"]) == 3 and few["lo"] is None and few["band"] is None
+    assert len(few["seeds"]) == 3 and few["lo"] == few["hi"] == [None] * len(chart["x"]) and few["band"] is None
     assert many["seeds"] == [] and many["band"] == "95% t-interval of the mean, 6 seeds"
     assert len(chart["x"]) == len(many["mean"]) == len(many["lo"]) == len(few["mean"])
     assert all(lo <= m <= hi for lo, m, hi in zip(many["lo"], many["mean"], many["hi"], strict=True)

@@ -96,7 +96,7 @@ function curveChart(fig, chart, weight) {
         lines.push({ label: `${g.label} seed ${s.seed ?? s.run_id}`, y: Charts.ema(s.y, state.weight), color,
                      width: 1, faint: 0.35 });
       }
-      if (g.lo && g.hi) {
+      if (g.band) {
         lines.push({ label: `${g.label} high`, y: clip(Charts.ema(g.hi, state.weight)), color, invisible: true });
         lines.push({ label: `${g.label} low`, y: clip(Charts.ema(g.lo, state.weight)), color, invisible: true });
         bands.push([lines.length - 1, lines.length, color]); // series indices are 1-based: hi, lo
