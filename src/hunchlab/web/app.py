@@ -266,8 +266,7 @@ async def _error(request: Request, exc: Exception) -> Response:
 
 def _one_line(text: str, limit: int = 300) -> str:
     """An error message as one line of at most ``limit`` characters (a bad value may be 100 KB)."""
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[:limit - 1] + "…"
+    return clip(" ".join(str(text).split()), limit)
 
 
 def error_response(request: Request, status: int, what: str, fix: str | None = None) -> Response:

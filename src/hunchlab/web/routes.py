@@ -29,17 +29,29 @@ def _project(request: Request) -> Project:
     return project
 
 
-def _int(request: Request, name: str, default: int, lo: int = 1, hi: int = 10_000) -> int:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
+def _whole(raw: str | None, name: str, default: int | None, lo: int, hi: int) -> int:
+    """A whole number in ``[lo, hi]`` from a parameter or form field; ``default`` when empty
+    (None: the value is required)."""
+    raw = (raw or "").strip()
+    if not raw:
+        if default is None:
+            raise HunchError(f"{name} is missing")
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise HunchError(f"{name}={raw!r} is not a whole number") from None
+        raise HunchError(f"{name}={raw[:40]!r} is not a whole number") from None
     if not lo <= value <= hi:
-        raise HunchError(f"{name}={value} must be between {lo} and {hi}")
+        raise HunchError(f"{name}={value:,} must be between {lo:,} and {hi:,}")
     return value
+
+
+def _int(request: Request, name: str, default: int, lo: int = 1, hi: int = 10_000) -> int:
+    return _whole(request.query_params.get(name), name, default, lo, hi)
+
+
+def _form_int(form: FormData, name: str, default: int | None, lo: int, hi: int) -> int:
+    return _whole(str(form.get(name) or ""), name, default, lo, hi)
 
 
 def _float(request: Request, name: str) -> float | None:
@@ -147,20 +159,6 @@ def draw_sample(request: Request, form: FormData) -> Any:
     if "application/json" in request.headers.get("accept", ""):
         return json_response({"ok": True, "sample": drawn})
     return redirect(f"/runs/{quote(drawn['run_id'])}/triage")
-
-
-def _form_int(form: FormData, name: str, default: int | None, lo: int, hi: int) -> int:
-    """A whole number from a form field (``default`` when empty; None: the field is required)."""
-    raw = str(form.get(name) or "").strip()
-    if not raw and default is None:
-        raise HunchError(f"the form has no {name}")
-    try:
-        value = int(raw) if raw else int(default or 0)
-    except ValueError:
-        raise HunchError(f"{name}={raw[:40]!r} is not a whole number") from None
-    if not lo <= value <= hi:
-        raise HunchError(f"{name}={value} must be between {lo:,} and {hi:,}")
-    return value
 
 
 def tag(request: Request, form: FormData) -> Any:
