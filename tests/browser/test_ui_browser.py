@@ -299,7 +299,7 @@ OVERLAPS = """() => {
 def test_every_page_at_1280x800_keeps_legends_off_the_plots(page, site):
     server, ids, _ = site
     pages = {"runs": ("/runs", 0), "run": (f"/runs/{ids['long']}", 1),
-             "compare": ("/compare?s=model.width%3D16&s=model.width%3D64", 1),
+             "compare": ("/compare?s=model.width%3D16&s=model.width%3D64", 2),  # loss and val_loss side by side
              "sweep": ("/sweep?where=spec%3Dexp", 2), "calibration": ("/calibration", 2),
              "journal": ("/journal", 0), "tree": ("/tree", 0), "examples": (f"/runs/{ids['xss']}/examples", 0),
              "triage": (f"/runs/{ids['w64']}/triage", 0)}

@@ -1,7 +1,8 @@
 """A small project made for the dashboard's tests (in-process and in the browser): two seed
-groups, hostile text, a long metric, artifacts (one a symlink pointing out of the run), a
-running run, the tree and the journal. Runs are made in-process through ``create_run``,
-the path ``hunchlab.start`` takes, without the slow environment capture."""
+groups (logging loss and val_loss), hostile text, a long metric, artifacts (one a symlink
+pointing out of the run), a running run, the tree and the journal. Runs are made
+in-process through ``create_run``, the path ``hunchlab.start`` takes, without the slow
+environment capture."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 def make_run(project: Project, params: dict[str, Any], *, seed: int = 0, name: str = "exp", question: str | None = None,
              finish: bool = True, acc: float | None = None, steps: int = 20, examples: list[dict[str, Any]] = (),
-             spike: bool = False) -> Any:
+             spike: bool = False, val: bool = False) -> Any:
     from hunchlab.run import create_run
 
     meta = {"name": name, "params": params, "seed": seed, "argv": [], "env": {"python": "3.11", "packages": {}},
@@ -28,7 +29,7 @@ def make_run(project: Project, params: dict[str, Any], *, seed: int = 0, name: s
     run = create_run(project, meta)
     for step in range(steps):
         loss = 1.0 / (step + 1) + (50.0 if spike and step == SPIKE_STEP else 0.0)
-        run.log({"loss": loss}, step=step)
+        run.log({"loss": loss, **({"val_loss": 1.2 * loss + 0.01 * seed} if val else {})}, step=step)
     if acc is not None:
         run.summary["acc"] = acc
     for e in examples:
@@ -55,7 +56,7 @@ def build(root: Path) -> tuple[Project, dict[str, str]]:
     for width, accs, right in ((16, (0.6, 0.62, 0.61), {0, 1, 2}), (64, (0.8, 0.82, 0.81), {0, 1, 2, 3, 4, 5})):
         for seed, acc in enumerate(accs):
             r = make_run(project, {"lr": 0.1, "model": {"width": width}}, seed=seed, question=question["id"], acc=acc,
-                         examples=examples_for(right))
+                         examples=examples_for(right), val=True)
             ids.setdefault(f"w{width}", r.id)
     hostile = make_run(project, {"lr": 0.1, "prompt": IMG_XSS}, name=XSS, acc=0.5,
                        examples=[{"id": "x1", "input": IMG_XSS, "output": XSS, "target": "4", "correct": False}])
