@@ -25,14 +25,15 @@ REPO = BENCH.parent
 VENV = BENCH / ".venv"
 VENV_BIN = VENV / "bin"
 PY = str(VENV_BIN / "python")
-RESULTS = BENCH / "results"
+# HUNCH_BENCH_RESULTS: bench_scaling.py runs other cases per size and collects their files there.
+RESULTS = Path(os.environ.get("HUNCH_BENCH_RESULTS", BENCH / "results"))
 # Scratch stores live outside any git work tree (hunchlab and W&B both capture the git
 # state around the working directory of a run, and the bench folder sits inside the
 # hunchlab repo). /tmp is ext4 on the reference machine; the filesystem type is recorded
 # in every result because fsync on tmpfs costs nothing. Override with HUNCH_BENCH_SCRATCH.
 SCRATCH = Path(os.environ.get("HUNCH_BENCH_SCRATCH", Path(tempfile.gettempdir()) / "hunchlab-bench"))
 
-TOOLS = ("hunchlab", "mlflow", "wandb")
+TOOLS = ("hunchlab", "mlflow", "wandb", "trackio")
 # A variant is a tool plus its project settings. "hunchlab-machine" is hunchlab with
 # `durability: machine` in .hunch/settings.yaml (fsync after every event write).
 VARIANTS = {
@@ -40,6 +41,7 @@ VARIANTS = {
     "hunchlab-machine": "hunchlab",
     "mlflow": "mlflow",
     "wandb": "wandb",
+    "trackio": "trackio",
     # A script's unchanged wandb calls through hunchlab's stand-in (hunchlab.compat.wandb).
     "wandb-compat": "wandb-compat",
 }
@@ -58,6 +60,9 @@ def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
             "MLFLOW_ENABLE_TELEMETRY": "false",
             "MLFLOW_DISABLE_TELEMETRY": "true",
             "DO_NOT_TRACK": "1",
+            "TRACKIO_DISABLE_TELEMETRY": "1",
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "HF_HUB_OFFLINE": "1",
             "PYTHONUNBUFFERED": "1",
             "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         }
@@ -176,7 +181,7 @@ def commit() -> str:
 def versions() -> dict:
     code = ("import importlib.metadata as m, json\n"
             "out = {}\n"
-            "for p in ('hunchlab', 'mlflow', 'wandb'):\n"
+            "for p in ('hunchlab', 'mlflow', 'wandb', 'trackio'):\n"
             "    try: out[p] = m.version(p)\n"
             "    except Exception: out[p] = None\n"
             "print(json.dumps(out))")
@@ -199,7 +204,7 @@ def write_result(name: str, data: dict) -> Path:
     }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"wrote {path.relative_to(REPO)}")
+    print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
     return path
 
 

@@ -12,10 +12,12 @@
 log call RETURNS, the number of acknowledged steps into a shared mmap'd file, so a
 parent that SIGKILLs this process knows exactly what the tool had acknowledged.
 
-The three tools are driven through their ordinary, documented per-step calls:
+The four tools are driven through their ordinary, documented per-step calls:
     hunchlab: with hunchlab.start(config=..., name=...) as run: run.log(d, step=i)
     mlflow:   mlflow.start_run(); mlflow.log_metrics(d, step=i)   (sqlite tracking URI)
     wandb:    run = wandb.init(mode="offline", dir=...); run.log(d, step=i)
+    trackio:  run = trackio.init(project=..., name=..., config=...); run.log(d, step=i)
+              (TRACKIO_DIR=<store>/trackio: one SQLite file per project)
 """
 
 from __future__ import annotations
@@ -74,6 +76,12 @@ class Hunchlab:
     def finish(self) -> None:
         self.ctx.__exit__(None, None, None)
 
+    def wait_folded(self, store: Path, run_id: str) -> None:
+        """finish() returns once the end line is written; the background folder folds the run."""
+        marker = store / ".hunch" / "pending" / run_id
+        while marker.exists():
+            time.sleep(0.002)
+
 
 class Mlflow:
     def __init__(self, store: Path):
@@ -124,7 +132,24 @@ class WandbCompat(Wandb):
         return self.run.id
 
 
-ADAPTERS = {"hunchlab": Hunchlab, "mlflow": Mlflow, "wandb": Wandb, "wandb-compat": WandbCompat}
+class Trackio:
+    def __init__(self, store: Path):
+        os.environ["TRACKIO_DIR"] = str(store / "trackio")  # read when trackio is imported
+        import trackio
+
+        self.t = trackio
+
+    def start(self, name: str, config: dict) -> str:
+        self.run = self.t.init(project="bench", name=f"{name}-{os.getpid()}", config=config,
+                               auto_log_gpu=False, auto_log_cpu=False)
+        self.log = self.run.log
+        return str(self.run.name)
+
+    def finish(self) -> None:
+        self.run.finish()
+
+
+ADAPTERS = {"hunchlab": Hunchlab, "mlflow": Mlflow, "wandb": Wandb, "trackio": Trackio, "wandb-compat": WandbCompat}
 
 
 def values(step: int) -> dict:
@@ -227,6 +252,10 @@ def cmd_log(a: argparse.Namespace) -> dict:
     except Exception as exc:
         note(exc)
     finish_s = time.perf_counter() - t3
+    if a.wait_folded and hasattr(tool, "wait_folded"):
+        t4 = time.perf_counter()
+        tool.wait_folded(store, run_id)
+        out["folded_after_finish_s"] = round(time.perf_counter() - t4, 4)
 
     out.update(
         name=a.name, steps_requested=steps, steps_attempted=attempted, acked_steps=acked,
@@ -296,7 +325,21 @@ def read_wandb(store: Path, run_id: str, via: str) -> dict[str, list]:
     return steps
 
 
-READERS = {"hunchlab": read_hunchlab, "mlflow": read_mlflow, "wandb": read_wandb, "wandb-compat": read_hunchlab}
+def read_trackio(store: Path, run_id: str, via: str) -> dict[str, list]:
+    """trackio's own reader over its SQLite file (``run_id`` is the run's name)."""
+    os.environ["TRACKIO_DIR"] = str(store / "trackio")
+    from trackio.sqlite_storage import SQLiteStorage
+
+    steps: dict[str, list] = {m: [] for m in METRICS}
+    for entry in SQLiteStorage.get_logs("bench", run=run_id):
+        for m in METRICS:
+            if m in entry:
+                steps[m].append(entry["step"])
+    return steps
+
+
+READERS = {"hunchlab": read_hunchlab, "mlflow": read_mlflow, "wandb": read_wandb, "trackio": read_trackio,
+           "wandb-compat": read_hunchlab}
 
 
 def cmd_read(a: argparse.Namespace) -> dict:
@@ -391,6 +434,8 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=0)
     p.add_argument("--max-seconds", type=float, default=0)
     p.add_argument("--latency", action="store_true")
+    p.add_argument("--wait-folded", action="store_true",
+                   help="hunchlab: after finish, also time until the background folder has folded the run")
     p.add_argument("--ack")
     p.add_argument("--ready")
     p.add_argument("--go")

@@ -20,8 +20,9 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from hunchlab import codecache
 from hunchlab.errors import HunchError
 
 MAX_UNTRACKED_FILE = 2 * 1024 * 1024  # bytes; larger untracked files are listed, not copied
@@ -33,27 +34,31 @@ def _git(cwd: Path, *args: str, text: bool = True) -> Any:
 
 
 def capture_code(cwd: Path, dest: Path) -> dict[str, Any]:
-    """Record the git state around ``cwd``; the diff and untracked files go under ``dest``."""
-    try:
-        root = Path(_git(cwd, "rev-parse", "--show-toplevel").strip())
-    except (subprocess.CalledProcessError, FileNotFoundError):
+    """Record the git state around ``cwd``; the diff and untracked files go under ``dest``.
+
+    Within one process, a capture from the same folder is reused while nothing in the
+    tree changed (``hunchlab.codecache``).
+    """
+    remembered = codecache.recall(cwd, dest)
+    if remembered is not None:
+        return remembered
+    head = _head(cwd)
+    if head is None:
         return {"git": False, "note": "not a git repo: code state not captured", "cwd": str(cwd)}
-    try:
-        commit = _git(root, "rev-parse", "HEAD").strip()
-    except subprocess.CalledProcessError:
-        commit = None  # a repository with no commit yet: everything is untracked
-    branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() if commit else None
+    tracked, others = _listing(head.root)
+    w = codecache.watch(head.root, head.files, tracked + others, _ignored(head.root)) if codecache.seen(cwd) else None
+    before = codecache.fingerprint(w) if w else None
     dest.mkdir(parents=True, exist_ok=True)
-    diff = _git(root, "diff", "HEAD", "--binary", text=False) if commit else b""
+    diff = _git(head.root, "diff", "HEAD", "--binary", text=False) if head.commit else b""
     if diff:
         (dest / "diff.patch").write_bytes(diff)
-    untracked, skipped, outputs = _copy_untracked(root, dest / "untracked.tar", cwd)
+    untracked, skipped, outputs = _copy_untracked(head.root, others, dest / "untracked.tar", cwd)
     state: dict[str, Any] = {
         "git": True,
-        "root": str(root),
-        "relcwd": os.path.relpath(cwd.resolve(), root),
-        "commit": commit,
-        "branch": branch,
+        "root": str(head.root),
+        "relcwd": os.path.relpath(cwd.resolve(), head.root),
+        "commit": head.commit,
+        "branch": head.branch,
         "dirty": bool(diff or untracked),
         "diff_bytes": len(diff),
         "untracked": untracked,
@@ -65,14 +70,66 @@ def capture_code(cwd: Path, dest: Path) -> dict[str, Any]:
 
         state["skipped"] = skipped
         state["warning"] = gitignore_hint(skipped, MAX_UNTRACKED_FILE, MAX_UNTRACKED_TOTAL)
+    codecache.remember(cwd, w, before, state, dest)
     return state
 
 
-def _copy_untracked(root: Path, tar_path: Path, cwd: Path) -> tuple[list[str], list[str], list[str]]:
+class Head(NamedTuple):
+    root: Path
+    commit: str | None
+    branch: str | None
+    files: list[Path]  # HEAD, the index, the branch's ref: what a commit, checkout or add changes
+
+
+def _head(cwd: Path) -> Head | None:
+    """The work tree's root, commit and branch; None outside a git work tree.
+
+    One ``git rev-parse`` answers all of it (a git process costs 2-4 ms to start, more
+    on a loaded machine), and none is started when no folder up from ``cwd`` holds a
+    ``.git`` and no ``GIT_DIR`` says otherwise: a run outside any repository used to
+    pay a failing git call each time.
+    """
+    if not os.environ.get("GIT_DIR") and not any((p / ".git").exists() for p in (cwd, *cwd.resolve().parents)):
+        return None
+    dirs = ["--show-toplevel", "--absolute-git-dir", "--git-common-dir"]
+    try:
+        out = _git(cwd, "rev-parse", *dirs, "HEAD", "--abbrev-ref", "HEAD").splitlines()
+        commit, branch = out[3], out[4]
+    except subprocess.CalledProcessError:  # a repository with no commit yet (HEAD names nothing), or no work tree
+        try:
+            out = _git(cwd, "rev-parse", *dirs).splitlines()
+        except subprocess.CalledProcessError:
+            return None
+        commit = branch = None
+    except FileNotFoundError:
+        return None
+    root, git_dir = Path(out[0]), Path(out[1])
+    common = (Path(out[0]) / out[2]) if not os.path.isabs(out[2]) else Path(out[2])
+    files = [git_dir / "HEAD", git_dir / "index", common / "packed-refs"]
+    if branch and branch != "HEAD":
+        files.append(common / "refs" / "heads" / branch)
+    return Head(root, commit, branch, files)
+
+
+def _listing(root: Path) -> tuple[list[str], list[str]]:
+    """Tracked files and untracked, not-ignored files, from one ``git ls-files``."""
+    tracked: list[str] = []
+    others: list[str] = []
+    for entry in _git(root, "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard").split("\0"):
+        if entry:
+            (others if entry[0] == "?" else tracked).append(entry[2:])
+    return tracked, others
+
+
+def _ignored(root: Path) -> list[str]:
+    return [p for p in _git(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+                            "--directory").split("\0") if p]
+
+
+def _copy_untracked(root: Path, names: list[str], tar_path: Path, cwd: Path) -> tuple[list[str], list[str], list[str]]:
     """Copy untracked code into ``tar_path``; returns (kept, skipped as too large, skipped as outputs)."""
     from hunchlab.outputs import is_binary, known_outputs
 
-    names = [n for n in _git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0") if n]
     earlier_outputs = known_outputs(cwd, root)
     kept: list[str] = []
     skipped: list[str] = []

@@ -9,7 +9,6 @@ The library never prints and never imports click.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -46,8 +45,15 @@ class StoreError(HunchError):
     """A store that cannot be opened: missing, corrupted, or from a newer hunchlab."""
 
 
+class Refused(HunchError):
+    """What an agent asked of ``hunch mcp`` that its guard rails refuse: a run without a prediction,
+    a spent budget, a path outside the project, a change to someone else's record."""
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when none is close."""
+    import difflib  # only when a name was wrong: it costs every process ~5 ms to import
+
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

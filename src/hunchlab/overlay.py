@@ -2,10 +2,11 @@
 overlays in a single chart per metric, one legend entry per side.
 
 Each side is a run or a seed group. Its curve is the mean over its seeds; how the spread is
-shown depends on how many seeds there are (the few-seed rule of issue 15): below
-BAND_MIN_SEEDS the seeds' own curves come with the mean, because a 95% t-interval from 2
-seeds is ±12.7 standard errors wide and draws a band far outside anything observed; from
-BAND_MIN_SEEDS on, the mean comes with that interval as a band, named in the legend.
+shown depends on how many seeds there are (the few-seed rule of issue 15, as in
+``hunch plot``): below ``plots.BAND_FROM`` = 5 the seeds' own curves come with the mean,
+because a 95% t-interval from 2 seeds is ±12.7 standard errors wide and draws a band far
+outside anything observed; from 5 on, the mean comes with that interval as a band, named
+in the legend.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple, TypedDict
 
+from hunchlab.plots import BAND_FROM
 from hunchlab.project import Project
 
-BAND_MIN_SEEDS = 5
 BAND = "95% t-interval of the mean"
 
 
@@ -30,10 +31,10 @@ class SideCurve(TypedDict):
     label: str
     n: int  # runs (seeds) with this metric
     mean: list[float | None]
-    lo: list[float | None]  # the band, from BAND_MIN_SEEDS seeds on (all None below)
+    lo: list[float | None]  # the band, from BAND_FROM seeds on (all None below)
     hi: list[float | None]
     band: str | None  # what the band is, for the legend
-    seeds: list[SeedCurve]  # each seed's curve, below BAND_MIN_SEEDS seeds
+    seeds: list[SeedCurve]  # each seed's curve, below BAND_FROM seeds
 
 
 class Chart(TypedDict):
@@ -48,9 +49,9 @@ class _Side(NamedTuple):
     label: str
     x: Any
     mean: Any
-    lo: Any  # None below BAND_MIN_SEEDS seeds
+    lo: Any  # None below BAND_FROM seeds
     hi: Any
-    seeds: list[tuple[str, int | None, Any]]  # (run id, seed, values), below BAND_MIN_SEEDS seeds
+    seeds: list[tuple[str, int | None, Any]]  # (run id, seed, values), below BAND_FROM seeds
     n: int
 
 
@@ -60,7 +61,7 @@ def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
     from hunchlab.compare import labels_for, pick_sides
     from hunchlab.records import _store
     from hunchlab.selectors import resolve
-    from hunchlab.store import compare as q
+    from hunchlab import readsql as q
 
     with _store(project) as store, store.read() as conn:
         picked = pick_sides(resolve(selectors, q.all_runs(conn), store.resolve_run))
@@ -76,7 +77,7 @@ def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
         present = [s for s in sides if s is not None]
         if present:
             charts.append(_on_shared_x(metric, present))
-    return {"labels": labels, "metrics": logged, "charts": charts, "band_min_seeds": BAND_MIN_SEEDS}
+    return {"labels": labels, "metrics": logged, "charts": charts, "band_min_seeds": BAND_FROM}
 
 
 def _side(label: str, runs: list[tuple[dict[str, Any], Sequence[tuple[Any, ...]]]]) -> _Side | None:
@@ -91,7 +92,7 @@ def _side(label: str, runs: list[tuple[dict[str, Any], Sequence[tuple[Any, ...]]
     keep = _evenly_spaced(xs.size)
     xs, matrix = xs[keep], matrix[:, keep]
     mean, lo, hi, _ = _mean_band(matrix, "ci")
-    banded = len(curves) >= BAND_MIN_SEEDS
+    banded = len(curves) >= BAND_FROM
     seeds = [] if banded else [(r["id"], r.get("seed"), row) for (r, _), row in zip(curves, matrix, strict=True)]
     return _Side(label, xs, mean, lo if banded else None, hi if banded else None, seeds, len(curves))
 

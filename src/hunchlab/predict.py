@@ -17,11 +17,11 @@ from typing import Any
 
 from hunchlab.calibration import CalibrationReport, brier, calibration_report
 from hunchlab.claims import Claim, parse_claim
+from hunchlab.due import DUE_FILE
 from hunchlab.errors import HunchError, NotFound
 from hunchlab.project import Project, find_project
 from hunchlab.timeparse import parse_date, parse_duration, today
 
-DUE_FILE = "due.json"
 KINDS = ("run", "forecast", "read")
 
 
@@ -40,6 +40,26 @@ def parse_probability(text: str | float, *, option: str = "--p") -> float:
 
 def parse_claims(texts: list[str], *, source: str) -> list[Claim]:
     return [parse_claim(t, source=source) for t in texts]
+
+
+def check_references(project: Project, claims: list[Claim]) -> None:
+    """Refuse, before anything runs, a comparison whose reference can never give its metric.
+
+    ``acc > 1.acc`` where run 1 logged no ``acc`` used to be accepted, the run made,
+    and the prediction left unresolvable afterwards.
+    """
+    from hunchlab.store.predictions import reference_problem
+
+    comparisons = [c for c in claims if c.kind == "comparison"]
+    if not comparisons:
+        return
+    with _store(project) as store, store.read() as conn:
+        for claim in comparisons:
+            problem = reference_problem(conn, str(claim.ref), str(claim.ref_metric))
+            if problem:
+                raise HunchError(f"prediction '{claim.render()}': {problem}", where="--predict",
+                                 fix=f"compare with a metric '{claim.ref}' has, or with a number "
+                                     f"(e.g. {claim.metric} > 0.8)")
 
 
 def _store(project: Project | None) -> Any:
@@ -152,16 +172,6 @@ def due(project: Project | None = None) -> list[dict[str, Any]]:
     return [p for p in forecasts(project=project) if p["resolve_by"] <= today().isoformat()]
 
 
-def due_count(project: Project) -> int:
-    """How many forecasts are due, from a small file kept beside the store (no database opened)."""
-    try:
-        dates = json.loads((project.hunch_dir / DUE_FILE).read_text())
-    except (FileNotFoundError, ValueError):
-        return 0
-    now = today().isoformat()
-    return sum(1 for d in dates if d <= now)
-
-
 def _refresh_due(store: Any) -> None:
     from hunchlab.store.predictions import open_dates
 
@@ -250,6 +260,24 @@ def resolve_reading(reading_id: int | str, actuals: dict[str, float], *,
 def calibration(*, kind: str | None = None, tag: str | None = None, since: str | None = None,
                 project: Project | None = None) -> CalibrationReport:
     """Brier and log score, reliability and trend over resolved predictions (all kinds by default)."""
+    return calibration_report(_scored_items(_resolved(kind, tag, since, project)))
+
+
+def calibration_by_agent(*, kind: str | None = None, tag: str | None = None, since: str | None = None,
+                         project: Project | None = None) -> dict[str, CalibrationReport]:
+    """One report per author: yours first (as "you", even when empty), then each agent's by name.
+
+    An agent that predicts through ``hunch mcp`` is scored exactly as a person is, so the
+    two track records can be read side by side.
+    """
+    from hunchlab.who import PERSON, label
+
+    rows = _resolved(kind, tag, since, project)
+    authors = [PERSON, *sorted({r["agent"] for r in rows if r["agent"]})]
+    return {who: calibration_report(_scored_items([r for r in rows if label(r["agent"]) == who])) for who in authors}
+
+
+def _resolved(kind: str | None, tag: str | None, since: str | None, project: Project | None) -> list[dict[str, Any]]:
     from hunchlab.store.predictions import list_predictions
 
     if kind is not None and kind not in KINDS:
@@ -261,6 +289,9 @@ def calibration(*, kind: str | None = None, tag: str | None = None, since: str |
         rows = [r for r in rows if tag in r["tags"]]
     if cutoff:
         rows = [r for r in rows if r["resolved_at"] and r["resolved_at"] >= cutoff]
-    items = [(r["probability"], bool(r["outcome"]),
-              dt.datetime.fromtimestamp(r["resolved_at"], dt.timezone.utc).isoformat()) for r in rows]
-    return calibration_report(items)
+    return rows
+
+
+def _scored_items(rows: list[dict[str, Any]]) -> list[tuple[float, bool, str]]:
+    return [(r["probability"], bool(r["outcome"]),
+             dt.datetime.fromtimestamp(r["resolved_at"], dt.timezone.utc).isoformat()) for r in rows]

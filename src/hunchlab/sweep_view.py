@@ -4,7 +4,7 @@ one line across all of them (parallel coordinates), the two views W&B users reac
 The runs are a ``hunch sweep``'s (by its id) or any filtered set of runs (``where``). A
 config is a seed group; a swept param is one whose value differs between configs. As in
 ``hunch sweep show``, only finished runs with a numeric value of the metric enter a mean;
-the rest are counted. Each config carries its runs' values, and from BAND_MIN_SEEDS seeds
+the rest are counted. Each config carries its runs' values, and from BAND_FROM seeds
 on a 95% t-interval of the mean (below that the seeds themselves are drawn: see
 ``hunchlab.overlay``).
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from hunchlab.errors import HunchError, did_you_mean
-from hunchlab.overlay import BAND_MIN_SEEDS
+from hunchlab.plots import BAND_FROM
 from hunchlab.project import Project
 from hunchlab.records import _store, filter_runs, flatten
 
@@ -72,7 +72,7 @@ def sweep_view(*, sweep: str | None = None, where: Sequence[str] = (), metric: s
     configs.sort(key=lambda c: c["mean"], reverse=goal == "max")
     return {"sweep": sweep and (chosen or {}).get("id"), "sweeps": sweeps, "where": list(where), "metric": metric,
             "goal": goal, "metrics": metrics, "axes": axes, "configs": configs, "runs": len(runs),
-            "counted": len(counted), "min_seeds_for_interval": BAND_MIN_SEEDS}
+            "counted": len(counted), "min_seeds_for_interval": BAND_FROM}
 
 
 def _sweep(conn: Any, ref: str) -> dict[str, Any]:
@@ -124,7 +124,7 @@ def _config(runs: list[dict[str, Any]], metric: str, axes: list[Axis]) -> Config
     shown = {a["name"]: (float(params[a["name"]]) if a["kind"] == "number" else _text(params[a["name"]]))
              for a in axes}
     mean, lo, hi = sum(values) / len(values), None, None
-    if len(values) >= BAND_MIN_SEEDS:
+    if len(values) >= BAND_FROM:
         ci = mean_ci(values)
         mean, lo, hi = ci.mean, ci.lo, ci.hi
     label = " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items())

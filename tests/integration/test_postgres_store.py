@@ -72,3 +72,22 @@ def test_a_store_server_that_is_down_is_one_clear_line_and_exit_2(project, hunch
     assert "cannot reach the store postgresql+psycopg://hunch:***@127.0.0.1" in proc.stderr
     assert "secret" not in proc.stderr and "server is running" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 2  # what went wrong, then what to do
+
+
+def test_folding_on_a_postgres_store_replaces_examples_keeps_the_pyramid_and_sets_bad_lines_aside(pg_project, hunch):
+    from hunchlab.dashboard import metric_series
+    from hunchlab.run import create_run
+
+    run = create_run(pg_project, {"params": {}, "spec": {"entry": "test"}})
+    for step in range(6000):
+        run.log({"loss": 1.0 / (step + 1) + (9.0 if step == 4321 else 0.0)}, step=step)
+    run.example("q1", output="first", correct=False)
+    run.example("q1", output="second", correct=True)  # the same id again: it replaces the first
+    with open(run.dir / "events.jsonl", "a") as f:
+        f.write('{"t": "log", "step": "7", "m": {"loss": 1}}\n')
+    run.finish()
+    shown = json.loads(hunch("show", run.id, "--json", check=0).stdout)
+    assert [(e["id"], e["output"]) for e in shown["examples"]] == [("q1", "second")]
+    assert shown["quarantine"]["lines"] == 1 and len(shown["metrics"]["loss"]) == 6000
+    series = metric_series(run.id, "loss", buckets=50, project=pg_project)
+    assert series["downsampled"] and 4321 in series["x"] and series["x"][0] == 0 and series["x"][-1] == 5999

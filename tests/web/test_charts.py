@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hunchlab.overlay import BAND_MIN_SEEDS
+from hunchlab.plots import BAND_FROM
 
 
 def test_overlay_draws_seeds_below_five_and_a_named_band_from_five(sweep_client):
@@ -13,7 +13,7 @@ def test_overlay_draws_seeds_below_five_and_a_named_band_from_five(sweep_client)
     curves = sweep_client.get("/compare/curves.json", params=sides).json()
     [chart] = curves["charts"]
     few, many = chart["groups"]
-    assert (few["n"], many["n"]) == (3, 6) and BAND_MIN_SEEDS == 5
+    assert (few["n"], many["n"]) == (3, 6) and BAND_FROM == 5
     assert len(few["seeds"]) == 3 and few["lo"] == few["hi"] == [None] * len(chart["x"]) and few["band"] is None
     assert many["seeds"] == [] and many["band"] == "95% t-interval of the mean, 6 seeds"
     assert len(chart["x"]) == len(many["mean"]) == len(many["lo"]) == len(few["mean"])

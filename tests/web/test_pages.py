@@ -87,13 +87,17 @@ def test_long_metric_is_downsampled_keeping_the_spike_and_endpoints(client, ids)
     assert not zoomed["downsampled"] and zoomed["x"] == list(range(SPIKE_STEP - 100, SPIKE_STEP + 101))
 
 
-def test_database_m4_picks_the_same_points_as_the_numpy_one(client, ids, monkeypatch):
-    from hunchlab import dashboard
+def test_the_metric_pyramid_keeps_what_m4_over_every_point_keeps(client, ids, monkeypatch):
+    from hunchlab.store import lod
 
-    in_memory = client.get(f"/runs/{ids['long']}/series.json", params={"key": "loss", "buckets": 37}).json()
-    monkeypatch.setattr(dashboard, "IN_MEMORY_POINTS", 10)
-    in_database = client.get(f"/runs/{ids['long']}/series.json", params={"key": "loss", "buckets": 37}).json()
-    assert in_database["x"] == in_memory["x"] and in_database["y"] == in_memory["y"]
+    pyramid = client.get(f"/runs/{ids['long']}/series.json", params={"key": "loss", "buckets": 37}).json()
+    monkeypatch.setattr(lod, "MIN_POINTS", 10**9)  # read every point and thin in numpy instead
+    every = client.get(f"/runs/{ids['long']}/series.json", params={"key": "loss", "buckets": 37}).json()
+    assert pyramid["downsampled"] and pyramid["in_range"] is None and every["in_range"] == 6000
+    assert len(pyramid["x"]) <= 4 * 37 and SPIKE_STEP in pyramid["x"] and SPIKE_STEP in every["x"]
+    for s in (pyramid, every):
+        assert (s["x"][0], s["x"][-1], max(s["y"]), min(s["y"])) == (0, 5999, max(every["y"]), min(every["y"]))
+        assert all(y == 1.0 / (x + 1) + (50.0 if x == SPIKE_STEP else 0.0) for x, y in zip(s["x"], s["y"]))
 
 
 def test_compare_page_has_the_statistics_and_curves_without_a_band_below_five_seeds(client, ids):

@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "study": ("study", "study", "Reproduce frontier papers' findings at toy scale: list, run, check, new."),
     "ui": ("ui", "ui", "Serve a local web dashboard: runs, charts, compare, examples, tree, journal."),
     "store": ("store", "store", "Check the store against the run folders, or rebuild it from them."),
+    "mcp": ("agents", "mcp", "Serve the Model Context Protocol: agents do research here, held to the same habits."),
 }
 
 
@@ -150,7 +151,7 @@ def _mention_due(args: list[str]) -> None:
     """Every command ends with one line when forecasts are due (read from a small file, no store)."""
     if not args or args[0] in ("due", "resolve", "init", "demo") or {"-h", "--help", "--version"} & set(args):
         return
-    from hunchlab.predict import due_count
+    from hunchlab.due import due_count
     from hunchlab.project import find_project
 
     try:

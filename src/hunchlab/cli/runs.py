@@ -162,17 +162,23 @@ def _gather_predictions(project: Any, spec: Any, texts: list[str], no_predict: b
     """Claims from the spec and --predict; else ask on a terminal; say why there is none."""
     from hunchlab.cli.prompts import ask_claims, interactive
     from hunchlab.claims import parse_claim
-    from hunchlab.predict import parse_claims, suggest_metrics
+    from hunchlab.predict import check_references, parse_claims, suggest_metrics
 
     claims = parse_claims(spec.predict, source=f"{spec.path}: predict") + parse_claims(texts, source="--predict")
     if claims:
+        check_references(project, claims)
         return claims, None
     if no_predict:
         return [], "no prediction (--no-predict)"
     if not interactive():
         return [], "no prediction (not a terminal)"
+    def checked(text: str) -> Any:  # a reference that can never resolve is re-asked, like a typo
+        claim = parse_claim(text, source="prediction")
+        check_references(project, [claim])
+        return claim
+
     claims = ask_claims(f"Before you look: what will run '{spec.name}' show?", suggest_metrics(project, spec.name),
-                        lambda t: parse_claim(t, source="prediction"), "acc > 0.8 @ 70%")
+                        checked, "acc > 0.8 @ 70%")
     return claims, None if claims else "no prediction (declined at the prompt)"
 
 
@@ -230,9 +236,11 @@ def _numeric(d: dict[str, Any]) -> dict[str, float]:
 @click.option("-w", "--where", "where", multiple=True, metavar="EXPR",
               help="Filter: KEY OP VALUE on params, metrics or fields (status, name, spec, question, seed). Repeatable.")
 @click.option("-n", "--limit", type=int, default=None, help="Show at most N runs (table default: 50; 0 = all).")
+@click.option("--by", metavar="WHO", help="Only runs started by WHO: you, agent (any agent, via `hunch mcp`) or "
+                                          "one agent's name.")
 @output_options
-def runs(where: tuple[str, ...], limit: int | None, as_json: bool, as_csv: bool) -> None:
-    """List runs, newest first: id, name, status, question, key params, key metrics, age.
+def runs(where: tuple[str, ...], limit: int | None, by: str | None, as_json: bool, as_csv: bool) -> None:
+    """List runs, newest first: id, name, status, question, key params, key metrics, age (and who, once an agent ran).
 
     Example: hunch runs --where lr=3e-4 --where 'acc>0.8' --json
     """
@@ -242,7 +250,7 @@ def runs(where: tuple[str, ...], limit: int | None, as_json: bool, as_csv: bool)
         page = limit or None  # every run unless --limit says otherwise
     else:
         page = 50 if limit is None else limit or None  # a screenful; --limit 0 for all
-    shown, total = records.runs_page(list(where), limit=page)
+    shown, total = records.runs_page(list(where), limit=page, by=by)
     if as_json:
         emit_json(shown)
         return
@@ -252,20 +260,25 @@ def runs(where: tuple[str, ...], limit: int | None, as_json: bool, as_csv: bool)
     params = _varying_keys([records.flatten(r["params"]) for r in shown], 4)
     metrics = _varying_keys([_numeric(r["summary"]) for r in shown], 4, all_keys=True)
     now = time.time()
+    from hunchlab.who import label
+
+    who = ["by"] if any(r["agent"] for r in shown) else []
     rows = [[r["id"], r["name"], r["status"], r["question"] or "",
              *[records.flatten(r["params"]).get(k, "") for k in params],
-             *[r["summary"].get(k, "") for k in metrics], age(r["created_at"], now)] for r in shown]
+             *[r["summary"].get(k, "") for k in metrics], age(r["created_at"], now),
+             *([label(r["agent"])] if who else [])] for r in shown]
     caption = f"showing {len(shown)} of {total} (--limit 0 for all)" if len(shown) < total else None
     if not total:
-        click.echo("no runs yet" + (" match" if where else " — `hunch run spec.yaml` starts one"))
+        click.echo("no runs yet" + (" match" if where or by else " — `hunch run spec.yaml` starts one"))
         return
-    console().print(table(None, ["id", "name", "status", "question", *params, *metrics, "age"], rows, caption=caption))
+    console().print(table(None, ["id", "name", "status", "question", *params, *metrics, "age", *who], rows,
+                          caption=caption))
 
 
 def _flat_row(r: dict[str, Any]) -> dict[str, Any]:
     from hunchlab.records import flatten
 
-    row = {k: r[k] for k in ("id", "name", "status", "spec_name", "question", "seed", "group_key", "exit_code")}
+    row = {k: r[k] for k in ("id", "name", "status", "spec_name", "question", "seed", "group_key", "exit_code", "agent")}
     row["created_at"] = r["created_at"]
     row.update({f"param.{k}": v for k, v in flatten(r["params"]).items()})
     row.update({f"metric.{k}": v for k, v in r["summary"].items()})
@@ -319,7 +332,7 @@ def _print_predictions(r: dict[str, Any]) -> None:
 def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
     from rich.markup import escape
 
-    from hunchlab.records import flatten
+    from hunchlab.records import flatten, quarantine_note
 
     out = console()
     spec = r.get("spec") or {}
@@ -328,11 +341,14 @@ def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
               f"  {took}  started {age(r['created_at'])}")
     if r.get("error"):
         out.print(f"  [red]{escape(r['error'])}[/]")
+    if r.get("quarantine"):
+        out.print(f"  [yellow]{escape(quarantine_note(r))}[/]")
     what = spec.get("entry") or spec.get("command") or ""
     out.print(f"  spec {escape(str(spec.get('path') or '-'))} · entry {escape(str(what))} · seed {r['seed']}"
               + (f" · question {escape(r['question'])}" if r.get("question") else "")
               + (" · smoke" if spec.get("smoke") else "")
-              + (f" · rerun of {r['rerun_of']}" if r.get("rerun_of") else ""))
+              + (f" · rerun of {r['rerun_of']}" if r.get("rerun_of") else "")
+              + (f" · started by agent {escape(r['agent'])}" if r.get("agent") else ""))
     if spec.get("overrides"):
         out.print(f"  overrides: {escape(' '.join(spec['overrides']))}")
     from hunchlab.compat.provenance import provenance_lines
@@ -380,27 +396,55 @@ def _status_style(status: str) -> str:
 
 @click.command()
 @click.argument("ref", metavar="RUN")
-@click.option("--check", is_flag=True, help="Compare every metric with the original and exit 1 on a mismatch.")
+@click.option("--check", is_flag=True,
+              help="Compare summaries, metric histories and example records with the original; exit 1 unless "
+                   "they match (or when there is nothing to compare).")
 @click.option("--rtol", type=float, default=1e-9, show_default=True, help="Relative tolerance for --check.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not echo the run's output.")
-def rerun(ref: str, check: bool, rtol: float, quiet: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="With --check, write the checks as JSON.")
+def rerun(ref: str, check: bool, rtol: float, quiet: bool, as_json: bool) -> None:
     """Re-execute RUN from its stored code state (commit + diff + untracked files), config and seed.
 
     Example: hunch rerun bright-otter-7 --check
     """
-    from hunchlab import records
+    from hunchlab import reproduce
 
-    original, new, checks = records.rerun(ref, echo=not quiet, argv=["hunch", *sys.argv[1:]], rtol=rtol)
-    click.echo(f"rerun of {original['id']}: run {new['id']} {new['status']}")
+    original, new, result = reproduce.rerun(ref, echo=not quiet and not as_json, argv=["hunch", *sys.argv[1:]],
+                                            rtol=rtol)
     if not check:
+        click.echo(f"rerun of {original['id']}: run {new['id']} {new['status']}")
         sys.exit(0 if new["status"] == "finished" else 1)
-    rows = [(c.metric, c.original, c.rerun, "✓ match" if c.match else "✗ differs") for c in checks]
-    console().print(table(f"{original['id']} vs {new['id']} (rtol {rtol:g})", ["metric", "original", "rerun", ""], rows))
-    bad = [c for c in checks if not c.match]
-    if new["status"] != "finished":
-        click.echo(f"✗ the rerun {new['status']}: {new.get('error') or ''}", err=True)
-        sys.exit(1)
-    if bad:
-        click.echo(f"✗ {len(bad)} of {len(checks)} metrics differ: not reproduced", err=True)
-        sys.exit(1)
-    click.echo(f"✓ all {len(checks)} metrics match: reproduced")
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        _print_reproduction(result, rtol, new)
+    sys.exit(0 if result.verdict == reproduce.REPRODUCED else 1)
+
+
+def _print_reproduction(result: Any, rtol: float, new: dict[str, Any]) -> None:
+    """The checks as a table, then one line: what was compared and whether it reproduced."""
+    from hunchlab import reproduce
+
+    click.echo(f"rerun of {result.original}: run {result.rerun} {result.status}")
+    if result.checks:
+        rows = [(c.kind, c.name, c.original, c.rerun, ("✓ match" if c.match else "✗ differs")
+                 + (f": {c.detail}" if c.detail else "")) for c in result.checks]
+        console().print(table(f"{result.original} vs {result.rerun} (rtol {rtol:g})",
+                              ["kind", "name", "original", "rerun", ""], rows))
+    counts = result.compared
+    examples = next((c.original.replace("records", "example records") for c in result.checks if c.kind == "examples"),
+                    None)
+    compared = ", ".join([f"{n} {what}" for what, n in (("summary values", counts.get("summary", 0)),
+                                                       ("metric histories", counts.get("history", 0))) if n]
+                         + ([examples] if examples else []))
+    if result.status != "finished":
+        click.echo(f"✗ the rerun {result.status}: {new.get('error') or ''}", err=True)
+    elif result.verdict == reproduce.NOTHING:
+        click.echo(f"✗ nothing to compare: {result.original} recorded no summary, metric or example, so a rerun "
+                   "cannot show it reproduces (log what the run computes: run.summary, run.log, run.example)",
+                   err=True)
+    elif result.verdict == reproduce.NOT_REPRODUCED:
+        bad = sum(not c.match for c in result.checks)
+        click.echo(f"✗ {bad} of {len(result.checks)} checks differ (compared {compared}): not reproduced", err=True)
+    else:
+        click.echo(f"✓ compared {compared}: all match, reproduced")

@@ -30,7 +30,7 @@ def select_run_ids(project: Project, selectors: Sequence[str]) -> list[str]:
     """The runs the selectors name (every run for ``all``), any status, oldest first."""
     from hunchlab.records import _store
     from hunchlab.selectors import resolve
-    from hunchlab.store import compare as q
+    from hunchlab import readsql as q
 
     with _store(project) as store, store.read() as conn:
         runs = q.all_runs(conn)

@@ -215,7 +215,8 @@ def _exit_like(status: int) -> int:
         import resource
 
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        signal.signal(sig, signal.SIG_DFL)
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):  # those two cannot be caught, so need no reset
+            signal.signal(sig, signal.SIG_DFL)
         os.kill(_supervisor, sig)
         return 128 + sig
     return os.waitstatus_to_exitcode(status)

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool
 
 from hunchlab.errors import StoreError
 from hunchlab.project import Project
@@ -71,8 +70,10 @@ def make_engine(project: Project, path: Path | None = None, *, read_only: bool =
         except Exception as e:  # noqa: BLE001 - any driver/URL problem becomes one clear message
             raise StoreError(f"cannot use store URL {url!r}: {e}", where=str(project.hunch_dir / "settings.yaml"),
                              fix="check the `store:` setting and that its driver is installed") from None
-    # NullPool: a CLI command opens one connection; pooling only keeps file handles open.
-    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    # The default pool keeps the connection between transactions: closing SQLite's last connection
+    # checkpoints the WAL (with an fsync), and a fold commits once per chunk and per run. With a
+    # connection per transaction, folding 300 small runs took 16.7 s (604 closes); kept, see bench/.
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     synchronous = "FULL" if project.setting("durability") == "machine" else "NORMAL"
 
     @event.listens_for(engine, "connect")

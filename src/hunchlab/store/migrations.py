@@ -64,12 +64,49 @@ def _metric_stats(conn: Connection) -> None:
         conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(metric_stats=json.dumps(per_key)))
 
 
+def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
+    from sqlalchemy import inspect
+
+    if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+
+
+def _quarantine(conn: Connection) -> None:
+    """Where a run's unreadable event lines went (a store created before this lacks the column)."""
+    _add_column(conn, "runs", "quarantine", "TEXT")
+
+
+def _metric_lod(conn: Connection) -> None:
+    """The metric pyramid, built for every long metric already folded (store/lod.py)."""
+    from hunchlab.store.lod import backfill
+
+    schema.metric_lod.create(conn, checkfirst=True)
+    backfill(conn)
+def _agents(conn: Connection) -> None:
+    """Who did it: an ``agent`` column (an MCP client's name; NULL for the person) on everything an
+    agent can make through ``hunch mcp``: runs, predictions, tags, journal entries, tree nodes, sweeps.
+
+    Self-contained (its own DDL, no reference to other migrations' work), so it can be ordered
+    anywhere after 0005 (written as 0006, shipped as 0008). A store created after this code already has the columns from schema.py.
+    """
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    for table in ("runs", "predictions", "tags", "journal", "nodes", "sweeps"):
+        if "agent" not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN agent VARCHAR")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_runs_agent ON runs (agent)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_predictions_journal", _predictions_and_journal),
     ("0003_sweeps", _sweeps),
     ("0004_triage", _triage),
     ("0005_metric_stats", _metric_stats),
+    ("0006_quarantine", _quarantine),
+    ("0007_metric_lod", _metric_lod),
+    ("0008_agents", _agents),
 ]
 
 

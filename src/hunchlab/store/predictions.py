@@ -38,8 +38,10 @@ def insert_run_prediction(conn: Connection, run_id: str, event: dict[str, Any]) 
     if conn.execute(select(P.id).where(P.run_id == run_id, P.created_at == created_at, P.text == event["text"])
                     ).first():
         return
+    agent = conn.execute(select(R.agent).where(R.id == run_id)).scalar()  # who started the run predicted
     insert_prediction(conn, kind="run", run_id=run_id, claim=json.dumps(claim), text=event["text"],
-                      probability=claim["probability"], created_at=created_at, group_size=event.get("group_size"))
+                      probability=claim["probability"], created_at=created_at, group_size=event.get("group_size"),
+                      agent=agent)
 
 
 def metric_value(conn: Connection, run_id: str, metric: str) -> float | None:
@@ -72,13 +74,43 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
+def _run_of_ref(conn: Connection, ref: str) -> Any:
+    """The run a reference names by id, number or unique id prefix (a row with ``id`` and ``status``), or None."""
+    run = conn.execute(select(R.id, R.status).where(R.id == ref)).first() or (
+        conn.execute(select(R.id, R.status).where(R.seq == int(ref))).first() if ref.isdigit() else None)
+    if run is None:
+        hits = conn.execute(select(R.id, R.status).where(R.id.like(f"{ref}%")).limit(2)).all()
+        run = hits[0] if len(hits) == 1 else None
+    return run
+
+
+def reference_problem(conn: Connection, ref: str, metric: str) -> str | None:
+    """Why ``REF.metric`` can never be resolved, checked before a run starts; None when it can (or still may).
+
+    A reference whose runs have all ended without ``metric`` (``acc > 1.acc`` where run 1
+    logged no acc), or that names nothing at all, would leave the prediction unresolvable
+    after the run; a reference with runs still going may yet log it.
+    """
+    run = _run_of_ref(conn, ref)
+    if run is not None:
+        runs = [(run.id, run.status)]
+    else:
+        runs = [tuple(r) for r in conn.execute(select(R.id, R.status).where(R.group_key == ref))] or \
+               [tuple(r) for r in conn.execute(select(R.id, R.status).where(R.spec_name == ref))]
+    if not runs:
+        return f"'{ref}' names no run, seed group or spec in this project"
+    if any(status not in ENDED for _, status in runs):
+        return None
+    ids = [run_id for run_id, _ in runs]
+    if any(metric_value(conn, run_id, metric) is not None for run_id in ids):
+        return None
+    what = f"run {ids[0]}" if len(ids) == 1 else f"the {len(ids)} runs of '{ref}'"
+    return f"{what} logged no '{metric}' (it has: {', '.join(known_metrics(conn, ids)) or 'no metrics'})"
+
+
 def resolve_ref(conn: Connection, ref: str, metric: str, exclude_group: str | None) -> tuple[float | None, str]:
     """The value of ``REF.metric``: a run (id, prefix, number), a seed group (its key) or a spec's latest group."""
-    run = conn.execute(select(R.id).where(R.id == ref)).first() or (
-        conn.execute(select(R.id).where(R.seq == int(ref))).first() if ref.isdigit() else None)
-    if run is None:
-        hits = conn.execute(select(R.id).where(R.id.like(f"{ref}%")).limit(2)).all()
-        run = hits[0] if len(hits) == 1 else None
+    run = _run_of_ref(conn, ref)
     if run is not None:
         value = metric_value(conn, run[0], metric)
         return value, f"run {run[0]}"

@@ -42,6 +42,10 @@ runs = Table(
     Column("folded_bytes", Integer, nullable=False, default=0),  # how far events.jsonl is folded in
     Column("metric_stats", Text),  # JSON {metric: {n, step, value}}: points and last value, kept by the fold
     Column("last_event_at", Float),
+    # JSON {lines, bytes, byte, why}: event lines the fold could not read, kept in the run's
+    # events.quarantined (bytes: that file's length at the last fold), and the first one's place and reason
+    Column("quarantine", Text),
+    Column("agent", String, index=True),  # the agent that started it (from run.json); NULL: the person
 )
 
 metrics = Table(
@@ -53,6 +57,27 @@ metrics = Table(
     Column("value", Float),
     Column("time", Float),
     Index("ix_metrics_run_key_step", "run_id", "key", "step"),
+)
+
+# The metric pyramid (store/lod.py): per long metric and level, per bucket of 32 * 8**level steps,
+# the points it holds and the four M4 keeps (first, last, smallest, largest; min/max NULL when all NaN).
+metric_lod = Table(
+    "metric_lod",
+    metadata,
+    Column("run_id", String, primary_key=True),
+    Column("key", String, primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("bucket", Integer, primary_key=True),  # floor(step / width)
+    Column("n", Integer, nullable=False),
+    Column("first_step", Integer, nullable=False),
+    Column("first_value", Float),
+    Column("last_step", Integer, nullable=False),
+    Column("last_value", Float),
+    Column("min_step", Integer),
+    Column("min_value", Float),
+    Column("max_step", Integer),
+    Column("max_value", Float),
+    sqlite_with_rowid=False,
 )
 
 examples = Table(
@@ -98,6 +123,7 @@ predictions = Table(
     Column("ref_value", Float),
     Column("resolved_at", Float),
     Column("note", Text),  # resolution note, or why it could not be resolved
+    Column("agent", String),  # who predicted: an agent's name; NULL: the person
 )
 
 readings = Table(
@@ -124,6 +150,7 @@ nodes = Table(
     Column("answer", Text),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("agent", String),  # who added it: an agent's name; NULL: the person
 )
 
 journal = Table(
@@ -139,6 +166,7 @@ journal = Table(
     Column("written_up", Boolean, nullable=False, default=True),  # False: a surprise waiting for "what I now believe"
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("agent", String),  # who wrote it: an agent's name; NULL: the person
 )
 
 # -- sweeps and ablations (issue 7): the plan is stored before any trial starts ----------
@@ -166,6 +194,7 @@ sweeps = Table(
     Column("pid_start", String),
     Column("created_at", Float, nullable=False),
     Column("ended_at", Float),
+    Column("agent", String),  # who started it (its trials' runs carry the same); NULL: the person
 )
 
 sweep_trials = Table(
@@ -209,6 +238,7 @@ tags = Table(
     Column("category", String, index=True),  # NULL: a note without a category yet
     Column("note", Text),
     Column("tagged_at", Float, nullable=False),
+    Column("agent", String),  # who tagged it: an agent's name; NULL: the person
     Index("ix_tags_example", "example_id"),  # how the same example was tagged in other runs
 )
 

@@ -148,7 +148,7 @@ def save_sample(conn: Connection, run_id: str, meta: dict[str, Any], items: Sequ
     conn.execute(delete(schema.triage_items).where(it.run_id == run_id))
     conn.execute(delete(schema.triage_samples).where(schema.triage_samples.c.run_id == run_id))
     conn.execute(schema.triage_samples.insert().values(
-        run_id=run_id, size=meta["size"], seed=meta["seed"], by_field=meta["by"], filters=json.dumps(meta["where"]),
+        run_id=run_id, size=meta["asked"], seed=meta["seed"], by_field=meta["by"], filters=json.dumps(meta["where"]),
         population=json.dumps(meta["population"]), created_at=time.time()))
     if items:
         conn.execute(schema.triage_items.insert(), [
@@ -166,7 +166,7 @@ def load_sample(conn: Connection, run_id: str) -> dict[str, Any] | None:
         select(it.position, it.example_id, it.stratum, it.seen, tg.category, tg.note)
         .select_from(schema.triage_items.outerjoin(schema.tags, (tg.run_id == it.run_id) & (tg.example_id == it.example_id)))
         .where(it.run_id == run_id).order_by(it.position))
-    return {"run_id": run_id, "size": row.size, "seed": row.seed, "by": row.by_field, "where": json.loads(row.filters),
+    return {"run_id": run_id, "asked": row.size, "seed": row.seed, "by": row.by_field, "where": json.loads(row.filters),
             "population": [tuple(p) for p in json.loads(row.population)], "created_at": row.created_at,
             "items": [dict(r._mapping) for r in items]}
 
@@ -223,16 +223,19 @@ def correct_of(conn: Connection, run_id: str, ids: Sequence[str]) -> dict[str, b
 
 
 # -- tags -------------------------------------------------------------------------------
-def set_tag(conn: Connection, run_id: str, example_id: str, *, category: str | None, note: str | None) -> None:
-    """Set an example's tag and note in this run; a row with neither is removed."""
+def set_tag(conn: Connection, run_id: str, example_id: str, *, category: str | None, note: str | None,
+            agent: str | None = None) -> None:
+    """Set an example's tag and note in this run (``agent``: who tagged it); a row with neither is removed."""
     ledger.delete(conn, schema.tags, {"run_id": run_id, "example_id": example_id})
     if category is not None or note is not None:
         ledger.insert(conn, schema.tags, {"run_id": run_id, "example_id": example_id, "category": category,
-                                          "note": note, "tagged_at": time.time()})
+                                          "note": note, "tagged_at": time.time(),
+                                          **({"agent": agent} if agent else {})})
 
 
 def get_tag(conn: Connection, run_id: str, example_id: str) -> dict[str, Any] | None:
-    row = conn.execute(select(tg.category, tg.note).where(tg.run_id == run_id, tg.example_id == example_id)).first()
+    row = conn.execute(select(tg.category, tg.note, tg.agent)
+                       .where(tg.run_id == run_id, tg.example_id == example_id)).first()
     return None if row is None else dict(row._mapping)
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hunchlab.plots import COLORS, FigureFiles, custom_figure, group_by, number
+from hunchlab.plot_drawing import COLORS, group_by, number
+from hunchlab.plots import FigureFiles, custom_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
