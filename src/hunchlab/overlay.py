@@ -112,7 +112,7 @@ def _on_shared_x(metric: str, sides: list[_Side]) -> Chart:
                 out[int(i)] = _finite(v)
             return out
 
-        nothing = [None] * xs.size
+        nothing: list[float | None] = [None] * xs.size
         groups.append({"label": label, "n": n, "mean": place(mean), "lo": nothing if lo is None else place(lo),
                        "hi": nothing if hi is None else place(hi), "band": None if lo is None else f"{BAND}, {n} seeds",
                        "seeds": [{"run_id": run_id, "seed": seed, "y": place(row)} for run_id, seed, row in seeds]})
