@@ -240,6 +240,8 @@ def test_compare_two_groups_from_the_table(page, site):
     assert "Welch" in page.text_content("#comparison") and "McNemar" in page.text_content("#comparison")
     page.wait_for_selector("#curves figure.chart[data-drawn]")
     assert ink(page, "#curves figure.chart") > 500
+    legend = page.locator("#curves figure.chart[data-title=loss] ul.legend li")  # one entry a side, not a line
+    assert legend.count() == 2 and "each seed faint" in legend.nth(0).text_content()
     shot(page, "compare")
 
 
