@@ -198,6 +198,13 @@ def test_runs_table_filter_and_open_a_run_with_a_drawn_chart(page, site):
     drag(page, chart, (0.49, 0.5), (0.51, 0.52))  # sideways: steps, refetched
     page.wait_for_selector(f"{chart}[data-drawn]:not([data-drawn='{before}'])")
     assert "M4" not in page.text_content(chart + " [data-points]"), "zoomed in, every point is shown"
+    before = page.get_attribute(chart, "data-drawn")
+    drag(page, chart, (0.49, 0.5), (0.51, 0.52))  # again: about 3 steps wide, where ticks of 0.5 would come
+    page.wait_for_selector(f"{chart}[data-drawn]:not([data-drawn='{before}'])")
+    ticks = page.get_attribute(chart, "data-x-ticks").replace(",", "").split()  # 2,992 2,993 ...
+    assert len(ticks) >= 2 and all(re.fullmatch(r"-?\d+", t) for t in ticks), ticks
+    steps = [int(t) for t in ticks]  # ticks at halves would read "2,993 2,993" (4 significant digits)
+    assert all(b == a + 1 for a, b in zip(steps, steps[1:])), ticks
     shot(page, "run-zoomed")
     page.dblclick(chart + " .u-over")
     until(page, "c => document.querySelector(c).textContent.includes('M4')", chart + " [data-points]")

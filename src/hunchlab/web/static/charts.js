@@ -119,6 +119,15 @@ const Charts = (() => {
 
   function ticks(u, splits) { return splits.map(fmt); }
 
+  // The step axis's tick labels, also kept on the figure where the page (and its tests) can read them.
+  function stepTicks(fig) {
+    return (u, splits) => {
+      const labels = ticks(u, splits);
+      fig.dataset.xTicks = labels.join(" ");
+      return labels;
+    };
+  }
+
   // The selection just dragged, as a zoom: sideways sets the steps (spec.onZoomX refetches
   // them), up or down the values, diagonally both; `state` keeps it across redraws.
   function zoomer(spec, state) {
@@ -182,7 +191,7 @@ const Charts = (() => {
       bands: (spec.bands || []).map(([hi, lo, color]) => ({ series: [hi, lo], fill: alpha(color, 0.16) })),
       scales: { x: { time: false, range: spec.xRange }, y: spec.logY ? { distr: 3, log: 10 } : { range: spec.yRange } },
       axes: [
-        { label: spec.xLabel, labelSize: 16, incrs: spec.wholeX ? INT_INCRS : undefined, values: ticks, space: 60 },
+        { label: spec.xLabel, labelSize: 16, incrs: spec.wholeX ? INT_INCRS : undefined, values: stepTicks(fig), space: 60 },
         { label: spec.yLabel, labelSize: 16, values: ticks, size: axisSize },
       ],
       series: seriesOf(spec),
