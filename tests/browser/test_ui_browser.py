@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from web.data import build
+from web.data import LONG_NAME, RLO, build, make_run
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -97,6 +97,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dic
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
     project, ids = build(tmp_path_factory.mktemp("browserproj"))
     forecasts(project)
+    ids["rtl"] = make_run(project, {"lr": 0.5}, name=f"{RLO}evil seed 0", acc=0.1).id  # the names of finding 8
+    ids["long_name"] = make_run(project, {"lr": 0.6}, name=LONG_NAME, acc=0.2).id
     server = Server(project.root, tmp_path_factory.mktemp("log") / "server.log")
     try:
         server.wait()
@@ -178,7 +180,7 @@ def drag(page: Any, chart: str, start: tuple[float, float], end: tuple[float, fl
 def test_runs_table_filter_and_open_a_run_with_a_drawn_chart(page, site):
     server, ids, _ = site
     page.goto(server.url + "/runs")
-    assert page.locator("tr.run").count() == 9
+    assert page.locator("tr.run").count() == 11
     page.fill("input[name=where]", "model.width=64")
     page.click("#filters button[type=submit]")
     page.wait_for_url("**/runs?*where=model.width%3D64*")
@@ -301,6 +303,10 @@ OVERLAPS = """() => {
     figures.forEach((g, j) => { if (j > i && hit(own, box(g))) problems.push(`charts ${i} and ${j} overlap`); });
   });
   if (document.documentElement.scrollWidth > innerWidth + 1) problems.push("the page scrolls sideways");
+  // A long name is cut: a run's row stays one or two lines, and its page shows the status on the first screen.
+  document.querySelectorAll("tr.run").forEach(r => { if (box(r).height > 120) problems.push(`row ${r.id} is ${box(r).height}px tall`); });
+  const status = document.querySelector("#run-status");
+  if (status && (box(status).bottom > innerHeight || box(status).right > innerWidth)) problems.push("the run's status is off screen");
   return { plots: plots.length, legends: legends.length, problems };
 }"""
 
@@ -311,7 +317,8 @@ def test_every_page_at_1280x800_keeps_legends_off_the_plots(page, site):
              "compare": ("/compare?s=model.width%3D16&s=model.width%3D64", 2),  # loss and val_loss side by side
              "sweep": ("/sweep?where=spec%3Dexp", 2), "calibration": ("/calibration", 2),
              "journal": ("/journal", 0), "tree": ("/tree", 0), "examples": (f"/runs/{ids['xss']}/examples", 0),
-             "triage": (f"/runs/{ids['w64']}/triage", 0)}
+             "triage": (f"/runs/{ids['w64']}/triage", 0), "run, 100 KB name": (f"/runs/{ids['long_name']}", 1),
+             "run, right-to-left name": (f"/runs/{ids['rtl']}", 1)}
     for name, (path, charts) in pages.items():
         page.goto(server.url + path)
         page.wait_for_load_state("load")
