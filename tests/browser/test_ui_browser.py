@@ -287,6 +287,25 @@ def test_model_output_with_markup_shows_as_text(page, site):
     shot(page, "examples-hostile")
 
 
+LEFT_TO_RIGHT = """selector => {  // is the first text under selector laid out left to right?
+  const walker = document.createTreeWalker(document.querySelector(selector), NodeFilter.SHOW_TEXT);
+  let node = walker.nextNode();
+  while (node && !node.textContent.trim()) node = walker.nextNode();
+  const text = node.textContent, first = text.search(/\\S/), last = text.trimEnd().length - 1;
+  const left = i => { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+                      return r.getBoundingClientRect().left; };
+  return { text: text.trim(), ltr: left(first) < left(last) };
+}"""
+
+
+def test_a_right_to_left_override_in_a_name_does_not_reverse_what_follows(page, site):
+    server, ids, _ = site
+    page.goto(f"{server.url}/runs/{ids['rtl']}")
+    assert page.evaluate(LEFT_TO_RIGHT, "#run-status") == {"text": "finished", "ltr": True}
+    page.goto(f"{server.url}/runs?where=lr%3D0.5")
+    assert page.evaluate(LEFT_TO_RIGHT, "tr.run td.status, tr.run .status") == {"text": "finished", "ltr": True}
+
+
 # ------------------------------------------------------------------ every page at 1280x800
 
 OVERLAPS = """() => {
