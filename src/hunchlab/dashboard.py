@@ -194,7 +194,7 @@ def _block_row(block: list[dict[str, Any]], params: list[str], metrics: list[str
         "group": runs[0]["group_key"], "n": len(block), "more": len(block) - len(runs), "stats": stats,
         "runs": [{"id": r["id"], "seq": r["seq"], "name": r["name"], "status": r["status"], "seed": r["seed"],
                   "question": r["question"], "spec": r["spec_name"], "created_at": r["created_at"],
-                  "ended_at": r["ended_at"], "noted": r["id"] in noted,
+                  "ended_at": r["ended_at"], "noted": r["id"] in noted, "agent": r.get("agent"),
                   "params": {k: flatten(r["params"]).get(k) for k in params},
                   "metrics": {k: r["summary"].get(k) for k in metrics}} for r in runs],
     }

@@ -21,11 +21,11 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 def make_run(project: Project, params: dict[str, Any], *, seed: int = 0, name: str = "exp", question: str | None = None,
              finish: bool = True, acc: float | None = None, steps: int = 20, examples: list[dict[str, Any]] = (),
-             spike: bool = False, val: bool = False) -> Any:
+             spike: bool = False, val: bool = False, agent: str | None = None) -> Any:
     from hunchlab.run import create_run
 
     meta = {"name": name, "params": params, "seed": seed, "argv": [], "env": {"python": "3.11", "packages": {}},
-            "spec": {"name": name, "entry": "train:main", "question": question}}
+            "spec": {"name": name, "entry": "train:main", "question": question}, **({"agent": agent} if agent else {})}
     run = create_run(project, meta)
     for step in range(steps):
         loss = 1.0 / (step + 1) + (50.0 if spike and step == SPIKE_STEP else 0.0)
@@ -77,7 +77,7 @@ def build(root: Path) -> tuple[Project, dict[str, str]]:
     escape.symlink_to(root / "secret.txt")  # recorded as an artifact, but now points out of the run
     long.finish()
     ids["long"] = long.id
-    ids["running"] = make_run(project, {"lr": 0.9}, name="live", finish=False).id
+    ids["running"] = make_run(project, {"lr": 0.9}, name="live", finish=False, agent="claude").id  # via hunch mcp
     journal.add_note(f"# Width matters\n\nIt does {XSS}", run_ref=ids["w64"], project=project)
     ids["question"] = question["id"]
     return project, ids

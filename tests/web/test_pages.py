@@ -180,6 +180,13 @@ def test_a_running_run_is_marked_for_live_updates(client, ids):
     assert 'data-live' not in client.get(f"/runs/{ids['long']}").text
 
 
+def test_runs_an_agent_started_say_so_in_the_table_and_on_their_page(client, ids):
+    row = client.get("/runs", params={"where": "agent=claude", "group": 0}).text
+    assert row.count('data-run="') == 1 and '<span class="agent"' in row and "by <bdi>claude</bdi>" in row
+    assert "started by agent <bdi>claude</bdi>" in client.get(f"/runs/{ids['running']}").text
+    assert '<span class="agent"' not in client.get(f"/runs/{ids['long']}").text
+
+
 def test_metric_names_with_slashes_and_spaces_are_addressed_by_query(client, ids):
     missing = client.get(f"/runs/{ids['long']}/series.json", params={"key": "train/loss x"})
     assert missing.status_code == 404 and "train/loss x" in missing.json()["error"]
