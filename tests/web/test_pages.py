@@ -182,7 +182,7 @@ def test_a_running_run_is_marked_for_live_updates(client, ids):
 
 def test_runs_an_agent_started_say_so_in_the_table_and_on_their_page(client, ids):
     row = client.get("/runs", params={"where": "agent=claude", "group": 0}).text
-    assert row.count('data-run="') == 1 and '<span class="agent"' in row and "by <bdi>claude</bdi>" in row
+    assert row.count('data-run="') == 1 and '</span> <span class="agent"' in row and "by <bdi>claude</bdi>" in row
     assert "started by agent <bdi>claude</bdi>" in client.get(f"/runs/{ids['running']}").text
     assert '<span class="agent"' not in client.get(f"/runs/{ids['long']}").text
 
