@@ -37,7 +37,15 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["FORMATS", "FigureFiles", "bar_chart", "learning_curves", "param_curve", "reliability_diagram"]
+__all__ = [
+    "FORMATS",
+    "FigureFiles",
+    "bar_chart",
+    "interval_curves",
+    "learning_curves",
+    "param_curve",
+    "reliability_diagram",
+]
 
 FORMATS = (".png", ".pdf", ".svg")
 BANDS = ("ci", "minmax")
@@ -316,6 +324,26 @@ def draw_reliability(rows: list[dict[str, str]]) -> Figure:
     return fig
 
 
+def draw_interval_curves(rows: list[dict[str, str]], x_label: str, y_label: str, interval: str) -> Figure:
+    """One line per group through points whose interval is known (a proportion's, a bootstrap's), as bars."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.2, 3.0), layout="constrained")
+    ax = fig.add_subplot()
+    for i, (name, group) in enumerate(group_by(rows, "group").items()):
+        x = [number(r["x"]) for r in group]
+        y = [number(r["y"]) for r in group]
+        spans = [[m - number(r["lo"]) for m, r in zip(y, group, strict=True)],
+                 [number(r["hi"]) - m for m, r in zip(y, group, strict=True)]]
+        ax.errorbar(x, y, yerr=spans, color=COLORS[i % len(COLORS)], marker="o", markersize=4, capsize=2.5,
+                    label=name)
+    ax.set_xticks(sorted({number(r["x"]) for r in rows}))
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    fig.legend(title=f"bars: {interval}", loc="outside lower center", ncols=min(len(group_by(rows, "group")), 4))
+    return fig
+
+
 _PORTABLE = {
     fn.__name__: fn
     for fn in (
@@ -332,6 +360,7 @@ _PORTABLE = {
         draw_calibration,
         draw_brier,
         draw_reliability,
+        draw_interval_curves,
     )
 }
 
@@ -605,6 +634,21 @@ def bar_chart(bars: Sequence[Mapping[str, Any]], out: Path | str, title: str = "
         raise HunchError("no bars to plot", fix="pass at least one labelled value")
     fields = ("label", "mean", "lo", "hi")
     return _write_figure(files, fields, bars, draw_bars, {"title": title, "ylabel": ylabel})
+
+
+def interval_curves(points: Sequence[Mapping[str, Any]], out: Path | str, x_label: str, y_label: str,
+                    interval: str = "95% interval") -> FigureFiles:
+    """Lines through points whose interval the caller knows: ``[{"group", "x", "y", "lo", "hi"}]``.
+
+    For numbers that are not means over seeds (``param_curve`` draws those), e.g. the share of
+    test problems a method solved, with its Wilson interval; ``interval`` names it in the legend.
+    """
+    files = FigureFiles.beside(out)
+    if not points:
+        raise HunchError("no points to plot", fix="pass at least one point")
+    fields = ("group", "x", "y", "lo", "hi")
+    options = {"x_label": x_label, "y_label": y_label, "interval": interval}
+    return _write_figure(files, fields, points, draw_interval_curves, options)
 
 
 def _iso(text: str) -> str:

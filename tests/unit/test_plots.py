@@ -45,6 +45,12 @@ def _bars(out: Path) -> plots.FigureFiles:
     return plots.bar_chart(bars, out, "Ablation", "accuracy")
 
 
+def _intervals(out: Path) -> plots.FigureFiles:
+    points = [{"group": arm, "x": d, "y": y, "lo": y - 0.1, "hi": min(1.0, y + 0.1)}
+              for arm, y in (("search", 0.9), ("blind", 0.3)) for d in (2, 4, 6)]
+    return plots.interval_curves(points, out, "difficulty", "share proved", "95% Wilson interval")
+
+
 def _reliability(out: Path) -> plots.FigureFiles:
     bins = [
         {"lo": 0.0, "hi": 0.5, "count": 4, "mean_p": 0.3, "freq": 0.25, "freq_lo": 0.05, "freq_hi": 0.6},
@@ -58,6 +64,7 @@ FIGURES: dict[str, Callable[[Path], plots.FigureFiles]] = {
     "learning": _learning,
     "param": _param,
     "bars": _bars,
+    "intervals": _intervals,
     "reliability": _reliability,
 }
 

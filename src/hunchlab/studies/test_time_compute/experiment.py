@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from hunchlab.errors import HunchError, did_you_mean
+from hunchlab.errors import HunchError
+from hunchlab.studies.params import from_config
 from hunchlab.studies.test_time_compute import search
 from hunchlab.studies.test_time_compute.model import Generator, GeneratorConfig, Verifier, VerifierConfig
 from hunchlab.studies.test_time_compute.world import (
@@ -63,17 +64,7 @@ class Settings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """Settings from a run's params, failing with a HunchError on unknown names or bad values."""
-        known = {f.name: f.default for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for name, value in config.items():
-            if name not in known:
-                raise HunchError(
-                    f"unknown param '{name}'{did_you_mean(name, known)}",
-                    where="test_time_compute study",
-                    fix=f"known params: {', '.join(known)}",
-                )
-            values[name] = _typed(name, value, known[name])
-        return cls(**values).validated()
+        return from_config(cls, config, "test_time_compute study").validated()
 
     def validated(self) -> Settings:
         def bad(what: str, fix: str) -> HunchError:
@@ -104,29 +95,6 @@ class Settings:
         if not 0 < self.prm_data_frac <= 1 or not 0 <= self.prm_label_noise <= 0.5:
             raise bad("weaker-PRM knob out of range", "prm_data_frac in (0, 1], prm_label_noise in [0, 0.5]")
         return self
-
-
-def _typed(name: str, value: Any, default: Any) -> Any:
-    """``value`` as the type of the param's default, or a HunchError saying what was expected."""
-    if isinstance(default, tuple):
-        ok = isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        expected, converted = "a list of integers", tuple(sorted(value)) if ok else None
-    elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        expected, converted = "a number", float(value) if ok else None
-    elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        expected, converted = "an integer", value
-    else:
-        ok = isinstance(value, str)
-        expected, converted = "a string", value
-    if not ok:
-        raise HunchError(
-            f"param '{name}' is {value!r}, expected {expected}",
-            where="test_time_compute study",
-            fix=f"the default is {list(default) if isinstance(default, tuple) else default!r}",
-        )
-    return converted
 
 
 @dataclass

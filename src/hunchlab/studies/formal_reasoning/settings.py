@@ -1,0 +1,123 @@
+"""The knobs of the two studies; a spec's ``params`` override these defaults (``hunch study run NAME key=value``).
+
+Defaults are the full budget; each spec's ``smoke:`` block names the reduced one.
+The budgets behind the defaults are measured and stated in ``check.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hunchlab.errors import HunchError
+from hunchlab.studies.formal_reasoning.model import ValueConfig
+from hunchlab.studies.params import from_config
+from hunchlab.studies.training import TrainConfig
+
+WHERE = "formal reasoning study"
+MAX_DIFFICULTY = 12  # random walks longer than this get stuck often and make slow searches
+
+
+@dataclass(frozen=True)
+class GuideSettings:
+    """What both studies share: the search budget and the value network and its training."""
+
+    budget: int = 200  # expansions per theorem, the same for every arm
+    value_iters: int = 600  # training steps of the value network
+    batch_size: int = 64
+    lr: float = 3e-3
+    n_embd: int = 32  # width of a term's embedding
+    n_hidden: int = 64
+
+    def value_config(self) -> ValueConfig:
+        return ValueConfig(self.n_embd, self.n_hidden)
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(iters=self.value_iters, batch_size=self.batch_size, lr=self.lr,
+                           log_every=max(1, self.value_iters // 20))
+
+    def _check_common(self) -> None:
+        if min(self.budget, self.value_iters, self.batch_size, self.n_embd, self.n_hidden) < 1:
+            raise _bad("a count param is below 1", "budget, value_iters, batch_size, n_embd, n_hidden are >= 1")
+        if self.lr <= 0:
+            raise _bad(f"lr {self.lr}", "use a learning rate above 0, e.g. 3e-3")
+
+
+@dataclass(frozen=True)
+class SearchSettings(GuideSettings):
+    """Study 1 (proof-search): best-first with a learned value vs breadth-first, by difficulty."""
+
+    difficulties: tuple[int, ...] = (2, 3, 4, 5, 6, 7)  # test difficulties (random rewrites per theorem)
+    train_depth: int = 6  # steps of the value's training walks; deeper difficulties are held out
+    theorems: int = 100  # test theorems per difficulty
+    walks: int = 1500  # training walks for the value
+    targets: str = "walk"  # "walk", or "shuffled": the broken arm (a value trained on permuted step counts)
+    learned_budget_scale: float = 1.0  # broken arm: 2.0 gives the learned search twice the expansions
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SearchSettings:
+        return from_config(cls, config, WHERE).validated()
+
+    def validated(self) -> SearchSettings:
+        self._check_common()
+        _check_difficulties("difficulties", self.difficulties)
+        _check_difficulties("train_depth", (self.train_depth,))
+        if min(self.theorems, self.walks) < 1:
+            raise _bad("theorems and walks must be at least 1", "e.g. theorems=100 walks=1500")
+        if self.targets not in ("walk", "shuffled"):
+            raise _bad(f"targets '{self.targets}'", "use 'walk' or 'shuffled'")
+        if self.learned_budget_scale <= 0:
+            raise _bad(f"learned_budget_scale {self.learned_budget_scale}", "use 1.0 (equal budgets)")
+        return self
+
+    @property
+    def learned_budget(self) -> int:
+        return max(1, round(self.budget * self.learned_budget_scale))
+
+
+@dataclass(frozen=True)
+class IterationSettings(GuideSettings):
+    """Study 2 (expert-iteration): rounds of search and learning from verified proofs, mixed pool vs hard-only."""
+
+    budget: int = 100
+    value_iters: int = 400
+    curriculum: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)  # difficulties of the mixed pool
+    hard: tuple[int, ...] = (8, 9, 10)  # difficulties of the hard-only pool
+    heldout: tuple[int, ...] = (9,)  # difficulties of the held-out theorems every round is scored on
+    pool: int = 200  # theorems in each pool, spread evenly over its difficulties
+    heldout_theorems: int = 60
+    rounds: int = 4  # guided rounds after the first, blind one
+    off_path: int = 8  # expanded terms off the path kept per search, labelled "far"
+    far: float = 12.0  # the step count a value learns for a term that was not on a proof
+    warm_start: bool = True  # each round's guide continues from the last one's weights
+    hindsight: bool = True  # learn every stretch of a proof, not only the steps to its end
+    feedback: str = "verified"  # broken arms: "unverified" (attempts fed back unchecked), "none"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> IterationSettings:
+        return from_config(cls, config, WHERE).validated()
+
+    def validated(self) -> IterationSettings:
+        self._check_common()
+        for name in ("curriculum", "hard", "heldout"):
+            _check_difficulties(name, getattr(self, name))
+        if min(self.pool, self.heldout_theorems, self.rounds) < 1:
+            raise _bad("pool, heldout_theorems and rounds must be at least 1", "e.g. pool=200 rounds=4")
+        if self.pool < max(len(self.curriculum), len(self.hard)):
+            raise _bad(f"pool {self.pool} is smaller than the number of difficulties in a pool",
+                       "use at least one theorem per difficulty")
+        if self.off_path < 0 or self.far <= 0:
+            raise _bad("off_path must be >= 0 and far > 0", "e.g. off_path=8 far=12")
+        if self.feedback not in ("verified", "unverified", "none"):
+            raise _bad(f"feedback '{self.feedback}'", "use 'verified', or a broken arm: 'unverified' or 'none'")
+        return self
+
+
+def _check_difficulties(name: str, values: tuple[int, ...]) -> None:
+    if not values or min(values) < 1 or max(values) > MAX_DIFFICULTY:
+        raise _bad(f"{name} {list(values)} out of range", f"use difficulties from 1 to {MAX_DIFFICULTY}")
+
+
+def _bad(what: str, fix: str) -> HunchError:
+    return HunchError(what, where=WHERE, fix=fix)

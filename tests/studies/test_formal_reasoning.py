@@ -1,0 +1,132 @@
+"""The formal-reasoning studies end to end at their smoke budget, with every broken arm failing the check.
+
+Each study runs through its entry with a fake Run (the methods of hunchlab's),
+``check`` must pass every row, and each broken arm, run the way a user would
+(``hunch study run NAME key=value``), must fail it: for proof-search a value
+trained on shuffled step counts (it proves no more than blind search) and a
+learned search given twice the expansions (caught by the budget invariants);
+for expert-iteration attempts fed back without the checker (caught by the
+invariant that every fed-back proof passes it) and nothing fed back (no climb).
+Models are cached in a temporary folder shared by the module, so a broken arm
+that changes only the search reuses the trained value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hunchlab.errors import HunchError
+from hunchlab.studies import get_study
+from hunchlab.studies.checks import failed
+from hunchlab.studies.formal_reasoning import entries
+from hunchlab.studies.formal_reasoning.check import check_expert_iteration, check_proof_search
+from hunchlab.studies.formal_reasoning.settings import IterationSettings, SearchSettings
+from hunchlab.studies.formal_reasoning.study import STUDIES
+
+SPECS = Path(entries.__file__).parent / "specs"
+
+
+class FakeRun:
+    """The Run methods an entry uses, recording everything."""
+
+    def __init__(self, config: dict[str, Any], seed: int, folder: Path) -> None:
+        self.config = config
+        self.seed = seed
+        self.dir = folder
+        self.summary: dict[str, float] = {}
+        self.logged: list[tuple[int | None, dict[str, float]]] = []
+        self.examples: list[dict[str, Any]] = []
+        self.artifacts: list[Path] = []
+
+    def log(self, metrics: dict[str, float], step: int | None = None) -> None:
+        self.logged.append((step, metrics))
+
+    def example(self, **record: Any) -> None:
+        self.examples.append(record)
+
+    def artifact(self, path: Path) -> None:
+        self.artifacts.append(path)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    before = os.environ.get("HUNCH_CACHE_DIR")
+    os.environ["HUNCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        del os.environ["HUNCH_CACHE_DIR"]
+    else:
+        os.environ["HUNCH_CACHE_DIR"] = before
+
+
+def smoke_run(entry: Callable[[Any], None], spec: str, folder: Path, **overrides: Any) -> FakeRun:
+    """Run ``entry`` on the spec's params with its smoke overrides (and ``overrides``) applied."""
+    loaded = yaml.safe_load((SPECS / f"{spec}.yaml").read_text())
+    folder.mkdir()
+    run = FakeRun({**loaded["params"], **loaded["smoke"], **overrides}, loaded["seed"], folder)
+    entry(run)
+    return run
+
+
+def test_studies_are_declared_under_formal_reasoning() -> None:
+    for info in STUDIES:
+        study = get_study(info["name"])
+        assert study.area == "formal reasoning"
+        assert yaml.safe_load(study.spec.read_text())["name"] == info["name"]
+        assert study.readme.exists() and info["name"] in study.readme.read_text().splitlines()[0]
+
+
+def test_bad_params_are_hunch_errors() -> None:
+    with pytest.raises(HunchError, match="did you mean 'budget'"):
+        SearchSettings.from_config({"budgt": 10})
+    with pytest.raises(HunchError, match="targets"):
+        SearchSettings.from_config({"targets": "random"})
+    with pytest.raises(HunchError, match="difficulties"):
+        SearchSettings.from_config({"difficulties": [0, 3]})
+    with pytest.raises(HunchError, match="expected true or false"):
+        IterationSettings.from_config({"hindsight": "yes"})
+    with pytest.raises(HunchError, match="feedback"):
+        IterationSettings.from_config({"feedback": "some"})
+
+
+@pytest.mark.slow
+def test_proof_search_reproduces_and_its_broken_arms_fail(tmp_path: Path) -> None:
+    run = smoke_run(entries.proof_search, "proof_search", tmp_path / "real")
+    rows = check_proof_search([run.summary])
+    assert rows and not failed(rows), failed(rows)
+    assert any("train/value/loss" in metrics for _, metrics in run.logged)
+    assert {e["arm"] for e in run.examples} == {"bfs", "learned", "heuristic"}
+    assert {p.name for p in run.artifacts} >= {"proved_by_difficulty.png", "proved_by_difficulty.csv"}
+
+    shuffled = smoke_run(entries.proof_search, "proof_search", tmp_path / "shuffled", targets="shuffled")
+    assert "best-first search with the learned value proves far more than breadth-first at the same budget " \
+           "(deepest trained difficulty)" in failed(check_proof_search([shuffled.summary]))
+    assert shuffled.summary["proved/learned/d6"] <= shuffled.summary["proved/bfs/d6"] + 0.1
+
+    unequal = smoke_run(entries.proof_search, "proof_search", tmp_path / "unequal", learned_budget_scale=2.0)
+    assert "every arm was allowed the same expansions per theorem" in failed(check_proof_search([unequal.summary]))
+
+
+@pytest.mark.slow
+def test_expert_iteration_reproduces_and_its_broken_arms_fail(tmp_path: Path) -> None:
+    run = smoke_run(entries.expert_iteration, "expert_iteration", tmp_path / "real")
+    rows = check_expert_iteration([run.summary])
+    assert rows and not failed(rows), failed(rows)
+    assert any("train/curriculum/loss" in metrics for _, metrics in run.logged)
+    assert {p.name for p in run.artifacts} >= {"heldout_by_round.png", "heldout_by_round.csv"}
+
+    unverified = smoke_run(entries.expert_iteration, "expert_iteration", tmp_path / "unverified",
+                           feedback="unverified")
+    assert "every proof fed back into training passes the checker" in failed(check_expert_iteration([unverified.summary]))
+    assert unverified.summary["fed_rejected/curriculum"] > 0
+
+    none = smoke_run(entries.expert_iteration, "expert_iteration", tmp_path / "none", feedback="none")
+    assert "with a pool of mixed difficulty, the share of held-out hard theorems proved climbs over the rounds" \
+        in failed(check_expert_iteration([none.summary]))
+    assert none.summary["climb/curriculum"] == 0.0  # nothing learned: every round searches blind
