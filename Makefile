@@ -19,9 +19,10 @@ install-test: $(PY)
 	$(PIP) install torch==2.13.0
 	$(PIP) install -e '.[test,ray]'
 	@# The browser tests drive Debian's chromium (never a downloaded browser); the team-store
-	@# tests start a throwaway cluster from Debian's postgresql. Installed only where that is
-	@# safe: apt-get exists, we are root, and nobody is at a terminal.
+	@# tests start a throwaway cluster from Debian's postgresql; the JSON tests also parse with jq.
+	@# Installed only where that is safe: apt-get exists, we are root, and nobody is at a terminal.
 	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
+	command -v jq >/dev/null || missing="$$missing jq"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
 	    && { [ -n "$$CI" ] || [ ! -t 0 ]; }; then \

@@ -34,7 +34,7 @@ import signal
 import subprocess
 import time
 
-from common import (PY, BENCH, VARIANTS, init_store, rm, run_worker, runnable,
+from common import (PY, BENCH, VARIANTS, VENV_BIN, init_store, rm, run_worker, runnable,
                     scratch_dir, tool_env, write_result)
 from worker import ack_create, ack_read
 
@@ -114,6 +114,11 @@ def one_trial(variant: str, scope: str, after: float, cli_check: bool = True) ->
         acked_points = a["acked_steps"] * 10
         out = {"scope": scope, "run_id": a["run_id"], "acked_steps": a["acked_steps"],
                "acked_points": acked_points, "helpers": len(helpers), "helpers_exit_wait_s": helpers_lingered_s}
+        if tool == "hunchlab":  # the first read after the kill folds what was logged: time it as a user sees it
+            t0 = time.perf_counter()
+            subprocess.run([str(VENV_BIN / "hunch"), "show", a["run_id"]], cwd=store, env=tool_env(),
+                           capture_output=True, timeout=600, check=True)
+            out["first_show_s"] = round(time.perf_counter() - t0, 3)
         back = run_worker(["read", tool, "--store", str(store), "--run-id", a["run_id"]],
                           cwd=store, timeout=300)
         rec = back["points"]
@@ -135,7 +140,7 @@ TRIALS = {"wandb": 3}  # W&B's loss varies from kill to kill: one more trial
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--variants", default="hunchlab,hunchlab-machine,mlflow,wandb")
+    p.add_argument("--variants", default="hunchlab,hunchlab-machine,mlflow,wandb,trackio")
     p.add_argument("--scopes", default="process,tree")
     p.add_argument("--trials", type=int, default=None, help="per variant (default: 2, W&B 3)")
     p.add_argument("--after", type=float, default=2.0, help="seconds of logging before the kill")
@@ -167,6 +172,7 @@ def main() -> None:
                 "trials": trials,
             }
             if VARIANTS[variant] == "hunchlab":
+                results[variant][scope]["first_show_s"] = [r["first_show_s"] for r in ok if "first_show_s" in r]
                 results[variant][scope]["cli_agrees"] = all(
                     r["recovered_points_cli"] == r["recovered_points"] for r in ok if "recovered_points_cli" in r)
     write_result("kill9", {

@@ -169,14 +169,15 @@ def main() -> None:
                   "cpu_ms_per_trial": round(1000 * med(name, "cpu_s") / t, 1)}
            for name, (_, t) in cases.items()}
     bash = per["bash"]
-    slope_wall = (per["hunch-j1"]["wall_s"] - per["hunch-j1-16"]["wall_s"]) / (n - 16)
-    slope_cpu = (per["hunch-j1"]["cpu_s"] - per["hunch-j1-16"]["cpu_s"]) / (n - 16)
+    # the marginal cost is the slope between the 16-trial and the n-trial sweeps (none when n is 16)
+    slope_wall = (per["hunch-j1"]["wall_s"] - per["hunch-j1-16"]["wall_s"]) / (n - 16) if n > 16 else None
+    slope_cpu = (per["hunch-j1"]["cpu_s"] - per["hunch-j1-16"]["cpu_s"]) / (n - 16) if n > 16 else None
     overhead = {
         "amortized_wall_ms_per_trial": round(per["hunch-j1"]["wall_ms_per_trial"] - bash["wall_ms_per_trial"], 1),
-        "marginal_wall_ms_per_trial": round(1000 * slope_wall - bash["wall_ms_per_trial"], 1),
+        "marginal_wall_ms_per_trial": None if slope_wall is None else round(1000 * slope_wall - bash["wall_ms_per_trial"], 1),
         "amortized_cpu_ms_per_trial": round(per["hunch-j1"]["cpu_ms_per_trial"] - bash["cpu_ms_per_trial"], 1),
-        "marginal_cpu_ms_per_trial": round(1000 * slope_cpu - bash["cpu_ms_per_trial"], 1),
-        "fixed_cost_per_sweep_s": round(per["hunch-j1"]["wall_s"] - n * slope_wall, 2),
+        "marginal_cpu_ms_per_trial": None if slope_cpu is None else round(1000 * slope_cpu - bash["cpu_ms_per_trial"], 1),
+        "fixed_cost_per_sweep_s": None if slope_wall is None else round(per["hunch-j1"]["wall_s"] - n * slope_wall, 2),
         "target_ms_per_trial": 150,
     }
     if wandb:

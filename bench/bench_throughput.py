@@ -8,7 +8,7 @@ can defer work to finish()). Before the timed run the same process logs an untim
 warm-up run. Afterwards the run is read back in a fresh process to check that every
 point is there.
 
-    python bench/bench_throughput.py [--variants hunchlab,mlflow,wandb,hunchlab-machine]
+    python bench/bench_throughput.py [--variants hunchlab,mlflow,wandb,trackio,hunchlab-machine,wandb-compat]
                                      [--steps 10000] [--trials 3]
 """
 
@@ -32,7 +32,7 @@ def one_trial(variant: str, steps: int) -> dict:
     store = scratch_dir(f"tput-{variant}")
     try:
         init_store(variant, store)
-        res = run_worker(["log", tool, "--store", str(store), "--steps", str(steps), "--latency",
+        res = run_worker(["log", tool, "--store", str(store), "--steps", str(steps), "--latency", "--wait-folded",
                           "--warmup", str(WARMUP.get(variant, WARMUP.get(tool, 1000))), "--max-seconds", "240"],
                          cwd=store, timeout=400)
         back = run_worker(["read", tool, "--store", str(store), "--run-id", res["run_id"]],
@@ -69,9 +69,11 @@ def fsync_floor(n: int = 200) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--variants", default="hunchlab,hunchlab-machine,mlflow,wandb")
+    p.add_argument("--variants", default="hunchlab,hunchlab-machine,mlflow,wandb,trackio")
     p.add_argument("--steps", type=int, default=10_000)
     p.add_argument("--trials", type=int, default=3)
+    p.add_argument("--result", default="throughput",
+                   help="result file name (bench/results/NAME.json); another name keeps a partial rerun apart")
     a = p.parse_args()
 
     variants, skipped = runnable(a.variants, VARIANTS)
@@ -102,6 +104,7 @@ def main() -> None:
             "max_us": rep["max_us"],
             "start_s": rep["start_s"],
             "finish_s": rep["finish_s"],
+            "folded_after_finish_s": rep.get("folded_after_finish_s"),  # hunchlab: by the background folder
             "points_per_s_incl_start_finish": rep["points_per_s_incl_start_finish"],
             "recovered_points": rep["recovered_points"],
             "recovered_duplicates": rep["recovered_duplicates"],
@@ -111,7 +114,7 @@ def main() -> None:
                                     if len(ok) > 1 else None),
             "trials": trials,
         }
-    write_result("throughput", {
+    write_result(a.result, {
         "what": "one process, 10 metrics per call, per-step call timed with perf_counter_ns; "
                 "points/s over the logging loop; median trial reported",
         "steps_requested": a.steps,

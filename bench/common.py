@@ -25,14 +25,15 @@ REPO = BENCH.parent
 VENV = BENCH / ".venv"
 VENV_BIN = VENV / "bin"
 PY = str(VENV_BIN / "python")
-RESULTS = BENCH / "results"
+# HUNCH_BENCH_RESULTS: bench_scaling.py runs other cases per size and collects their files there.
+RESULTS = Path(os.environ.get("HUNCH_BENCH_RESULTS", BENCH / "results"))
 # Scratch stores live outside any git work tree (hunchlab and W&B both capture the git
 # state around the working directory of a run, and the bench folder sits inside the
 # hunchlab repo). /tmp is ext4 on the reference machine; the filesystem type is recorded
 # in every result because fsync on tmpfs costs nothing. Override with HUNCH_BENCH_SCRATCH.
 SCRATCH = Path(os.environ.get("HUNCH_BENCH_SCRATCH", Path(tempfile.gettempdir()) / "hunchlab-bench"))
 
-TOOLS = ("hunchlab", "mlflow", "wandb")
+TOOLS = ("hunchlab", "mlflow", "wandb", "trackio")
 # A variant is a tool plus its project settings. "hunchlab-machine" is hunchlab with
 # `durability: machine` in .hunch/settings.yaml (fsync after every event write).
 VARIANTS = {
@@ -40,7 +41,11 @@ VARIANTS = {
     "hunchlab-machine": "hunchlab",
     "mlflow": "mlflow",
     "wandb": "wandb",
+    "trackio": "trackio",
+    # A script's unchanged wandb calls through hunchlab's stand-in (hunchlab.compat.wandb).
+    "wandb-compat": "wandb-compat",
 }
+HUNCH_TOOLS = ("hunchlab", "wandb-compat")  # variants that need hunchlab and a hunchlab project
 METRICS = [f"m{k}" for k in range(10)]
 
 
@@ -55,6 +60,9 @@ def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
             "MLFLOW_ENABLE_TELEMETRY": "false",
             "MLFLOW_DISABLE_TELEMETRY": "true",
             "DO_NOT_TRACK": "1",
+            "TRACKIO_DISABLE_TELEMETRY": "1",
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "HF_HUB_OFFLINE": "1",
             "PYTHONUNBUFFERED": "1",
             "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         }
@@ -94,7 +102,7 @@ def runnable(variants: str, tool_of: dict[str, str]) -> tuple[list[str], dict[st
     ok, skipped = [], {}
     have_hunch = None
     for variant in variants.split(","):
-        if tool_of[variant] == "hunchlab":
+        if tool_of[variant] in HUNCH_TOOLS:
             have_hunch = hunch_available() if have_hunch is None else have_hunch
             if not have_hunch:
                 skipped[variant] = HUNCH_MISSING
@@ -107,7 +115,7 @@ def init_store(variant: str, store: Path) -> None:
     """Prepare an empty store so that set-up cost (schema creation) is not timed."""
     store.mkdir(parents=True, exist_ok=True)
     tool = VARIANTS[variant]
-    if tool == "hunchlab":
+    if tool in HUNCH_TOOLS:
         subprocess.run([str(VENV_BIN / "hunch"), "init"], cwd=store, env=tool_env(), check=True,
                        capture_output=True, timeout=120)
         if variant == "hunchlab-machine":
@@ -173,7 +181,7 @@ def commit() -> str:
 def versions() -> dict:
     code = ("import importlib.metadata as m, json\n"
             "out = {}\n"
-            "for p in ('hunchlab', 'mlflow', 'wandb'):\n"
+            "for p in ('hunchlab', 'mlflow', 'wandb', 'trackio'):\n"
             "    try: out[p] = m.version(p)\n"
             "    except Exception: out[p] = None\n"
             "print(json.dumps(out))")
@@ -196,7 +204,7 @@ def write_result(name: str, data: dict) -> Path:
     }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"wrote {path.relative_to(REPO)}")
+    print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
     return path
 
 

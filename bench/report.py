@@ -7,8 +7,8 @@ import json
 
 from common import RESULTS
 
-COLS = ["hunchlab", "MLflow (sqlite)", "W&B (offline)"]
-KEYS = {"hunchlab": "hunchlab", "MLflow (sqlite)": "mlflow", "W&B (offline)": "wandb"}
+COLS = ["hunchlab", "MLflow (sqlite)", "W&B (offline)", "trackio"]
+KEYS = {"hunchlab": "hunchlab", "MLflow (sqlite)": "mlflow", "W&B (offline)": "wandb", "trackio": "trackio"}
 
 
 def load(name: str) -> dict | None:
@@ -40,6 +40,9 @@ def main() -> None:
         rows.append(("(a) per-call latency, p99", {c: fmt(r.get(k, {}).get("p99_us"), " µs", 1) for c, k in KEYS.items()}))
         rows.append(("(a) throughput incl. run start + finish", {
             c: fmt(r.get(k, {}).get("points_per_s_incl_start_finish"), " points/s") for c, k in KEYS.items()}))
+        if r.get("hunchlab", {}).get("folded_after_finish_s") is not None:
+            rows.append(("(a) hunchlab: run folded by the background folder, after finish returned", {
+                COLS[0]: fmt(r["hunchlab"]["folded_after_finish_s"], " s", 2)}))
         m = r.get("hunchlab-machine")
         if m and "points_per_s" in m:
             rows.append(("(a) hunchlab `durability: machine`: throughput", {COLS[0]: fmt(m["points_per_s"], " points/s")}))
@@ -60,6 +63,10 @@ def main() -> None:
                 lost[c] = f"{fmt(s['lost_points_max'])} points (worst of {s['trials_ok']})"
             rows.append((f"(b) {label} after 2 s: acknowledged", acked))
             rows.append((f"(b) {label} after 2 s: lost", lost))
+            h = k9["results"].get("hunchlab", {}).get(scope, {})
+            if h.get("first_show_s"):
+                rows.append((f"(b) {label}: first `hunch show` after the kill (folds every point)",
+                             {COLS[0]: f"{fmt(max(h['first_show_s']), ' s', 2)} (slowest of {len(h['first_show_s'])})"}))
 
     cc = load("concurrent")
     if cc:
@@ -74,7 +81,8 @@ def main() -> None:
                 lost[c] = f"{s['lost_points']} of {fmt(s['acked_points'])} points"
                 partial = (f" (stopped at {s['steps_attempted_min']} of {s['steps_requested']} steps)"
                            if s["steps_attempted_min"] < s["steps_requested"] else "")
-                wall[c] = f"{s['wall_s_go_to_all_exited']} s{partial}"
+                folded = f" (all folded: {s['wall_s_go_to_all_folded']} s)" if s.get("wall_s_go_to_all_folded") else ""
+                wall[c] = f"{s['wall_s_go_to_all_exited']} s{partial}{folded}"
             rows.append((f"(c) {n} processes, one store: errors", errs))
             rows.append((f"(c) {n} processes, one store: lost", lost))
             rows.append((f"(c) {n} processes, one store: wall time, go to all exited", wall))
@@ -149,8 +157,11 @@ def main() -> None:
                      f"(a script over the event file: {fmt(r['script_baseline']['s'], ' s', 2)})", **none}))
         rows.append(("(h) `hunch categories RUN`, 100 tagged", {
             COLS[0]: fmt(r["categories"]["median_s"], " s", 2), **none}))
-        rows.append(("(h) fold at the run's end: time, peak RSS of the logging process", {
-            COLS[0]: f"{fmt(r['log']['finish_fold_s'], ' s', 1)}, {fmt(r['log']['peak_rss_mib'], ' MiB')}", **none}))
+        folded = r["log"].get("folded_in_background_s")
+        rows.append(("(h) the run's finish: time, peak RSS of the logging process" +
+                     ("; folded in the background after" if folded else ""), {
+            COLS[0]: f"{fmt(r['log']['finish_fold_s'], ' s', 2)}, {fmt(r['log']['peak_rss_mib'], ' MiB')}"
+                     + (f"; {fmt(folded, ' s', 1)}" if folded else ""), **none}))
 
     ui = load("ui")
     if ui:
@@ -167,6 +178,22 @@ def main() -> None:
             rows.append((f"(i) dashboard, {ui['runs']:,} runs: {page}", {
                 COLS[0]: cell("hunchlab"), COLS[1]: cell("mlflow"), COLS[2]: "n/a (offline: no local UI)"}))
 
+    w = load("wandb_compat")  # bench_throughput.py --variants wandb-compat,wandb --result wandb_compat
+    if w:
+        meta = meta or w
+        wr = w["results"]
+        rows.append(("(j) a script's unchanged wandb calls, 10 metrics x 10,000 steps: throughput", {
+            COLS[0]: fmt(wr.get("wandb-compat", {}).get("points_per_s"), " points/s (stand-in)"),
+            COLS[2]: fmt(wr.get("wandb", {}).get("points_per_s"), " points/s")}))
+        rows.append(("(j) the same, per-call latency p50", {
+            COLS[0]: fmt(wr.get("wandb-compat", {}).get("p50_us"), " µs", 1),
+            COLS[2]: fmt(wr.get("wandb", {}).get("p50_us"), " µs", 1)}))
+    sc = load("scalars")
+    if sc:
+        rows.append((f"(k) metrics read from stdout at {sc['rate_lines_per_s']:,} lines/s: wall-time overhead", {
+            COLS[0]: f"{sc['overhead_pct']:+.1f}% ({sc['parser_us_per_line']:.1f} µs a line)"}))
+
+    rows += scaling_rows(load("scaling"))
     lines = ["| case | " + " | ".join(COLS) + " |", "|---|" + "---|" * len(COLS)]
     for label, cells in rows:
         lines.append(f"| {label} | " + " | ".join(cells.get(c, "n/a") for c in COLS) + " |")
@@ -178,6 +205,29 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     (RESULTS / "table.md").write_text(text)
     print(text)
+
+
+def scaling_rows(sc: dict | None) -> list[tuple[str, dict[str, str]]]:
+    """(l): per curve, each tool's log-log slope and its cost at the largest size it reached."""
+    if not sc:
+        return []
+    rows = []
+    for name, c in sc["curves"].items():
+        cells = {}
+        for col, key in KEYS.items():
+            pts = [p for p in c["series"].get(key, []) if p.get("s")]
+            if pts:
+                cells[col] = f"slope {c['slopes'].get(key)}; {pts[-1]['size']:,}: {fmt(pts[-1]['s'], ' s', 3)}"
+        rows.append((f"(l) scaling, {name} (seconds against {c['unit']}, log-log)", cells))
+        made = c["series"].get("create-hunchlab")
+        if made:
+            rows.append(("(l) run creation through `hunchlab.start`, 2 processes", {COLS[0]: ", ".join(
+                f"{m['runs_per_s']:,.0f} runs/s ({m['runs_per_s_folded']:,.0f} folded)" for m in made)}))
+        over = c["series"].get("overhead-hunchlab")
+        if over:
+            rows.append(("(j) sweep overhead per trial over a bash loop", {COLS[0]: ", ".join(
+                f"{o['size']}: {o['ms_per_trial']} ms" for o in over)}))
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """Run every benchmark case in turn, then print the side-by-side table.
 
     bench/.venv/bin/python bench/run_all.py [--only throughput,kill9,concurrent,coldstart,listing,
-                                                    compare,sweep,triage,ui] [--wait-quiet 120]
+                                                    compare,sweep,triage,ui,wandb_compat,scalars,scaling] [--wait-quiet 120]
 
 Each case is its own script (bench_*.py, each runnable alone with --help) and writes
-bench/results/<case>.json. The arguments below keep the whole suite to about 35-45
-minutes on a 2-core machine; every bound is recorded in the result files.
+bench/results/<case>.json. The arguments below keep the whole suite to about 2 hours on an
+idle 2-core machine (the scaling curves, up to 100,000 runs and 10,000,000 points, are about
+half of it); every bound is recorded in the result files.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ CASES = {
     "sweep": ["bench_sweep.py", "--repeat", "3"],
     "triage": ["bench_triage.py", "--examples", "1000000", "--reps", "5"],
     "ui": ["bench_ui.py", "--runs", "10000", "--points", "1000000", "--reps", "5"],
+    "wandb_compat": ["bench_throughput.py", "--variants", "wandb-compat,wandb", "--trials", "3",
+                     "--result", "wandb_compat"],
+    "scalars": ["bench_scalars.py", "--rate", "10000", "--seconds", "5", "--trials", "5"],
+    "scaling": ["bench_scaling.py", "--reps", "5"],
 }
 
 

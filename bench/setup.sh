@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the benchmark's own environment from scratch: bench/.venv with python3.11,
-# the peers (MLflow, W&B) from PyPI, and hunchlab itself in editable mode.
+# the peers (MLflow, W&B, trackio) from PyPI, and hunchlab itself in editable mode.
 # The peers live only here, never in hunchlab's dependencies. torch is not installed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,7 +9,8 @@ rm -rf .venv
 "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # playwright: the Python driver only, for bench_ui.py; the browser is Debian's chromium.
-.venv/bin/python -m pip install -q mlflow wandb playwright
+# matplotlib: the scaling plot (bench_scaling.py). trackio: Hugging Face's local-first SQLite tracker.
+.venv/bin/python -m pip install -q mlflow wandb trackio playwright matplotlib
 if [ -f ../pyproject.toml ]; then
   .venv/bin/python -m pip install -q -e ..
 else
@@ -17,7 +18,7 @@ else
 fi
 .venv/bin/python - <<'PY'
 import importlib.metadata as m
-for p in ("hunchlab", "mlflow", "wandb", "playwright"):
+for p in ("hunchlab", "mlflow", "wandb", "trackio", "playwright", "matplotlib"):
     try:
         print(f"{p} {m.version(p)}")
     except m.PackageNotFoundError:

@@ -12,10 +12,12 @@
 log call RETURNS, the number of acknowledged steps into a shared mmap'd file, so a
 parent that SIGKILLs this process knows exactly what the tool had acknowledged.
 
-The three tools are driven through their ordinary, documented per-step calls:
+The four tools are driven through their ordinary, documented per-step calls:
     hunchlab: with hunchlab.start(config=..., name=...) as run: run.log(d, step=i)
     mlflow:   mlflow.start_run(); mlflow.log_metrics(d, step=i)   (sqlite tracking URI)
     wandb:    run = wandb.init(mode="offline", dir=...); run.log(d, step=i)
+    trackio:  run = trackio.init(project=..., name=..., config=...); run.log(d, step=i)
+              (TRACKIO_DIR=<store>/trackio: one SQLite file per project)
 """
 
 from __future__ import annotations
@@ -74,6 +76,12 @@ class Hunchlab:
     def finish(self) -> None:
         self.ctx.__exit__(None, None, None)
 
+    def wait_folded(self, store: Path, run_id: str) -> None:
+        """finish() returns once the end line is written; the background folder folds the run."""
+        marker = store / ".hunch" / "pending" / run_id
+        while marker.exists():
+            time.sleep(0.002)
+
 
 class Mlflow:
     def __init__(self, store: Path):
@@ -109,7 +117,39 @@ class Wandb:
         self.run.finish()
 
 
-ADAPTERS = {"hunchlab": Hunchlab, "mlflow": Mlflow, "wandb": Wandb}
+class WandbCompat(Wandb):
+    """hunchlab's wandb stand-in, driven exactly as W&B is (the script's code unchanged)."""
+
+    def __init__(self, store: Path):
+        import hunchlab.compat.wandb as wandb
+
+        self.w = wandb
+        self.store = store
+
+    def start(self, name: str, config: dict) -> str:
+        self.run = self.w.init(project="bench", name=name, config=config)
+        self.log = self.run.log
+        return self.run.id
+
+
+class Trackio:
+    def __init__(self, store: Path):
+        os.environ["TRACKIO_DIR"] = str(store / "trackio")  # read when trackio is imported
+        import trackio
+
+        self.t = trackio
+
+    def start(self, name: str, config: dict) -> str:
+        self.run = self.t.init(project="bench", name=f"{name}-{os.getpid()}", config=config,
+                               auto_log_gpu=False, auto_log_cpu=False)
+        self.log = self.run.log
+        return str(self.run.name)
+
+    def finish(self) -> None:
+        self.run.finish()
+
+
+ADAPTERS = {"hunchlab": Hunchlab, "mlflow": Mlflow, "wandb": Wandb, "trackio": Trackio, "wandb-compat": WandbCompat}
 
 
 def values(step: int) -> dict:
@@ -212,6 +252,10 @@ def cmd_log(a: argparse.Namespace) -> dict:
     except Exception as exc:
         note(exc)
     finish_s = time.perf_counter() - t3
+    if a.wait_folded and hasattr(tool, "wait_folded"):
+        t4 = time.perf_counter()
+        tool.wait_folded(store, run_id)
+        out["folded_after_finish_s"] = round(time.perf_counter() - t4, 4)
 
     out.update(
         name=a.name, steps_requested=steps, steps_attempted=attempted, acked_steps=acked,
@@ -254,50 +298,11 @@ def read_mlflow(store: Path, run_id: str, via: str) -> dict[str, list]:
 
 
 def wandb_records(path: Path):
-    """Yield the protobuf Records of a .wandb file (LevelDB-log framing, W&B header).
+    """The protobuf Records of a .wandb file: hunchlab's reader (LevelDB-log framing, W&B's own
+    protobuf classes; wandb 0.31 ships no Python reader), the one `hunch import wandb` uses."""
+    from hunchlab.compat.wandb_file import wandb_records as read
 
-    wandb 0.31 no longer ships a Python reader (wandb.sdk.internal.datastore was removed),
-    so this is the documented framing re-implemented: a 7-byte ':W&B' header, then 32 KiB
-    blocks of chunks [crc32 (IEEE, seeded with the chunk type) u32 | length u16 | type u8].
-    Payloads are parsed with wandb's own protobuf class. A torn or corrupt tail ends the
-    scan, exactly as wandb's own reader treats an incomplete file.
-    """
-    import zlib
-
-    from wandb.proto import wandb_internal_pb2 as pb
-
-    data = path.read_bytes()
-    if len(data) < 7 or data[:4] != b":W&B":
-        return
-    block, hdr = 32768, 7
-    pos, buf = 7, b""
-    while True:
-        left = block - pos % block
-        if left < hdr:  # block trailer padding
-            pos += left
-            continue
-        if pos + hdr > len(data):
-            return
-        crc, length, kind = struct.unpack_from("<IHB", data, pos)
-        body = data[pos + hdr: pos + hdr + length]
-        if len(body) < length or kind == 0:
-            return  # torn tail
-        if zlib.crc32(body, zlib.crc32(bytes([kind]))) & 0xFFFFFFFF != crc:
-            return
-        pos += hdr + length
-        if kind == 1:  # FULL
-            buf = body
-        elif kind == 2:  # FIRST
-            buf = body
-            continue
-        elif kind == 3:  # MIDDLE
-            buf += body
-            continue
-        elif kind == 4:  # LAST
-            buf += body
-        rec = pb.Record()
-        rec.ParseFromString(buf)
-        yield rec
+    return read(path)
 
 
 def wandb_file(store: Path, run_id: str) -> Path:
@@ -320,7 +325,21 @@ def read_wandb(store: Path, run_id: str, via: str) -> dict[str, list]:
     return steps
 
 
-READERS = {"hunchlab": read_hunchlab, "mlflow": read_mlflow, "wandb": read_wandb}
+def read_trackio(store: Path, run_id: str, via: str) -> dict[str, list]:
+    """trackio's own reader over its SQLite file (``run_id`` is the run's name)."""
+    os.environ["TRACKIO_DIR"] = str(store / "trackio")
+    from trackio.sqlite_storage import SQLiteStorage
+
+    steps: dict[str, list] = {m: [] for m in METRICS}
+    for entry in SQLiteStorage.get_logs("bench", run=run_id):
+        for m in METRICS:
+            if m in entry:
+                steps[m].append(entry["step"])
+    return steps
+
+
+READERS = {"hunchlab": read_hunchlab, "mlflow": read_mlflow, "wandb": read_wandb, "trackio": read_trackio,
+           "wandb-compat": read_hunchlab}
 
 
 def cmd_read(a: argparse.Namespace) -> dict:
@@ -415,6 +434,8 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=0)
     p.add_argument("--max-seconds", type=float, default=0)
     p.add_argument("--latency", action="store_true")
+    p.add_argument("--wait-folded", action="store_true",
+                   help="hunchlab: after finish, also time until the background folder has folded the run")
     p.add_argument("--ack")
     p.add_argument("--ready")
     p.add_argument("--go")

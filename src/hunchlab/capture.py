@@ -2,7 +2,9 @@
 
 Code state is the git commit *and* everything that is not in it: the diff of
 tracked files (binary-safe) and the content of untracked, not-ignored files,
-because the experiment a researcher actually ran is usually uncommitted.
+because the experiment a researcher actually ran is usually uncommitted. Files that
+earlier runs wrote, and binary files, are outputs, not code, and are left out
+(``hunchlab.outputs``).
 ``restore_code`` rebuilds that exact tree in a scratch folder for ``hunch rerun``.
 """
 
@@ -18,8 +20,9 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from hunchlab import codecache
 from hunchlab.errors import HunchError
 
 MAX_UNTRACKED_FILE = 2 * 1024 * 1024  # bytes; larger untracked files are listed, not copied
@@ -31,48 +34,113 @@ def _git(cwd: Path, *args: str, text: bool = True) -> Any:
 
 
 def capture_code(cwd: Path, dest: Path) -> dict[str, Any]:
-    """Record the git state around ``cwd``; the diff and untracked files go under ``dest``."""
-    try:
-        root = Path(_git(cwd, "rev-parse", "--show-toplevel").strip())
-    except (subprocess.CalledProcessError, FileNotFoundError):
+    """Record the git state around ``cwd``; the diff and untracked files go under ``dest``.
+
+    Within one process, a capture from the same folder is reused while nothing in the
+    tree changed (``hunchlab.codecache``).
+    """
+    remembered = codecache.recall(cwd, dest)
+    if remembered is not None:
+        return remembered
+    head = _head(cwd)
+    if head is None:
         return {"git": False, "note": "not a git repo: code state not captured", "cwd": str(cwd)}
-    try:
-        commit = _git(root, "rev-parse", "HEAD").strip()
-    except subprocess.CalledProcessError:
-        commit = None  # a repository with no commit yet: everything is untracked
-    branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() if commit else None
+    tracked, others = _listing(head.root)
+    w = codecache.watch(head.root, head.files, tracked + others, _ignored(head.root)) if codecache.seen(cwd) else None
+    before = codecache.fingerprint(w) if w else None
     dest.mkdir(parents=True, exist_ok=True)
-    diff = _git(root, "diff", "HEAD", "--binary", text=False) if commit else b""
+    diff = _git(head.root, "diff", "HEAD", "--binary", text=False) if head.commit else b""
     if diff:
         (dest / "diff.patch").write_bytes(diff)
-    untracked, skipped = _copy_untracked(root, dest / "untracked.tar")
+    untracked, skipped, outputs = _copy_untracked(head.root, others, dest / "untracked.tar", cwd)
     state: dict[str, Any] = {
         "git": True,
-        "root": str(root),
-        "relcwd": os.path.relpath(cwd.resolve(), root),
-        "commit": commit,
-        "branch": branch,
+        "root": str(head.root),
+        "relcwd": os.path.relpath(cwd.resolve(), head.root),
+        "commit": head.commit,
+        "branch": head.branch,
         "dirty": bool(diff or untracked),
         "diff_bytes": len(diff),
         "untracked": untracked,
     }
+    if outputs:
+        state["outputs_skipped"] = len(outputs)  # written by runs, or binary: outputs, not code
     if skipped:
+        from hunchlab.outputs import gitignore_hint
+
         state["skipped"] = skipped
-        state["warning"] = (
-            f"{len(skipped)} untracked file(s) not captured (over {MAX_UNTRACKED_FILE >> 20} MiB each or "
-            f"{MAX_UNTRACKED_TOTAL >> 20} MiB in all): commit them or add them to .gitignore"
-        )
+        state["warning"] = gitignore_hint(skipped, MAX_UNTRACKED_FILE, MAX_UNTRACKED_TOTAL)
+    codecache.remember(cwd, w, before, state, dest)
     return state
 
 
-def _copy_untracked(root: Path, tar_path: Path) -> tuple[list[str], list[str]]:
-    names = [n for n in _git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0") if n]
+class Head(NamedTuple):
+    root: Path
+    commit: str | None
+    branch: str | None
+    files: list[Path]  # HEAD, the index, the branch's ref: what a commit, checkout or add changes
+
+
+def _head(cwd: Path) -> Head | None:
+    """The work tree's root, commit and branch; None outside a git work tree.
+
+    One ``git rev-parse`` answers all of it (a git process costs 2-4 ms to start, more
+    on a loaded machine), and none is started when no folder up from ``cwd`` holds a
+    ``.git`` and no ``GIT_DIR`` says otherwise: a run outside any repository used to
+    pay a failing git call each time.
+    """
+    if not os.environ.get("GIT_DIR") and not any((p / ".git").exists() for p in (cwd, *cwd.resolve().parents)):
+        return None
+    dirs = ["--show-toplevel", "--absolute-git-dir", "--git-common-dir"]
+    try:
+        out = _git(cwd, "rev-parse", *dirs, "HEAD", "--abbrev-ref", "HEAD").splitlines()
+        commit, branch = out[3], out[4]
+    except subprocess.CalledProcessError:  # a repository with no commit yet (HEAD names nothing), or no work tree
+        try:
+            out = _git(cwd, "rev-parse", *dirs).splitlines()
+        except subprocess.CalledProcessError:
+            return None
+        commit = branch = None
+    except FileNotFoundError:
+        return None
+    root, git_dir = Path(out[0]), Path(out[1])
+    common = (Path(out[0]) / out[2]) if not os.path.isabs(out[2]) else Path(out[2])
+    files = [git_dir / "HEAD", git_dir / "index", common / "packed-refs"]
+    if branch and branch != "HEAD":
+        files.append(common / "refs" / "heads" / branch)
+    return Head(root, commit, branch, files)
+
+
+def _listing(root: Path) -> tuple[list[str], list[str]]:
+    """Tracked files and untracked, not-ignored files, from one ``git ls-files``."""
+    tracked: list[str] = []
+    others: list[str] = []
+    for entry in _git(root, "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard").split("\0"):
+        if entry:
+            (others if entry[0] == "?" else tracked).append(entry[2:])
+    return tracked, others
+
+
+def _ignored(root: Path) -> list[str]:
+    return [p for p in _git(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+                            "--directory").split("\0") if p]
+
+
+def _copy_untracked(root: Path, names: list[str], tar_path: Path, cwd: Path) -> tuple[list[str], list[str], list[str]]:
+    """Copy untracked code into ``tar_path``; returns (kept, skipped as too large, skipped as outputs)."""
+    from hunchlab.outputs import is_binary, known_outputs
+
+    earlier_outputs = known_outputs(cwd, root)
     kept: list[str] = []
     skipped: list[str] = []
+    outputs: list[str] = []
     total = 0
     for name in names:
         path = root / name
         if not path.is_file() or path.is_symlink():
+            continue
+        if name in earlier_outputs or is_binary(path):
+            outputs.append(name)
             continue
         size = path.stat().st_size
         if size > MAX_UNTRACKED_FILE or total + size > MAX_UNTRACKED_TOTAL:
@@ -84,7 +152,7 @@ def _copy_untracked(root: Path, tar_path: Path) -> tuple[list[str], list[str]]:
         with tarfile.open(tar_path, "w") as tar:
             for name in kept:
                 tar.add(root / name, arcname=name)
-    return kept, skipped
+    return kept, skipped, outputs
 
 
 def restore_code(code: dict[str, Any], code_dir: Path, dest: Path) -> Path:

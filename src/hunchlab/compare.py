@@ -4,14 +4,19 @@ A comparison has four parts, each worded so it never claims more than the data h
 
 - config: only the keys whose values differ;
 - code: whether the sides ran the same code state (commit, uncommitted diff, untracked files);
-- metrics: per summary metric, each side's mean over seeds with a t-interval, the
-  difference with Welch's interval and test, and a verdict from ``stats.compare_groups``;
-- paired: on examples both sides scored (same ids), a paired bootstrap of the accuracy
-  (and score) difference, McNemar on per-example correctness, and the flips.
+- metrics: per summary metric, each side's mean over seeds with a t-interval (cut to the
+  metric's range when it has one, ``hunchlab.metric_info``), the difference with Welch's
+  interval and test, and a verdict from ``verdicts.compare_groups``: a seed is the unit;
+- paired: on examples both sides scored (same ids), a sign-flip test of the accuracy
+  (and score) difference, McNemar on per-example correctness, and the flips
+  (``hunchlab.compare_examples``): an example is the unit.
 
 With more than two sides every side is compared with the first (the baseline). All
 p-values of one comparison form one family and are Holm-adjusted when there is more than
 one: ten metrics tested at p<0.05 show a "significant" one by chance 40% of the time.
+Degenerate comparisons (n=1 on a side, zero variance on both) have no p and stay out
+of the family. Every "within noise" states what the comparison could have detected;
+``detect`` asks how many seeds (and examples) a given difference would need.
 
 ``compare`` reads the store; ``analyse`` is the pure part, on plain data, so it can be
 tested (and reused) without a project.
@@ -21,35 +26,29 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hunchlab import readsql as q
+from hunchlab.compare_examples import PAIRED_TESTS, UNIT_NOTE, Retest, add_flip_details, paired_sides, shown_flip_ids
 from hunchlab.errors import HunchError, NotFound, did_you_mean
+from hunchlab.metric_info import MetricInfo, metric_info
 from hunchlab.project import Project, find_project
 from hunchlab.records import flatten
-from hunchlab.selectors import Group, Selection, plural, resolve
+from hunchlab.selectors import Group, Selection, plural, resolve, run_resolver
+from hunchlab.stats import holm
+from hunchlab.verdicts import Comparison, compare_groups, effective_alpha, paired_verdict
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
+    from hunchlab.readsql import Tallies
 
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-DEFAULT_RESAMPLES = 2000
-# Metric-name words that say which direction is better; anything else gets no "better"/"worse".
-LOWER_IS_BETTER = {"loss", "error", "err", "nll", "perplexity", "ppl", "mse", "mae", "rmse", "regret", "wer", "cer",
-                   "latency", "time", "seconds"}
-HIGHER_IS_BETTER = {"acc", "accuracy", "f1", "auc", "auroc", "reward", "return", "precision", "recall", "bleu",
-                    "rouge", "em", "exact", "correct", "win", "winrate"}
-
-
-def higher_is_better(metric: str) -> bool | None:
-    """Guess a metric's direction from its name (``val_loss`` lower, ``test_acc`` higher); None if unsure."""
-    words = set(re.split(r"[^a-z0-9]+", metric.lower()))
-    lower, higher = bool(words & LOWER_IS_BETTER), bool(words & HIGHER_IS_BETTER)
-    return None if lower == higher else higher
+DEFAULT_RESAMPLES = 10_000  # sign patterns of the paired test when it is neither exact nor normal (docs in paired.py)
 
 
 # ============================================================ reading the store
@@ -63,28 +62,48 @@ def compare(
     confidence: float = 0.95,
     alpha: float = 0.05,
     resamples: int = DEFAULT_RESAMPLES,
+    detect: float | None = None,
     project: Project | None = None,
 ) -> dict[str, Any]:
-    """Compare two or more runs or seed groups (see ``hunchlab.selectors``) as plain data."""
-    from hunchlab.records import _store
-    from hunchlab.store import compare as q
+    """Compare two or more runs or seed groups (see ``hunchlab.selectors``) as plain data.
 
+    ``detect``: a difference worth detecting; each test then says how many seeds per
+    side (or paired examples) would detect it with 80% power.
+    """
+    if detect is not None and not (math.isfinite(detect) and detect > 0):
+        raise HunchError(f"--detect {detect} must be a positive difference", fix="e.g. --detect 0.02")
+    options = {"metrics": metrics, "flips": flips, "confidence": confidence, "alpha": alpha, "resamples": resamples,
+               "detect": detect}
     project = project or find_project()
+    with reading(project) as conn:
+        selections = resolve(selectors, (runs := q.all_runs(conn)), run_resolver(runs))
+        return compare_groups_of(conn, project, pick_sides(selections), notes_of(selections), **options)
+
+
+@contextmanager
+def reading(project: Project) -> Iterator[Any]:
+    """A connection to read the runs: sqlite3 straight to the file when nothing needs the store
+    (``readsql.connect_current``: no SQLAlchemy to import), else the store's, after folding."""
+    from hunchlab.readsql import connect_current
+
+    direct = connect_current(project)
+    if direct is not None:
+        with closing(direct):
+            yield direct
+        return
+    from hunchlab.records import _store
+
     with _store(project) as store, store.read() as conn:
-        selections = resolve(selectors, q.all_runs(conn), store.resolve_run)
-        return compare_groups_of(conn, project, pick_sides(selections), notes_of(selections), metrics=metrics,
-                                 flips=flips, confidence=confidence, alpha=alpha, resamples=resamples)
+        yield conn
 
 
-def compare_groups_of(conn: Connection, project: Project, picked: Sequence[tuple[str, Group]], notes: list[str],
+def compare_groups_of(conn: Any, project: Project, picked: Sequence[tuple[str, Group]], notes: list[str],
                       **options: Any) -> dict[str, Any]:
     """Load what ``analyse`` needs for the (selector, group) pairs and run it.
 
     One query per table for all runs (one per side for the examples, summed by the
     database), then one for the inputs and outputs of the few flips shown.
     """
-    from hunchlab.store import compare as q
-
     sides = sides_from(picked)
     ids = [r["id"] for s in sides for r in s["runs"]]
     detail, last = q.runs_by_id(conn, ids), q.last_values(conn, ids)
@@ -93,9 +112,9 @@ def compare_groups_of(conn: Connection, project: Project, picked: Sequence[tuple
                          "code_state": code_state(project, detail[r["id"]])} for r in side["runs"]]
     result = analyse(sides, [q.example_tallies(conn, [r["id"] for r in s["runs"]]) for s in sides], **options)
     result["notes"][:0] = notes
-    shown = {f["id"] for p in result["paired"] for kind in FLIPS for f in p["flips"][kind]}
-    firsts = [s["runs"][0]["id"] for s in sides]
-    _add_flip_details(result, q.example_details(conn, firsts, sorted(shown)), firsts)
+    firsts = {s["label"]: s["runs"][0]["id"] for s in sides}
+    details = q.example_details(conn, list(firsts.values()), shown_flip_ids(result["paired"]))
+    add_flip_details(result["paired"], details, firsts)
     return result
 
 
@@ -189,12 +208,10 @@ def code_state(project: Project, run: dict[str, Any]) -> dict[str, Any]:
 def code_diff(selectors: Sequence[str], *, project: Project | None = None) -> str:
     """The diff between the code states of the first run of the first two sides (git diff of the rebuilt trees)."""
     from hunchlab.capture import restore_code
-    from hunchlab.records import _store
-    from hunchlab.store import compare as q
 
     project = project or find_project()
-    with _store(project) as store, store.read() as conn:
-        picked = pick_sides(resolve(selectors, q.all_runs(conn), store.resolve_run))
+    with reading(project) as conn:
+        picked = pick_sides(resolve(selectors, (runs := q.all_runs(conn)), run_resolver(runs)))
         firsts = [g.runs[0]["id"] for _, g in picked[:2]]
         detail = q.runs_by_id(conn, firsts)
     runs = [detail[i] for i in firsts]
@@ -209,7 +226,9 @@ def code_diff(selectors: Sequence[str], *, project: Project | None = None) -> st
             restore_code(run["code"], project.run_dir(run["id"]) / "code", Path(tmp) / label)
         out = subprocess.run(["git", "diff", "--no-index", "--no-color", "--src-prefix=", "--dst-prefix=", "A", "B"],
                              cwd=tmp, capture_output=True, text=True)
-    return out.stdout
+    from hunchlab.outputs import drop_binary_sections
+
+    return drop_binary_sections(out.stdout)  # checkpoints and other binary outputs are not code
 
 
 # ============================================================ the analysis (pure)
@@ -217,30 +236,42 @@ def code_diff(selectors: Sequence[str], *, project: Project | None = None) -> st
 
 def analyse(
     sides: Sequence[dict[str, Any]],
-    tallies: Sequence[dict[str, list[float]]],
+    tallies: Sequence[Tallies],
     *,
     metrics: Sequence[str] = (),
     flips: int = 5,
     confidence: float = 0.95,
     alpha: float = 0.05,
     resamples: int = DEFAULT_RESAMPLES,
+    detect: float | None = None,
 ) -> dict[str, Any]:
     """Compare every side with the first, on plain data.
 
     ``sides``: ``[{"label", "description", "runs": [{"id", "seed", "status", "params",
-    "spec_name", "summary", "last": {metric: value}, "code_state"}]}]``; ``tallies``:
-    per side, per example id ``[correct sum, correct count, score sum, score count]``
-    over the side's runs (``store.compare.example_tallies``).
+    "spec_name", "summary", "last": {metric: value}, "code_state", "metric_specs"}]}]``;
+    ``tallies``: per side, its examples' sums (``readsql.example_tallies``).
     """
     notes: list[str] = []
     names = choose_metrics(sides, metrics, notes)
     base = sides[0]
-    samples = [(m, _finite(base, m, notes), _finite(other, m, notes), (base["label"], other["label"]))
-               for other in sides[1:] for m in names]
-    samples = [s for s in samples if s[1] and s[2]]
-    paired = [p for i in range(1, len(sides))
-              if (p := _paired(tallies[0], tallies[i], sides[0], sides[i], flips, confidence, resamples)) is not None]
-    tests = _metric_tests(samples, paired, confidence, alpha)
+    samples = []
+    for other in sides[1:]:
+        for m in names:
+            a, b = _finite(base, m, notes), _finite(other, m, notes)
+            if a and b:
+                info = metric_info(m, [r.get("metric_specs") for s in (base, other) for r in s["runs"]], a + b)
+                samples.append(Sample(m, a, b, (base["label"], other["label"]), info))
+    paired, retests = [], []
+    for i in range(1, len(sides)):
+        found, redo = paired_sides(tallies[0], tallies[i], (base["label"], sides[i]["label"]),
+                                   (len(base["runs"]), len(sides[i]["runs"])), flips=flips, alpha=alpha,
+                                   resamples=resamples, detect=detect)
+        if found is not None:
+            paired.append(found)
+            retests += redo
+    tests = _metric_tests(samples, paired, retests, confidence, alpha, detect)
+    if tests and paired:
+        notes.append(UNIT_NOTE)
     return {
         "sides": [_side_summary(s) for s in sides],
         "config": config_diff([s["runs"][0] for s in sides]),
@@ -249,9 +280,21 @@ def analyse(
         "paired": paired,
         "confidence": confidence,
         "alpha": alpha,
+        "detect": detect,
         "holm_tests": _family_size(tests, paired),
         "notes": notes,
     }
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One metric's per-seed values on two sides, and what is known about the metric."""
+
+    metric: str
+    a: list[float]
+    b: list[float]
+    labels: tuple[str, str]
+    info: MetricInfo
 
 
 def value_of(run: dict[str, Any], metric: str) -> float | None:
@@ -297,144 +340,64 @@ def _common(has: list[set[str]], known: list[str]) -> list[str]:
 
 
 def _finite(side: dict[str, Any], metric: str, notes: list[str]) -> list[float]:
-    values = []
+    """The side's finite values of ``metric``; runs without one (or with NaN) are named in a note."""
+    values, missing = [], []
     for run in side["runs"]:
         v = value_of(run, metric)
         if v is None:
-            continue
-        if not math.isfinite(v):
+            missing.append(run["id"])
+        elif not math.isfinite(v):
             notes.append(f"{run['id']}: {metric} is {v}, left out")
-            continue
-        values.append(v)
+        else:
+            values.append(v)
+    if missing:
+        note = (f"{metric}: {plural(len(missing), 'run')} of {side['label']} {'has' if len(missing) == 1 else 'have'} "
+                f"no value, left out ({', '.join(missing[:5])}{', …' if len(missing) > 5 else ''}); "
+                f"{side['label']} is compared on {len(values)} of {len(side['runs'])}")
+        if note not in notes:
+            notes.append(note)
     return values
 
 
-def _metric_tests(samples: list[tuple[str, list[float], list[float], tuple[str, str]]], paired: list[dict[str, Any]],
-                  confidence: float, alpha: float) -> list[dict[str, Any]]:
+def _metric_tests(samples: list[Sample], paired: list[dict[str, Any]], retests: list[Retest], confidence: float,
+                  alpha: float, detect: float | None) -> list[dict[str, Any]]:
     """Welch per metric; then Holm over every p-value of the comparison, paired tests included.
 
     The verdicts are worded on the adjusted p-values, so "significant" means it
-    survived the correction for the number of tests.
+    survived the correction for the number of tests, and every interval is redone at
+    the level the adjusted verdict used, so the two cannot disagree. Comparisons
+    without a p (n=1, zero variance) are not part of the family.
     """
-    from hunchlab.stats import compare_groups, holm
+    def run(s: Sample, p_adj: float | None = None) -> Comparison:
+        return compare_groups(s.a, s.b, s.metric, s.info.higher_is_better, alpha=alpha, confidence=confidence,
+                              p_adjusted=p_adj, labels=s.labels, bounds=s.info.bounds, detect=detect)
 
-    def run(m: str, a: list[float], b: list[float], labels: tuple[str, str], p_adj: float | None = None) -> Any:
-        return compare_groups(a, b, m, higher_is_better(m), alpha=alpha, confidence=confidence, p_adjusted=p_adj,
-                              labels=labels)
-
-    first = [run(*s) for s in samples]
-    pvalues = [c.p for c in first if c.p is not None]
-    pvalues += [p[k]["p"] for p in paired for k in PAIRED_TESTS if p.get(k)]
+    first = [run(s) for s in samples]
+    pvalues = [c.p for c in first if c.p is not None] + [p[k]["p"] for p in paired for k in PAIRED_TESTS if p.get(k)]
     adjusted = iter(holm(pvalues) if len(pvalues) > 1 else [None] * len(pvalues))
-    results = [c if c.p is None else run(*s, next(adjusted)) for s, c in zip(samples, first, strict=True)]
+    results = [c if c.p is None else run(s, next(adjusted)) for s, c in zip(samples, first, strict=True)]
+    redo = {id(r.result): r for r in retests}
     for p in paired:
         for k in PAIRED_TESTS:
             if p.get(k):
-                p[k]["p_adjusted"] = next(adjusted)
-                p[k]["verdict"] = _paired_verdict(k, p[k], p["labels"], alpha)
-    return [{**c.to_dict(), "labels": list(c.labels)} for c in results]
+                p_adj = next(adjusted)
+                if p_adj is not None and k in ("accuracy", "score"):
+                    p[k].update(redo[id(p[k])].run(effective_alpha(alpha, p[k]["p"], p_adj, len(pvalues))))
+                p[k]["p_adjusted"] = p_adj
+                p[k]["verdict"] = paired_verdict(k, p[k], p["labels"], alpha)
+    return [_metric_row(c, s.info) for c, s in zip(results, samples, strict=True)]
+
+
+def _metric_row(c: Comparison, info: MetricInfo) -> dict[str, Any]:
+    """A comparison as JSON, with where the metric's range and goal came from."""
+    return {**c.to_dict(), "labels": list(c.labels), "bounds": list(c.bounds) if c.bounds else None,
+            "bounds_from": info.bounds_from, "goal": info.goal, "goal_from": info.goal_from}
 
 
 def _family_size(tests: list[dict[str, Any]], paired: list[dict[str, Any]]) -> int:
     """How many p-values were Holm-adjusted together (0: one test, nothing to adjust)."""
     n = sum(t["p"] is not None for t in tests) + sum(1 for p in paired for k in PAIRED_TESTS if p.get(k))
     return n if n > 1 else 0
-
-
-# ------------------------------------------------------------ paired examples
-
-PAIRED_TESTS = ("accuracy", "mcnemar", "score")
-FLIPS = ("right_to_wrong", "wrong_to_right")
-
-
-def _shared(ta: dict[str, list[float]], tb: dict[str, list[float]], count: int) -> list[str]:
-    """Example ids both sides have a finite value for (``count``: the slot of the correct or score count)."""
-    def ok(v: list[float] | None) -> bool:
-        return v is not None and v[count] > 0 and math.isfinite(v[count - 1])
-
-    return sorted(e for e, v in ta.items() if ok(v) and ok(tb.get(e)))
-
-
-def _paired(ta: dict[str, list[float]], tb: dict[str, list[float]], sa: dict[str, Any], sb: dict[str, Any],
-            flips: int, confidence: float, resamples: int) -> dict[str, Any] | None:
-    """Paired tests on the examples both sides scored; None when fewer than two are shared.
-
-    A side with several seeds is reduced to each example's mean over its seeds
-    (accuracy, score) and, for McNemar and the flips, to "right": correct on more
-    than half of its seeds. The interval then reflects which examples were drawn,
-    not seed noise; the metrics table covers that.
-    """
-    import numpy as np
-
-    from hunchlab.stats import mcnemar, paired_bootstrap
-
-    by_correct, by_score = _shared(ta, tb, 1), _shared(ta, tb, 3)
-    if len(by_correct) < 2 and len(by_score) < 2:
-        return None
-    out: dict[str, Any] = {"labels": [sa["label"], sb["label"]], "n_shared": len(ta.keys() & tb.keys()),
-                           "only": {sa["label"]: len(ta.keys() - tb.keys()), sb["label"]: len(tb.keys() - ta.keys())}}
-    if len(by_correct) >= 2:
-        pa = np.array([ta[e][0] / ta[e][1] for e in by_correct])
-        pb = np.array([tb[e][0] / tb[e][1] for e in by_correct])
-        boot = paired_bootstrap(pa, pb, confidence=confidence, n_resamples=resamples)
-        out["accuracy"] = {**boot.to_dict(), "a_mean": float(pa.mean()), "b_mean": float(pb.mean())}
-        right_a, right_b = pa > 0.5, pb > 0.5
-        out["mcnemar"] = mcnemar(right_a, right_b).to_dict()
-        seeds = (len(sa["runs"]), len(sb["runs"]))
-        out["right_rule"] = None if seeds == (1, 1) else "right = correct on more than half of a side's runs"
-        out["flips"] = {}
-        for kind, mask in (("right_to_wrong", right_a & ~right_b), ("wrong_to_right", ~right_a & right_b)):
-            idx = sorted(np.flatnonzero(mask), key=lambda i: (-abs(pa[i] - pb[i]), by_correct[i]))
-            out["flips"][f"n_{kind}"] = len(idx)
-            out["flips"][kind] = [
-                {"id": by_correct[i], "a_right": int(ta[by_correct[i]][0]), "a_n": int(ta[by_correct[i]][1]),
-                 "b_right": int(tb[by_correct[i]][0]), "b_n": int(tb[by_correct[i]][1])} for i in idx[:flips]]
-    if len(by_score) >= 2:
-        sa_ = np.array([ta[e][2] / ta[e][3] for e in by_score])
-        sb_ = np.array([tb[e][2] / tb[e][3] for e in by_score])
-        boot = paired_bootstrap(sa_, sb_, confidence=confidence, n_resamples=resamples)
-        out["score"] = {**boot.to_dict(), "a_mean": float(sa_.mean()), "b_mean": float(sb_.mean())}
-    out.setdefault("flips", {"n_right_to_wrong": 0, "n_wrong_to_right": 0, "right_to_wrong": [], "wrong_to_right": []})
-    return out
-
-
-def _paired_verdict(kind: str, r: dict[str, Any], labels: Sequence[str], alpha: float) -> str:
-    """One line per paired test, worded like ``stats.compare_groups``' verdicts."""
-    from hunchlab.stats import _decimals_for, _fmt, _fmt_p  # one number format for every verdict
-
-    adjusted = r.get("p_adjusted") is not None
-    p = r["p_adjusted"] if adjusted else r["p"]
-    p_text = f"p{_fmt_p(p, alpha)}{', Holm-adjusted' if adjusted else ''}"
-    a, b = labels
-    if kind == "mcnemar":
-        counts = f"{r['b10']} wrong→right, {r['b01']} right→wrong"
-        if r["b01"] + r["b10"] == 0:
-            return f"no flips: {a} and {b} are right on the same examples"
-        if p >= alpha:
-            return f"flips balance within noise: {counts} (McNemar {r['method']}, {p_text})"
-        more = "fixes more than it breaks" if r["b10"] > r["b01"] else "breaks more than it fixes"
-        return f"{b} {more}: {counts}, McNemar {r['method']} {p_text}"
-    decimals = _decimals_for(r["hi"] - r["lo"])
-    over = f"over {r['n']} paired examples"
-    if p >= alpha:
-        interval = f"{_fmt(r['mean_diff'], decimals)} [{_fmt(r['lo'], decimals)}, {_fmt(r['hi'], decimals)}]"
-        return f"{kind} difference within noise ({p_text}): {interval} {over}"
-    sign = 1.0 if r["mean_diff"] > 0 else -1.0
-    lo, hi = sorted((sign * r["lo"], sign * r["hi"]))
-    interval = f"{_fmt(abs(r['mean_diff']), decimals)} [{_fmt(lo, decimals)}, {_fmt(hi, decimals)}]"
-    return f"{b} {kind} {'higher' if sign > 0 else 'lower'} by {interval} {over}, paired bootstrap {p_text}"
-
-
-def _add_flip_details(result: dict[str, Any], details: dict[tuple[str, str], dict[str, Any]],
-                      firsts: list[str]) -> None:
-    """Input, target and each side's output (from its first run) for the flips shown."""
-    for p in result["paired"]:
-        ia, ib = (LABELS.index(label) for label in p["labels"])
-        for kind in FLIPS:
-            for f in p["flips"][kind]:
-                da, db = details.get((firsts[ia], f["id"]), {}), details.get((firsts[ib], f["id"]), {})
-                f.update(input=da.get("input", db.get("input")), target=da.get("target", db.get("target")),
-                         a_output=da.get("output"), b_output=db.get("output"))
 
 
 # ------------------------------------------------------------ sides and code

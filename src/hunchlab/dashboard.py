@@ -168,7 +168,7 @@ def _is_number(v: Any) -> bool:
 
 def run_page(ref: str, *, log_lines: int = 40, project: Project | None = None) -> dict[str, Any]:
     """Everything the run page shows except the metric points (fetched per chart, downsampled)."""
-    from hunchlab.records import get_run, log_tail
+    from hunchlab.records import get_run, log_tail, quarantine_note
     from hunchlab.store.journal import list_entries
     from hunchlab.store.web import example_counts
     from hunchlab.tree import why_node
@@ -183,6 +183,7 @@ def run_page(ref: str, *, log_lines: int = 40, project: Project | None = None) -
         a["image"] = Path(a["name"]).suffix.lower() in IMAGE_TYPES
     return {
         "run": run,
+        "unreadable": quarantine_note(run),
         "params": flatten(run["params"]),
         "logs": log_tail(project, run["id"], log_lines),
         "diff": _diff_lines(run_dir / "code" / "diff.patch"),
@@ -209,45 +210,45 @@ def _diff_lines(path: Path) -> dict[str, Any]:
 
 # ------------------------------------------------------------ metric series
 
-IN_MEMORY_POINTS = 100_000  # up to this many points, reading them and thinning in numpy is the faster path
-
-
 def metric_series(run_id: str, key: str, *, lo: float | None = None, hi: float | None = None,
                   buckets: int = 1000, project: Project | None = None) -> dict[str, Any]:
     """One metric of one run for a chart ``buckets`` pixels wide: every point with
     ``lo <= step <= hi``, or the M4 selection (first, last, min, max per bucket) when
     there are more than ``4 * buckets``.
 
-    Up to IN_MEMORY_POINTS the points are read and thinned with ``downsample.m4``; past
-    that the database picks the same points (``store.web.m4_steps``), so a million-point
-    metric costs a few thousand rows sent, and zooming in refetches the narrower range
-    until it is shown point for point.
+    Up to ``lod.MIN_POINTS`` (or ``4 * buckets``) points are read and thinned in numpy;
+    a longer range is read from the metric pyramid that folding keeps (``store.lod``):
+    fewer than ``8 * buckets`` rows plus a few dozen at the edges, whatever the metric's
+    length, so a 10-million-point metric charts as fast as a 10-thousand-point one, and
+    zooming in refetches the narrower range until it is shown point for point.
     """
-    from hunchlab.downsample import bucket_bounds, m4
+    from hunchlab.downsample import bucket_bounds, m4, m4_of_pieces
+    from hunchlab.store import lod
     from hunchlab.store import web as q
 
     if not 1 <= buckets <= 20_000:
         raise HunchError(f"buckets={buckets} must be between 1 and 20000")
     with _store(project) as store, store.read() as conn:
         run_id = store.resolve_run(run_id)
-        first, last = q.step_span(conn, run_id, key)
-        if first is None:
+        first, last = lod.step_span(conn, run_id, key)
+        if first is None or last is None:
             known = sorted(store.get_run(run_id, metrics=False, examples=False)["metrics"])
             raise NotFound(f"run {run_id} logged no metric '{key}'{did_you_mean(key, known)}",
                            fix=f"logged: {', '.join(known) or 'nothing yet'}")
         start = first if lo is None else max(first, math.ceil(lo))
         stop = last if hi is None else min(last, math.floor(hi))
-        n = q.count_points(conn, run_id, key, start, stop, IN_MEMORY_POINTS + 1)
-        if n <= IN_MEMORY_POINTS:
+        cap = max(4 * buckets, lod.MIN_POINTS)
+        n = q.count_points(conn, run_id, key, start, stop, cap + 1)
+        if n <= cap:
             steps, values = q.metric_range(conn, run_id, key, start, stop)
             keep = m4(steps, [math.nan if v is None else v for v in values], buckets).tolist()
             xs, ys = [steps[i] for i in keep], [values[i] for i in keep]
         else:
-            at = q.values_at(conn, run_id, key, q.m4_steps(conn, run_id, key, bucket_bounds(start, stop, buckets)))
-            xs = sorted(at)
-            ys = [at[x] for x in xs]
+            kept = m4_of_pieces(lod.pieces(conn, run_id, key, start, stop, buckets),
+                                bucket_bounds(start, stop, buckets))
+            xs, ys = [p[0] for p in kept], [p[1] for p in kept]
     return {"run": run_id, "key": key, "first": first, "last": last, "lo": start, "hi": stop,
-            "in_range": n if n <= IN_MEMORY_POINTS else None, "shown": len(xs),
+            "in_range": n if n <= cap else None, "shown": len(xs),
             "downsampled": n > len(xs), "method": "m4" if n > len(xs) else None, "x": xs, "y": ys}
 
 
@@ -293,14 +294,14 @@ def examples_page(run_id: str, *, correct: bool | None = None, search: str | Non
 
 def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
                    project: Project | None = None) -> dict[str, Any]:
-    """Per logged metric, each selected group's mean curve over its seeds with a 95% band,
-    on one shared x axis (what overlaid charts need)."""
+    """Per logged metric, each selected group's mean curve over its seeds with a 95% band from
+    ``plots.BAND_FROM`` seeds on (None below), on one shared x axis (what overlaid charts need)."""
     import numpy as np
 
     from hunchlab.compare import labels_for, pick_sides
     from hunchlab.plots import _learning_rows
     from hunchlab.selectors import resolve
-    from hunchlab.store import compare as q
+    from hunchlab import readsql as q
 
     project = project or find_project()
     with _store(project) as store, store.read() as conn:
@@ -319,15 +320,16 @@ def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
             rows = _learning_rows(series, m, smooth=0, band="ci")
         except HunchError:
             continue
-        xs = sorted({row["x"] for row in rows})
+        rows = [row for row in rows if row["line"] == "mean"]  # the dashboard draws means (and bands from 5 seeds)
+        xs = sorted({row["step"] for row in rows})
         index = {x: i for i, x in enumerate(xs)}
         lines = []
         for label in labels:
             mean, lo, hi = ([None] * len(xs) for _ in range(3))
             for row in rows:
                 if row["group"] == label:
-                    i = index[row["x"]]
-                    mean[i], lo[i], hi[i] = (_finite(row[k]) for k in ("mean", "lo", "hi"))
+                    i = index[row["step"]]
+                    mean[i], lo[i], hi[i] = (_finite(row.get(k)) for k in ("value", "band_lo", "band_hi"))
             lines.append({"label": label, "mean": mean, "lo": lo, "hi": hi})
         charts.append({"metric": m, "x": [float(x) for x in np.asarray(xs)], "groups": lines})
     return {"labels": labels, "charts": charts}

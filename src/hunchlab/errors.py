@@ -9,8 +9,11 @@ The library never prints and never imports click.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
+
+
+class HunchWarning(UserWarning):
+    """Something the user should know that does not stop the command (the CLI prints it on one line)."""
 
 
 class HunchError(Exception):
@@ -44,5 +47,57 @@ class StoreError(HunchError):
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when none is close."""
+    import difflib  # only when a name was wrong: it costs every process ~5 ms to import
+
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class StoreDamaged(StoreError):
+    """A store file that SQLite (or the decoder) finds corrupted: rebuild it from the run folders and the ledger."""
+
+
+class StoreUnreachable(StoreError):
+    """A team store (PostgreSQL) that does not answer: down, restarting, or the URL is wrong."""
+
+
+class MachineError(HunchError):
+    """A fault of the machine, not of the input: a full disk, a read-only folder, a permission denied."""
+
+
+class NoSpace(MachineError):
+    """No space left on the device (or the disk quota is used up)."""
+
+
+class ReadOnly(MachineError):
+    """A folder or file hunchlab must write is read-only (a read-only mount, or no write permission)."""
+
+
+# errno -> (the error class, what happened, what to do); the faults a person fixes on the machine.
+_OS_FAULTS: dict[str, tuple[type[MachineError], str, str]] = {
+    "ENOSPC": (NoSpace, "no space left on device", "free some space on that disk (`df -h` shows it), then try again"),
+    "EDQUOT": (NoSpace, "disk quota exceeded", "free some space or ask for a larger quota, then try again"),
+    "EROFS": (ReadOnly, "read-only file system",
+              "remount it writable, or work in a copy of the project on a writable disk"),
+    "EACCES": (ReadOnly, "permission denied",
+               "give your user write access to the project (`ls -l` shows the owner), or run as its owner"),
+    "EPERM": (ReadOnly, "operation not permitted",
+              "give your user write access to the project (`ls -l` shows the owner), or run as its owner"),
+    "EIO": (MachineError, "input/output error (the disk may be failing)",
+            "check the disk (`dmesg` shows I/O errors); copy the project elsewhere before it gets worse"),
+}
+
+
+def machine_error(e: OSError, doing: str | None = None, where: str | None = None) -> MachineError | None:
+    """The message for an OSError that is a fault of the machine, or None when it is not one.
+
+    ``doing`` says what hunchlab was doing ("writing the run's events"); ``where`` is
+    the file, by default the one the error names.
+    """
+    import errno
+
+    name = errno.errorcode.get(e.errno or 0, "")
+    if name not in _OS_FAULTS:
+        return None
+    cls, what, fix = _OS_FAULTS[name]
+    return cls(f"{what}{' while ' + doing if doing else ''}", where=where or (str(e.filename) if e.filename else None), fix=fix)

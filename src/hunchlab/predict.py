@@ -17,11 +17,11 @@ from typing import Any
 
 from hunchlab.calibration import CalibrationReport, brier, calibration_report
 from hunchlab.claims import Claim, parse_claim
+from hunchlab.due import DUE_FILE
 from hunchlab.errors import HunchError, NotFound
 from hunchlab.project import Project, find_project
 from hunchlab.timeparse import parse_date, parse_duration, today
 
-DUE_FILE = "due.json"
 KINDS = ("run", "forecast", "read")
 
 
@@ -40,6 +40,26 @@ def parse_probability(text: str | float, *, option: str = "--p") -> float:
 
 def parse_claims(texts: list[str], *, source: str) -> list[Claim]:
     return [parse_claim(t, source=source) for t in texts]
+
+
+def check_references(project: Project, claims: list[Claim]) -> None:
+    """Refuse, before anything runs, a comparison whose reference can never give its metric.
+
+    ``acc > 1.acc`` where run 1 logged no ``acc`` used to be accepted, the run made,
+    and the prediction left unresolvable afterwards.
+    """
+    from hunchlab.store.predictions import reference_problem
+
+    comparisons = [c for c in claims if c.kind == "comparison"]
+    if not comparisons:
+        return
+    with _store(project) as store, store.read() as conn:
+        for claim in comparisons:
+            problem = reference_problem(conn, str(claim.ref), str(claim.ref_metric))
+            if problem:
+                raise HunchError(f"prediction '{claim.render()}': {problem}", where="--predict",
+                                 fix=f"compare with a metric '{claim.ref}' has, or with a number "
+                                     f"(e.g. {claim.metric} > 0.8)")
 
 
 def _store(project: Project | None) -> Any:
@@ -150,16 +170,6 @@ def forecasts(*, include_resolved: bool = False, project: Project | None = None)
 def due(project: Project | None = None) -> list[dict[str, Any]]:
     """Open forecasts whose resolve-by date has come."""
     return [p for p in forecasts(project=project) if p["resolve_by"] <= today().isoformat()]
-
-
-def due_count(project: Project) -> int:
-    """How many forecasts are due, from a small file kept beside the store (no database opened)."""
-    try:
-        dates = json.loads((project.hunch_dir / DUE_FILE).read_text())
-    except (FileNotFoundError, ValueError):
-        return 0
-    now = today().isoformat()
-    return sum(1 for d in dates if d <= now)
 
 
 def _refresh_due(store: Any) -> None:

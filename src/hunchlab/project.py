@@ -8,24 +8,58 @@ subfolder; ``HUNCH_DIR`` overrides discovery (for scripts, workers and tests).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import HunchError, did_you_mean
 
 HUNCH = ".hunch"
 SETTINGS_FILE = "settings.yaml"
 
-DEFAULT_SETTINGS: dict[str, Any] = {
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of ``.hunch/settings.yaml``: its default, a check of its value, and what is allowed."""
+
+    default: Any
+    check: Callable[[Any], bool]
+    allowed: str
+
+
+def _number(lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False) -> Callable[[Any], bool]:
+    def check(v: Any) -> bool:
+        return (isinstance(v, (int, float)) and not isinstance(v, bool) and (lo < v if lo_open else lo <= v)
+                and (v < hi if hi_open else v <= hi))
+
+    return check
+
+
+def _text(v: Any) -> bool:
+    return isinstance(v, str) and bool(v.strip())
+
+
+# Every setting (docs/settings.md lists the same, with what each means; a test keeps the two in step).
+SETTINGS: dict[str, Setting] = {
     # "sqlite" (the store lives in .hunch/store.db) or a SQLAlchemy URL such as
     # postgresql+psycopg://user@host/db for a store shared by a team.
-    "store": "sqlite",
+    "store": Setting("sqlite", lambda v: v == "sqlite" or (_text(v) and "://" in v),
+                     "sqlite, or a SQLAlchemy URL such as postgresql+psycopg://user@host/db"),
     # "process": a returned log call survives a crash of the process (bytes reach the OS).
     # "machine": it also survives a power loss (fsync per write; see bench/README.md for the cost).
-    "durability": "process",
+    "durability": Setting("process", lambda v: v in ("process", "machine"), "process or machine"),
     # A prediction that resolves wrong at this stated confidence or more files a surprise in the journal.
-    "surprise_threshold": 0.8,
+    "surprise_threshold": Setting(0.8, _number(0.5, 1, hi_open=True), "a probability from 0.5 to below 1, e.g. 0.8"),
+    # How long a write to a store on a server waits out an outage (store/faults.py).
+    "store_retry_seconds": Setting(60, _number(0, 86400), "a number of seconds from 0 to 86400, e.g. 60"),
+    # Threads torch may use in a study's runs (1 keeps parallel runs from fighting over cores).
+    "torch_threads": Setting(None, lambda v: v is None or (type(v) is int and v >= 1), "a whole number from 1, e.g. 4"),
+    # The Ray cluster `hunch sweep --executor ray` connects to.
+    "ray_address": Setting(None, lambda v: v is None or _text(v), "host:port of a Ray cluster, or auto"),
+    # The token `hunch ui` asks for when it serves beyond this machine.
+    "ui_token": Setting(None, lambda v: v is None or (_text(v) and len(v) >= 16),
+                        "a secret of at least 16 characters"),
 }
 
 SETTINGS_TEMPLATE = """\
@@ -59,10 +93,11 @@ class Project:
         return self.runs_dir / run_id
 
     def setting(self, key: str) -> Any:
-        return self.settings.get(key, DEFAULT_SETTINGS.get(key))
+        return self.settings.get(key, SETTINGS[key].default)
 
 
 def _load_settings(hunch_dir: Path) -> dict[str, Any]:
+    """The settings file, validated like a spec: a bad key or value names the file, line, key and what is allowed."""
     path = hunch_dir / SETTINGS_FILE
     try:
         text = path.read_text()
@@ -73,23 +108,26 @@ def _load_settings(hunch_dir: Path) -> dict[str, Any]:
     import yaml
 
     try:
-        data = yaml.safe_load(text) or {}
+        loader = yaml.SafeLoader(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else {}
     except yaml.YAMLError as e:
-        raise HunchError(f"settings are not valid YAML: {e}", where=str(path), fix="fix or delete the file") from None
-    if not isinstance(data, dict):
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise HunchError(f"settings are not valid YAML: {getattr(e, 'problem', e)}", where=where,
+                         fix="fix or delete the file") from None
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         raise HunchError("settings must be a mapping of key: value", where=str(path), fix="fix or delete the file")
-    unknown = set(data) - set(DEFAULT_SETTINGS) - EXTRA_SETTINGS
-    if unknown:
-        raise HunchError(
-            f"unknown setting(s): {', '.join(sorted(unknown))}",
-            where=str(path),
-            fix=f"known settings: {', '.join(sorted(set(DEFAULT_SETTINGS) | EXTRA_SETTINGS))}",
-        )
+    lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
+    for key, value in data.items():
+        where = f"{path}:{lines.get(key, '?')}"
+        if key not in SETTINGS:
+            raise HunchError(f"unknown setting '{key}'{did_you_mean(str(key), SETTINGS)}", where=where,
+                             fix=f"known settings: {', '.join(SETTINGS)} (docs/settings.md)")
+        if not SETTINGS[key].check(value):
+            raise HunchError(f"setting '{key}' is {value!r}: it must be {SETTINGS[key].allowed}", where=where,
+                             fix=f"fix the value or remove the line (default: {SETTINGS[key].default!r})")
     return data
-
-
-# Settings read by later features (kept here so an unknown key is still caught).
-EXTRA_SETTINGS = {"torch_threads", "ray_address", "ui_token"}
 
 
 def find_project(start: str | os.PathLike[str] | None = None) -> Project:

@@ -1,23 +1,21 @@
-"""Reading runs back: list with filters, one whole record, re-execute and check.
+"""Reading runs back: list with filters, one whole record.
 
-These are the library calls behind ``hunch runs``, ``hunch show`` and
-``hunch rerun``; they return plain data (dicts of JSON-able values) so any tool can
-use them.
+These are the library calls behind ``hunch runs`` and ``hunch show`` (``hunch rerun``
+is ``hunchlab.reproduce``); they return plain data (dicts of JSON-able values) so any
+tool can use them.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hunchlab.errors import HunchError, did_you_mean
 from hunchlab.project import Project, find_project
-from hunchlab.store import Store, open_store
+
+if TYPE_CHECKING:
+    from hunchlab.store import Store
 
 WHERE = re.compile(r"^\s*([\w./@-]+)\s*(>=|<=|!=|=|>|<|~)\s*(.*?)\s*$")
 RUN_FIELDS = {"id": "id", "name": "name", "status": "status", "spec": "spec_name", "question": "question",
@@ -60,7 +58,7 @@ def _comparable(v: Any) -> Any:
 
 def parse_where(text: str) -> Filter:
     """``lr=3e-4``, ``acc>0.8``, ``status!=failed``, ``name~otter`` → a Filter."""
-    from hunchlab.spec import parse_override
+    from hunchlab.overrides import parse_override
 
     m = WHERE.match(text)
     if not m:
@@ -107,6 +105,8 @@ def filter_runs(runs: list[dict[str, Any]], where: list[str]) -> list[dict[str, 
 
 
 def _store(project: Project | None) -> Store:
+    from hunchlab.store import open_store  # SQLAlchemy: imported only by the commands that open the store
+
     store = open_store(project or find_project())
     store.sync()
     return store
@@ -122,8 +122,16 @@ def runs_page(where: list[str] | None = None, *, limit: int | None = None,
     """The newest ``limit`` runs that match ``where``, and how many match in all.
 
     Without filters only the page is read and decoded: `hunch runs` over 10,000 runs
-    shows 50 of them, and decoding the other 9,950 was half its time.
+    shows 50 of them, and decoding the other 9,950 was half its time. When nothing
+    waits to be folded, ``runlist`` reads it without importing SQLAlchemy.
     """
+    from hunchlab import runlist
+
+    project = project or find_project()
+    if not where:
+        fast = runlist.runs_page(project, limit)
+        if fast is not None:
+            return fast
     with _store(project) as store:
         if not where:
             return store.list_runs(limit), store.count_runs()
@@ -136,10 +144,22 @@ def get_run(ref: str, *, metrics: bool = True, examples: bool = True, project: P
     from hunchlab.predict import scored
 
     with _store(project) as store:
-        run = store.get_run(store.resolve_run(ref), metrics=metrics, examples=examples)
+        run_id = store.resolve_run(ref)
+        store.refresh_run(run_id)
+        run = store.get_run(run_id, metrics=metrics, examples=examples)
         threshold = float(store.project.setting("surprise_threshold"))
     run["predictions"] = [scored(p, threshold) for p in run["predictions"]]
     return run
+
+
+def quarantine_note(run: dict[str, Any]) -> str | None:
+    """"3 lines could not be read (first at byte 1234: why)": the event lines a fold set aside."""
+    q = run.get("quarantine")
+    if not q:
+        return None
+    lines = f"{q['lines']} line{'s' if q['lines'] != 1 else ''}"
+    return (f"{lines} could not be read (first at byte {q['byte']}: {q['why']}); "
+            f"kept in .hunch/runs/{run['id']}/events.quarantined")
 
 
 def log_tail(project: Project, run_id: str, lines: int = 20) -> dict[str, str]:
@@ -152,68 +172,3 @@ def log_tail(project: Project, run_id: str, lines: int = 20) -> dict[str, str]:
                 f.seek(max(0, path.stat().st_size - 65536))
                 out[stream] = "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
     return out
-
-
-@dataclass
-class MetricCheck:
-    metric: str
-    original: float | None
-    rerun: float | None
-    match: bool
-
-
-def rerun(ref: str, *, project: Project | None = None, echo: bool = True, argv: list[str] | None = None,
-          rtol: float = 1e-9, atol: float = 1e-12) -> tuple[dict[str, Any], dict[str, Any], list[MetricCheck]]:
-    """Re-execute a run from its stored code state, resolved config and seed; compare metrics.
-
-    Returns the original record, the new one, and one check per metric (summary
-    metrics, then the last value of each logged metric).
-    """
-    from hunchlab.capture import restore_code
-    from hunchlab.execute import run_spec
-    from hunchlab.spec import Spec
-
-    project = project or find_project()
-    original = get_run(ref, examples=False, metrics=False, project=project)
-    spec_meta = dict(original.get("spec") or {})
-    if spec_meta.get("entry") == "python-api":
-        raise HunchError(f"run {original['id']} was started from Python with hunchlab.start(), not from a spec",
-                         fix="rerun it by running the script again")
-    spec = Spec(params=original["params"], seed=original["seed"] or 0,
-                **{k: spec_meta.get(k) for k in ("name", "entry", "command", "question", "description", "path")},
-                predict=spec_meta.get("predict") or [], smoke=bool(spec_meta.get("smoke")),
-                overrides=spec_meta.get("overrides") or [])
-    code = original.get("code") or {}
-    extra = {"rerun_of": original["id"], "code": code}
-    scratch = Path(tempfile.mkdtemp(prefix=f"rerun-{original['id']}-", dir=project.hunch_dir))
-    try:
-        if code.get("git"):
-            cwd = restore_code(code, project.run_dir(original["id"]) / "code", scratch / "tree")
-        else:
-            cwd = Path(code.get("cwd") or project.root)
-        outcome = run_spec(project, spec, cwd=cwd, argv=argv or [], echo=echo, extra_meta=extra,
-                           capture_code_state=False)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    src = project.run_dir(original["id"]) / "code"
-    if src.exists():
-        shutil.copytree(src, project.run_dir(outcome.run_id) / "code", dirs_exist_ok=True)
-    new = get_run(outcome.run_id, examples=False, metrics=False, project=project)
-    return original, new, compare_metrics(original, new, rtol=rtol, atol=atol)
-
-
-def compare_metrics(a: dict[str, Any], b: dict[str, Any], *, rtol: float, atol: float) -> list[MetricCheck]:
-    def values(run: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in run["summary"].items() if isinstance(v, (int, float))}
-        out.update({f"{k} (last)": m["value"] for k, m in run["metrics"].items()})
-        return out
-
-    va, vb = values(a), values(b)
-    checks = []
-    for key in list(va) + [k for k in vb if k not in va]:
-        x, y = va.get(key), vb.get(key)
-        same = x is not None and y is not None and (
-            (isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y))
-            or math.isclose(x, y, rel_tol=rtol, abs_tol=atol))
-        checks.append(MetricCheck(key, x, y, bool(same)))
-    return checks

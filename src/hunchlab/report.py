@@ -46,8 +46,6 @@ CELL_CHARS = 48
 def compare_blocks(r: dict[str, Any]) -> list[Block]:
     """A comparison (``compare.compare``'s result) as blocks: sides, config, code, metrics, paired, flips."""
     labels = [s["label"] for s in r["sides"]]
-    base = labels[0]
-    conf = f"{r['confidence']:.0%}"
     blocks: list[Block] = [("table", "sides", ["", "config", "group", "runs", "seeds", "status"],
                             [[s["label"], s["description"], s["group"] or "", str(s["n"]), _seeds(s["seeds"]),
                               ", ".join(f"{n} {k}" for k, n in s["statuses"].items())] for s in r["sides"]])]
@@ -58,23 +56,47 @@ def compare_blocks(r: dict[str, Any]) -> list[Block]:
         blocks.append(("p", "config: identical"))
     blocks.append(("p", f"code: {r['code']['text']}"))
     if r["metrics"]:
-        many = len(labels) > 2
-        holm = f"; p Holm-adjusted over {r['holm_tests']} tests (intervals unadjusted)" if r["holm_tests"] else ""
-        title = f"metrics: mean [{conf} t-interval] over seeds, difference with Welch's interval{holm}"
-        rows = [[m["metric"], *([f"{m['labels'][1]} vs {base}"] if many else []), _mean_cell(m["a"]),
-                 _mean_cell(m["b"]), _diff_cell(m), _p_cell(m.get("p_adjusted"), m["p"], r["alpha"])]
-                for m in r["metrics"]]
-        other = "other" if many else labels[1]
-        blocks.append(("table", title, ["metric", *(["sides"] if many else []), f"{base} (n)", f"{other} (n)",
-                                        f"{other}−{base}", "p"], rows))
-        blocks.append(("list", [f"{m['metric']}{_versus(m, base) if many else ''}: {m['verdict']}"
-                                for m in r["metrics"]]))
+        blocks += _metric_blocks(r, labels)
     for p in r["paired"]:
         blocks += _paired_blocks(p, r["alpha"])
     if not r["paired"]:
         blocks.append(("p", "paired: no per-example records shared by the sides (log them with run.example)"))
     blocks += [("note", n) for n in r["notes"]]
     return blocks
+
+
+def _metric_blocks(r: dict[str, Any], labels: list[str]) -> list[Block]:
+    """The seed-level table (a seed is the unit), its verdicts, and what is known of each metric's range."""
+    base, many = labels[0], len(labels) > 2
+    conf = f"{r['confidence']:.0%}"
+    holm = f"; p Holm-adjusted over {r['holm_tests']} tests" if r["holm_tests"] else ""
+    title = (f"metrics (a seed is the unit): mean [{conf} t-interval] over seeds, difference with Welch's "
+             f"interval at the level of its verdict{holm}")
+    rows = [[m["metric"], *([f"{m['labels'][1]} vs {base}"] if many else []), _mean_cell(m["a"]),
+             _mean_cell(m["b"]), _diff_cell(m), _p_cell(m.get("p_adjusted"), m["p"], r["alpha"])]
+            for m in r["metrics"]]
+    other = "other" if many else labels[1]
+    blocks: list[Block] = [("table", title, ["metric", *(["sides"] if many else []), f"{base} (n)", f"{other} (n)",
+                                             f"{other}−{base}", "p"], rows),
+                           ("list", [f"{m['metric']}{_versus(m, base) if many else ''}: {m['verdict']}"
+                                     for m in r["metrics"]])]
+    known = {m["metric"]: m for m in r["metrics"] if m.get("bounds") or m.get("goal")}
+    if known:
+        guessed = any(m.get(k) == "the name" for m in known.values() for k in ("bounds_from", "goal_from"))
+        hint = " (a spec declares them: metrics: {acc: {range: [0, 1], goal: max}})" if guessed else ""
+        blocks.append(("p", "metrics: " + "; ".join(_metric_facts(m) for m in known.values()) + hint))
+    return blocks
+
+
+def _metric_facts(m: dict[str, Any]) -> str:
+    """``acc in [0, 1], intervals cut to it, higher is better (from the name)``."""
+    parts = []
+    if m.get("bounds"):
+        lo, hi = m["bounds"]
+        parts.append(f"in [{lo:g}, {hi:g}], intervals cut to it (from {m['bounds_from']})")
+    if m.get("goal"):
+        parts.append(f"{'higher' if m['goal'] == 'max' else 'lower'} is better (from {m['goal_from']})")
+    return f"{m['metric']} " + ", ".join(parts)
 
 
 def _versus(m: dict[str, Any], base: str) -> str:
@@ -84,14 +106,18 @@ def _versus(m: dict[str, Any], base: str) -> str:
 def _paired_blocks(p: dict[str, Any], alpha: float) -> list[Block]:
     a, b = p["labels"]
     only = [f"{n} only in {label}" for label, n in p["only"].items() if n]
-    title = f"paired: {b} vs {a} on {p['n_shared']} shared examples" + (f" ({', '.join(only)})" if only else "")
+    title = (f"paired (an example is the unit): {b} vs {a} on {p['n_shared']:,} shared examples"
+             + (f" ({', '.join(only)})" if only else ""))
     rows, verdicts = [], []
-    for key, name in (("accuracy", "accuracy (paired bootstrap)"), ("score", "score (paired bootstrap)")):
+    for key in ("accuracy", "score"):
         if p.get(key):
             t = p[key]
-            rows.append([name, f"{_fmt_num(t['a_mean'])} → {_fmt_num(t['b_mean'])}",
-                         _interval(t["mean_diff"], t["lo"], t["hi"]), _p_cell(t.get("p_adjusted"), t["p"], alpha),
-                         f"{t['n_resamples']:,} resamples"])
+            sides = f"{_fmt_num(t['a_mean'])} → {_fmt_num(t['b_mean'])}"
+            if t.get("a_interval"):
+                sides = (f"{_interval(t['a_mean'], *t['a_interval'])} → {_interval(t['b_mean'], *t['b_interval'])}"
+                         f" ({t['side_interval']})")
+            rows.append([key, sides, _diff_cell({**t, "diff": t["mean_diff"]}),
+                         _p_cell(t.get("p_adjusted"), t["p"], alpha), t["method"]])
             verdicts.append(t["verdict"])
     if p.get("mcnemar"):
         t = p["mcnemar"]
@@ -119,20 +145,22 @@ def csv_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
     """One flat row per test (metric or paired), for ``hunch compare --csv``."""
     rows = []
     for m in r["metrics"]:
-        rows.append({"kind": "metric", "name": m["metric"], "a": m["labels"][0], "b": m["labels"][1],
+        rows.append({"kind": "metric", "unit": "seed", "name": m["metric"], "a": m["labels"][0], "b": m["labels"][1],
                      "a_n": m["a"]["n"], "a_mean": m["a"]["mean"], "a_lo": m["a"]["lo"], "a_hi": m["a"]["hi"],
                      "b_n": m["b"]["n"], "b_mean": m["b"]["mean"], "b_lo": m["b"]["lo"], "b_hi": m["b"]["hi"],
-                     "diff": m["diff"], "diff_lo": m["lo"], "diff_hi": m["hi"], "p": m["p"],
-                     "p_adjusted": m["p_adjusted"], "test": m["test"], "verdict": m["verdict"]})
+                     "diff": m["diff"], "diff_lo": m["lo"], "diff_hi": m["hi"], "diff_level": m["confidence"],
+                     "p": m["p"], "p_adjusted": m["p_adjusted"], "test": m["test"],
+                     "detectable": (m.get("power") or {}).get("detectable"), "verdict": m["verdict"]})
     for p in r["paired"]:
         for key in ("accuracy", "score", "mcnemar"):
             t = p.get(key)
             if t:
-                rows.append({"kind": "paired", "name": key, "a": p["labels"][0], "b": p["labels"][1],
-                             "a_n": t["n"], "a_mean": t.get("a_mean"), "b_n": t["n"], "b_mean": t.get("b_mean"),
-                             "diff": t.get("mean_diff"), "diff_lo": t.get("lo"), "diff_hi": t.get("hi"),
-                             "p": t["p"], "p_adjusted": t.get("p_adjusted"),
-                             "test": t.get("method", "paired bootstrap"), "verdict": t["verdict"]})
+                rows.append({"kind": "paired", "unit": "example", "name": key, "a": p["labels"][0],
+                             "b": p["labels"][1], "a_n": t["n"], "a_mean": t.get("a_mean"), "b_n": t["n"],
+                             "b_mean": t.get("b_mean"), "diff": t.get("mean_diff"), "diff_lo": t.get("lo"),
+                             "diff_hi": t.get("hi"), "diff_level": t.get("confidence"), "p": t["p"],
+                             "p_adjusted": t.get("p_adjusted"), "test": t["method"],
+                             "detectable": (t.get("power") or {}).get("detectable"), "verdict": t["verdict"]})
     return rows
 
 
@@ -145,18 +173,18 @@ def _seeds(seeds: Sequence[Any]) -> str:
 
 
 def _fmt_num(x: float | None, decimals: int | None = None) -> str:
-    from hunchlab.stats import _fmt
+    from hunchlab.verdicts import fmt
 
-    return "" if x is None else _fmt(x, decimals)
+    return "" if x is None else fmt(x, decimals)
 
 
 def _interval(mean: float, lo: float | None, hi: float | None) -> str:
     """``mean [lo, hi]`` to the precision the interval's width supports."""
-    from hunchlab.stats import _decimals_for
+    from hunchlab.verdicts import decimals_for
 
     if lo is None or hi is None:
         return _fmt_num(mean)
-    d = _decimals_for(hi - lo)
+    d = decimals_for(hi - lo)
     return f"{_fmt_num(mean, d)} [{_fmt_num(lo, d)}, {_fmt_num(hi, d)}]"
 
 
@@ -165,14 +193,19 @@ def _mean_cell(s: dict[str, Any]) -> str:
 
 
 def _diff_cell(m: dict[str, Any]) -> str:
-    return _interval(m["diff"], m["lo"], m["hi"]) if m["lo"] is not None else f"{_fmt_num(m['diff'])} (no interval)"
+    """The difference with its interval, and the interval's level when the verdict's is not 95%."""
+    from hunchlab.verdicts import interval_text
+
+    if m["lo"] is None or m["hi"] is None:
+        return f"{_fmt_num(m['diff'])} (no interval)"
+    return interval_text(m["diff"], m["lo"], m["hi"], m["confidence"], holm=m.get("p_adjusted") is not None)
 
 
 def _p_cell(adjusted: float | None, p: float | None, alpha: float) -> str:
-    from hunchlab.stats import _fmt_p
+    from hunchlab.verdicts import fmt_p
 
     value = adjusted if adjusted is not None else p
-    return "" if value is None else _fmt_p(value, alpha).lstrip("=")
+    return "" if value is None else fmt_p(value, alpha).lstrip("=")
 
 
 def _cell(value: Any) -> str:
@@ -200,7 +233,7 @@ def plot(
     Returns ``{"files": [{"figure", "data", "script"}], "notes": [...]}``.
     """
     from hunchlab.records import _store
-    from hunchlab.store import compare as q
+    from hunchlab import readsql as q
 
     project = project or find_project()
     with _store(project) as store, store.read() as conn:
@@ -267,7 +300,7 @@ def _draw(pairs: list[tuple[str, Group]], metrics: Sequence[str], x: str, smooth
     lines = describe(groups, exclude=[key])
     out_files = []
     for m in metrics:
-        points = [{"group": line or m, "x": flatten(g.runs[0]["params"]).get(key), "values": _values(g, m, last)}
+        points = [{"line": line or None, "x": flatten(g.runs[0]["params"]).get(key), "values": _values(g, m, last)}
                   for g, line in zip(groups, lines, strict=True)]
         target = out if len(metrics) == 1 else out.with_name(f"{out.stem}-{_slug(m)}{out.suffix}")
         out_files.append(vars(plots.param_curve(points, key, m, target)))
@@ -326,7 +359,7 @@ def report(
     predictions and how they scored, journal entries. ``.md`` puts the figures in a folder beside it;
     ``.html`` is one self-contained file. Returns ``{"path", "figures", "notes"}``."""
     from hunchlab.records import _store
-    from hunchlab.store import compare as q
+    from hunchlab import readsql as q
 
     out = Path(out)
     if out.suffix.lower() not in REPORT_FORMATS:
@@ -411,7 +444,8 @@ def _report_figures(pairs: Sequence[tuple[str, Group]], curves: list[str], histo
         series = [{"label": label, "runs": [_curves(r, curves, "step", history) for r in g.runs]}
                   for label, (_, g) in zip(labels, pairs, strict=True)]
         files = plots.learning_curves(series, curves, folder / f"curves{suffix}")
-        caption = f"learning curves: mean and 95% CI over each group's seeds ({', '.join(curves)})"
+        caption = (f"learning curves ({', '.join(curves)}): each group's mean over its seeds, with a 95% t-band "
+                   f"from {plots.BAND_FROM} seeds on and every seed's own curve below that")
         figures.append({**vars(files), "caption": caption})
     by_metric: dict[str, list[dict[str, Any]]] = {}
     for m in (result or {}).get("metrics", []):
@@ -419,10 +453,14 @@ def _report_figures(pairs: Sequence[tuple[str, Group]], curves: list[str], histo
     names = {s["label"]: s["description"] for s in (result or {}).get("sides", [])}
     for metric, rows in list(by_metric.items())[:2]:
         sides = [(rows[0]["labels"][0], rows[0]["a"])] + [(r["labels"][1], r["b"]) for r in rows]
-        bars = [{"label": names[label], "mean": st["mean"], "lo": st["lo"], "hi": st["hi"]} for label, st in sides]
+        # Below BAND_FROM seeds a t-interval mostly shows the t quantile (as in the curves): no error bar then.
+        bars = [{"label": f"{names[label]} (n={st['n']})", "mean": st["mean"],
+                 **({"lo": st["lo"], "hi": st["hi"]} if st["n"] >= plots.BAND_FROM else {"lo": None, "hi": None})}
+                for label, st in sides]
         files = plots.bar_chart(bars, folder / f"{_slug(metric)}{suffix}", title=metric,
-                                ylabel=f"{metric} (mean, 95% CI)")
-        figures.append({**vars(files), "caption": f"{metric}: mean over seeds with its 95% t-interval"})
+                                ylabel=f"{metric} (mean, 95% CI from {plots.BAND_FROM} seeds)")
+        figures.append({**vars(files), "caption": f"{metric}: mean over seeds, with its 95% t-interval where a side "
+                                                  f"has {plots.BAND_FROM} seeds or more"})
     return figures
 
 

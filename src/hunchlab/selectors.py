@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hunchlab.errors import HunchError, NotFound
+from hunchlab.errors import HunchError, NotFound, did_you_mean
 from hunchlab.records import Filter, filter_runs, parse_where
 
 GROUP_ID = re.compile(r"^[0-9a-f]{4,}$")
@@ -106,7 +106,7 @@ def _one_per_seed(key: str, members: list[dict[str, Any]]) -> Group:
 
 def resolve(selectors: Sequence[str], runs: Sequence[dict[str, Any]],
             resolve_run: Callable[[str], str]) -> list[Selection]:
-    """Each selector's runs or groups. ``runs`` is every run (``store.compare.all_runs``);
+    """Each selector's runs or groups. ``runs`` is every run (``readsql.all_runs``);
     ``resolve_run`` turns a run reference into an id (``Store.resolve_run``), raising NotFound."""
     if not selectors:
         raise HunchError("no selector given",
@@ -158,6 +158,32 @@ def _group_selection(text: str, keys: list[str], runs: Sequence[dict[str, Any]])
         raise NotFound(f"group {keys[0]} has no finished runs ({'; '.join(notes)})",
                        fix="name a run by id to look at it anyway")
     return Selection(text, "group", groups, notes)
+
+
+def run_resolver(runs: Sequence[dict[str, Any]]) -> Callable[[str], str]:
+    """``Store.resolve_run`` over the runs already read (newest first): an exact id, a number, a unique prefix.
+
+    ``resolve`` reads every run anyway, so resolving a reference needs no further query
+    (and works where the store was opened without SQLAlchemy, ``readsql.connect_current``).
+    """
+    ids: list[str] = [str(r["id"]) for r in runs]
+    by_seq = {str(r["seq"]): str(r["id"]) for r in runs}
+
+    def resolve_run(ref: str) -> str:
+        ref = ref.strip()
+        if ref in ids:
+            return ref
+        if ref.isdigit() and ref in by_seq:
+            return by_seq[ref]
+        hits = [i for i in ids if i.startswith(ref)][:6]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            raise NotFound(f"run prefix '{ref}' is ambiguous: {', '.join(hits[:5])}{' …' if len(hits) > 5 else ''}",
+                           fix="type more of the id")
+        raise NotFound(f"no run '{ref}'{did_you_mean(ref, ids[:2000])}", fix="`hunch runs` lists the runs")
+
+    return resolve_run
 
 
 def plural(n: int, noun: str) -> str:

@@ -20,19 +20,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hunchlab.errors import SpecError, did_you_mean
+from hunchlab.overrides import Loader as _Loader
+from hunchlab.overrides import parse_override
 
 ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
-
-class _Loader(yaml.SafeLoader):
-    """YAML 1.1 reads ``3e-4`` as a string; ML configs mean the number."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
-    list("-+0123456789."),
-)
 
 
 # A random sweep's ranges: {uniform: [lo, hi]}, {log_uniform: [lo, hi]}, {choice: [a, b, ...]}.
@@ -65,6 +57,22 @@ class PruneModel(BaseModel):
     min_trials: int = Field(default=3, ge=1)  # finished trials needed before the median means anything
 
 
+class MetricModel(BaseModel):
+    """A ``metrics:`` entry: what hunchlab should know about one metric (docs/specs.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    range: tuple[float, float] | None = None  # the values it can take: intervals are cut to it
+    goal: Literal["max", "min"] | None = None  # which way is better; drives "better" in compare and sweeps
+
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not v[0] < v[1]:
+            raise ValueError(f"range must be [low, high] with low < high, got {list(v)}")
+        return v
+
+
 class SpecModel(BaseModel):
     """The keys a spec may have."""
 
@@ -83,6 +91,12 @@ class SpecModel(BaseModel):
     prune: PruneModel | None = None
     ablate: dict[str, dict[str, Any]] = {}
     baseline: str | None = None  # the baseline's spec file, relative to this one
+    # Bringing unmodified code (docs/bring-your-code.md; checked in hunchlab.execute.capture_spec):
+    metrics_from: bool | str | list[str] | None = None  # stdout scalars: false, or regexes / keys
+    capture: list[str] | dict[str, str] | bool | None = None  # [wandb], {wandb: tee}, or false
+    tensorboard_dir: str | None = None  # where the entry's TensorBoard files are (default: found)
+    outputs: list[str] = []  # globs of files the run writes that are kept as artifacts
+    metrics: dict[str, MetricModel] = {}
 
     @field_validator("entry")
     @classmethod
@@ -123,6 +137,12 @@ class Spec:
     prune: dict[str, Any] | None = None
     ablate: dict[str, dict[str, Any]] = field(default_factory=dict)
     baseline: str | None = None
+    metrics_from: bool | str | list[str] | None = None
+    capture: list[str] | dict[str, str] | bool | None = None
+    tensorboard_dir: str | None = None
+    outputs: list[str] = field(default_factory=list)
+    # Declared ranges and goals ({"acc": {"range": [0, 1], "goal": "max"}}), stored with the run.
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_meta(self) -> dict[str, Any]:
         """The spec as stored with a run (params and seed are stored beside it)."""
@@ -165,7 +185,10 @@ def load_spec(path: str | Path, overrides: list[str] = (), *, smoke: bool = Fals
                 description=model.description, path=str(path), smoke=smoke,
                 sweep=model.sweep.model_dump() if model.sweep else None,
                 prune=model.prune.model_dump() if model.prune else None, ablate=model.ablate,
-                baseline=model.baseline)
+                baseline=model.baseline, metrics_from=model.metrics_from, capture=model.capture,
+                tensorboard_dir=model.tensorboard_dir, outputs=model.outputs,
+                metrics={k: {f: (list(v) if isinstance(v, tuple) else v) for f, v in m.model_dump().items()
+                             if v is not None} for k, m in model.metrics.items()})
     _check_search(spec, path, lines)
     if smoke:
         if not model.smoke:
@@ -264,18 +287,6 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """``a.b=3e-4`` → ``("a.b", 0.0003)``; the value is read as a YAML scalar."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip("+ "):
-        raise SpecError(f"override '{text}' is not key=value", fix="write e.g. lr=3e-4 or model.width=128")
-    try:
-        value = yaml.load(raw, Loader=_Loader) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return key.strip(), value
-
-
 def apply_override(spec: Spec, key: str, value: Any, *, source: str) -> None:
     """Set a param (or the seed) in place; the key must exist unless it starts with '+'."""
     if key == "seed":
@@ -303,6 +314,12 @@ def apply_override(spec: Spec, key: str, value: Any, *, source: str) -> None:
 
 
 def _check_type(old: Any, new: Any, key: str, source: str) -> None:
+    """A value must keep its param's type; an integer param refuses a float, even a whole one.
+
+    ``steps=1e3`` reads as the float 1000.0 (YAML), and ``range(run.config.steps)`` would
+    then fail inside the run, after its prediction and setup: so it is refused here,
+    with the integer to write instead.
+    """
     def kind(v: Any) -> str:
         if isinstance(v, bool):
             return "bool"
@@ -310,6 +327,11 @@ def _check_type(old: Any, new: Any, key: str, source: str) -> None:
             return "number"
         return type(v).__name__
 
+    if isinstance(old, int) and not isinstance(old, bool) and isinstance(new, float):
+        name = key.lstrip("+")
+        hint = f"write {name}={int(new)}" if new.is_integer() else f"give {name} a whole number"
+        raise SpecError(f"'{name}' expects an integer (the spec has {old!r}), got {new!r}", where=source,
+                        fix=f"{hint}; a number written with an exponent or a point (1e3, 1000.0) is a float")
     if old is None or new is None or kind(old) == kind(new) or (kind(old) == "number" and kind(new) == "number"):
         return
     raise SpecError(f"'{key}' expects a {kind(old)} (the spec has {old!r}), got {new!r}", where=source,

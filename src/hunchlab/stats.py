@@ -1,17 +1,20 @@
-"""Honest statistics behind ``hunch compare``.
+"""Honest statistics behind ``hunch compare``: intervals and tests over seeds and examples.
 
 A difference between two runs means nothing without knowing how much it moves
 from seed to seed, so every result here carries its sample sizes, an interval
-and a test, and the plain-language verdict of :func:`compare_groups` is worded
-never to claim more than the numbers support.
+and a test. The paired test on examples is in ``hunchlab.paired``, the power of a
+comparison in ``hunchlab.power``, and the plain-language verdicts that never claim
+more than the numbers support in ``hunchlab.verdicts``.
 
 Sample-based functions take 1-D sequences of finite numbers. Results are frozen
 dataclasses whose ``to_dict()`` gives plain, JSON-serialisable values; a
-quantity that cannot be computed (an interval from one seed) is ``None`` with a
-``reason``/``note`` rather than NaN, because NaN is not valid JSON and hides why.
+quantity that cannot be computed (an interval from one seed, a test between two
+sides that never vary) is ``None`` with a ``reason`` rather than NaN or a made-up
+0 or 1, because NaN is not valid JSON and an invented p enters the Holm family as
+if it were a test.
 
-scipy is imported inside the functions that need it: it costs a noticeable
-fraction of a second, which every CLI command would otherwise pay.
+t quantiles come from ``hunchlab.distributions`` (standard library), not scipy,
+whose import alone was a fifth of ``hunch compare``'s cold start.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from hunchlab.distributions import t_ppf, t_sf
 from hunchlab.errors import HunchError
 
 ArrayLike = Sequence[float] | np.ndarray
@@ -33,7 +37,8 @@ EXACT_MCNEMAR_BELOW = 25
 # Indices drawn per resampling chunk: bounds memory at ~50 MB (indices plus gathered values) whatever n is,
 # while keeping chunks large enough that numpy, not Python, does the work.
 _CHUNK_INDICES = 2**22
-_ZERO_VARIANCE_NOTE = "zero variance on both sides: every seed gave the same value"
+ZERO_VARIANCE = "zero variance on both sides: every seed gave the same value, so there is no noise estimate to test against"
+Bounds = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,11 @@ class _Result:
 
 @dataclass(frozen=True)
 class MeanCI(_Result):
-    """A mean with its spread and interval; ``lo``/``hi`` are None when n < 2."""
+    """A mean with its spread and interval; ``lo``/``hi`` are None when n < 2.
+
+    ``bounds`` is the range the metric lives in (accuracy: 0 to 1); an interval that
+    would leave it is cut to it, and ``method`` says so.
+    """
 
     n: int
     mean: float
@@ -56,6 +65,7 @@ class MeanCI(_Result):
     method: str
     n_resamples: int | None = None
     reason: str | None = None
+    bounds: Bounds | None = None
 
 
 @dataclass(frozen=True)
@@ -74,32 +84,20 @@ class BootstrapCI(_Result):
 
 @dataclass(frozen=True)
 class WelchResult(_Result):
-    """Welch's t-test of ``mean(b) - mean(a)``; ``t``/``df`` are None when both variances are 0."""
+    """Welch's t-test of ``mean(b) - mean(a)``; no interval, t, df or p when both variances are 0."""
 
     n_a: int
     n_b: int
     diff: float
-    lo: float
-    hi: float
+    lo: float | None
+    hi: float | None
     t: float | None
     df: float | None
-    p: float
+    p: float | None
     confidence: float
+    se: float = 0.0  # standard error of the difference
     note: str | None = None
 
-
-@dataclass(frozen=True)
-class PairedBootstrap(_Result):
-    """Bootstrap of the mean per-example difference ``b - a``, with a two-sided p-value."""
-
-    n: int
-    mean_diff: float
-    lo: float
-    hi: float
-    p: float
-    confidence: float
-    n_resamples: int
-    seed: int
 
 
 @dataclass(frozen=True)
@@ -114,33 +112,7 @@ class McNemarResult(_Result):
     method: str
 
 
-@dataclass(frozen=True)
-class Comparison(_Result):
-    """Two groups of per-seed values compared: summaries, difference ``b - a``, test, verdict."""
 
-    metric: str
-    a: MeanCI
-    b: MeanCI
-    diff: float
-    lo: float | None
-    hi: float | None
-    p: float | None
-    p_adjusted: float | None
-    test: str | None
-    alpha: float
-    higher_is_better: bool | None
-    significant: bool | None
-    better: str | None
-    labels: tuple[str, str]
-    verdict: str
-
-    @property
-    def p_used(self) -> float | None:
-        """The p-value significance was decided on: the adjusted one when given."""
-        return self.p if self.p_adjusted is None else self.p_adjusted
-
-
-# ---------------------------------------------------------------- input checks
 
 
 def _sample(values: ArrayLike, name: str = "values") -> np.ndarray:
@@ -197,14 +169,25 @@ def mean_ci(
     method: str = "t",
     n_resamples: int = 10_000,
     seed: int = 0,
+    bounds: Bounds | None = None,
 ) -> MeanCI:
-    """Interval for a mean: ``"t"`` suits a handful of seeds, ``"bootstrap"`` many skewed examples."""
+    """Interval for a mean: ``"t"`` suits a handful of seeds, ``"bootstrap"`` many skewed examples.
+
+    With ``bounds`` (the metric's range) the interval is cut to it: two seeds of
+    accuracy 0.92 and 0.98 have a t-interval of [0.76, 1.14], and accuracy cannot
+    pass 1. Cutting never lowers the coverage, since the true mean is inside the
+    range too; ``method`` then reads e.g. "t, cut to the range [0, 1]".
+    """
     arr = _sample(values)
     _check_confidence(confidence)
     if method not in ("t", "bootstrap"):
         raise HunchError(f"unknown interval method {method!r}", where="stats", fix="use 't' or 'bootstrap'")
+    _check_bounds(bounds)
     mean, var = _mean_var(arr)
     lo, hi, reason = _mean_interval(arr, mean, var, confidence, method, n_resamples, seed)
+    if bounds is not None and lo is not None and hi is not None and (lo < bounds[0] or hi > bounds[1]):
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+        method = f"{method}, cut to the range {range_text(bounds)}"
     return MeanCI(
         n=int(arr.size),
         mean=mean,
@@ -213,9 +196,20 @@ def mean_ci(
         hi=hi,
         confidence=confidence,
         method=method,
-        n_resamples=n_resamples if method == "bootstrap" else None,
+        n_resamples=n_resamples if method.startswith("bootstrap") else None,
         reason=reason,
+        bounds=bounds,
     )
+
+
+def range_text(bounds: Bounds) -> str:
+    """``[0, 1]``: a range as the spec writes it."""
+    return f"[{bounds[0]:g}, {bounds[1]:g}]"
+
+
+def _check_bounds(bounds: Bounds | None) -> None:
+    if bounds is not None and not bounds[0] < bounds[1]:
+        raise HunchError(f"a range must be [low, high] with low < high, got {list(bounds)}", where="stats")
 
 
 def _mean_interval(
@@ -234,9 +228,7 @@ def _mean_interval(
 
 
 def _t_interval(centre: float, se: float, df: float, confidence: float) -> tuple[float, float]:
-    from scipy.special import stdtrit  # the t quantile; scipy.special loads in a third of scipy.stats' time
-
-    half = float(stdtrit(df, (1.0 + confidence) / 2.0)) * se
+    half = t_ppf((1.0 + confidence) / 2.0, df) * se
     return centre - half, centre + half
 
 
@@ -322,7 +314,13 @@ def _bootstrap_bounds(
 
 
 def welch_t(a: ArrayLike, b: ArrayLike, confidence: float = 0.95) -> WelchResult:
-    """Welch's t-test of ``mean(b) - mean(a)``: does not assume the two runs are equally noisy."""
+    """Welch's t-test of ``mean(b) - mean(a)``: does not assume the two runs are equally noisy.
+
+    When every value on both sides is the same there is no noise estimate: the
+    difference is reported, but no interval, t, df or p (scipy returns NaN there),
+    because a p of 0 from two seeds of 0.8 against two of 0.9 would claim a
+    certainty that nothing measured.
+    """
     x, y = _sample(a, "a"), _sample(b, "b")
     _check_confidence(confidence)
     if x.size < 2 or y.size < 2:
@@ -335,72 +333,14 @@ def welch_t(a: ArrayLike, b: ArrayLike, confidence: float = 0.95) -> WelchResult
     diff = mean_b - mean_a
     va, vb = var_a / x.size, var_b / y.size
     if va + vb == 0.0:
-        # No noise estimate at all: the difference is exact, so p is 1 or 0 and t, df are undefined.
-        p = 1.0 if diff == 0.0 else 0.0
-        return WelchResult(
-            n_a=x.size,
-            n_b=y.size,
-            diff=diff,
-            lo=diff,
-            hi=diff,
-            t=None,
-            df=None,
-            p=p,
-            confidence=confidence,
-            note=_ZERO_VARIANCE_NOTE,
-        )
-    from scipy.special import stdtr
-
+        return WelchResult(n_a=x.size, n_b=y.size, diff=diff, lo=None, hi=None, t=None, df=None, p=None,
+                           confidence=confidence, note=ZERO_VARIANCE)
     se = math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
     t = diff / se
     lo, hi = _t_interval(diff, se, df, confidence)
-    p = float(2.0 * stdtr(df, -abs(t)))
-    return WelchResult(
-        n_a=x.size, n_b=y.size, diff=diff, lo=lo, hi=hi, t=t, df=df, p=p, confidence=confidence
-    )
-
-
-def paired_bootstrap(
-    a: ArrayLike,
-    b: ArrayLike,
-    confidence: float = 0.95,
-    n_resamples: int = 10_000,
-    seed: int = 0,
-) -> PairedBootstrap:
-    """Bootstrap over examples scored by both systems; pairing removes per-example difficulty.
-
-    The p-value comes from the bootstrap distribution shifted to a zero mean
-    (the null), counting resamples at least as extreme as the observed mean
-    difference; the +1 in numerator and denominator keeps it from being
-    reported as exactly 0 from a finite number of resamples.
-    """
-    x, y = _sample(a, "a"), _sample(b, "b")
-    _check_confidence(confidence)
-    _check_resamples(n_resamples)
-    if x.size != y.size:
-        raise HunchError(
-            f"paired scores need the same examples on both sides, got {x.size} and {y.size}",
-            where="stats",
-            fix="score both runs on the same examples, or use an unpaired comparison",
-        )
-    if x.size < 2:
-        raise HunchError("a paired bootstrap needs at least 2 paired examples", where="stats")
-    d = y - x
-    observed = float(d.mean())
-    distribution = _bootstrap_distribution(d, np.mean, n_resamples, seed)
-    lo, hi = _percentile_interval(distribution, confidence)
-    extreme = int(np.count_nonzero(np.abs(distribution - observed) >= abs(observed)))
-    return PairedBootstrap(
-        n=int(d.size),
-        mean_diff=observed,
-        lo=lo,
-        hi=hi,
-        p=min(1.0, (extreme + 1) / (n_resamples + 1)),
-        confidence=confidence,
-        n_resamples=n_resamples,
-        seed=seed,
-    )
+    return WelchResult(n_a=x.size, n_b=y.size, diff=diff, lo=lo, hi=hi, t=t, df=df, p=min(1.0, 2.0 * t_sf(abs(t), df)),
+                       confidence=confidence, se=se)
 
 
 def _binary(values: ArrayLike, name: str) -> np.ndarray:
@@ -475,122 +415,3 @@ def aggregate_seeds(values_by_group: Mapping[str, ArrayLike], confidence: float 
         except HunchError as exc:
             raise HunchError(exc.what, where=f"group {group!r}", fix=exc.fix) from exc
     return out
-
-
-# ---------------------------------------------------------------- comparison
-
-
-def compare_groups(
-    a: ArrayLike,
-    b: ArrayLike,
-    metric_name: str,
-    higher_is_better: bool | None = None,
-    *,
-    alpha: float = 0.05,
-    confidence: float = 0.95,
-    p_adjusted: float | None = None,
-    labels: tuple[str, str] = ("A", "B"),
-) -> Comparison:
-    """Compare per-seed values of two groups with Welch's t-test and word the result honestly.
-
-    Pass ``p_adjusted`` (e.g. from :func:`holm` over all metrics compared) to
-    decide significance on it; the verdict then says "(Holm-adjusted)".
-    """
-    _check_p(alpha, "alpha")
-    if p_adjusted is not None:
-        _check_p(p_adjusted, "p_adjusted")
-    sa, sb = mean_ci(a, confidence), mean_ci(b, confidence)
-    w = welch_t(a, b, confidence) if sa.n > 1 and sb.n > 1 else None
-    p_used = None if w is None else (w.p if p_adjusted is None else p_adjusted)
-    significant = None if p_used is None else p_used < alpha
-    draft = Comparison(
-        metric=metric_name,
-        a=sa,
-        b=sb,
-        diff=sb.mean - sa.mean if w is None else w.diff,
-        lo=None if w is None else w.lo,
-        hi=None if w is None else w.hi,
-        p=None if w is None else w.p,
-        p_adjusted=p_adjusted,
-        test=None if w is None else "Welch t",
-        alpha=alpha,
-        higher_is_better=higher_is_better,
-        significant=significant,
-        better=None,
-        labels=labels,
-        verdict="",
-    )
-    return replace(draft, better=_better(draft), verdict=_verdict(draft))
-
-
-def _better(c: Comparison) -> str | None:
-    if not c.significant or c.higher_is_better is None or c.diff == 0.0:
-        return None
-    return c.labels[1] if (c.diff > 0) == c.higher_is_better else c.labels[0]
-
-
-def _verdict(c: Comparison) -> str:
-    """One line that never claims more than the numbers support."""
-    seeds = f"{c.a.n} vs {c.b.n} seeds"
-    if c.lo is None or c.hi is None or c.p_used is None:
-        return f"n=1 on a side ({seeds}): no interval possible — run more seeds"
-    if c.a.std == 0.0 and c.b.std == 0.0:
-        return _constant_verdict(c, seeds)
-    decimals = _decimals_for(c.hi - c.lo)
-    p_text = _fmt_p(c.p_used, c.alpha)
-    if not c.significant:
-        adjusted = ", Holm-adjusted" if c.p_adjusted is not None else ""
-        interval = f"{_fmt(c.diff, decimals)} [{_fmt(c.lo, decimals)}, {_fmt(c.hi, decimals)}]"
-        return f"difference within noise (p{p_text}{adjusted}): {interval}, {seeds}"
-    # Report the magnitude in the direction named, so "lower by 0.03 [0.01, 0.05]" reads naturally.
-    sign = 1.0 if c.diff > 0 else -1.0
-    lo, hi = sorted((sign * c.lo, sign * c.hi))
-    interval = f"{_fmt(abs(c.diff), decimals)} [{_fmt(lo, decimals)}, {_fmt(hi, decimals)}]"
-    adjusted = " (Holm-adjusted)" if c.p_adjusted is not None else ""
-    return f"{_direction(c)} by {interval}, {seeds}, Welch t p{p_text}{adjusted}"
-
-
-def _constant_verdict(c: Comparison, seeds: str) -> str:
-    """Identical seeds usually mean the seed is not reaching the code, so say that, not "significant"."""
-    caution = "zero variance on both sides — check that the seed changes anything"
-    if c.diff == 0.0:
-        return f"no difference: every seed gave {_fmt(c.a.mean, None)} on both sides, {seeds}, {caution}"
-    return f"{_direction(c)} by {_fmt(abs(c.diff), None)} on every seed, {seeds}, {caution}"
-
-
-def _direction(c: Comparison) -> str:
-    """``"B higher"``, with ``" (better)"``/``" (worse)"`` when the metric's direction is known."""
-    up = c.diff > 0
-    quality = "" if c.higher_is_better is None else (" (better)" if up == c.higher_is_better else " (worse)")
-    return f"{c.labels[1]} {'higher' if up else 'lower'}{quality}"
-
-
-def _decimals_for(width: float) -> int | None:
-    """Decimals that show the interval's width to two significant digits: more would be noise."""
-    if width <= 0.0:
-        return None
-    return min(15, max(0, 1 - math.floor(math.log10(width))))
-
-
-def _fmt(x: float, decimals: int | None) -> str:
-    """Fixed decimals (or 4 significant digits when there is no width to judge by), with a true minus.
-
-    A nonzero bound that would round to "0.0" gets one significant digit instead, so an
-    interval that just excludes (or just includes) zero never reads as touching it.
-    """
-    x = 0.0 if x == 0.0 else x  # never print "-0.000"
-    text = f"{x:.4g}" if decimals is None else f"{x:.{decimals}f}"
-    if x != 0.0 and float(text) == 0.0:
-        text = f"{x:.1g}"
-    return text.replace("-", "\u2212", 1) if text.startswith("-") else text
-
-
-def _fmt_p(p: float, alpha: float) -> str:
-    """``=0.004``, ``=0.41`` or ``<0.001``, never rounded across ``alpha`` (0.0496 is not "0.05")."""
-    if p < 0.001:
-        return "<0.001"
-    for digits in range(2, 6):
-        text = f"{p:.{digits}g}"
-        if (float(text) < alpha) == (p < alpha):
-            return f"={text}"
-    return f"={p:.6g}"

@@ -18,12 +18,14 @@ from hunchlab.project import Project, find_project
 
 
 @contextmanager
-def _store(project: Project | None) -> Iterator[Any]:
-    """The store, with pending runs folded and dead drivers' sweeps marked, so what is shown is current."""
+def _store(project: Project | None, wait: bool = False) -> Iterator[Any]:
+    """The store, with pending runs folded and dead drivers' sweeps marked, so what is shown is current.
+
+    ``wait``: the sweep that just ran shows its table, waiting out a restarting team store."""
     from hunchlab.store import open_store
     from hunchlab.store import sweeps as q
 
-    with open_store(project or find_project()) as store:
+    with open_store(project or find_project(), wait=wait) as store:
         store.sync()
         with store.write() as conn:
             q.mark_dead_drivers(conn)
@@ -44,10 +46,10 @@ def list_sweeps(*, project: Project | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def _load(ref: str, project: Project | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _load(ref: str, project: Project | None, wait: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from hunchlab.store import sweeps as q
 
-    with _store(project) as store, store.read() as conn:
+    with _store(project, wait) as store, store.read() as conn:
         sweep = q.get_sweep(conn, q.resolve_sweep(conn, ref))
         return sweep, q.trials(conn, sweep["id"])
 
@@ -77,7 +79,20 @@ def _metric_and_goal(trials: list[dict[str, Any]], metric: str | None,
         return None, None, False
     if sweep["goal"] and chosen == sweep["metric"]:
         return chosen, sweep["goal"], False
+    declared = ((sweep.get("spec") or {}).get("metrics") or {}).get(chosen) or {}
+    if declared.get("goal"):
+        return chosen, declared["goal"], False
     return chosen, guess_goal(chosen), True
+
+
+def _bounds(sweep: dict[str, Any], metric: str | None, rows: list[dict[str, Any]]) -> tuple[float, float] | None:
+    """The metric's range (declared in the spec's ``metrics:``, or [0, 1] for a proportion): intervals stay in it."""
+    from hunchlab.metric_info import metric_info
+
+    if metric is None:
+        return None
+    values = [v for r in rows for v in r["values"]]
+    return metric_info(metric, [(sweep.get("spec") or {}).get("metrics")], values).bounds
 
 
 def _number(v: Any) -> bool:
@@ -102,49 +117,70 @@ def _groups(trials: list[dict[str, Any]], metric: str | None) -> list[dict[str, 
     return list(rows.values())
 
 
-def _summarise(row: dict[str, Any]) -> dict[str, Any]:
+def _summarise(row: dict[str, Any], bounds: tuple[float, float] | None) -> dict[str, Any]:
     from hunchlab.stats import mean_ci
 
     values = row.pop("values")
     row["n"] = len(values)
-    ci = mean_ci(values) if values else None
+    ci = mean_ci(values, bounds=bounds) if values else None
     row.update(mean=ci.mean if ci else None, lo=ci.lo if ci else None, hi=ci.hi if ci else None,
                std=ci.std if ci else None)
     row["_values"] = values
     return row
 
 
-def sweep_table(ref: str, *, metric: str | None = None, project: Project | None = None) -> dict[str, Any]:
+SWEEP_COLUMNS = ("#", "n", "95% CI", "notes", "run")
+
+
+def sweep_columns(keys: list[str], metric: str) -> list[str]:
+    """The sweep table's headers: ``#``, the swept params, n, the metric, its CI, notes, run — never two alike.
+
+    A param named like a fixed column (``n``, ``run``) or like the metric is shown as
+    ``param n``; a metric named like a fixed column as ``mean n``.
+    """
+    fixed = set(SWEEP_COLUMNS) | {metric}
+    params = [f"param {k}" if k in fixed else k for k in keys]
+    shown = metric if metric not in SWEEP_COLUMNS else f"mean {metric}"
+    return ["#", *params, "n", shown, "95% CI", "notes", "run"]
+
+
+def sweep_table(ref: str, *, metric: str | None = None, project: Project | None = None,
+                wait: bool = False) -> dict[str, Any]:
     """A sweep as a table: one row per config, mean and 95% t-interval over seeds of ``metric``, best first."""
-    sweep, trials = _load(ref, project)
+    sweep, trials = _load(ref, project, wait)
     metric, goal, guessed = _metric_and_goal(trials, metric, sweep)
-    rows = [_summarise(r) for r in _groups(trials, metric)]
+    groups = _groups(trials, metric)
+    bounds = _bounds(sweep, metric, groups)
+    rows = [_summarise(r, bounds) for r in groups]
     sign = -1.0 if goal == "max" else 1.0
     rows.sort(key=lambda r: (r["mean"] is None, sign * r["mean"] if r["mean"] is not None else 0.0))
     for r in rows:
         r.pop("_values")
-    return {"sweep": _public(sweep), "metric": metric, "goal": goal, "goal_guessed": guessed,
+    return {"sweep": _public(sweep), "metric": metric, "goal": goal, "goal_guessed": guessed, "bounds": bounds,
             "counts": _counts(trials), "rows": rows, "best": rows[0] if rows and rows[0]["mean"] is not None else None}
 
 
 def ablation_table(ref: str, *, metric: str | None = None, project: Project | None = None) -> dict[str, Any]:
     """Each variant against the full config: mean ± CI, the difference with its interval, and a verdict.
 
-    Verdicts come from ``stats.compare_groups`` (Welch t) with Holm-adjusted p-values
+    Verdicts come from ``verdicts.compare_groups`` (Welch t) with Holm-adjusted p-values
     over all variants, so testing many components does not make one look significant by
     chance. Rows after the full config are sorted by harm: the variant whose removal
     costs most comes first.
     """
-    from hunchlab.stats import compare_groups, holm
+    from hunchlab.stats import holm
+    from hunchlab.verdicts import compare_groups
 
     sweep, trials = _load(ref, project)
     if sweep["kind"] != "ablation":
         raise HunchError(f"{sweep['id']} is a sweep, not an ablation", fix=f"hunch sweep show {sweep['id']}")
     metric, goal, guessed = _metric_and_goal(trials, metric, sweep)
-    rows = [_summarise(r) for r in _groups(trials, metric)]
+    groups = _groups(trials, metric)
+    bounds = _bounds(sweep, metric, groups)
+    rows = [_summarise(r, bounds) for r in groups]
     full, variants = rows[0], rows[1:]
     drafts = {r["label"]: compare_groups(full["_values"], r["_values"], metric or "", goal == "max",
-                                         labels=("full", r["label"]))
+                                         labels=("full", r["label"]), bounds=bounds)
               for r in variants if full["_values"] and r["_values"]}
     tested = [label for label, c in drafts.items() if c.p is not None]
     adjusted = dict(zip(tested, holm([drafts[label].p for label in tested]), strict=True)) if tested else {}
@@ -152,7 +188,7 @@ def ablation_table(ref: str, *, metric: str | None = None, project: Project | No
         c = drafts.get(r["label"])
         if c is not None and r["label"] in adjusted:
             c = compare_groups(full["_values"], r["_values"], metric or "", goal == "max", labels=("full", r["label"]),
-                               p_adjusted=adjusted[r["label"]])
+                               p_adjusted=adjusted[r["label"]], bounds=bounds)
         r.update(delta=c.diff if c else None, delta_lo=c.lo if c else None, delta_hi=c.hi if c else None,
                  p=c.p if c else None, p_adjusted=c.p_adjusted if c else None,
                  verdict=c.verdict if c else "no finished runs on one side: nothing to compare")

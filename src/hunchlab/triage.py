@@ -99,25 +99,29 @@ def allocate(sizes: Mapping[K, int], n: int) -> dict[K, int]:
 def draw_positions(sizes: Mapping[K, int], n: int, seed: int) -> dict[K, list[int]]:
     """Per stratum, the positions (0-based, in example-id order) the sample takes, in the order drawn.
 
-    Reproducible from ``seed``, and drawn one at a time, so the order is itself random
-    and a larger sample with the same seed starts with the smaller one: reading
-    further after ``--sample 100`` with ``--sample 200`` keeps the first hundred.
+    Reproducible from ``seed``, and drawn one at a time from each stratum's own stream,
+    so the order is itself random and, for every n, a larger sample with the same seed
+    starts with the smaller one (per stratum): reading further after ``--sample 100``
+    with ``--sample 200`` keeps the first hundred, also when 200 is more than there are.
     """
-    rng = random.Random(seed)
     alloc = allocate(sizes, n)
-    return {h: _distinct(rng, sizes[h], alloc[h]) for h in sorted(sizes, key=_order)}
+    return {h: _distinct(random.Random(seed if h is None else f"{seed}:{h}"), sizes[h], alloc[h])
+            for h in sorted(sizes, key=_order)}
 
 
 def _distinct(rng: random.Random, size: int, k: int) -> list[int]:
-    """``k`` distinct draws from ``range(size)`` in the order drawn (all of it, shuffled, when k = size)."""
-    if k >= size:
-        everything = list(range(size))
-        rng.shuffle(everything)
-        return everything
-    chosen: dict[int, None] = {}
-    while len(chosen) < k:
-        chosen.setdefault(rng.randrange(size))
-    return list(chosen)
+    """The first ``k`` of a random order of ``range(size)``, drawn one at a time (a lazy Fisher-Yates).
+
+    The i-th draw does not depend on k, so every prefix is the smaller sample, and
+    k >= size gives all of them in that same order (it used to be a fresh shuffle).
+    """
+    moved: dict[int, int] = {}  # position -> the value a swap left there
+    out = []
+    for i in range(min(k, size)):
+        j = rng.randrange(i, size)
+        out.append(moved.get(j, j))
+        moved[j] = moved.get(i, i)
+    return out
 
 
 def estimate_share(hits: Mapping[K, int], tagged: Mapping[K, int], population: Mapping[K, int],
@@ -193,7 +197,7 @@ class Sample:
     """A run's stored failure sample; ``items`` in walking order, each with its tag and note."""
 
     run_id: str
-    size: int  # as asked for
+    asked: int  # the --sample asked for; ``size`` is what was drawn (fewer when there are fewer failures)
     seed: int
     by: str | None
     where: list[str]
@@ -206,8 +210,12 @@ class Sample:
     def failures(self) -> int:
         return sum(n for _, n in self.population)
 
+    @property
+    def size(self) -> int:
+        return len(self.items)
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "failures": self.failures}
+        return {**asdict(self), "size": self.size, "failures": self.failures}
 
 
 @dataclass(frozen=True)
@@ -349,12 +357,17 @@ def _draw(conn: Connection, run_id: str, filters: Sequence[Filter], size: int, s
     return items, sorted(sizes.items(), key=lambda kv: _order(kv[0]))
 
 
-def _sample(conn: Connection, store: Store, run_id: str, *, size: int, seed: int, where: Sequence[str], by: str | None,
-            resume: bool) -> Sample:
-    """The run's stored sample when asked to resume or when it matches; otherwise a new one."""
+def _sample(conn: Connection, store: Store, run_id: str, *, size: int | None, seed: int | None,
+            where: Sequence[str], by: str | None, resume: bool) -> Sample:
+    """The run's stored sample when asked to resume, or when it matches; otherwise a new one.
+
+    Reading never changes what is stored: without ``size`` (no ``--sample``) the stored
+    sample is shown as it is, and options that would need another one are refused
+    rather than silently drawing it. Only an explicit ``size`` draws (and replaces).
+    """
     from hunchlab.store import triage as q
 
-    if size < 1:
+    if size is not None and size < 1:
         raise HunchError(f"--sample {size}: a sample needs at least one example", fix="e.g. --sample 100")
     counts = _require_examples(conn, run_id)
     stored = q.load_sample(conn, run_id)
@@ -362,15 +375,33 @@ def _sample(conn: Connection, store: Store, run_id: str, *, size: int, seed: int
         if stored is None:
             raise HunchError(f"run {run_id} has no sample to resume", fix=f"draw one: hunch failures {run_id} --sample 100")
         return Sample(**stored)
-    wanted = {"size": size, "seed": seed, "by": by, "where": list(where)}
+    if stored is not None and size is None:
+        asked = {"seed": seed, "by": by, "where": list(where) or None}
+        differ = [k for k, v in asked.items() if v is not None and stored[k] != v]
+        if not differ:
+            return Sample(**stored)
+        raise HunchError(f"run {run_id} has a stored sample of {len(stored['items'])} (seed {stored['seed']}); "
+                         f"another {' and '.join(differ)} would replace it",
+                         fix=f"to draw a new one (tags are kept): hunch failures {run_id} --sample N with those "
+                             "options; to read the stored one, leave them out")
+    wanted = {"asked": size or DEFAULT_SAMPLE, "seed": seed or 0, "by": by, "where": list(where)}
     if stored is not None and all(stored[k] == v for k, v in wanted.items()):
         return Sample(**stored)
+    return _draw_and_store(conn, store, run_id, wanted, stored, counts)
+
+
+def _draw_and_store(conn: Connection, store: Store, run_id: str, wanted: dict[str, Any],
+                    stored: dict[str, Any] | None, counts: Mapping[bool | None, int]) -> Sample:
+    """Draw the sample ``wanted`` describes and store it in place of ``stored`` (its tags and reads kept)."""
+    from hunchlab.store import triage as q
+
+    where, by, size = wanted["where"], wanted["by"], wanted["asked"]
     filters = _filters(conn, run_id, where)
     if by is not None and not q.has_field(conn, run_id, by):
         names = q.field_names(conn, q.condition(conn, run_id, []))
         raise HunchError(f"--by {by}: no example of run {run_id} has a field '{by}'{did_you_mean(by, names)}",
                          fix=f"fields: {', '.join(names) or 'none (log them as run.example(..., topic=...))'}")
-    items, population = _draw(conn, run_id, filters, size, seed, by)
+    items, population = _draw(conn, run_id, filters, size, wanted["seed"], by)
     if not items:
         raise _no_failures(run_id, counts, where)
     notes, seen = [], set()
@@ -383,9 +414,9 @@ def _sample(conn: Connection, store: Store, run_id: str, *, size: int, seed: int
         seen = {i["example_id"] for i in stored["items"] if i["seen"]}
     with store.write() as wconn:
         q.save_sample(wconn, run_id, {**wanted, "population": population}, items, seen)
-        stored = q.load_sample(wconn, run_id)
-    assert stored is not None
-    return Sample(**stored, notes=notes)
+        saved = q.load_sample(wconn, run_id)
+    assert saved is not None
+    return Sample(**saved, notes=notes)
 
 
 def _no_failures(run_id: str, counts: Mapping[bool | None, int], where: Sequence[str]) -> HunchError:
@@ -400,15 +431,16 @@ def _no_failures(run_id: str, counts: Mapping[bool | None, int], where: Sequence
                       fix="failures are examples logged with correct=False")
 
 
-def failures(ref: str, *, sample: int = DEFAULT_SAMPLE, seed: int = 0, where: Sequence[str] = (),
+def failures(ref: str, *, sample: int | None = None, seed: int | None = None, where: Sequence[str] = (),
              by: str | None = None, resume: bool = False, project: Project | None = None) -> Sample:
-    """Draw (or reuse) the run's failure sample and return it with every item's tag: no terminal needed."""
+    """The run's failure sample with every item's tag: the stored one, or one drawn when ``sample`` is given
+    (or none is stored: DEFAULT_SAMPLE, seed 0). No terminal needed."""
     store, run_id = _open(ref, project)
     with store, store.read() as conn:
         return _sample(conn, store, run_id, size=sample, seed=seed, where=where, by=by, resume=resume)
 
 
-def open_failures(ref: str, *, sample: int = DEFAULT_SAMPLE, seed: int = 0, where: Sequence[str] = (),
+def open_failures(ref: str, *, sample: int | None = None, seed: int | None = None, where: Sequence[str] = (),
                   by: str | None = None, resume: bool = False, project: Project | None = None) -> Triage:
     """A ``Triage`` session on the run's failure sample: what ``hunch failures`` walks on a terminal."""
     store, run_id = _open(ref, project)

@@ -108,23 +108,29 @@ def test_compare_shows_config_code_intervals_paired_tests_and_flips(lab):
     out = _hunch(lab["root"], "compare", lab["A"], lab["B"], "--flips", "2").stdout
     assert "shift" in out and "same code on every run" in out
     assert "acc: B higher (better) by 0.10" in out and "3 vs 3 seeds, Welch t p" in out
-    assert "Holm-adjusted over" in out and "paired: B vs A on 60 shared examples" in out
+    assert "Holm-adjusted over" in out and "paired (an example is the unit): B vs A on 60 shared examples" in out
+    assert "exact sign-flip test (all 65,536 sign patterns of the 16 nonzero differences)" in out
     assert "15 wrong→right" in out and "right→wrong: 1 example" in out and "wrong→right: 15 examples, first 2" in out
     r = json.loads(_cli(lab["root"], "compare", lab["A"], lab["B"], "--json"))
     acc = next(m for m in r["metrics"] if m["metric"] == "acc")
     assert acc["significant"] and acc["a"]["n"] == 3 and acc["lo"] > 0
     (p,) = r["paired"]
     assert (p["flips"]["n_wrong_to_right"], p["flips"]["n_right_to_wrong"]) == (15, 1)
+    assert p["accuracy"]["p"] == pytest.approx(p["mcnemar"]["p"])  # on 0/1 correctness the two are one test
     assert p["flips"]["right_to_wrong"][0] | {"id": "q1", "input": "<b>1</b>", "a_output": 1, "b_output": 0} == \
         p["flips"]["right_to_wrong"][0]
     csv = _cli(lab["root"], "compare", lab["A"], lab["B"], "--csv").splitlines()
-    assert csv[0].startswith("kind,name,a,b") and len(csv) == 1 + 2 + 3
+    assert csv[0].startswith("kind,unit,name,a,b") and len(csv) == 1 + 2 + 3
     assert "| metric |" in _cli(lab["root"], "compare", lab["A"], lab["B"], "--markdown")
 
 
-def test_groups_that_differ_only_in_an_unused_param_are_within_noise(lab):
-    r = json.loads(_cli(lab["root"], "compare", f"group={lab['A']}", "tag=same", "--json"))
+def test_groups_that_differ_only_in_an_unused_param_are_within_noise_and_say_what_they_could_detect(lab):
+    r = json.loads(_cli(lab["root"], "compare", f"group={lab['A']}", "tag=same", "--json", "--detect", "0.01"))
     assert all(m["verdict"].startswith("difference within noise") for m in r["metrics"])
+    assert all("could detect" in m["verdict"] and "seeds per side would detect 0.01" in m["verdict"]
+               for m in r["metrics"])
+    assert r["detect"] == 0.01 and all(m["power"]["needed"] > 3 for m in r["metrics"])
+    assert any(n.startswith("units: the metrics table counts a seed") for n in r["notes"])
     assert r["paired"][0]["mcnemar"]["verdict"].startswith("no flips")
     assert r["config"] == [{"key": "tag", "values": [None, "same"]}]
 
@@ -181,7 +187,9 @@ def test_plot_writes_png_and_pdf_with_data_and_script(lab):
         assert (root / name).stat().st_size > 0, name
     assert (root / "fig.pdf").read_bytes().startswith(b"%PDF") and (root / "fig.png").read_bytes()[1:4] == b"PNG"
     rows = (root / "fig.csv").read_text().splitlines()
-    assert rows[0] == "metric,group,x,mean,lo,hi,n" and rows[1].endswith(",3")  # 3 seeds under each point
+    assert rows[0] == "metric,group,line,step,value,band_lo,band_hi,n_runs"
+    means = [row for row in rows if ",mean," in row]
+    assert means and all(row.endswith(",,,3") for row in means)  # 3 seeds under each point: no band, every run
     with pytest.raises(HunchError, match="(?s)differ in 2 params.*--x shift"):
         _cli(root, "plot", "spec=noisy", "--x", "param", "--metric", "acc")
     _cli(root, "plot", lab["A"], lab["B"], "--x", "shift", "--metric", "acc", "--out", "sweep.svg")

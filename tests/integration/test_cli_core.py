@@ -96,6 +96,13 @@ def test_rerun_check_reproduces_from_stored_code_even_after_the_file_changed(pro
     assert new["rerun_of"] == first and new["summary"] == {"acc": 0.2}
 
 
+def test_rerun_check_with_nothing_to_compare_says_so_and_exits_1(project, hunch):
+    (project.root / "quiet.yaml").write_text("command: 'true'\n")
+    hunch("run", "quiet.yaml", check=0)
+    out = hunch("rerun", _ids(project)[0], "--check")
+    assert out.returncode == 1 and "nothing to compare" in out.stderr and "reproduced" not in out.stdout
+
+
 def test_rerun_check_fails_when_the_numbers_differ(project, hunch):
     (project.root / "rand.py").write_text(
         "import random\ndef main(run):\n    run.summary['x'] = random.SystemRandom().random()\n")

@@ -91,7 +91,7 @@ def test_corrupted_store_is_reported(project, hunch):
     (project.hunch_dir / "store.db").write_bytes(b"this is not a database" * 100)
     for suffix in ("-wal", "-shm"):
         (project.hunch_dir / f"store.db{suffix}").unlink(missing_ok=True)
-    assert_clean_error(hunch("runs"), "cannot open the store")
+    assert_clean_error(hunch("runs"), "the store is damaged", "hunch store rebuild")
 
 
 def test_unknown_command_suggests(project, hunch):

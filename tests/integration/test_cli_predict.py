@@ -46,6 +46,16 @@ def test_comparison_claim_resolves_against_the_referenced_run(project, hunch):
     assert pred["outcome"] is True and pred["ref_value"] == 0.2 and pred["actual"] == 0.4
 
 
+def test_a_comparison_with_a_reference_that_lacks_the_metric_is_refused_before_the_run(project, hunch):
+    hunch("run", "exp.yaml", "--no-predict", check=0)
+    base = last_run(project)["id"]
+    proc = hunch("run", "exp.yaml", "-p", f"acc > {base}.accuracy @ 60%")
+    assert proc.returncode == 2 and f"run {base} logged no 'accuracy' (it has: " in proc.stderr and "acc" in proc.stderr
+    proc = hunch("run", "exp.yaml", "-p", "acc > nosuchbaseline.acc @ 60%")
+    assert proc.returncode == 2 and "'nosuchbaseline' names no run, seed group or spec" in proc.stderr
+    assert [r["id"] for r in records.runs(project=project)] == [base]  # nothing was started
+
+
 def test_confident_wrong_prediction_files_a_surprise(project, hunch):
     proc = hunch("run", "exp.yaml", "-p", "acc > 0.9 @ 85%", check=0)
     assert "surprise" in proc.stderr

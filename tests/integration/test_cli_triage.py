@@ -56,6 +56,7 @@ def test_examples_filter_and_export_whole(project, hunch):
     assert len(table) == 30 and table[0]["topic"] == "algebra" and table[0]["target"] == "The answer is 0"
     shown = hunch("examples", run_id, "-w", "output~ANSWER IS 11", "-n", "1", check=0).stdout
     assert "q055" in shown and "showing 1 of 5" in shown  # q055-q059 answer 110, 113, 114, 117, 118
+    assert "input" in shown and "What is 55 + 55?" in shown  # the table shows what the model was asked
 
 
 def test_where_on_an_unknown_field_lists_the_fields(project, hunch):
@@ -97,6 +98,18 @@ def test_a_sample_larger_than_the_failures_takes_all_and_says_so(project, hunch)
     proc = hunch("failures", run_id, "--sample", "100", check=0)
     assert f"asked for 100 but run {run_id} has only 5 failures: took all 5" in proc.stderr
     assert "sample of 5 from 5 failures" in proc.stdout
+    sample = json.loads(hunch("failures", run_id, "--json", check=0).stdout)
+    assert (sample["size"], sample["asked"], len(sample["items"])) == (5, 100, 5)  # the real size, and what was asked
+    assert sample_ids(hunch, run_id, "--sample", "3") == [i["example_id"] for i in sample["items"]][:3]  # a prefix
+
+
+def test_reading_failures_without_sample_never_replaces_the_stored_one(project, hunch):
+    run_id = make_run(project, n=60)
+    drawn = sample_ids(hunch, run_id, "--sample", "7", "--seed", "4")
+    assert sample_ids(hunch, run_id) == drawn  # no --sample: the stored sample, whatever its size and seed
+    assert_clean_error(hunch("failures", run_id, "--seed", "5"), "would replace it", "--sample N")
+    assert sample_ids(hunch, run_id) == drawn  # the refused read changed nothing
+    assert len(sample_ids(hunch, run_id, "--sample", "9", "--seed", "5")) == 9  # an explicit --sample draws anew
 
 
 def test_no_failures_and_no_matches_are_plain_messages(project, hunch):

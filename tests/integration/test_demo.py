@@ -13,7 +13,7 @@ def test_demo_runs_every_step_and_leaves_a_project_to_explore(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "hunchlab", "demo", "d"], cwd=tmp_path, capture_output=True,
                           text=True, stdin=subprocess.DEVNULL, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "✓ all 5 metrics match: reproduced" in proc.stdout
+    assert "✓ compared 2 summary values, 3 metric histories, 300 example records: all match, reproduced" in proc.stdout
     assert "Welch" in proc.stdout or "difference" in proc.stdout  # the compare table
     project = find_project(tmp_path / "d")
     runs = records.runs(project=project)

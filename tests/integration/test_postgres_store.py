@@ -1,87 +1,24 @@
 """A team store on PostgreSQL: the same loop through the real `hunch` command, on a throwaway cluster.
 
-The cluster is Debian's PostgreSQL started by the test (initdb + pg_ctl in a temporary
-folder, on 127.0.0.1 only) and removed afterwards; each test gets a database of its own.
+The cluster (``cluster`` in tests/integration/conftest.py) is Debian's PostgreSQL started
+by the tests (initdb + pg_ctl in a temporary folder, on 127.0.0.1 only) and removed
+afterwards; each test gets a database of its own (``pg_project``).
 """
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from hunchlab import records
 
 psycopg = pytest.importorskip("psycopg", reason="the test extras install psycopg")
-
-
-def _pg_bin() -> Path | None:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(versions[-1]).parent if versions else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """``postgresql+psycopg://hunch@127.0.0.1:PORT``: a cluster that lives for this module."""
-    bin_dir = _pg_bin()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed (make install-test installs Debian's postgresql)")
-    root = Path(tempfile.mkdtemp(prefix="hunch-pg-"))
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as the postgres user
-        shutil.chown(root, "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    data = root / "data"
-    subprocess.run([*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "hunch"],
-                   check=True, capture_output=True)
-    subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "start",
-                    "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"],
-                   check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://hunch@127.0.0.1:{port}"
-    finally:
-        subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _dsn(url: str) -> str:
-    """psycopg's own form of a ``postgresql+psycopg://`` URL."""
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
-@pytest.fixture
-def pg_project(project, cluster, request):
-    """The usual test project, with its store in a fresh PostgreSQL database."""
-    name = "t_" + request.node.name.lower().replace("[", "_").replace("]", "")[:50]
-    with psycopg.connect(_dsn(f"{cluster}/postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    with open(project.hunch_dir / "settings.yaml", "a") as f:
-        f.write(f"store: {cluster}/{name}\n")
-    project.settings["store"] = f"{cluster}/{name}"
-    return project
 
 
 def test_the_whole_loop_runs_on_a_postgres_store(pg_project, hunch):
@@ -91,7 +28,7 @@ def test_the_whole_loop_runs_on_a_postgres_store(pg_project, hunch):
     hunch("sweep", "exp.yaml", "model.width=8,16", "--seeds", "2", "--jobs", "2", check=0)  # parallel writers
     runs = records.runs(project=project)
     assert len(runs) == 5 and {r["status"] for r in runs} == {"finished"}
-    with psycopg.connect(_dsn(project.setting("store"))) as conn:  # the rows are in PostgreSQL itself
+    with psycopg.connect(project.setting("store").replace("+psycopg", "")) as conn:  # the rows are in PostgreSQL itself
         assert conn.execute("SELECT count(*), count(DISTINCT seq) FROM runs").fetchone() == (5, 5)
 
     assert len(json.loads(hunch("runs", "--where", "model.width=8", "--json", check=0).stdout)) == 2
@@ -127,11 +64,30 @@ def test_a_killed_run_on_a_postgres_store_is_marked_crashed_with_what_it_logged(
     assert len(run["metrics"]["x"]) >= 100
 
 
-def test_a_store_server_that_is_down_is_one_clear_line_and_exit_2(project, hunch):
+def test_a_store_server_that_is_down_is_one_clear_line_and_exit_2(project, hunch, unused_port):
     with open(project.hunch_dir / "settings.yaml", "a") as f:
-        f.write(f"store: postgresql+psycopg://hunch:secret@127.0.0.1:{_free_port()}/nowhere\n")
+        f.write(f"store: postgresql+psycopg://hunch:secret@127.0.0.1:{unused_port}/nowhere\n")
     proc = hunch("runs")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "cannot reach the store postgresql+psycopg://hunch:***@127.0.0.1" in proc.stderr
     assert "secret" not in proc.stderr and "server is running" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 2  # what went wrong, then what to do
+
+
+def test_folding_on_a_postgres_store_replaces_examples_keeps_the_pyramid_and_sets_bad_lines_aside(pg_project, hunch):
+    from hunchlab.dashboard import metric_series
+    from hunchlab.run import create_run
+
+    run = create_run(pg_project, {"params": {}, "spec": {"entry": "test"}})
+    for step in range(6000):
+        run.log({"loss": 1.0 / (step + 1) + (9.0 if step == 4321 else 0.0)}, step=step)
+    run.example("q1", output="first", correct=False)
+    run.example("q1", output="second", correct=True)  # the same id again: it replaces the first
+    with open(run.dir / "events.jsonl", "a") as f:
+        f.write('{"t": "log", "step": "7", "m": {"loss": 1}}\n')
+    run.finish()
+    shown = json.loads(hunch("show", run.id, "--json", check=0).stdout)
+    assert [(e["id"], e["output"]) for e in shown["examples"]] == [("q1", "second")]
+    assert shown["quarantine"]["lines"] == 1 and len(shown["metrics"]["loss"]) == 6000
+    series = metric_series(run.id, "loss", buckets=50, project=pg_project)
+    assert series["downsampled"] and 4321 in series["x"] and series["x"][0] == 0 and series["x"][-1] == 5999

@@ -1,11 +1,16 @@
 """The test-time-compute studies: the pieces, then each study end to end at its smoke budget.
 
 The end-to-end tests run each study through its entry with a fake Run (the
-same methods as hunchlab's), assert that ``check`` passes every claim, and run
-the study's broken arm in the same test to assert that ``check`` then fails:
-a PRM trained on shuffled step labels, and a beam search that keeps the
-lowest-scored prefixes. Models are cached in a temporary folder shared by the
-module, so the broken arms and the second study reuse what the first trained.
+same methods as hunchlab's), assert that ``check`` passes every row, and run
+the study's broken arms to assert that ``check`` then fails on the row that
+should catch each: a PRM trained on shuffled step labels, a random "vote", a
+PRM that sees whether each answer is right (a leak, caught by the leakage probe
+and the ceilings), a beam search that keeps the lowest-scored prefixes, and a
+beam search given 4x the samples of best-of-N (caught by the counted budgets).
+Broken arms run on 200 test problems per K (the claims' thresholds were set at
+500, so only a clear break is asserted). Models are cached in a temporary folder
+shared by the module, so the arms and the second study reuse what the first
+trained (only the shuffled-label and the weaker PRMs are trained again).
 """
 
 from __future__ import annotations
@@ -93,6 +98,15 @@ def failed(rows: list[dict[str, Any]]) -> list[str]:
     return [row["claim"] for row in rows if not row["passed"]]
 
 
+def row(rows: list[dict[str, Any]], start: str) -> dict[str, Any]:
+    """The one row whose claim starts with ``start``."""
+    (found,) = [r for r in rows if r["claim"].startswith(start)]
+    return found
+
+
+ARM = {"n_test": 200, "n_dev": 50}  # broken arms: fewer problems, the same trained models
+
+
 # ---------------------------------------------------------------------------
 # The pieces
 
@@ -162,10 +176,15 @@ def test_models_are_cached_by_their_settings() -> None:
     assert set(losses) == {"prm"}  # only the PRM's labels changed
 
 
-def test_study_info_points_at_the_specs() -> None:
+def test_study_info_points_at_the_specs_and_each_study_has_its_own_page() -> None:
+    pages = set()
     for name, info in STUDY_INFO.items():
         assert yaml.safe_load((SPECS.parent / info["spec"]).read_text())["name"] == name
         assert info["area"] == "test-time compute"
+        page = (SPECS.parent / info["readme"]).read_text()
+        assert page.startswith("# ") and "## Commands and time" in page and "Broken arms" in page
+        pages.add(page)
+    assert len(pages) == len(STUDY_INFO)
 
 
 # ---------------------------------------------------------------------------
@@ -173,29 +192,60 @@ def test_study_info_points_at_the_specs() -> None:
 
 
 @pytest.mark.slow
-def test_self_consistency_reproduces_and_a_shuffled_label_prm_does_not(tmp_path: Path) -> None:
+def test_self_consistency_reproduces_and_each_broken_arm_fails_its_row(tmp_path: Path) -> None:
     run = smoke_run(entries.self_consistency, "self_consistency", tmp_path / "real")
     rows = check([run.summary])
     assert rows and not failed(rows), failed(rows)
+    assert [r["kind"] for r in rows[:3]] == ["invariant"] * 3 and all(r["verdict"] == "holds" for r in rows[:3])
+    assert "exploited" in row(rows, "PRM best-of-64 beats ORM")["note"]
     assert (tmp_path / "real" / "accuracy_vs_n.png").exists()
     assert any("train/prm/loss" in metrics for _, metrics in run.logged)
     assert {(e["k"], e["method"], e["n"]) for e in run.examples} >= {(4, "prm", 64), (8, "maj", 16)}
 
-    broken = smoke_run(entries.self_consistency, "self_consistency", tmp_path / "broken", prm_labels="shuffled")
-    assert "PRM best-of-64 beats majority vote over 64 (K=4)" in failed(check([broken.summary]))
+    shuffled = smoke_run(entries.self_consistency, "self_consistency", tmp_path / "shuffled", prm_labels="shuffled")
+    assert "PRM best-of-64 beats majority vote over 64 (K=4)" in failed(check([shuffled.summary]))
     for k in (2, 4, 8):  # a PRM that learned nothing from its labels falls far below the real one
-        assert broken.summary[f"acc/prm/k{k}/n64"] < run.summary[f"acc/prm/k{k}/n64"] - 0.25
+        assert shuffled.summary[f"acc/prm/k{k}/n64"] < run.summary[f"acc/prm/k{k}/n64"] - 0.25
+
+    random_vote = check([smoke_run(entries.self_consistency, "self_consistency", tmp_path / "vote",
+                                   vote="random", **ARM).summary])
+    assert row(random_vote, "majority vote over 64")["verdict"] == "not reproduced"
+
+    leaked = check([smoke_run(entries.self_consistency, "self_consistency", tmp_path / "leak",
+                              prm_leak=1.0, **ARM).summary])
+    assert not row(leaked, "no answer leaks to the PRM")["passed"]  # the probe: its gain survives shuffling
+    assert row(leaked, "PRM best-of-64 beats majority")["verdict"] == "larger than the paper — check for leakage"
 
 
 @pytest.mark.slow
-def test_search_by_difficulty_reproduces_and_a_lowest_keeping_beam_does_not(tmp_path: Path) -> None:
+def test_search_by_difficulty_reproduces_and_each_broken_arm_fails_its_row(tmp_path: Path) -> None:
     run = smoke_run(entries.search_by_difficulty, "search_by_difficulty", tmp_path / "real")
     rows = check([run.summary])
     assert rows and not failed(rows), failed(rows)
+    low_budget = row(rows, "beam search's advantage over best-of-N is larger at a low budget")
+    assert low_budget["deviation"] and low_budget["measured"] < 0  # Snell's claim, tested as stated: the toy deviates
     for name in ("beam_minus_bon.png", "compute_optimal.png", "compute_optimal_choices.json"):
         assert (tmp_path / "real" / name).exists()
 
-    broken = smoke_run(entries.search_by_difficulty, "search_by_difficulty", tmp_path / "broken", beam_keep="lowest")
-    assert len(failed(check([broken.summary]))) >= 3
+    lowest = smoke_run(entries.search_by_difficulty, "search_by_difficulty", tmp_path / "lowest",
+                       beam_keep="lowest", **ARM)
+    lost = failed(check([lowest.summary]))
+    assert "PRM beam search beats best-of-N weighted on hard problems at a low budget (K=8, N=4)" in lost
+    assert any(c.startswith("beam search beats best-of-N on hard problems, and by more") for c in lost)
     for k in (2, 4, 8):  # keeping the worst prefixes is worse than not searching at all
-        assert broken.summary[f"acc/beam/k{k}/n16"] < broken.summary[f"acc/single/k{k}"] - 0.05
+        assert lowest.summary[f"acc/beam/k{k}/n16"] < lowest.summary[f"acc/single/k{k}"] - 0.05
+
+    bigger = smoke_run(entries.search_by_difficulty, "search_by_difficulty", tmp_path / "budget",
+                       beam_budget=4, n_values=[1, 4], **ARM)
+    unfair = row(check([bigger.summary]), "beam search and best-of-N sample as many steps")
+    assert unfair["verdict"].startswith("violated in 1 of 1 run(s)")
+    assert bigger.summary["budget/generated/beam/k8/n4"] == 4 * bigger.summary["budget/generated/bon/k8/n4"] == 128
+
+
+@pytest.mark.slow
+def test_a_weaker_prm_shows_snells_low_budget_crossover(tmp_path: Path) -> None:
+    weak = smoke_run(entries.search_by_difficulty, "search_by_difficulty", tmp_path / "weak",
+                     prm_data_frac=0.2, n_values=[4, 64], **ARM)
+    crossover = row(check([weak.summary]), "beam search's advantage over best-of-N is larger at a low budget")
+    assert crossover["verdict"] == "reproduced" and "deviation" not in crossover
+    assert weak.summary["beam_minus_bon/k8/n4"] > 0 > weak.summary["beam_minus_bon/k8/n64"]

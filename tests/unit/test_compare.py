@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hunchlab.compare import analyse, code_summary, config_diff, higher_is_better
+from hunchlab.compare import analyse, code_summary, config_diff
 from hunchlab.errors import HunchError, NotFound
+from hunchlab.metric_info import guess_goal
 from hunchlab.report import compare_blocks, render_html, render_markdown
+from hunchlab.readsql import Tallies
 
 
 def _side(label: str, values: dict[str, list[float]], params: dict | None = None, prefix: str = "") -> dict:
@@ -25,7 +27,7 @@ def _same_noise(seed: int, n: int = 5) -> list[float]:
 def test_two_groups_from_the_same_distribution_are_within_noise():
     a = _side("A", {"acc": _same_noise(1)})
     b = _side("B", {"acc": _same_noise(2)}, {"width": 64})
-    (m,) = analyse([a, b], [{}, {}])["metrics"]
+    (m,) = analyse([a, b], NO_EXAMPLES[:2])["metrics"]
     assert m["significant"] is False and m["verdict"].startswith("difference within noise")
     assert m["a"]["n"] == m["b"]["n"] == 5 and m["a"]["lo"] < m["a"]["mean"] < m["a"]["hi"]
 
@@ -33,7 +35,7 @@ def test_two_groups_from_the_same_distribution_are_within_noise():
 def test_a_clear_difference_is_significant_and_says_which_side_is_better():
     a = _side("A", {"acc": _same_noise(1), "loss": _same_noise(3)})
     b = _side("B", {"acc": [v + 0.1 for v in _same_noise(2)], "loss": [v + 0.1 for v in _same_noise(4)]})
-    r = analyse([a, b], [{}, {}])
+    r = analyse([a, b], NO_EXAMPLES[:2])
     acc, loss = r["metrics"]
     assert acc["significant"] and acc["verdict"].startswith("B higher (better) by 0.")
     assert "5 vs 5 seeds, Welch t p" in acc["verdict"] and "Holm-adjusted" in acc["verdict"]
@@ -44,18 +46,18 @@ def test_a_clear_difference_is_significant_and_says_which_side_is_better():
 def test_one_seed_on_a_side_gives_no_interval_and_says_why():
     a = _side("A", {"acc": [0.8]})
     b = _side("B", {"acc": _same_noise(2)})
-    (m,) = analyse([a, b], [{}, {}])["metrics"]
+    (m,) = analyse([a, b], NO_EXAMPLES[:2])["metrics"]
     assert m["lo"] is None and m["p"] is None and "n=1 on a side" in m["verdict"] and "run more seeds" in m["verdict"]
 
 
 def test_many_sides_are_each_compared_with_the_first():
     sides = [_side(label, {"acc": _same_noise(i)}) for i, label in enumerate("ABC")]
-    r = analyse(sides, [{}, {}, {}])
+    r = analyse(sides, NO_EXAMPLES)
     assert [m["labels"] for m in r["metrics"]] == [["A", "B"], ["A", "C"]]
 
 
-def _tallies(*sides: list[tuple[str, bool | None, float | None]]) -> list[dict[str, list[float]]]:
-    """Per side, what store.compare.example_tallies sums: ``(example id, correct, score)`` per record."""
+def _tallies(*sides: list[tuple[str, bool | None, float | None]]) -> list[Tallies]:
+    """Per side, what readsql.example_tallies sums: ``(example id, correct, score)`` per record."""
     out = []
     for records in sides:
         table: dict[str, list[float]] = {}
@@ -65,8 +67,13 @@ def _tallies(*sides: list[tuple[str, bool | None, float | None]]) -> list[dict[s
                 t[0], t[1] = t[0] + correct, t[1] + 1
             if score is not None:
                 t[2], t[3] = t[2] + score, t[3] + 1
-        out.append(table)
+        ids = sorted(table)
+        columns = [np.array([table[i][k] for i in ids], dtype=float if k % 2 == 0 else int) for k in range(4)]
+        out.append(Tallies(np.array(ids, dtype=str), *columns))
     return out
+
+
+NO_EXAMPLES = _tallies([], [], [])
 
 
 def _records(correct: list[bool]) -> list[tuple[str, bool, float]]:
@@ -112,18 +119,18 @@ def test_a_large_paired_difference_is_significant():
 def test_metric_choice_errors_say_what_exists():
     a, b = _side("A", {"acc": [0.5, 0.6]}), _side("B", {"words": [3.0, 4.0]})
     with pytest.raises(HunchError, match="no metric in common: A has acc; B has words"):
-        analyse([a, b], [{}, {}])
+        analyse([a, b], NO_EXAMPLES[:2])
     with pytest.raises(NotFound, match="did you mean 'acc'"):
-        analyse([a, b], [{}, {}], metrics=["acx"])
+        analyse([a, b], NO_EXAMPLES[:2], metrics=["acx"])
     with pytest.raises(HunchError, match="'acc' is missing on B"):
-        analyse([a, b], [{}, {}], metrics=["acc"])
+        analyse([a, b], NO_EXAMPLES[:2], metrics=["acc"])
 
 
 def test_a_running_run_is_compared_on_what_it_has_logged():
     a = _side("A", {"acc": [0.5, 0.6]})
     b = _side("B", {"acc": [0.7]})
     b["runs"].append({**b["runs"][0], "id": "b-live", "summary": {}, "last": {"acc": 0.75}, "status": "running"})
-    (m,) = analyse([a, b], [{}, {}])["metrics"]
+    (m,) = analyse([a, b], NO_EXAMPLES[:2])["metrics"]
     assert m["b"]["n"] == 2 and m["b"]["mean"] == pytest.approx(0.725)
 
 
@@ -131,7 +138,7 @@ def test_config_diff_keeps_only_what_differs_and_direction_guesses():
     rows = config_diff([{"spec_name": "exp", "params": {"lr": 1, "model": {"width": 16}}},
                         {"spec_name": "exp", "params": {"lr": 1, "model": {"width": 64}, "extra": True}}])
     assert rows == [{"key": "model.width", "values": [16, 64]}, {"key": "extra", "values": [None, True]}]
-    assert [higher_is_better(m) for m in ("test_acc", "val_loss", "widgets")] == [True, False, None]
+    assert [guess_goal(m) for m in ("test_acc", "val_loss", "widgets")] == ["max", "min", None]
 
 
 def test_code_summary_tells_same_from_different_code():
@@ -149,7 +156,15 @@ def test_code_summary_tells_same_from_different_code():
 def test_rendered_pages_escape_user_strings():
     a = _side("A", {"acc": _same_noise(1)}, {"note": "<script>alert(1)</script>"})
     b = _side("B", {"acc": _same_noise(2)}, {"note": "a|b"})
-    blocks = compare_blocks(analyse([a, b], [{}, {}]))
+    blocks = compare_blocks(analyse([a, b], NO_EXAMPLES[:2]))
     page = render_html("<b>title</b>", blocks)
     assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;b&gt;title" in page
     assert "a\\|b" in render_markdown("t", blocks, base=__import__("pathlib").Path("."))
+
+
+def test_nan_scores_are_left_out_of_the_score_test_not_fatal():
+    a, b = _side("A", {"acc": [0.5]}), _side("B", {"acc": [0.6]})
+    records = [(f"e{i}", i % 2 == 0, float(i)) for i in range(6)]
+    broken = records[:-1] + [("e5", False, float("nan"))]
+    (p,) = analyse([a, b], _tallies(records, broken), flips=0)["paired"]
+    assert p["score"]["n"] == 5 and p["accuracy"]["n"] == 6

@@ -8,6 +8,7 @@ from hunchlab.store import fold
 
 def _record(project, chunk_bytes, monkeypatch):
     monkeypatch.setattr(fold, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr("hunchlab.background.fold_soon", lambda hunch_dir: None)  # fold here, in these chunks
     with hunchlab.start(config={"chunk": chunk_bytes}, project=project.root) as run:
         for step in range(300):
             run.log({"loss": 1 / (step + 1), "acc": step / 300}, step=step)
@@ -27,3 +28,16 @@ def test_a_run_folded_in_tiny_chunks_holds_exactly_what_one_chunk_gives(project,
     assert tiny == whole
     assert len(tiny["metrics"]["loss"]) == 300 and len(tiny["examples"]) == 200
     assert ("7", "second", True) in tiny["examples"] and tiny["summary"]["acc"] == 0.99
+
+
+def test_params_and_meta_lines_update_the_run_and_its_seed_group(project):
+    from hunchlab.run import create_run
+
+    run = create_run(project, {"params": {"lr": 0.1}, "spec": {"entry": "x"}})
+    before = hunchlab.get_run(run.id, project=project)["group_key"]
+    run._write({"t": "params", "d": {"batch_size": 64}})
+    run._write({"t": "meta", "d": {"tags": ["baseline"]}})
+    run.finish()
+    got = hunchlab.get_run(run.id, project=project)
+    assert got["params"] == {"lr": 0.1, "batch_size": 64} and got["tags"] == ["baseline"]
+    assert got["group_key"] != before and got["status"] == "finished"

@@ -90,3 +90,17 @@ def test_a_number_that_is_also_a_group_prefix():
 
     with pytest.raises(NotFound, match="both run run-1 and the start of group 1718d48d9c"):
         resolve(["1718"], runs, by_number)
+
+
+def test_run_resolver_reads_ids_numbers_and_unique_prefixes_from_the_runs() -> None:
+    from hunchlab.errors import NotFound
+    from hunchlab.selectors import run_resolver
+
+    runs = [{"id": "bright-otter-12", "seq": 12}, {"id": "bright-owl-3", "seq": 3}, {"id": "calm-fox-1", "seq": 1}]
+    resolve_run = run_resolver(runs)
+    assert [resolve_run(r) for r in ("calm-fox-1", "12", "calm", " bright-ot ")] == \
+        ["calm-fox-1", "bright-otter-12", "calm-fox-1", "bright-otter-12"]
+    with pytest.raises(NotFound, match="ambiguous: bright-otter-12, bright-owl-3"):
+        resolve_run("bright")
+    with pytest.raises(NotFound, match="did you mean 'calm-fox-1'"):
+        resolve_run("calm-fix-1")

@@ -54,3 +54,23 @@ def test_parse_override(text, expected):
 def test_resolved_spec_meta_excludes_params_and_seed(tmp_path):
     meta = load_spec(write(tmp_path, "name: x\nentry: m:f\nparams: {a: 1}\n")).to_meta()
     assert meta["name"] == "x" and "params" not in meta and "seed" not in meta
+
+
+def test_an_integer_param_given_a_float_is_refused_with_the_integer_to_write(tmp_path):
+    path = write(tmp_path, "entry: m:f\nparams: {steps: 100, lr: 0.1}\n")
+    with pytest.raises(SpecError, match="'steps' expects an integer") as e:
+        load_spec(path, ["steps=1e3"])
+    assert "write steps=1000" in e.value.fix
+    with pytest.raises(SpecError, match="give steps a whole number"):
+        load_spec(path, ["steps=2.5"])
+    assert load_spec(path, ["steps=1000", "lr=1"]).params == {"steps": 1000, "lr": 1}  # a float param takes an int
+
+
+def test_metrics_declare_a_range_and_a_goal_stored_with_the_run(tmp_path):
+    spec = load_spec(write(tmp_path, "entry: m:f\nmetrics: {acc: {range: [0, 1], goal: max}, loss: {goal: min}}\n"))
+    assert spec.metrics == {"acc": {"range": [0.0, 1.0], "goal": "max"}, "loss": {"goal": "min"}}
+    assert spec.to_meta()["metrics"] == spec.metrics
+    for bad, match in (("{acc: {range: [1, 0]}}", "low < high"), ("{acc: {goal: up}}", "goal"),
+                       ("{acc: {rnage: [0, 1]}}", "rnage")):
+        with pytest.raises(SpecError, match=match):
+            load_spec(write(tmp_path, f"entry: m:f\nmetrics: {bad}\n"))

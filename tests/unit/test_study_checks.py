@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from hunchlab.studies.checks import NOT_REPRODUCED, PARTLY, REPRODUCED, TOO_LARGE, Claim, Invariant, equal, evaluate, failed, gap
+from hunchlab.studies.checks import (
+    DEVIATES,
+    NOT_REPRODUCED,
+    PARTLY,
+    REPRODUCED,
+    TOO_LARGE,
+    Claim,
+    Invariant,
+    equal,
+    equal_pairs,
+    evaluate,
+    failed,
+    gap,
+)
 
 CLAIM = Claim("A beats B", gap("a", "b"), threshold=0.1, paper="paper: +0.2", ceiling=0.5, partly_below=0.15)
 FAIR = Invariant("A and B drew the same samples", equal("budget/a", "budget/b"))
@@ -47,3 +60,21 @@ def test_upper_bound_claims_and_missing_metrics() -> None:
     rows = evaluate("s", [same], [FAIR], [{"a": 1.0}])
     assert all(r["verdict"].startswith("not measured") for r in rows)
     assert len(failed(rows)) == 2
+
+
+def test_a_known_deviation_is_measured_and_reported_not_failed_and_passes_when_it_holds() -> None:
+    low = Claim("A wins at low budgets", gap("a", "b"), threshold=0.0, paper="paper: qualitative",
+                deviation="the toy shows the opposite; prm_data_frac=0.2 shows the paper's crossover")
+    (row,) = evaluate("s", [low], [], [run(0.2, 0.3)])
+    assert row["passed"] and row["deviation"] and row["verdict"].startswith(f"{DEVIATES}: the toy shows the opposite")
+    (row,) = evaluate("s", [low], [], [run(0.3, 0.2)])
+    assert row["verdict"] == REPRODUCED and "deviation" not in row
+
+
+def test_equal_pairs_checks_every_cell_and_never_passes_on_nothing() -> None:
+    same = Invariant("equal budgets", equal_pairs("budget/x/", "budget/y/"))
+    cells = {"budget/x/k2": 8.0, "budget/y/k2": 8.0, "budget/x/k8": 32.0, "budget/y/k8": 32.0}
+    assert [r["passed"] for r in evaluate("s", [], [same], [cells])] == [True]
+    assert [r["passed"] for r in evaluate("s", [], [same], [{**cells, "budget/x/k8": 128.0}])] == [False]
+    (row,) = evaluate("s", [], [same], [{"other": 1.0}])
+    assert not row["passed"] and row["verdict"].startswith("not measured")

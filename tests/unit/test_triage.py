@@ -35,10 +35,17 @@ def test_draw_is_reproducible_distinct_and_not_the_first_ones():
     assert sorted(a) != list(range(100))
 
 
-def test_a_larger_sample_with_the_same_seed_starts_with_the_smaller_one():
-    small = draw_positions({None: 500}, 20, seed=3)[None]
-    large = draw_positions({None: 500}, 60, seed=3)[None]
-    assert large[:20] == small
+def test_a_larger_sample_with_the_same_seed_starts_with_the_smaller_one_for_every_n():
+    every = draw_positions({None: 40}, 40, seed=3)[None]
+    assert sorted(every) == list(range(40))
+    for n in (1, 20, 39, 40, 100):  # up to and past the number there are: the same order, cut at n
+        assert draw_positions({None: 40}, n, seed=3)[None] == every[:n]
+
+
+def test_each_stratum_keeps_its_own_draws_when_the_sample_grows():
+    sizes = {"a": 300, "b": 50, "c": 10}
+    small, large = draw_positions(sizes, 30, seed=1), draw_positions(sizes, 90, seed=1)
+    assert all(large[h][:len(small[h])] == small[h] for h in sizes)
 
 
 def test_draw_order_is_random_so_a_prefix_is_a_random_subsample():

@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "runs": ("runs", "runs", "List runs, with filters; --json/--csv for other tools."),
     "show": ("runs", "show", "Show one run: config, code, environment, metrics, logs."),
     "rerun": ("runs", "rerun", "Re-execute a run from its stored code and config; --check compares."),
+    "import": ("bring", "import_", "Import runs from MLflow, W&B offline folders or TensorBoard logdirs."),
+    "export": ("bring", "export", "Write runs, metric histories and examples as Parquet, CSV or JSON lines."),
     "demo": ("demo", "demo", "Build a demo project and run the research loop end to end."),
     "sweep": ("sweep", "sweep", "Sweep params over seeds in parallel; `sweep show ID`, `sweep resume ID`."),
     "sweeps": ("sweep", "sweeps", "List sweeps and ablations."),
@@ -47,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "review": ("journal", "review", "Reread the last month: runs, predictions, surprises, open questions."),
     "study": ("study", "study", "Reproduce frontier papers' findings at toy scale: list, run, check, new."),
     "ui": ("ui", "ui", "Serve a local web dashboard: runs, charts, compare, examples, tree, journal."),
+    "store": ("store", "store", "Check the store against the run folders, or rebuild it from them."),
 }
 
 
@@ -85,16 +88,20 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: turns library errors into one-line messages and exit codes."""
+    """Console entry point: turns library errors into one-line messages and exit codes.
+
+    A fault of the machine that reaches here as a bare ``OSError`` (a full disk, a
+    read-only folder) is printed the same way: what, where, what to do, exit 2.
+    """
     args = sys.argv[1:] if argv is None else argv
+    _show_warnings()
     try:
         try:
             cli.main(args=args, prog_name="hunch", standalone_mode=False)
         finally:
             _mention_due(args)
     except HunchError as e:
-        click.echo(f"error: {e.format_message()}", err=True)
-        sys.exit(e.exit_code)
+        _fail(e)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.ClickException as e:
@@ -108,13 +115,42 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as e:
+        from hunchlab.errors import machine_error
+
+        fault = machine_error(e)
+        if fault is None:
+            raise
+        _fail(fault)
+
+
+def _fail(e: HunchError) -> None:
+    click.echo(f"error: {e.format_message()}", err=True)
+    sys.exit(e.exit_code)
+
+
+def _show_warnings() -> None:
+    """The library's ``HunchWarning``s (a store that could not be folded into, …) as ``warning:`` lines."""
+    import warnings
+
+    from hunchlab.errors import HunchWarning
+
+    default = warnings.showwarning
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, HunchWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            default(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
 
 
 def _mention_due(args: list[str]) -> None:
     """Every command ends with one line when forecasts are due (read from a small file, no store)."""
     if not args or args[0] in ("due", "resolve", "init", "demo") or {"-h", "--help", "--version"} & set(args):
         return
-    from hunchlab.predict import due_count
+    from hunchlab.due import due_count
     from hunchlab.project import find_project
 
     try:

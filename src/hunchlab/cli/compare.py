@@ -45,37 +45,43 @@ def print_blocks(blocks: Sequence[tuple[Any, ...]]) -> None:
 @click.option("--flips", type=click.IntRange(min=0), default=5, show_default=True,
               help="Flipped examples to show in each direction.")
 @click.option("--code", "show_code", is_flag=True, help="Print the diff between the code states of A and B instead.")
-@click.option("--resamples", type=click.IntRange(min=100), default=2000, show_default=True,
-              help="Bootstrap resamples for the paired analysis.")
+@click.option("--resamples", type=click.IntRange(min=100), default=10_000, show_default=True,
+              help="Random sign patterns for the paired test when it is neither exact nor normal.")
+@click.option("--detect", type=float, metavar="D",
+              help="A difference worth finding: say how many seeds per side (and examples) would detect it.")
 @click.option("--markdown", "as_markdown", is_flag=True, help="Write Markdown to stdout.")
 @output_options
 def compare(selectors: tuple[str, ...], metrics: tuple[str, ...], flips: int, show_code: bool, resamples: int,
-            as_markdown: bool, as_json: bool, as_csv: bool) -> None:
+            detect: float | None, as_markdown: bool, as_json: bool, as_csv: bool) -> None:
     """Compare runs or seed groups: what differs, and whether the difference is more than noise.
 
     Shows the config keys that differ, whether the code differs, and per summary
     metric each side's mean over seeds with a t-interval, the difference with Welch's
-    interval and a verdict; on examples both sides logged (same ids), a paired
-    bootstrap, McNemar's test and the flips. With several metrics, p-values are
-    Holm-adjusted. With more than two sides, each is compared with the first.
+    interval and a verdict (a seed is the unit; "within noise" says what the
+    comparison could have detected); on examples both sides logged (same ids), a
+    sign-flip test, McNemar's test and the flips (an example is the unit). With
+    several tests, p-values and intervals are Holm-adjusted. With more than two
+    sides, each is compared with the first.
 
     \b
     SELECTOR is a run id (or unique prefix, or number), a group id (printed by
     `hunch run --seeds`), or filters in one argument: 'spec=exp lr=3e-4'. One
     selector matching several groups compares those groups.
 
-    Example: hunch compare model.width=16 model.width=64 --flips 20
+    Example: hunch compare model.width=16 model.width=64 --detect 0.01
     """
     from hunchlab import compare as lib
-    from hunchlab.report import compare_blocks, csv_rows, render_markdown
 
     if show_code:
         click.echo(lib.code_diff(selectors) or "the code states are identical\n", nl=False)
         return
-    result = lib.compare(selectors, metrics=metrics, flips=flips, resamples=resamples)
+    result = lib.compare(selectors, metrics=metrics, flips=flips, resamples=resamples, detect=detect)
     if as_json:
         emit_json(result)
-    elif as_csv:
+        return
+    from hunchlab.report import compare_blocks, csv_rows, render_markdown  # matplotlib-free, but not needed for JSON
+
+    if as_csv:
         emit_csv(csv_rows(result))
     elif as_markdown:
         title = " vs ".join(f"{s['label']} ({s['description']})" for s in result["sides"])

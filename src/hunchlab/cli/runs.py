@@ -30,9 +30,26 @@ def init(path: str) -> None:
         click.echo("next: write a spec (see `hunch run --help`) and `hunch run spec.yaml`")
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False))
+class _RunCommand(click.Command):
+    """Keeps what follows ``--`` apart: that is a command to run without a spec."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            cut = args.index("--")
+            ctx.meta["hunch_command"] = args[cut + 1:]
+            args = args[:cut]
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "| [OPTIONS] -- COMMAND..."]
+
+
+@click.command(cls=_RunCommand, context_settings={"ignore_unknown_options": True})
+@click.argument("spec_file", metavar="[SPEC]", required=False, type=click.Path(dir_okay=False))
 @click.argument("overrides", nargs=-1)
+@click.option("--seed-flag", metavar="FLAG", help="With -- COMMAND: the flag that sets the seed (default: --seed).")
+@click.option("--save-spec", metavar="FILE", type=click.Path(dir_okay=False),
+              help="With -- COMMAND: also write the spec read from the command, for the next run's overrides.")
 @click.option("--smoke", is_flag=True, help="Apply the spec's `smoke:` overrides: a tiny budget to catch bugs in seconds.")
 @click.option("-p", "--predict", "predict_texts", multiple=True, metavar="CLAIM",
               help="A prediction before the run, e.g. 'acc > 0.8 @ 70%'. Repeatable.")
@@ -41,9 +58,12 @@ def init(path: str) -> None:
 @click.option("--seeds", type=click.IntRange(min=1), default=1, metavar="N",
               help="Run under N seeds (the spec's seed, +1, …) one after another, as one seed group.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not echo the run's output (it is still saved).")
-def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: tuple[str, ...], no_predict: bool,
-        question: str | None, seeds: int, quiet: bool) -> None:
+def run(spec_file: str | None, overrides: tuple[str, ...], seed_flag: str | None, save_spec: str | None, smoke: bool,
+        predict_texts: tuple[str, ...], no_predict: bool, question: str | None, seeds: int, quiet: bool) -> None:
     """Run an experiment: resolve SPEC with OVERRIDES, record it, execute it, show the result.
+
+    Or, with no spec: `hunch run -- python train.py --lr 3e-4`: the command's --key value
+    flags become params, --seed the seed, and numbers it prints (loss: 0.5) metrics.
 
     OVERRIDES are key=value pairs addressing params (model.width=128); seed=N sets the
     seed; +key=value adds a param the spec does not have. Values are YAML scalars.
@@ -62,12 +82,12 @@ def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: 
 
     Example: hunch run exp.yaml lr=3e-4 model.width=128 --predict 'acc > 0.9 @ 70%'
     """
+    from hunchlab.execute.local import outcome_fault
     from hunchlab.execute.seeds import run_seeds
     from hunchlab.project import find_project
-    from hunchlab.spec import load_spec
 
     project = find_project()
-    spec = load_spec(spec_file, list(overrides), smoke=smoke)
+    spec = _spec_of(spec_file, list(overrides), smoke, seed_flag, save_spec)
     _check_runnable(spec)  # before any prompt: a typo in the entry should not cost a typed prediction
     spec.question = question or spec.question
     spec.question = _ensure_question(project, spec, "--question" if question else f"{spec.path}: question")
@@ -76,12 +96,40 @@ def run(spec_file: str, overrides: tuple[str, ...], smoke: bool, predict_texts: 
                          predictions=claims, extra_meta={"prediction": note} if note else None)
     for outcome in outcomes:
         _report_outcome(project, outcome)
+    fault = next((f for f in map(outcome_fault, outcomes) if f is not None), None)
+    if fault is not None:
+        raise fault
     if seeds > 1:
         from hunchlab.cli.compare import echo_group
 
         echo_group(project, outcomes)
     statuses = {o.status for o in outcomes}
     sys.exit(0 if statuses == {"finished"} else (130 if "interrupted" in statuses else 1))
+
+
+def _spec_of(spec_file: str | None, overrides: list[str], smoke: bool, seed_flag: str | None,
+             save_spec: str | None) -> Any:
+    """The spec file resolved with overrides, or the spec read from the command after ``--``."""
+    from hunchlab.spec import load_spec
+
+    command = click.get_current_context().meta.get("hunch_command")
+    if command is None:
+        if spec_file is None:
+            raise click.UsageError("give a SPEC file, or a command after --: hunch run -- python train.py --lr 3e-4")
+        if seed_flag or save_spec:
+            raise click.UsageError("--seed-flag and --save-spec go with a command after --")
+        return load_spec(spec_file, overrides, smoke=smoke)
+    if spec_file or overrides or smoke:
+        raise click.UsageError("give either a SPEC (with overrides) or a command after --, not both")
+    from hunchlab.execute.inferred import save_spec as write_spec
+    from hunchlab.execute.inferred import spec_from_command
+
+    spec = spec_from_command(command, seed_flag=seed_flag)
+    if save_spec:
+        write_spec(spec, Path(save_spec))
+        spec.path = save_spec
+        click.echo(f"wrote {save_spec}: next time `hunch run {save_spec} key=value`", err=True)
+    return spec
 
 
 def _check_runnable(spec: Any) -> None:
@@ -114,30 +162,46 @@ def _gather_predictions(project: Any, spec: Any, texts: list[str], no_predict: b
     """Claims from the spec and --predict; else ask on a terminal; say why there is none."""
     from hunchlab.cli.prompts import ask_claims, interactive
     from hunchlab.claims import parse_claim
-    from hunchlab.predict import parse_claims, suggest_metrics
+    from hunchlab.predict import check_references, parse_claims, suggest_metrics
 
     claims = parse_claims(spec.predict, source=f"{spec.path}: predict") + parse_claims(texts, source="--predict")
     if claims:
+        check_references(project, claims)
         return claims, None
     if no_predict:
         return [], "no prediction (--no-predict)"
     if not interactive():
         return [], "no prediction (not a terminal)"
+    def checked(text: str) -> Any:  # a reference that can never resolve is re-asked, like a typo
+        claim = parse_claim(text, source="prediction")
+        check_references(project, [claim])
+        return claim
+
     claims = ask_claims(f"Before you look: what will run '{spec.name}' show?", suggest_metrics(project, spec.name),
-                        lambda t: parse_claim(t, source="prediction"), "acc > 0.8 @ 70%")
+                        checked, "acc > 0.8 @ 70%")
     return claims, None if claims else "no prediction (declined at the prompt)"
 
 
 def _report_outcome(project: Any, outcome: Any) -> None:
     from hunchlab import records
 
+    mark = {"finished": "✓", "interrupted": "■"}.get(outcome.status, "✗")
+    if outcome.unrecorded:  # the store could not take it: say what the runner knows, read nothing back
+        click.echo(f"{mark} run {outcome.run_id} {outcome.status} in {duration(outcome.duration)}", err=True)
+        if outcome.error:
+            click.echo(f"  {outcome.error}", err=True)
+        return
     record = records.get_run(outcome.run_id, metrics=False, examples=False, project=project)
     metrics = ", ".join(f"{k}={fmt(v)}" for k, v in list(_numeric(record["summary"]).items())[:6])
-    mark = {"finished": "✓", "interrupted": "■"}.get(outcome.status, "✗")
     click.echo(f"{mark} run {outcome.run_id} {outcome.status} in {duration(outcome.duration)}"
                + (f" · {metrics}" if metrics else ""), err=outcome.status != "finished")
     if record.get("error") and outcome.status != "finished":
         click.echo(f"  {record['error']}", err=True)
+    stdout = (record.get("captured") or {}).get("stdout")
+    if stdout and not stdout["points"] and not record["metrics"] and not record["summary"]:
+        from hunchlab.compat.provenance import NO_POINTS_HINT
+
+        click.echo(f"  no metrics: nothing it printed looked like one; {NO_POINTS_HINT}", err=True)
     _report_predictions(project, outcome.run_id)
     click.echo(f"  hunch show {outcome.run_id}", err=outcome.status != "finished")
 
@@ -261,7 +325,7 @@ def _print_predictions(r: dict[str, Any]) -> None:
 def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
     from rich.markup import escape
 
-    from hunchlab.records import flatten
+    from hunchlab.records import flatten, quarantine_note
 
     out = console()
     spec = r.get("spec") or {}
@@ -270,6 +334,8 @@ def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
               f"  {took}  started {age(r['created_at'])}")
     if r.get("error"):
         out.print(f"  [red]{escape(r['error'])}[/]")
+    if r.get("quarantine"):
+        out.print(f"  [yellow]{escape(quarantine_note(r))}[/]")
     what = spec.get("entry") or spec.get("command") or ""
     out.print(f"  spec {escape(str(spec.get('path') or '-'))} · entry {escape(str(what))} · seed {r['seed']}"
               + (f" · question {escape(r['question'])}" if r.get("question") else "")
@@ -277,6 +343,10 @@ def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
               + (f" · rerun of {r['rerun_of']}" if r.get("rerun_of") else ""))
     if spec.get("overrides"):
         out.print(f"  overrides: {escape(' '.join(spec['overrides']))}")
+    from hunchlab.compat.provenance import provenance_lines
+
+    for line in provenance_lines(r):
+        out.print(f"  {escape(line)}")
     params = flatten(r["params"])
     if params:
         out.print(table("config", ["param", "value"], list(params.items())))
@@ -318,27 +388,55 @@ def _status_style(status: str) -> str:
 
 @click.command()
 @click.argument("ref", metavar="RUN")
-@click.option("--check", is_flag=True, help="Compare every metric with the original and exit 1 on a mismatch.")
+@click.option("--check", is_flag=True,
+              help="Compare summaries, metric histories and example records with the original; exit 1 unless "
+                   "they match (or when there is nothing to compare).")
 @click.option("--rtol", type=float, default=1e-9, show_default=True, help="Relative tolerance for --check.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not echo the run's output.")
-def rerun(ref: str, check: bool, rtol: float, quiet: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="With --check, write the checks as JSON.")
+def rerun(ref: str, check: bool, rtol: float, quiet: bool, as_json: bool) -> None:
     """Re-execute RUN from its stored code state (commit + diff + untracked files), config and seed.
 
     Example: hunch rerun bright-otter-7 --check
     """
-    from hunchlab import records
+    from hunchlab import reproduce
 
-    original, new, checks = records.rerun(ref, echo=not quiet, argv=["hunch", *sys.argv[1:]], rtol=rtol)
-    click.echo(f"rerun of {original['id']}: run {new['id']} {new['status']}")
+    original, new, result = reproduce.rerun(ref, echo=not quiet and not as_json, argv=["hunch", *sys.argv[1:]],
+                                            rtol=rtol)
     if not check:
+        click.echo(f"rerun of {original['id']}: run {new['id']} {new['status']}")
         sys.exit(0 if new["status"] == "finished" else 1)
-    rows = [(c.metric, c.original, c.rerun, "✓ match" if c.match else "✗ differs") for c in checks]
-    console().print(table(f"{original['id']} vs {new['id']} (rtol {rtol:g})", ["metric", "original", "rerun", ""], rows))
-    bad = [c for c in checks if not c.match]
-    if new["status"] != "finished":
-        click.echo(f"✗ the rerun {new['status']}: {new.get('error') or ''}", err=True)
-        sys.exit(1)
-    if bad:
-        click.echo(f"✗ {len(bad)} of {len(checks)} metrics differ: not reproduced", err=True)
-        sys.exit(1)
-    click.echo(f"✓ all {len(checks)} metrics match: reproduced")
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        _print_reproduction(result, rtol, new)
+    sys.exit(0 if result.verdict == reproduce.REPRODUCED else 1)
+
+
+def _print_reproduction(result: Any, rtol: float, new: dict[str, Any]) -> None:
+    """The checks as a table, then one line: what was compared and whether it reproduced."""
+    from hunchlab import reproduce
+
+    click.echo(f"rerun of {result.original}: run {result.rerun} {result.status}")
+    if result.checks:
+        rows = [(c.kind, c.name, c.original, c.rerun, ("✓ match" if c.match else "✗ differs")
+                 + (f": {c.detail}" if c.detail else "")) for c in result.checks]
+        console().print(table(f"{result.original} vs {result.rerun} (rtol {rtol:g})",
+                              ["kind", "name", "original", "rerun", ""], rows))
+    counts = result.compared
+    examples = next((c.original.replace("records", "example records") for c in result.checks if c.kind == "examples"),
+                    None)
+    compared = ", ".join([f"{n} {what}" for what, n in (("summary values", counts.get("summary", 0)),
+                                                       ("metric histories", counts.get("history", 0))) if n]
+                         + ([examples] if examples else []))
+    if result.status != "finished":
+        click.echo(f"✗ the rerun {result.status}: {new.get('error') or ''}", err=True)
+    elif result.verdict == reproduce.NOTHING:
+        click.echo(f"✗ nothing to compare: {result.original} recorded no summary, metric or example, so a rerun "
+                   "cannot show it reproduces (log what the run computes: run.summary, run.log, run.example)",
+                   err=True)
+    elif result.verdict == reproduce.NOT_REPRODUCED:
+        bad = sum(not c.match for c in result.checks)
+        click.echo(f"✗ {bad} of {len(result.checks)} checks differ (compared {compared}): not reproduced", err=True)
+    else:
+        click.echo(f"✓ compared {compared}: all match, reproduced")

@@ -142,7 +142,7 @@ def study_check(name: str, as_json: bool) -> None:
 
 def _check_row(c: dict[str, Any]) -> str:
     """One claim or invariant: its verdict, the measured effect with its spread and bounds, the paper."""
-    mark = "✓" if c["passed"] else "✗"
+    mark = "~" if c.get("deviation") else "✓" if c["passed"] else "✗"  # ~: a known deviation, measured and said
     if c.get("kind") == "invariant":
         return f"{mark} fair: {c['claim']} · {c['verdict']}"
     spread = f" ± {fmt(c['sd'])} sd" if c.get("sd") is not None else ""

@@ -179,6 +179,9 @@ def ablate(target: str, overrides: tuple[str, ...], seeds: int, pairs: bool, met
         ref = result.sweeps[0]
         if result.interrupted:
             sys.exit(130)
+        fault = result.fault()
+        if fault is not None:
+            raise fault
     data = lib.ablation_table(ref, metric=metric)
     if as_json:
         emit_json(data)
@@ -253,8 +256,11 @@ def _finish(result: Any, metric: str | None) -> None:
     from hunchlab import sweeps as lib
 
     _summary(result)
+    fault = result.fault()
+    if fault is not None:
+        raise fault
     for sweep_id in result.sweeps:
-        _print_sweep(lib.sweep_table(sweep_id, metric=metric))
+        _print_sweep(lib.sweep_table(sweep_id, metric=metric, wait=True))
     if result.interrupted:
         sys.exit(130)
     if result.total and not result.counts.get("finished"):
@@ -277,6 +283,8 @@ def _better(data: dict[str, Any]) -> str:
 
 
 def _print_sweep(data: dict[str, Any]) -> None:
+    from hunchlab.sweeps import sweep_columns
+
     s = data["sweep"]
     metric = data["metric"] or "(no metric yet)"
     keys = list(dict.fromkeys(k for r in data["rows"] for k in r["overrides"]))
@@ -284,8 +292,9 @@ def _print_sweep(data: dict[str, Any]) -> None:
              _notes(r["statuses"]), r["runs"][0] if r["runs"] else "") for i, r in enumerate(data["rows"])]
     role = f" · {s['role']}, tuned with {s['budget']} trials" if s["role"] else f" · budget {s['budget']} trials"
     title = f"{s['id']} · {s['name']} · {s['status']}{role}"
-    caption = f"ranked by {metric}, {_better(data)}; mean and 95% t-interval over finished seeds"
-    console().print(table(title, ["#", *keys, "n", metric, "95% CI", "notes", "run"], rows, caption=caption))
+    cut = f", cut to its range [{data['bounds'][0]:g}, {data['bounds'][1]:g}]" if data.get("bounds") else ""
+    caption = f"ranked by {metric}, {_better(data)}; mean and 95% t-interval over finished seeds{cut}"
+    console().print(table(title, sweep_columns(keys, metric), rows, caption=caption))
 
 
 def _print_ablation(data: dict[str, Any]) -> None:

@@ -48,9 +48,9 @@ def examples(ref: str, where: tuple[str, ...], limit: int, as_jsonl: bool, as_js
     caption = (f"showing {len(shown)} of {found['total']} (--limit 0 for all; --jsonl/--csv export them whole)"
                if len(shown) < found["total"] else None)
     cells = [[e["id"], e["correct"], e["score"], *[e["fields"].get(k, "") for k in found["fields"]],
-              _short(e["output"]), _short(e["target"])] for e in shown]
-    console().print(table(f"examples of {found['run_id']}", ["id", "correct", "score", *found["fields"], "output", "target"],
-                          cells, caption=caption))
+              _short(e["input"]), _short(e["output"]), _short(e["target"])] for e in shown]
+    columns = ["id", "correct", "score", *found["fields"], "input", "output", "target"]
+    console().print(table(f"examples of {found['run_id']}", columns, cells, caption=caption))
 
 
 def _short(value: Any, width: int = 40) -> str:
@@ -76,8 +76,12 @@ def _csv_stream(names: list[str], rows: Iterator[dict[str, Any]]) -> None:
 
 
 def _json_stream(rows: Iterator[dict[str, Any]], *, lines: bool) -> None:
-    """One record per line (JSONL), or a JSON array written as it streams."""
-    dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    """One record per line (JSONL), or a JSON array written as it streams; strict JSON (``strict_json``)."""
+    from hunchlab import strict_json
+
+    def dumps(record: dict[str, Any]) -> str:
+        return strict_json.dumps(record, ensure_ascii=False)
+
     out = sys.stdout
     if lines:
         for e in rows:
@@ -91,15 +95,16 @@ def _json_stream(rows: Iterator[dict[str, Any]], *, lines: bool) -> None:
 
 @click.command()
 @click.argument("ref", metavar="RUN")
-@click.option("--sample", "size", type=int, default=DEFAULT_SAMPLE, show_default=True,
-              help="How many failures to draw (all of them when there are fewer).")
-@click.option("--seed", type=int, default=0, show_default=True, help="The same seed draws the same sample.")
+@click.option("--sample", "size", type=int, metavar="N",
+              help=f"Draw N failures (all when there are fewer), replacing the stored sample; without it the "
+                   f"stored sample is read as it is, or {DEFAULT_SAMPLE} are drawn when none is stored.")
+@click.option("--seed", type=int, help="The same seed draws the same sample (default 0).")
 @where_option
 @click.option("--by", metavar="FIELD", help="Stratify the sample by a logged field (every value gets its share).")
 @click.option("--resume", is_flag=True, help="Continue the run's stored sample at the first example not yet read.")
 @output_options
-def failures(ref: str, size: int, seed: int, where: tuple[str, ...], by: str | None, resume: bool, as_json: bool,
-             as_csv: bool) -> None:
+def failures(ref: str, size: int | None, seed: int | None, where: tuple[str, ...], by: str | None, resume: bool,
+             as_json: bool, as_csv: bool) -> None:
     """Read a random sample of a run's failures, one by one, and tag each with a category.
 
     On a terminal a full-screen view shows each failing example whole: input, output,

@@ -22,18 +22,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.machinery import ModuleSpec, PathFinder
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from hunchlab.capture import environment
 from hunchlab.claims import Claim
-from hunchlab.errors import SpecError, did_you_mean
+from hunchlab.errors import HunchError, MachineError, NoSpace, SpecError, did_you_mean, machine_error
+from hunchlab.execute import captures
 from hunchlab.events import FILENAME as EVENTS_FILE
+from hunchlab.execute.child import ENV_RUNNER_PID, EXIT_NO_SPACE
 from hunchlab.project import Project
-from hunchlab.run import ENV_RUN_DIR, create_run
+from hunchlab.run import ENV_RUN_DIR, RESERVE_BYTES, Run, create_run, reserve_room
 from hunchlab.spec import Spec
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
 INTERRUPT_GRACE_SECONDS = 10.0
+
+
+NO_SPACE = "no space left on device"
 
 
 @dataclass
@@ -42,6 +47,8 @@ class RunOutcome:
     status: str
     exit_code: int
     duration: float
+    error: str | None = None  # as recorded: why it failed, crashed or was pruned
+    unrecorded: str | None = None  # why the store could not take the run's end yet (folded in later)
 
 
 def run_spec(
@@ -78,16 +85,53 @@ def run_spec(
     }
     if "env" not in meta:
         meta["env"] = environment()
-    run = create_run(project, meta, code_cwd=cwd if capture_code_state else None)
-    if code_dir is not None:
-        link_files(code_dir, run.dir / "code")
-    for claim in predictions:
-        run.predict(claim, group_size=group_size)
+    from hunchlab.store.health import check_recordable
+
+    check_recordable(project)
+    run = _record_start(project, meta, cwd=cwd if capture_code_state else None, code_dir=code_dir,
+                        predictions=predictions, group_size=group_size)
     started = time.time()
+    hooks = captures.start(project, spec, run, cwd, search)
     status, code, error = execute(argv_child, run.dir, project.root, cwd=cwd, search=search, echo=echo,
-                                  control=control)
-    run.finish(status, code, error)
-    return RunOutcome(run.id, status, code if code >= 0 else 128 - code, time.time() - started)
+                                  control=control, hooks=hooks)
+    hooks.finish()
+    unrecorded = run.finish(status, code, error)
+    return RunOutcome(run.id, status, code if code >= 0 else 128 - code, time.time() - started, error, unrecorded)
+
+
+def _record_start(project: Project, meta: dict[str, Any], *, cwd: Path | None, code_dir: Path | None,
+                  predictions: list[Claim], group_size: int | None) -> Run:
+    """Create the run with everything that precedes its entry; a fault of the machine on the way
+    removes the half-made run (it never ran) and is raised as its message."""
+    run: Run | None = None
+    try:
+        run = create_run(project, meta, code_cwd=cwd)
+        reserve_room(run.dir)
+        if code_dir is not None:
+            link_files(code_dir, run.dir / "code")
+        for claim in predictions:
+            run.predict(claim, group_size=group_size)
+        return run
+    except (OSError, MachineError) as e:
+        if run is not None:
+            run.discard()
+        fault = machine_error(e, "recording the run before its entry starts") if isinstance(e, OSError) else e
+        if fault is None:
+            raise
+        raise fault from None
+
+
+def outcome_fault(outcome: RunOutcome) -> HunchError | None:
+    """The message for a run the machine got in the way of (the disk filled, the store was out of reach)."""
+    where = f"run {outcome.run_id}"
+    if outcome.unrecorded:
+        return MachineError(f"the run {outcome.status}, but the store could not record its end: {outcome.unrecorded}",
+                            where=where, fix="what it logged is safe in its folder; the next command that can write "
+                                             f"the store folds it in (after fixing that: `hunch show {outcome.run_id}`)")
+    if outcome.error and outcome.error.startswith(NO_SPACE):
+        return NoSpace(f"{NO_SPACE}: the run is recorded as failed, with every point it logged before",
+                       where=where, fix="free some space on that disk (`df -h` shows it), then run it again")
+    return None
 
 
 def search_path(spec: Spec, cwd: Path) -> list[str]:
@@ -105,24 +149,31 @@ def child_argv(spec: Spec, search: list[str]) -> list[str]:
 
 
 def execute(argv_child: list[str], run_dir: Path, project_root: Path, *, cwd: Path, search: list[str],
-            echo: bool, control: Control | None = None) -> tuple[str, int, str | None]:
+            echo: bool, control: Control | None = None,
+            hooks: captures.EntryHooks | None = None) -> tuple[str, int, str | None]:
     """Run a recorded run's entry process to its end, teeing its output into the run folder.
 
     Returns the status, the exit code and the error to record. Shared by ``run_spec``
-    and the Ray worker, which records the run elsewhere.
+    and the Ray worker, which records the run elsewhere. ``hooks`` (``execute.captures``)
+    add to the entry's path and environment and read its stdout as it is saved.
     """
+    first = hooks.path_first if hooks else []
     env = {
         **os.environ,
+        **(hooks.env if hooks else {}),
         ENV_RUN_DIR: str(run_dir),
+        ENV_RUNNER_PID: str(os.getpid()),
         "HUNCH_DIR": str(project_root),
         "HUNCH_RUN_ID": run_dir.name,
         "HUNCH_EVENTS": str(run_dir / EVENTS_FILE),
-        "PYTHONPATH": os.pathsep.join([*search, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "PYTHONPATH": os.pathsep.join([*first, *search, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }
     proc = subprocess.Popen(argv_child, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, start_new_session=control is not None)
-    tees = [_tee(proc.stdout, run_dir / "stdout.log", sys.stdout.buffer if echo else None),
-            _tee(proc.stderr, run_dir / "stderr.log", sys.stderr.buffer if echo else None)]
+    faults: list[OSError] = []
+    tees = [_tee(proc.stdout, run_dir / "stdout.log", sys.stdout.buffer if echo else None, faults,
+                 hooks.on_stdout if hooks else None),
+            _tee(proc.stderr, run_dir / "stderr.log", sys.stderr.buffer if echo else None, faults)]
     if control is not None:
         control.attach(run_dir.name, lambda: _interrupt_group(proc))
     interrupted = False
@@ -136,7 +187,23 @@ def execute(argv_child: list[str], run_dir: Path, project_root: Path, *, cwd: Pa
     if control is not None and control.status:
         return control.status, code, control.reason
     status, error = _status(code, interrupted)
+    if status != "finished" and not interrupted and _out_of_space(code, faults, run_dir):
+        return "failed", code, f"{NO_SPACE} (the disk holding {run_dir} filled up)"
     return status, code, error
+
+
+def _out_of_space(code: int, faults: list[OSError], run_dir: Path) -> bool:
+    """Whether the entry failed because the disk filled: it said so (a Python entry's exit code), the
+    runner could not save its output, or the disk has less left than a run's reserve."""
+    import errno
+
+    if code == EXIT_NO_SPACE or any(e.errno in (errno.ENOSPC, errno.EDQUOT) for e in faults):
+        return True
+    try:
+        stat = os.statvfs(run_dir)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < RESERVE_BYTES
 
 
 class Control:
@@ -175,17 +242,22 @@ class Control:
 
 
 def _interrupt_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGINT the entry's process group (a Python entry can clean up), SIGKILL it after a grace period."""
+    """SIGINT the entry's process group (a Python entry can clean up); after a grace period SIGTERM
+    its supervisor, which kills the whole tree (``execute/child.py``)."""
 
-    def send(sig: signal.Signals) -> None:
+    def interrupt() -> None:
         if proc.returncode is None:
             try:
-                os.killpg(proc.pid, sig)
+                os.killpg(proc.pid, signal.SIGINT)
             except ProcessLookupError:
                 pass
 
-    send(signal.SIGINT)
-    timer = threading.Timer(INTERRUPT_GRACE_SECONDS, send, (signal.SIGKILL,))
+    def terminate() -> None:
+        if proc.returncode is None:
+            proc.terminate()
+
+    interrupt()
+    timer = threading.Timer(INTERRUPT_GRACE_SECONDS, terminate)
     timer.daemon = True
     timer.start()
 
@@ -214,29 +286,59 @@ def _status(code: int, interrupted: bool) -> tuple[str, str | None]:
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> int:
-    """After Ctrl-C: the child got SIGINT too; give it time to end, then make sure."""
-    try:
-        return proc.wait(INTERRUPT_GRACE_SECONDS)
-    except (subprocess.TimeoutExpired, KeyboardInterrupt):
-        proc.kill()
-        return proc.wait()
+    """After Ctrl-C: the entry got SIGINT too; give it time to end, then SIGTERM the supervisor, which
+    kills the entry's whole tree (``execute/child.py``); SIGKILL only if even that hangs."""
+    for send, wait in ((None, INTERRUPT_GRACE_SECONDS), (proc.terminate, INTERRUPT_GRACE_SECONDS), (proc.kill, None)):
+        if send is not None:
+            send()
+        try:
+            return proc.wait(wait)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            continue
+    return proc.wait()
 
 
-def _tee(pipe: BinaryIO | None, path: Path, echo: BinaryIO | None) -> threading.Thread:
+def _tee(pipe: IO[bytes] | None, path: Path, echo: BinaryIO | None, faults: list[OSError],
+         sink: Callable[[bytes], None] | None = None) -> threading.Thread:
+    """Copy the entry's output to ``path``, the terminal and ``sink`` (stdout scalars). A file that can
+    no longer be written (the disk is full) is noted in ``faults`` and given up; the terminal and the
+    sink keep getting the output."""
+
     def pump() -> None:
         assert pipe is not None
-        with open(path, "wb") as f:
-            fd = pipe.fileno()
-            while chunk := os.read(fd, 65536):
-                f.write(chunk)
-                f.flush()
-                if echo is not None:
-                    echo.write(chunk)
-                    echo.flush()
+        f: BinaryIO | None = None
+        try:
+            f = open(path, "wb")  # noqa: SIM115 - closed below, and given up on a write error
+        except OSError as e:
+            faults.append(e)
+        fd = pipe.fileno()
+        while chunk := os.read(fd, 65536):
+            if f is not None:
+                try:
+                    f.write(chunk)
+                    f.flush()
+                except OSError as e:
+                    faults.append(e)
+                    _close_quietly(f)
+                    f = None
+            if echo is not None:
+                echo.write(chunk)
+                echo.flush()
+            if sink is not None:
+                sink(chunk)
+        _close_quietly(f)
 
     t = threading.Thread(target=pump, daemon=True)
     t.start()
     return t
+
+
+def _close_quietly(f: BinaryIO | None) -> None:
+    if f is not None:
+        try:
+            f.close()
+        except OSError:
+            pass  # what was buffered is lost with the disk that could not take it
 
 
 def expand_command(spec: Spec) -> str:

@@ -420,10 +420,11 @@ class MedianPruner:
 
     def observe(self, run_id: str, events_path: Path) -> None:
         """Read the run's new events (the driver's copy for Ray trials)."""
-        events, self._offsets[run_id] = read_events(events_path, self._offsets.get(run_id, 0))
+        chunk = read_events(events_path, self._offsets.get(run_id, 0))
+        self._offsets[run_id] = chunk.end
         curve = self._curves.setdefault(run_id, [])
-        curve.extend((int(e["step"]), float(e["m"][self.metric])) for e in events
-                     if e.get("t") == "log" and self.metric in e.get("m", {}))
+        curve.extend((e["step"], float(e["m"][self.metric])) for e in chunk.events
+                     if e["t"] == "log" and e["m"].get(self.metric) is not None)
 
     def ended(self, run_id: str, status: str) -> None:
         curve = self._curves.pop(run_id, [])
@@ -526,6 +527,18 @@ class Result:
     interrupted: bool
     problems: list[str]  # one line per trial that failed, crashed or could not start
     notes: list[str] = field(default_factory=list)  # what planning decided (a subsampled grid, unequal budgets)
+    unrecorded: list[str] = field(default_factory=list)  # trials that ran but the store could not take (yet)
+
+    def fault(self) -> HunchError | None:
+        """Why the sweep is not complete in the store, when trials could not start or not be recorded."""
+        errors = self.counts.get("error", 0)
+        if not (errors or self.unrecorded):
+            return None
+        parts = [f"{errors} trial(s) could not run"] if errors else []
+        parts += [f"{len(self.unrecorded)} ran but could not be recorded"] if self.unrecorded else []
+        return HunchError(f"{' and '.join(parts)} (listed above)", where=" + ".join(self.sweeps),
+                          fix=f"once the store answers: hunch sweep resume {self.sweeps[0]} records what ran "
+                              "and runs what did not")
 
 
 def drive(project: Project, sweeps: list[dict[str, Any]], jobs: list[Job], executor: Executor,
@@ -550,13 +563,11 @@ class _Driver:
         self.updates: queue.Queue[tuple[tuple[str, int], RunOutcome | BaseException]] = queue.Queue()
         self.counts: dict[str, int] = {}
         self.problems: list[str] = []
+        self.unrecorded: list[str] = []
         self.durations: list[float] = []
         self.started = time.time()
 
     def run(self) -> Result:
-        from hunchlab.store import open_store
-        from hunchlab.store import sweeps as q
-
         completed = interrupted = False
         with _stop_on_sigterm():
             try:
@@ -568,11 +579,28 @@ class _Driver:
                 self._stop_all()
             finally:
                 self.executor.close()
-                with open_store(self.project) as store, store.write() as conn:
-                    for s in self.sweeps:
-                        q.set_driver(conn, s["id"], status="finished" if completed else "interrupted")
+                self._record_end("finished" if completed else "interrupted")
         return Result([s["id"] for s in self.sweeps], len(self.jobs), self.counts, time.time() - self.started,
-                      interrupted, self.problems)
+                      interrupted, self.problems, unrecorded=self.unrecorded)
+
+    def _record_end(self, status: str) -> None:
+        """Mark the sweeps ended; a store still out of reach leaves them to be marked by the next reader."""
+        from hunchlab.errors import MachineError, StoreError
+        from hunchlab.store import open_store
+        from hunchlab.store import sweeps as q
+        from hunchlab.store.faults import retrying
+
+        def mark() -> None:
+            with open_store(self.project, wait=True) as store, store.write() as conn:
+                for s in self.sweeps:
+                    q.set_driver(conn, s["id"], status=status)
+
+        try:  # its store waits to connect; a server that drops the write itself is waited for once more
+            retrying(mark, float(self.project.setting("store_retry_seconds")))
+        except (MachineError, StoreError) as e:
+            self.problems.append(f"the sweep's end could not be recorded: {e.what}")
+        except MachineError as e:
+            self.problems.append(f"the sweep's end could not be recorded: {e.what}")
 
     def _loop(self) -> None:
         while self.pending or self.running:
@@ -616,12 +644,16 @@ class _Driver:
             line = f"{job.trial['label']} seed {job.trial['seed']}: {status} ({result.run_id})"
             if control.reason:
                 line = f"{line}: {control.reason}"
+            if result.unrecorded:
+                self.unrecorded.append(f"trial {job.trial['trial']} {line}, not recorded yet: {result.unrecorded}")
             pruner = self.pruners.get(job.sweep["id"])
             if pruner is not None:
                 pruner.ended(result.run_id, status)
         self.counts[status] = self.counts.get(status, 0) + 1
         if status not in DONE:
             self.problems.append(line)
+        elif not isinstance(result, BaseException) and result.unrecorded:
+            self.problems.append(self.unrecorded[-1])
         self._report(line, status)
 
     def _report(self, last: str | None = None, status: str | None = None) -> None:
@@ -749,8 +781,10 @@ def _run_plans(plans: list[Plan], *, executor: str, jobs: int | None, address: s
     from hunchlab.project import find_project
     from hunchlab.store import open_store
     from hunchlab.store import sweeps as q
+    from hunchlab.store.health import check_recordable
 
     project = project or find_project()
+    check_recordable(project)  # a damaged store or a full disk stops the sweep before it is recorded
     ex = make_executor(executor, project, jobs=jobs, address=address)
     sweeps = record(project, plans, executor=ex.name, cwd=cwd or Path.cwd())
     with open_store(project) as store, store.read() as conn:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
-from hunchlab.store import schema
+from hunchlab.store import ledger, schema
 
 J = schema.journal.c
 
@@ -16,17 +16,24 @@ def insert_entry(conn: Connection, *, kind: str, title: str, body: str, run_id: 
                  question_id: str | None = None, prediction_id: int | None = None,
                  written_up: bool = True) -> int:
     now = time.time()
-    entry_id = int(conn.execute(schema.journal.insert().values(
-        kind=kind, title=title, body=body, run_id=run_id, question_id=question_id, prediction_id=prediction_id,
-        written_up=written_up, created_at=now, updated_at=now)).inserted_primary_key[0])
+    entry_id = int(ledger.insert(conn, schema.journal, {
+        "kind": kind, "title": title, "body": body, "run_id": run_id, "question_id": question_id,
+        "prediction_id": prediction_id, "written_up": written_up, "created_at": now, "updated_at": now}))
     _index(conn, entry_id, title, body)
     return entry_id
 
 
 def update_entry(conn: Connection, entry_id: int, **values: Any) -> None:
-    conn.execute(update(schema.journal).where(J.id == entry_id).values(**values, updated_at=time.time()))
+    ledger.update(conn, schema.journal, {"id": entry_id}, {**values, "updated_at": time.time()})
     row = conn.execute(select(J.title, J.body).where(J.id == entry_id)).one()
     _index(conn, entry_id, row.title, row.body)
+
+
+def reindex(conn: Connection) -> None:
+    """Build the full-text index again from the entries (after a rebuild replayed them)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("DELETE FROM journal_fts")
+        conn.exec_driver_sql("INSERT INTO journal_fts (rowid, title, body) SELECT id, title, body FROM journal")
 
 
 def _index(conn: Connection, entry_id: int, title: str, body: str) -> None:
@@ -80,8 +87,8 @@ def insert_node(conn: Connection, *, kind: str, title: str, why: str | None, par
     number = 1 + max((int(i[1:]) for i in taken if i[1:].isdigit()), default=0)
     node_id = f"{prefix}{number}"
     now = time.time()
-    conn.execute(schema.nodes.insert().values(id=node_id, kind=kind, title=title, why=why, parent_id=parent_id,
-                                              status="open", created_at=now, updated_at=now))
+    ledger.insert(conn, schema.nodes, {"id": node_id, "kind": kind, "title": title, "why": why,
+                                       "parent_id": parent_id, "status": "open", "created_at": now, "updated_at": now})
     return node_id
 
 
@@ -95,4 +102,4 @@ def list_nodes(conn: Connection) -> list[dict[str, Any]]:
 
 
 def update_node(conn: Connection, node_id: str, **values: Any) -> None:
-    conn.execute(update(schema.nodes).where(N.id == node_id).values(**values, updated_at=time.time()))
+    ledger.update(conn, schema.nodes, {"id": node_id}, {**values, "updated_at": time.time()})

@@ -64,19 +64,56 @@ def _metric_stats(conn: Connection) -> None:
         conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(metric_stats=json.dumps(per_key)))
 
 
+def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
+    from sqlalchemy import inspect
+
+    if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+
+
+def _quarantine(conn: Connection) -> None:
+    """Where a run's unreadable event lines went (a store created before this lacks the column)."""
+    _add_column(conn, "runs", "quarantine", "TEXT")
+
+
+def _metric_lod(conn: Connection) -> None:
+    """The metric pyramid, built for every long metric already folded (store/lod.py)."""
+    from hunchlab.store.lod import backfill
+
+    schema.metric_lod.create(conn, checkfirst=True)
+    backfill(conn)
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_predictions_journal", _predictions_and_journal),
     ("0003_sweeps", _sweeps),
     ("0004_triage", _triage),
     ("0005_metric_stats", _metric_stats),
+    ("0006_quarantine", _quarantine),
+    ("0007_metric_lod", _metric_lod),
 ]
 
 
 def migrate(conn: Connection, where: str) -> list[str]:
     """Apply what is missing (inside the caller's transaction); returns the names applied."""
     schema.migrations.create(conn, checkfirst=True)
-    applied = set(conn.execute(select(schema.migrations.c.name)).scalars())
+    missing = pending_migrations(conn, where, table_exists=True)
+    done = []
+    for name, fn in MIGRATIONS:
+        if name in missing:
+            fn(conn)
+            conn.execute(schema.migrations.insert().values(name=name, applied_at=time.time()))
+            done.append(name)
+    return done
+
+
+def pending_migrations(conn: Connection, where: str, *, table_exists: bool = False) -> list[str]:
+    """The migrations this store lacks; raises StoreError for a store written by a newer hunchlab."""
+    from sqlalchemy import inspect
+
+    exists = table_exists or inspect(conn).has_table(schema.migrations.name)
+    applied = set(conn.execute(select(schema.migrations.c.name)).scalars()) if exists else set()
     known = [name for name, _ in MIGRATIONS]
     newer = applied - set(known)
     if newer:
@@ -86,13 +123,7 @@ def migrate(conn: Connection, where: str) -> list[str]:
             where=where,
             fix="upgrade: pip install -U hunchlab",
         )
-    done = []
-    for name, fn in MIGRATIONS:
-        if name not in applied:
-            fn(conn)
-            conn.execute(schema.migrations.insert().values(name=name, applied_at=time.time()))
-            done.append(name)
-    return done
+    return [name for name in known if name not in applied]
 
 
 def schema_version() -> str:

@@ -13,10 +13,10 @@ import json
 import time
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, func, select
 
 from hunchlab.claims import Claim
-from hunchlab.store import schema
+from hunchlab.store import ledger, schema
 
 P = schema.predictions.c
 R = schema.runs.c
@@ -28,14 +28,18 @@ def insert_prediction(conn: Connection, **values: Any) -> int:
     values.setdefault("created_at", time.time())
     values.setdefault("status", "open")
     values.setdefault("tags", "[]")
-    return int(conn.execute(schema.predictions.insert().values(**values)).inserted_primary_key[0])
+    return int(ledger.insert(conn, schema.predictions, values))
 
 
 def insert_run_prediction(conn: Connection, run_id: str, event: dict[str, Any]) -> None:
+    """A prediction event of a run, once: a rebuild folds the run again after the ledger gave it back."""
     claim = event["claim"]
+    created_at = event.get("created_at") or time.time()
+    if conn.execute(select(P.id).where(P.run_id == run_id, P.created_at == created_at, P.text == event["text"])
+                    ).first():
+        return
     insert_prediction(conn, kind="run", run_id=run_id, claim=json.dumps(claim), text=event["text"],
-                      probability=claim["probability"], created_at=event.get("created_at") or time.time(),
-                      group_size=event.get("group_size"))
+                      probability=claim["probability"], created_at=created_at, group_size=event.get("group_size"))
 
 
 def metric_value(conn: Connection, run_id: str, metric: str) -> float | None:
@@ -68,13 +72,43 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
+def _run_of_ref(conn: Connection, ref: str) -> Any:
+    """The run a reference names by id, number or unique id prefix (a row with ``id`` and ``status``), or None."""
+    run = conn.execute(select(R.id, R.status).where(R.id == ref)).first() or (
+        conn.execute(select(R.id, R.status).where(R.seq == int(ref))).first() if ref.isdigit() else None)
+    if run is None:
+        hits = conn.execute(select(R.id, R.status).where(R.id.like(f"{ref}%")).limit(2)).all()
+        run = hits[0] if len(hits) == 1 else None
+    return run
+
+
+def reference_problem(conn: Connection, ref: str, metric: str) -> str | None:
+    """Why ``REF.metric`` can never be resolved, checked before a run starts; None when it can (or still may).
+
+    A reference whose runs have all ended without ``metric`` (``acc > 1.acc`` where run 1
+    logged no acc), or that names nothing at all, would leave the prediction unresolvable
+    after the run; a reference with runs still going may yet log it.
+    """
+    run = _run_of_ref(conn, ref)
+    if run is not None:
+        runs = [(run.id, run.status)]
+    else:
+        runs = [tuple(r) for r in conn.execute(select(R.id, R.status).where(R.group_key == ref))] or \
+               [tuple(r) for r in conn.execute(select(R.id, R.status).where(R.spec_name == ref))]
+    if not runs:
+        return f"'{ref}' names no run, seed group or spec in this project"
+    if any(status not in ENDED for _, status in runs):
+        return None
+    ids = [run_id for run_id, _ in runs]
+    if any(metric_value(conn, run_id, metric) is not None for run_id in ids):
+        return None
+    what = f"run {ids[0]}" if len(ids) == 1 else f"the {len(ids)} runs of '{ref}'"
+    return f"{what} logged no '{metric}' (it has: {', '.join(known_metrics(conn, ids)) or 'no metrics'})"
+
+
 def resolve_ref(conn: Connection, ref: str, metric: str, exclude_group: str | None) -> tuple[float | None, str]:
     """The value of ``REF.metric``: a run (id, prefix, number), a seed group (its key) or a spec's latest group."""
-    run = conn.execute(select(R.id).where(R.id == ref)).first() or (
-        conn.execute(select(R.id).where(R.seq == int(ref))).first() if ref.isdigit() else None)
-    if run is None:
-        hits = conn.execute(select(R.id).where(R.id.like(f"{ref}%")).limit(2)).all()
-        run = hits[0] if len(hits) == 1 else None
+    run = _run_of_ref(conn, ref)
     if run is not None:
         value = metric_value(conn, run[0], metric)
         return value, f"run {run[0]}"
@@ -108,8 +142,8 @@ def resolve_run_predictions(conn: Connection, run_id: str) -> list[dict[str, Any
             [(pred["run_id"], conn.execute(select(R.status).where(R.id == pred["run_id"])).scalar_one())]
         if len(members) < (pred["group_size"] or 1) or any(s not in ENDED for _, s in members):
             continue  # the group is not complete yet
-        values = _resolution(conn, pred, members)
-        conn.execute(update(schema.predictions).where(P.id == pred["id"]).values(**values, resolved_at=time.time()))
+        values = {**_resolution(conn, pred, members), "resolved_at": time.time()}
+        ledger.update(conn, schema.predictions, {"id": pred["id"]}, values)
         done.append({**pred, **values})
     return done
 
@@ -158,7 +192,7 @@ def get_prediction(conn: Connection, pred_id: int) -> dict[str, Any] | None:
 
 
 def set_resolution(conn: Connection, pred_id: int, **values: Any) -> None:
-    conn.execute(update(schema.predictions).where(P.id == pred_id).values(**values, resolved_at=time.time()))
+    ledger.update(conn, schema.predictions, {"id": pred_id}, {**values, "resolved_at": time.time()})
 
 
 def open_dates(conn: Connection) -> list[str]:
@@ -166,8 +200,8 @@ def open_dates(conn: Connection) -> list[str]:
 
 
 def insert_reading(conn: Connection, title: str, url: str | None, area: str | None) -> int:
-    return int(conn.execute(schema.readings.insert().values(title=title, url=url, area=area, created_at=time.time()))
-               .inserted_primary_key[0])
+    return int(ledger.insert(conn, schema.readings, {"title": title, "url": url, "area": area,
+                                                      "created_at": time.time()}))
 
 
 def get_reading(conn: Connection, reading_id: int) -> dict[str, Any] | None:
@@ -180,7 +214,7 @@ def list_readings(conn: Connection) -> list[dict[str, Any]]:
 
 
 def mark_reading_resolved(conn: Connection, reading_id: int) -> None:
-    conn.execute(update(schema.readings).where(schema.readings.c.id == reading_id).values(resolved_at=time.time()))
+    ledger.update(conn, schema.readings, {"id": reading_id}, {"resolved_at": time.time()})
 
 
 def count_open(conn: Connection, run_ids: list[str]) -> int:

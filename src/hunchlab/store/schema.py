@@ -42,6 +42,9 @@ runs = Table(
     Column("folded_bytes", Integer, nullable=False, default=0),  # how far events.jsonl is folded in
     Column("metric_stats", Text),  # JSON {metric: {n, step, value}}: points and last value, kept by the fold
     Column("last_event_at", Float),
+    # JSON {lines, bytes, byte, why}: event lines the fold could not read, kept in the run's
+    # events.quarantined (bytes: that file's length at the last fold), and the first one's place and reason
+    Column("quarantine", Text),
 )
 
 metrics = Table(
@@ -53,6 +56,27 @@ metrics = Table(
     Column("value", Float),
     Column("time", Float),
     Index("ix_metrics_run_key_step", "run_id", "key", "step"),
+)
+
+# The metric pyramid (store/lod.py): per long metric and level, per bucket of 32 * 8**level steps,
+# the points it holds and the four M4 keeps (first, last, smallest, largest; min/max NULL when all NaN).
+metric_lod = Table(
+    "metric_lod",
+    metadata,
+    Column("run_id", String, primary_key=True),
+    Column("key", String, primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("bucket", Integer, primary_key=True),  # floor(step / width)
+    Column("n", Integer, nullable=False),
+    Column("first_step", Integer, nullable=False),
+    Column("first_value", Float),
+    Column("last_step", Integer, nullable=False),
+    Column("last_value", Float),
+    Column("min_step", Integer),
+    Column("min_value", Float),
+    Column("max_step", Integer),
+    Column("max_value", Float),
+    sqlite_with_rowid=False,
 )
 
 examples = Table(

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select
 
 from hunchlab.errors import NotFound, did_you_mean
-from hunchlab.store import schema
+from hunchlab.store import ledger, schema
 
 JSON_COLUMNS = ("spec", "space", "prune", "code")
 
@@ -29,15 +29,16 @@ def insert_sweep(conn: Connection, record: dict[str, Any], trials: list[dict[str
     seq = (conn.execute(select(func.max(schema.sweeps.c.seq))).scalar() or 0) + 1
     sweep_id = f"{record['kind']}-{seq}"
     values = {k: json.dumps(v, default=str) if k in JSON_COLUMNS and v is not None else v for k, v in record.items()}
-    conn.execute(schema.sweeps.insert().values(id=sweep_id, seq=seq, **values))
-    conn.execute(schema.sweep_trials.insert(), [
-        {"sweep_id": sweep_id, "trial": t["trial"], "config": t["config"], "label": t["label"],
-         "overrides": json.dumps(t["overrides"], default=str), "seed": t["seed"]} for t in trials])
+    ledger.insert(conn, schema.sweeps, {"id": sweep_id, "seq": seq, **values})
+    for t in trials:
+        ledger.insert(conn, schema.sweep_trials, {"sweep_id": sweep_id, "trial": t["trial"], "config": t["config"],
+                                                  "label": t["label"], "seed": t["seed"],
+                                                  "overrides": json.dumps(t["overrides"], default=str)})
     return sweep_id
 
 
 def set_pair(conn: Connection, sweep_id: str, pair_id: str) -> None:
-    conn.execute(update(schema.sweeps).where(schema.sweeps.c.id == sweep_id).values(pair_id=pair_id))
+    ledger.update(conn, schema.sweeps, {"id": sweep_id}, {"pair_id": pair_id})
 
 
 def set_driver(conn: Connection, sweep_id: str, *, status: str, host: str | None = None, pid: int | None = None,
@@ -48,7 +49,7 @@ def set_driver(conn: Connection, sweep_id: str, *, status: str, host: str | None
         values.update(host=host, pid=pid, pid_start=pid_start, ended_at=None)
     else:
         values["ended_at"] = time.time()
-    conn.execute(update(schema.sweeps).where(schema.sweeps.c.id == sweep_id).values(**values))
+    ledger.update(conn, schema.sweeps, {"id": sweep_id}, values)
 
 
 def link_run(conn: Connection, run_id: str, sweep: dict[str, Any]) -> None:
@@ -69,7 +70,7 @@ def mark_dead_drivers(conn: Connection) -> None:
     for sweep_id, host, pid, pid_start in conn.execute(
             select(c.id, c.host, c.pid, c.pid_start).where(c.status == "running")).all():
         if host == socket.gethostname() and not _alive(Path(), host, pid, pid_start):
-            conn.execute(update(schema.sweeps).where(c.id == sweep_id).values(status="crashed", ended_at=time.time()))
+            ledger.update(conn, schema.sweeps, {"id": sweep_id}, {"status": "crashed", "ended_at": time.time()})
 
 
 def resolve_sweep(conn: Connection, ref: str) -> str:

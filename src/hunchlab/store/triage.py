@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 
 from hunchlab.records import Filter
-from hunchlab.store import schema
+from hunchlab.store import ledger, schema
 
 ex = schema.examples.c
 tg = schema.tags.c
@@ -148,7 +148,7 @@ def save_sample(conn: Connection, run_id: str, meta: dict[str, Any], items: Sequ
     conn.execute(delete(schema.triage_items).where(it.run_id == run_id))
     conn.execute(delete(schema.triage_samples).where(schema.triage_samples.c.run_id == run_id))
     conn.execute(schema.triage_samples.insert().values(
-        run_id=run_id, size=meta["size"], seed=meta["seed"], by_field=meta["by"], filters=json.dumps(meta["where"]),
+        run_id=run_id, size=meta["asked"], seed=meta["seed"], by_field=meta["by"], filters=json.dumps(meta["where"]),
         population=json.dumps(meta["population"]), created_at=time.time()))
     if items:
         conn.execute(schema.triage_items.insert(), [
@@ -166,7 +166,7 @@ def load_sample(conn: Connection, run_id: str) -> dict[str, Any] | None:
         select(it.position, it.example_id, it.stratum, it.seen, tg.category, tg.note)
         .select_from(schema.triage_items.outerjoin(schema.tags, (tg.run_id == it.run_id) & (tg.example_id == it.example_id)))
         .where(it.run_id == run_id).order_by(it.position))
-    return {"run_id": run_id, "size": row.size, "seed": row.seed, "by": row.by_field, "where": json.loads(row.filters),
+    return {"run_id": run_id, "asked": row.size, "seed": row.seed, "by": row.by_field, "where": json.loads(row.filters),
             "population": [tuple(p) for p in json.loads(row.population)], "created_at": row.created_at,
             "items": [dict(r._mapping) for r in items]}
 
@@ -225,10 +225,10 @@ def correct_of(conn: Connection, run_id: str, ids: Sequence[str]) -> dict[str, b
 # -- tags -------------------------------------------------------------------------------
 def set_tag(conn: Connection, run_id: str, example_id: str, *, category: str | None, note: str | None) -> None:
     """Set an example's tag and note in this run; a row with neither is removed."""
-    conn.execute(delete(schema.tags).where(tg.run_id == run_id, tg.example_id == example_id))
+    ledger.delete(conn, schema.tags, {"run_id": run_id, "example_id": example_id})
     if category is not None or note is not None:
-        conn.execute(schema.tags.insert().values(run_id=run_id, example_id=example_id, category=category, note=note,
-                                                 tagged_at=time.time()))
+        ledger.insert(conn, schema.tags, {"run_id": run_id, "example_id": example_id, "category": category,
+                                          "note": note, "tagged_at": time.time()})
 
 
 def get_tag(conn: Connection, run_id: str, example_id: str) -> dict[str, Any] | None:

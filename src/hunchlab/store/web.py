@@ -1,21 +1,17 @@
 """Queries behind ``hunch ui`` that the other modules do not have: ranges of one metric,
 pages of example records, and which runs have journal entries.
 
-They read only what a page shows: a chart of a million-point metric needs the few
-thousand points M4 keeps (chosen inside the database), and a page of examples needs
-50 rows, not the run's 100,000.
+They read only what a page shows: a chart of a million-point metric reads the metric
+pyramid (``store.lod``), and a page of examples needs 50 rows, not the run's 100,000.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Integer, column, func, or_, select, text, values
+from sqlalchemy import Connection, func, or_, select
 
 from hunchlab.store import _example, schema
-from hunchlab.store.compare import IN_CHUNK
-
-MMAP_BYTES = 1 << 30
 
 
 def metric_range(conn: Connection, run_id: str, key: str, lo: int, hi: int) -> tuple[list[int], list[float | None]]:
@@ -26,65 +22,12 @@ def metric_range(conn: Connection, run_id: str, key: str, lo: int, hi: int) -> t
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
-def step_span(conn: Connection, run_id: str, key: str) -> tuple[int | None, int | None]:
-    """The first and last step a metric was logged at (None, None when it never was)."""
-    m = schema.metrics.c
-    ends = [select(m.step).where(m.run_id == run_id, m.key == key).order_by(order).limit(1).scalar_subquery()
-            for order in (m.step, m.step.desc())]  # two index probes; min() and max() together scan
-    row = conn.execute(select(*ends)).one()
-    return row[0], row[1]
-
-
 def count_points(conn: Connection, run_id: str, key: str, lo: int, hi: int, cap: int) -> int:
     """Points of a metric in ``[lo, hi]``, counted up to ``cap`` only (a million need not be counted
     to know they are too many to send)."""
     m = schema.metrics.c
     some = select(m.step).where(m.run_id == run_id, m.key == key, m.step.between(lo, hi)).limit(cap).subquery()
     return int(conn.execute(select(func.count()).select_from(some)).scalar_one())
-
-
-def m4_steps(conn: Connection, run_id: str, key: str, bounds: list[tuple[int, int]]) -> list[int]:
-    """The steps ``downsample.m4`` would keep, computed inside the database: per bucket of
-    ``bounds``, the first and last step and the first step of the smallest and of the
-    largest value. A million points are never sent to Python.
-
-    SQLite answers "the step of the min" with a bare column beside ``min()`` (one pass
-    over the bucket, no sort); other databases with ``ORDER BY value LIMIT 1``.
-    """
-    if not bounds:
-        return []
-    if conn.dialect.name == "sqlite":
-        # Memory-mapped reads: the scan touches every row of the metric, and through mmap
-        # that costs about half of what the page cache's read() calls do.
-        conn.exec_driver_sql(f"PRAGMA mmap_size={MMAP_BYTES}")
-        rows = ", ".join(f"({int(a)}, {int(b)})" for a, b in bounds)
-        span = "FROM metrics WHERE run_id = :run AND key = :key AND step BETWEEN b.lo AND b.hi"
-        sql = (f"WITH b(lo, hi) AS (VALUES {rows}) SELECT (SELECT min(step) {span}), (SELECT max(step) {span}), "
-               f"(SELECT step FROM (SELECT step, min(value) {span})), "
-               f"(SELECT step FROM (SELECT step, max(value) {span})) FROM b")
-        found = conn.execute(text(sql), {"run": run_id, "key": key}).all()
-    else:
-        m = schema.metrics.c
-        b = values(column("lo", Integer), column("hi", Integer), name="b").data(bounds)
-        inside = (m.run_id == run_id, m.key == key, m.step.between(b.c.lo, b.c.hi))
-        first = select(func.min(m.step)).where(*inside).scalar_subquery()
-        last = select(func.max(m.step)).where(*inside).scalar_subquery()
-        low = select(m.step).where(*inside, m.value.is_not(None)).order_by(m.value, m.step).limit(1).scalar_subquery()
-        high = (select(m.step).where(*inside, m.value.is_not(None)).order_by(m.value.desc(), m.step).limit(1)
-                .scalar_subquery())
-        found = conn.execute(select(first, last, low, high).select_from(b)).all()
-    return sorted({step for row in found for step in row if step is not None})
-
-
-def values_at(conn: Connection, run_id: str, key: str, steps: list[int]) -> dict[int, float | None]:
-    """A metric's values at the given steps (a few thousand: looked up through the index)."""
-    m = schema.metrics.c
-    out: dict[int, float | None] = {}
-    for i in range(0, len(steps), IN_CHUNK):
-        chunk = steps[i:i + IN_CHUNK]
-        rows = conn.execute(select(m.step, m.value).where(m.run_id == run_id, m.key == key, m.step.in_(chunk)))
-        out.update((step, value) for step, value in rows)
-    return out
 
 
 def runs_fingerprint(conn: Connection) -> tuple[Any, ...]:

@@ -1,25 +1,31 @@
-"""A study's params, read from a run's config into a frozen dataclass of typed defaults.
+"""A study's params, from a run's config into its settings dataclass, with errors a user can act on.
 
-Every study area declares its knobs as a dataclass whose field defaults say the
-type (a tuple of ints, a float, an int, a string); ``from_config`` fills it from
-``run.config`` and turns a misspelt name or a wrong type into a ``HunchError``
-that names the param, offers the closest known name and gives the default.
+Every study keeps its knobs in a frozen dataclass whose field defaults are the
+documented defaults. ``from_params`` fills it from ``run.config`` (the spec's
+``params`` after overrides such as ``hunch study run NAME filter=none``): an
+unknown name gets a did-you-mean, a value of the wrong type says what was
+expected and what the default is, both as a ``HunchError`` naming the study.
+Range checks stay with each study (its ``validated`` method), since only it
+knows them; ``StudySettings`` is a base that wires the two together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
-from typing import Any, TypeVar
+from dataclasses import MISSING, fields
+from typing import Any, ClassVar, Self, TypeVar
 
 from hunchlab.errors import HunchError, did_you_mean
 
 T = TypeVar("T")
 
 
-def from_config(cls: type[T], config: Mapping[str, Any], where: str) -> T:
-    """``cls`` with ``config``'s values over its defaults; unknown names and wrong types are HunchErrors."""
-    known = {f.name: f.default for f in fields(cls)}  # type: ignore[arg-type]
+def from_params(cls: type[T], config: Mapping[str, Any], where: str) -> T:
+    """``cls(**config)`` with each value converted to the type of its field's default.
+
+    ``where`` names the study in error messages, e.g. ``"star study"``.
+    """
+    known = {f.name: f.default for f in fields(cls) if f.default is not MISSING}  # type: ignore[arg-type]
     values: dict[str, Any] = {}
     for name, value in config.items():
         if name not in known:
@@ -29,25 +35,60 @@ def from_config(cls: type[T], config: Mapping[str, Any], where: str) -> T:
     return cls(**values)
 
 
+class StudySettings:
+    """A base for a study's frozen settings dataclass: ``from_config`` reads and validates a run's params."""
+
+    where: ClassVar[str]  # the study, as errors name it (e.g. "debate study")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        return from_params(cls, config, cls.where).validated()
+
+    def validated(self) -> Self:
+        """The settings, or a HunchError (``self.invalid``) for values out of range; override to check."""
+        return self
+
+    def invalid(self, what: str, fix: str) -> HunchError:
+        return HunchError(what, where=self.where, fix=fix)
+
+
 def typed(name: str, value: Any, default: Any, where: str) -> Any:
-    """``value`` as the type of the param's default, or a HunchError saying what was expected."""
+    """``value`` as the type of the param's default, or a HunchError saying what was expected.
+
+    A tuple default takes a list (kept in the order given; callers sort when
+    order means nothing) of integers, or of numbers when any default element is
+    a float (a grid of sparsities or penalties); a bool takes true or false, a
+    float any number, an int an integer, anything else a string.
+    """
     converted: Any
     if isinstance(default, tuple):
-        ok = isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        expected, converted = "a list of integers", tuple(sorted(value)) if ok else None
+        floats = any(isinstance(v, float) for v in default)
+        element = _is_number if floats else _is_int
+        ok = isinstance(value, (list, tuple)) and all(element(v) for v in value)
+        expected = f"a list of {'numbers' if floats else 'integers'}"
+        converted = tuple(float(v) if floats else v for v in value) if ok else None
     elif isinstance(default, bool):
-        ok = isinstance(value, bool)
-        expected, converted = "true or false", value
+        ok, expected, converted = isinstance(value, bool), "true or false", value
     elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = _is_number(value)
         expected, converted = "a number", float(value) if ok else None
     elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        expected, converted = "an integer", value
+        ok, expected, converted = _is_int(value), "an integer", value
     else:
         ok = isinstance(value, str)
         expected, converted = "a string", value
     if not ok:
-        raise HunchError(f"param '{name}' is {value!r}, expected {expected}", where=where,
-                         fix=f"the default is {list(default) if isinstance(default, tuple) else default!r}")
+        raise HunchError(
+            f"param '{name}' is {value!r}, expected {expected}",
+            where=where,
+            fix=f"the default is {list(default) if isinstance(default, tuple) else default!r}",
+        )
     return converted
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import json
-import math
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -145,18 +143,10 @@ def html_response(request: Request, template: str, data: dict[str, Any], status:
 
 def json_response(data: Any, status: int = 200) -> Response:
     """JSON with NaN and infinities as null: strict JSON has no NaN, and a diverged loss is one."""
-    body = json.dumps(_finite(data), default=str, allow_nan=False, separators=(",", ":"))
+    from hunchlab import strict_json
+
+    body = strict_json.dumps(data, separators=(",", ":"))
     return Response(body, status_code=status, media_type="application/json")
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _url_builder(request: Request) -> Callable[..., str]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 import torch
 
 from hunchlab.errors import HunchError
-from hunchlab.studies.params import from_config
+from hunchlab.studies.params import StudySettings, from_params
 from hunchlab.studies.test_time_compute import search
 from hunchlab.studies.test_time_compute.model import Generator, GeneratorConfig, Verifier, VerifierConfig
 from hunchlab.studies.test_time_compute.world import (
@@ -39,7 +39,7 @@ AREA = "test_time_compute"  # the model cache's subfolder
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     """Every knob of both studies; a spec's ``params`` override these defaults."""
 
     k_values: tuple[int, ...] = (2, 4, 8)  # chain lengths; K is the difficulty
@@ -58,13 +58,19 @@ class Settings:
     prm_data_frac: float = 1.0  # share of the verifier training chains the PRM gets (weaker-PRM knob)
     beam_width: int = 4  # continuations sampled per kept prefix; N / width prefixes are kept
     beam_keep: str = "highest"  # "highest", or "lowest": the broken arm of the search study
+    beam_budget: int = 1  # broken arm when > 1: beam search samples this many times N per step (unequal compute)
+    vote: str = "majority"  # "majority", or "random": the broken arm of the vote (a uniformly random pick)
+    prm_leak: float = 0.0  # broken arm when > 0: this share of the PRM's score is whether the answer is right
     examples_per_cell: int = 3  # per-example records kept per (K, method, N)
     seeds: int = 1  # training seeds in one run (run.seed, run.seed + 1000, ...); figures get error bars when > 1
+
+    where: ClassVar[str] = "test_time_compute study"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """Settings from a run's params, failing with a HunchError on unknown names or bad values."""
-        return from_config(cls, config, "test_time_compute study").validated()
+        s = from_params(cls, config, where=cls.where)
+        return replace(s, k_values=tuple(sorted(s.k_values)), n_values=tuple(sorted(s.n_values))).validated()
 
     def validated(self) -> Settings:
         def bad(what: str, fix: str) -> HunchError:
@@ -88,6 +94,10 @@ class Settings:
             raise bad(f"prm_labels '{self.prm_labels}'", "use 'correct' or 'shuffled'")
         if self.beam_keep not in ("highest", "lowest"):
             raise bad(f"beam_keep '{self.beam_keep}'", "use 'highest' or 'lowest'")
+        if self.vote not in ("majority", "random"):
+            raise bad(f"vote '{self.vote}'", "use 'majority' or 'random'")
+        if not 0 <= self.prm_leak <= 1 or self.beam_budget < 1:
+            raise bad("a broken-arm knob is out of range", "prm_leak in [0, 1], beam_budget >= 1")
         if min(self.seeds, self.n_test, self.n_dev, self.beam_width, self.verifier_problems, self.verifier_samples) < 1:
             raise bad("a count param is below 1", "seeds, n_test, n_dev, beam_width and verifier sizes must be >= 1")
         if self.temperature <= 0:
@@ -113,21 +123,7 @@ def build_models(s: Settings, seed: int, log: Callable[[str], Callback] | None =
     training problems, labelled by the checker: per step for the PRM, by the
     final answer (at every step) for the ORM.
     """
-    gen_spec = {
-        "model": GeneratorConfig(GENERATOR_FEATURES),
-        "train": TrainConfig(iters=s.generator_iters),
-        "holdout_frac": s.holdout_frac,
-        "data_seed": s.data_seed,
-        "seed": seed,
-    }
-
-    def fit_generator(model: Generator) -> Generator:
-        x, y = seen_steps(s.holdout_frac, s.data_seed)
-        return train(model, x, y, gen_spec["train"], seed, _cb(log, "generator"))
-
-    torch.manual_seed(seed)
-    generator, _ = cached(AREA, "generator", gen_spec, lambda: Generator(gen_spec["model"]), fit_generator)
-
+    generator, gen_spec = build_generator(s.holdout_frac, s.data_seed, s.generator_iters, seed, _cb(log, "generator"))
     x, prm_y, orm_y = verifier_data(generator, s, seed)
     orm_spec = {
         "model": VerifierConfig(VERIFIER_FEATURES),
@@ -153,6 +149,30 @@ def build_models(s: Settings, seed: int, log: Callable[[str], Callback] | None =
         return model
 
     return Models(generator, verifier("prm", prm_spec, prm_y), verifier("orm", orm_spec, orm_y))
+
+
+def build_generator(
+    holdout_frac: float, data_seed: int, iters: int, seed: int, callback: Callback | None = None
+) -> tuple[Generator, dict[str, Any]]:
+    """The generator trained on the seen part of the step table, or from the cache, and its cache spec.
+
+    The spec goes into the spec of every model trained on the generator's samples.
+    """
+    spec: dict[str, Any] = {
+        "model": GeneratorConfig(GENERATOR_FEATURES),
+        "train": TrainConfig(iters=iters),
+        "holdout_frac": holdout_frac,
+        "data_seed": data_seed,
+        "seed": seed,
+    }
+
+    def fit(model: Generator) -> Generator:
+        x, y = seen_steps(holdout_frac, data_seed)
+        return train(model, x, y, spec["train"], seed, callback)
+
+    torch.manual_seed(seed)
+    generator, _ = cached(AREA, "generator", spec, lambda: Generator(spec["model"]), fit)
+    return generator, spec
 
 
 def seen_steps(holdout_frac: float, data_seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -225,19 +245,20 @@ def rng(*parts: int) -> torch.Generator:
 
 @dataclass
 class Candidates:
-    """N sampled chains per problem with their correctness and verifier scores."""
+    """N sampled chains per problem with their correctness, verifier scores and the compute they took."""
 
     problems: Problems
     chains: torch.Tensor  # (P, N, K)
     correct: torch.Tensor  # (P, N) bool: the chain's answer is right
     prm: torch.Tensor  # (P, N) PRM score: product of step probabilities
     orm: torch.Tensor  # (P, N) ORM score: probability at the last step
+    spent: dict[str, float]  # per problem: "generated" steps, "prm"/"orm" steps each verifier judged
 
     def groups(self, n: int) -> Candidates:
         """The pool cut into disjoint groups of n: (P * N/n, n, ...), problems repeated per group.
 
         Averaging a method over all groups estimates its accuracy at budget n with
-        far less noise than drawing n chains once.
+        far less noise than drawing n chains once. Each group costs n/N of a problem's pool.
         """
         P, N, K = self.chains.shape
         g = N // n
@@ -247,28 +268,73 @@ class Candidates:
             self.correct.reshape(P * g, n),
             self.prm.reshape(P * g, n),
             self.orm.reshape(P * g, n),
+            {k: v * n / N for k, v in self.spent.items()},
         )
 
 
-def sample_candidates(models: Models, problems: Problems, n: int, temperature: float, g: torch.Generator) -> Candidates:
-    chains = search.sample_chains(models.generator, problems, n, temperature, g)  # (P, N, K)
+def sample_candidates(models: Models, problems: Problems, n: int, temperature: float, g: torch.Generator,
+                      leak: float = 0.0) -> Candidates:
+    """N chains per problem, scored by both verifiers, with the compute counted where it is spent.
+
+    ``leak`` is the broken arm that lets the PRM see whether each chain's answer is
+    right: that share of its score is the answer's correctness (a side channel, not
+    something it read in the chain).
+    """
+    generated, prm_spent, orm_spent = search.Budget(), search.Budget(), search.Budget()
+    chains = search.sample_chains(models.generator, problems, n, temperature, g, generated)  # (P, N, K)
     correct = answer_correct(problems.expand(n), chains.flatten(0, 1)).view(len(problems), n)
-    return Candidates(
-        problems,
-        chains,
-        correct,
-        search.prm_score(models.prm, problems, chains),
-        search.orm_score(models.orm, problems, chains),
-    )
+    prm = search.prm_score(models.prm, problems, chains, prm_spent)
+    if leak:
+        prm = (1.0 - leak) * prm + leak * correct.float()
+    orm = search.orm_score(models.orm, problems, chains, orm_spent)
+    P = len(problems)
+    spent = {"generated": generated.generated / P, "prm": prm_spent.verified / P, "orm": orm_spent.verified / P}
+    return Candidates(problems, chains, correct, prm, orm, spent)
 
 
-# Each method scores every candidate, (P, n) -> (P, n), and picks the highest (ties: the first).
+def vote_scores(c: Candidates, vote: str, g: torch.Generator) -> torch.Tensor:
+    """Majority vote's scores (each chain's answer's vote share), or the random broken arm's, (P, N)."""
+    if vote == "random":
+        return torch.rand(c.correct.shape, generator=g)
+    return search.vote_share(c.chains)
+
+
+def unrelated_prm_gain(models: Models, pool: Candidates, leak: float, n: int = 16) -> float:
+    """PRM best-of-n accuracy when the PRM reads another problem's chains instead of these, minus random.
+
+    The leakage probe: a PRM that learned from the chains then scores candidates by
+    text unrelated to them, so its pick is a random one and its gain is 0 (an
+    unbiased zero: shuffling chains within a problem would never let it pick the chain
+    it read, which is worse than random); a PRM that sees the answer some other way
+    keeps its gain. The pool is cut into groups of n=16 (4 picks per problem): one
+    PRM pass over the pool; the null's spread over seeds is in check.py.
+    """
+    P, N, _ = pool.chains.shape
+    other = torch.roll(torch.arange(P), 1)  # every problem reads the next problem's chains
+    scores = search.prm_score(models.prm, Problems(pool.problems.start[other], pool.problems.ops[other]),
+                              pool.chains[other])
+    if leak:
+        scores = (1.0 - leak) * scores + leak * pool.correct.float()
+    n = min(n, N)
+    correct, scores = pool.correct.reshape(-1, n), scores.reshape(-1, n)  # (P * N/n, n): groups of one problem
+    return accuracy(correct, search.best_of_n(scores)) - correct.float().mean().item()
+
+
+# Each verifier method scores every candidate, (P, n) -> (P, n), and picks the highest (ties: the
+# first); majority vote is ``vote_scores``. VERIFIER says whose judged steps a method's budget counts.
 SCORERS: dict[str, Callable[[Candidates], torch.Tensor]] = {
-    "maj": lambda c: search.vote_share(c.chains),
     "orm": lambda c: c.orm,
     "prm": lambda c: c.prm,
     "pass": lambda c: c.correct.float(),  # oracle: a correct chain whenever there is one
 }
+VERIFIER = {"maj": None, "orm": "orm", "prm": "prm"}
+
+
+def record_budget(metrics: dict[str, float], method: str, k: int, n: int, spent: dict[str, float],
+                  verifier: str | None) -> None:
+    """A method's compute per problem at (K, N): sampled steps, and steps its verifier judged."""
+    metrics[f"budget/generated/{method}/k{k}/n{n}"] = spent["generated"]
+    metrics[f"budget/verified/{method}/k{k}/n{n}"] = spent[verifier] if verifier else 0.0
 
 
 def accuracy(correct: torch.Tensor, index: torch.Tensor) -> float:
@@ -335,24 +401,33 @@ TEST, DEV = 1, 2  # purposes for rng(): the same test samples in both studies, f
 
 
 def self_consistency_table(s: Settings, models: Models, seed: int) -> Result:
-    """Single-sample accuracy, majority@N, ORM and PRM best-of-N and pass@N for every K and N, on test."""
+    """Single-sample accuracy, majority@N, ORM and PRM best-of-N and pass@N for every K and N, on test.
+
+    Also the compute each method spent (all pick from the same chains; the two
+    verifiers judge every step of every candidate) and the leakage probe at the largest N.
+    """
     metrics: dict[str, float] = {}
     recs: list[dict[str, Any]] = []
     for k in s.k_values:
-        pool = sample_candidates(models, split_for(s, k).test, max(s.n_values), s.temperature, rng(seed, k, TEST))
+        g = rng(seed, k, TEST)
+        pool = sample_candidates(models, split_for(s, k).test, max(s.n_values), s.temperature, g, s.prm_leak)
         metrics[f"acc/single/k{k}"] = pool.correct.float().mean().item()
         for n in s.n_values:
             c = pool.groups(n)
-            for method, scorer in SCORERS.items():
+            scorers = {"maj": lambda c: vote_scores(c, s.vote, g), **SCORERS}
+            for method, scorer in scorers.items():
                 scores = scorer(c)
                 index = search.best_of_n(scores)
                 metrics[f"acc/{method}/k{k}/n{n}"] = accuracy(c.correct, index)
                 recs += records(k, method, n, c, scores, index, example_rows(s, n))
+                if method in VERIFIER:
+                    record_budget(metrics, method, k, n, c.spent, VERIFIER[method])
             metrics[f"gap/maj_minus_single/k{k}/n{n}"] = metrics[f"acc/maj/k{k}/n{n}"] - metrics[f"acc/single/k{k}"]
             metrics[f"gap/prm_minus_maj/k{k}/n{n}"] = metrics[f"acc/prm/k{k}/n{n}"] - metrics[f"acc/maj/k{k}/n{n}"]
             metrics[f"gap/prm_minus_orm/k{k}/n{n}"] = metrics[f"acc/prm/k{k}/n{n}"] - metrics[f"acc/orm/k{k}/n{n}"]
         orm = [metrics[f"acc/orm/k{k}/n{n}"] for n in s.n_values]
         metrics[f"orm_drop_from_peak/k{k}"] = max(orm) - orm[-1]  # reward over-optimisation as N grows
+        metrics[f"leak/prm_gain_unrelated_chains/k{k}"] = unrelated_prm_gain(models, pool, s.prm_leak)
     return Result(metrics, recs)
 
 
@@ -379,15 +454,17 @@ def search_table(s: Settings, models: Models, seed: int) -> Result:
     for k in s.k_values:
         split = split_for(s, k)
         for name, purpose, problems in (("dev", DEV, split.dev), ("test", TEST, split.test)):
-            pool = sample_candidates(models, problems, n_max, s.temperature, rng(seed, k, purpose))
+            g = rng(seed, k, purpose)
+            pool = sample_candidates(models, problems, n_max, s.temperature, g, s.prm_leak)
             if purpose == TEST:
                 metrics[f"acc/single/k{k}"] = pool.correct.float().mean().item()
+                metrics[f"leak/prm_gain_unrelated_chains/k{k}"] = unrelated_prm_gain(models, pool, s.prm_leak)
             for n in s.n_values:
                 c = pool.groups(n)
-                acc[name, k, "maj", n] = accuracy(c.correct, search.majority(c.chains))
+                acc[name, k, "maj", n] = accuracy(c.correct, search.best_of_n(vote_scores(c, s.vote, g)))
                 weighted = search.answer_weight(c.chains, c.prm)
                 acc[name, k, "bon", n] = accuracy(c.correct, search.best_of_n(weighted))
-                beam = beam_candidates(models, c.problems, n, s, rng(seed, k, purpose, n))  # same problem copies
+                beam = beam_candidates(models, c.problems, n * s.beam_budget, s, rng(seed, k, purpose, n))  # same copies
                 beam_weighted = search.answer_weight(beam.chains, beam.prm)
                 beam_index = search.best_of_n(beam_weighted if s.beam_keep == "highest" else -beam_weighted)
                 acc[name, k, "beam", n] = accuracy(beam.correct, beam_index)
@@ -395,6 +472,8 @@ def search_table(s: Settings, models: Models, seed: int) -> Result:
                     rows = example_rows(s, n)
                     recs += records(k, "bon", n, c, weighted, search.best_of_n(weighted), rows)
                     recs += records(k, "beam", n, beam, beam_weighted, beam_index, rows)
+                    record_budget(metrics, "bon", k, n, c.spent, "prm")
+                    record_budget(metrics, "beam", k, n, beam.spent, "prm")
 
     for (split_name, k, strategy, n), value in acc.items():
         if split_name == "test":
@@ -417,12 +496,19 @@ def search_table(s: Settings, models: Models, seed: int) -> Result:
 
 
 def beam_candidates(models: Models, problems: Problems, n: int, s: Settings, g: torch.Generator) -> Candidates:
-    """The N final chains of a PRM beam search on each problem, scored like sampled candidates."""
+    """The N final chains of a PRM beam search on each problem, scored like sampled candidates.
+
+    Its compute per problem is what the search counted: N sampled steps and N PRM
+    judgements per step (the final ORM scores are not part of the method).
+    """
+    spent = search.Budget()
     chains, scores = search.beam_search(
-        models.generator, models.prm, problems, n, s.beam_width, s.temperature, g, s.beam_keep
+        models.generator, models.prm, problems, n, s.beam_width, s.temperature, g, s.beam_keep, spent
     )
     correct = answer_correct(problems.expand(n), chains.flatten(0, 1)).view(len(problems), n)
-    return Candidates(problems, chains, correct, scores, search.orm_score(models.orm, problems, chains))
+    P = len(problems)
+    return Candidates(problems, chains, correct, scores, search.orm_score(models.orm, problems, chains),
+                      {"generated": spent.generated / P, "prm": spent.verified / P, "orm": 0.0})
 
 
 def mean(values: Iterable[float]) -> float:

@@ -11,10 +11,16 @@ N candidate chains of K values for each of P problems.
   score highest in total (Snell et al. 2024's best-of-N weighted).
 - ``beam_search``: grow chains one step at a time, keeping the prefixes a
   process verifier likes (Snell et al. 2024, section 5.2).
+
+Compute is counted where it is spent, in a ``Budget`` the caller passes: every
+sampled step (a generated token of this world) and every step a verifier judges.
+The studies compare methods at equal compute and assert it from these counts,
+not from a formula that a bug could silently break.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -23,6 +29,14 @@ from hunchlab.studies.test_time_compute.model import Generator, Verifier
 from hunchlab.studies.test_time_compute.world import N_VALUES, Problems, step_features
 
 Keep = Literal["highest", "lowest"]
+
+
+@dataclass
+class Budget:
+    """Compute spent so far: sampled steps (the generator's tokens) and steps a verifier judged."""
+
+    generated: int = 0
+    verified: int = 0
 
 
 @torch.no_grad()
@@ -39,33 +53,38 @@ def extend(
 
 @torch.no_grad()
 def sample_chains(
-    generator: Generator, problems: Problems, n: int, temperature: float, g: torch.Generator
+    generator: Generator, problems: Problems, n: int, temperature: float, g: torch.Generator,
+    budget: Budget | None = None,
 ) -> torch.Tensor:
     """N independent chains per problem, (P, N, K)."""
     flat = problems.expand(n)
     chains = torch.zeros(len(flat), 0, dtype=torch.long)
     for _ in range(problems.k):
         chains = extend(generator, flat, chains, temperature, g)
+        if budget is not None:
+            budget.generated += len(flat)
     return chains.view(len(problems), n, problems.k)
 
 
 @torch.no_grad()
-def step_probs(verifier: Verifier, problems: Problems, chains: torch.Tensor) -> torch.Tensor:
+def step_probs(verifier: Verifier, problems: Problems, chains: torch.Tensor, budget: Budget | None = None) -> torch.Tensor:
     """The verifier's probability for each step, (P, N, t) for chains (P, N, t)."""
     P, N, t = chains.shape
     x = step_features(problems.expand(N), chains.view(P * N, t), verifier=True)  # (P*N, t, 4)
     logits, _ = verifier(x)  # (P*N, t)
+    if budget is not None:
+        budget.verified += P * N * t
     return torch.sigmoid(logits).view(P, N, t)
 
 
-def prm_score(prm: Verifier, problems: Problems, chains: torch.Tensor) -> torch.Tensor:
+def prm_score(prm: Verifier, problems: Problems, chains: torch.Tensor, budget: Budget | None = None) -> torch.Tensor:
     """Probability that every step is correct: the product over steps (Lightman et al. 2023). (P, N)."""
-    return step_probs(prm, problems, chains).prod(dim=-1)
+    return step_probs(prm, problems, chains, budget).prod(dim=-1)
 
 
-def orm_score(orm: Verifier, problems: Problems, chains: torch.Tensor) -> torch.Tensor:
+def orm_score(orm: Verifier, problems: Problems, chains: torch.Tensor, budget: Budget | None = None) -> torch.Tensor:
     """Probability that the answer is correct, read at the last step, which sees the whole chain. (P, N)."""
-    return step_probs(orm, problems, chains)[..., -1]
+    return step_probs(orm, problems, chains, budget)[..., -1]
 
 
 def best_of_n(scores: torch.Tensor) -> torch.Tensor:
@@ -109,6 +128,7 @@ def beam_search(
     temperature: float,
     g: torch.Generator,
     keep: Keep = "highest",
+    budget: Budget | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """PRM-guided step-level beam search with N samples per step.
 
@@ -133,6 +153,9 @@ def beam_search(
         prefixes = extend(generator, flat, prefixes, temperature, g)  # (P*N, t+1)
         new_step = step_features(flat, prefixes, verifier=True)[:, -1]  # (P*N, 4)
         logit, so_far = prm.extend(new_step, so_far)
+        if budget is not None:
+            budget.generated += len(flat)
+            budget.verified += len(flat)
         log_score = log_score + torch.nn.functional.logsigmoid(logit)
         if t == K - 1:
             break

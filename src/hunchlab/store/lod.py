@@ -1,0 +1,201 @@
+"""The metric pyramid: for long metrics, the M4 points of fixed-width step buckets at several widths.
+
+A chart of a 10-million-point metric must not read 10 million rows. Level ``L`` cuts
+the step axis into buckets of ``WIDTHS[L] = 32 * 8**L`` steps and keeps, for each
+bucket that holds points, how many it holds and the four points M4 keeps
+(``downsample.segment_m4``): the first, the last, the smallest and the largest. A
+chart of steps ``[lo, hi]`` at ``B`` pixels (``pieces``) reads the coarsest level with
+at least ``B`` buckets across the range (fewer than ``8 B`` rows) and, for the part
+buckets at the two ends, finer levels down to single points, so every point in the
+range is stood for exactly once and each bucket's extremes survive at every zoom.
+
+The fold keeps it (``update``) for metrics with more than ``MIN_POINTS`` points (a
+shorter one is read whole, at most that many rows), and builds a level once the
+metric spans its width. At base width 32 the pyramid holds ~3.6% as many rows as
+the points (1/32 + 1/256 + ...), built from arrays of each chunk's points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, func, select
+
+from hunchlab.downsample import segment_m4
+from hunchlab.store import schema
+
+if TYPE_CHECKING:
+    import numpy as np
+
+BASE, FACTOR = 32, 8
+WIDTHS = [BASE * FACTOR**level for level in range(20)]  # the last is past 2**63: enough for any int64 step
+MIN_POINTS = 4096
+COLUMNS = ["run_id", "key", "level", "bucket", "n", "first_step", "first_value", "last_step", "last_value",
+           "min_step", "min_value", "max_step", "max_value"]
+Point = tuple[int, "float | None"]
+Row = tuple[Any, ...]  # (bucket, n, first_step, first_value, last_step, last_value, min_step, ..., max_value)
+
+M = schema.metrics.c
+L = schema.metric_lod.c
+
+
+def update(conn: Connection, run_id: str, key: str, steps: Sequence[int], values: Sequence[float | None],
+           n_before: int) -> None:
+    """Add a chunk's new points of one metric (already in the metrics table) to its pyramid."""
+    if n_before + len(steps) <= MIN_POINTS:
+        return
+    if n_before == 0:  # long in its first chunk: these are all its points
+        _levels(conn, run_id, key, steps, values, None)
+        return
+    if n_before <= MIN_POINTS:  # the metric has just grown long: build from all its points
+        build(conn, run_id, key)
+        return
+    built = conn.execute(select(func.max(L.level)).where(L.run_id == run_id, L.key == key)).scalar()
+    if built is None:
+        build(conn, run_id, key)
+    else:
+        _levels(conn, run_id, key, steps, values, built)
+
+
+def build(conn: Connection, run_id: str, key: str) -> None:
+    """The pyramid of one metric from all its points (it has none yet)."""
+    rows = conn.execute(select(M.step, M.value).where(M.run_id == run_id, M.key == key)).all()
+    _levels(conn, run_id, key, [r[0] for r in rows], [r[1] for r in rows], None)
+
+
+def _levels(conn: Connection, run_id: str, key: str, steps: Sequence[int], values: Sequence[float | None],
+            built: int | None) -> None:
+    """Write every level the metric's span calls for: new points merged into the levels that
+    exist (``built`` is the highest; None: none exist), levels new to it from the one below."""
+    import numpy as np
+
+    first, last = step_span(conn, run_id, key)
+    if first is None or last is None:
+        return
+    s = np.asarray(steps, dtype=np.int64)
+    v = np.asarray(values, dtype=float)  # None becomes NaN
+    order = np.argsort(s, kind="stable")  # equal steps keep the order they were logged in
+    s, v = s[order], v[order]
+    for level, width in enumerate(WIDTHS):
+        if level and width > last - first + 1:
+            break
+        if built is None:
+            rows = _aggregate(s, v, width)
+        elif level > built:
+            rows = _coarsen(conn, run_id, key, level)  # newly useful: built from the complete level below
+        else:
+            rows = _merge(conn, run_id, key, level, _aggregate(s, v, width))
+        _write(conn, run_id, key, level, rows)
+
+
+def _aggregate(s: np.ndarray, v: np.ndarray, width: int) -> list[Row]:
+    """One level's rows for points sorted by step."""
+    import numpy as np
+
+    bucket = np.floor_divide(s, width)
+    starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
+    first, last, low, high = segment_m4(v, starts)
+    counts = np.diff(np.append(starts, s.size))
+    columns = [bucket[starts], counts, s[first], v[first], s[last], v[last], s[low], v[low], s[high], v[high]]
+    rows = zip(*(c.tolist() for c in columns), strict=True)
+    return [(b, n, fs, _value(fv), ls, _value(lv), *_extreme(mins, minv), *_extreme(maxs, maxv))
+            for b, n, fs, fv, ls, lv, mins, minv, maxs, maxv in rows]
+
+
+def _value(value: float) -> float | None:
+    return None if value != value else value  # NaN is stored as NULL
+
+
+def _extreme(step: int, value: float) -> tuple[int | None, float | None]:
+    """A bucket's min or max point; none when the bucket holds only NaN."""
+    return (None, None) if value != value else (step, value)
+
+
+def _merge(conn: Connection, run_id: str, key: str, level: int, new: list[Row]) -> list[Row]:
+    """New rows combined with the stored rows of the same buckets (usually only the last one)."""
+    if not new:
+        return new
+    stored = {r[0]: tuple(r) for r in conn.execute(
+        select(*[L[c] for c in COLUMNS[3:]]).where(
+            L.run_id == run_id, L.key == key, L.level == level, L.bucket.between(new[0][0], new[-1][0])))}
+    return [combine(stored[r[0]], r) if r[0] in stored else r for r in new]
+
+
+def combine(a: Row, b: Row) -> Row:
+    """Two summaries of one bucket as one; ``a`` holds the points logged earlier (it wins ties
+    for first, smallest and largest; ``b`` for last)."""
+    first = a[2:4] if a[2] <= b[2] else b[2:4]
+    last = b[4:6] if b[4] >= a[4] else a[4:6]
+    low = a[6:8] if b[7] is None or (a[7] is not None and (a[7], a[6]) <= (b[7], b[6])) else b[6:8]
+    high = a[8:10] if b[9] is None or (a[9] is not None and (-a[9], a[8]) <= (-b[9], b[8])) else b[8:10]
+    return (a[0], a[1] + b[1], *first, *last, *low, *high)
+
+
+def _coarsen(conn: Connection, run_id: str, key: str, level: int) -> list[Row]:
+    """A level built from the complete level below: each of its buckets holds eight of those."""
+    rows: dict[int, Row] = {}
+    finer = conn.execute(select(*[L[c] for c in COLUMNS[3:]]).where(L.run_id == run_id, L.key == key,
+                                                                   L.level == level - 1).order_by(L.bucket))
+    for r in finer:
+        b = r[0] // FACTOR
+        row = (b, *r[1:])
+        rows[b] = combine(rows[b], row) if b in rows else row
+    return list(rows.values())
+
+
+def _write(conn: Connection, run_id: str, key: str, level: int, rows: list[Row]) -> None:
+    from hunchlab.store.fold import insert_rows
+
+    insert_rows(conn, schema.metric_lod, COLUMNS, [(run_id, key, level, *r) for r in rows], replace=True)
+
+
+def step_span(conn: Connection, run_id: str, key: str) -> tuple[int | None, int | None]:
+    """The first and last step a metric was logged at (None, None when it never was)."""
+    ends = [select(M.step).where(M.run_id == run_id, M.key == key).order_by(order).limit(1).scalar_subquery()
+            for order in (M.step, M.step.desc())]  # two index probes; min() and max() together scan
+    row = conn.execute(select(*ends)).one()
+    return row[0], row[1]
+
+
+def pieces(conn: Connection, run_id: str, key: str, lo: int, hi: int, buckets: int) -> list[list[Point]]:
+    """Everything in steps ``[lo, hi]`` of a long metric as pieces, each a pyramid bucket's
+    M4 points (or one raw point), ordered by step and covering each point exactly once.
+
+    Fewer than ``8 * buckets`` rows at the chosen level (the coarsest with at least one
+    bucket per pixel, or the finest when even that has fewer: then a pixel shares a
+    bucket), plus at most 7 rows a level at each end, plus 31 raw points at each end.
+    """
+    span = hi - lo + 1  # the coarsest level with a bucket per pixel; a range too short even for that
+    top = max((i for i, w in enumerate(WIDTHS) if w * buckets <= span), default=0 if span > 8 * buckets else -1)
+    out: list[list[Point]] = []
+    spans = [(lo, hi)]
+    for level in range(top, -1, -1):
+        width, rest = WIDTHS[level], []
+        for a, b in spans:
+            first, last = -(-a // width), (b + 1) // width - 1  # the buckets wholly inside [a, b]
+            if first > last:
+                rest.append((a, b))
+                continue
+            out += [_piece(r) for r in conn.execute(select(*[L[c] for c in COLUMNS[3:]]).where(
+                L.run_id == run_id, L.key == key, L.level == level, L.bucket.between(first, last)))]
+            rest += [(x, y) for x, y in ((a, first * width - 1), ((last + 1) * width, b)) if x <= y]
+        spans = rest
+    for a, b in spans:
+        out += [[(int(step), value)] for step, value in conn.execute(
+            select(M.step, M.value).where(M.run_id == run_id, M.key == key, M.step.between(a, b)))]
+    return sorted(out)
+
+
+def _piece(r: Iterable[Any]) -> list[Point]:
+    _, _, fs, fv, ls, lv, mins, minv, maxs, maxv = r
+    points = {(fs, fv), (ls, lv)} | {(s, v) for s, v in ((mins, minv), (maxs, maxv)) if s is not None}
+    return sorted(points, key=lambda p: p[0])
+
+
+def backfill(conn: Connection) -> int:
+    """Build the pyramid of every long metric already in the store (the migration that adds it)."""
+    long = conn.execute(select(M.run_id, M.key).group_by(M.run_id, M.key).having(func.count() > MIN_POINTS)).all()
+    for run_id, key in long:
+        build(conn, run_id, key)
+    return len(long)

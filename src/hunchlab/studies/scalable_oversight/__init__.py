@@ -1,0 +1,1 @@
+"""Scalable oversight studies: weak-to-strong generalisation; debate with a sparse-pixel judge."""

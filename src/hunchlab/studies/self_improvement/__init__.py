@@ -1,0 +1,1 @@
+"""Self-improvement studies: STaR with correctness filtering, and reward over-optimisation under a learned judge."""

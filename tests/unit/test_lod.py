@@ -1,0 +1,86 @@
+"""The metric pyramid: built a chunk at a time it equals one built at once, it stands for every
+point of a range exactly once, and a one-step spike survives at every zoom and every level."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import delete, select
+
+from hunchlab import records
+from hunchlab.downsample import bucket_bounds, m4_of_pieces
+from hunchlab.run import create_run
+from hunchlab.store import fold, lod, open_store, schema
+
+SPIKES = {1_234: 900.0, 17_000: -900.0, 29_999: 700.0}
+
+
+@pytest.fixture
+def long_run(project, monkeypatch):
+    """A metric of 30,000 steps (out of order in places, one step logged twice, some NaN) folded in
+    ~100 chunks, so most pyramid rows were merged with stored ones or built from the level below."""
+    monkeypatch.setattr(lod, "MIN_POINTS", 500)
+    monkeypatch.setattr(fold, "CHUNK_BYTES", 1 << 14)
+    rng = random.Random(7)
+    steps = list(range(30_000))
+    for i in range(0, 30_000, 997):  # swap neighbours now and then: steps need not arrive in order
+        steps[i], steps[i + 1] = steps[i + 1], steps[i]
+    run = create_run(project, {"params": {}, "spec": {"entry": "test"}})
+    for step in [*steps, 500]:
+        value = SPIKES.get(step, rng.gauss(0, 1))
+        run.log({"v": float("nan") if step % 4099 == 3 else value}, step=step)
+        if step == 20_000:
+            records.get_run(run.id, project=project)  # a reader folds a part while the run goes on
+    run.finish()
+    return run.id
+
+
+def _rows(conn, run_id):
+    t = schema.metric_lod.c
+    return sorted(tuple(r) for r in conn.execute(select(schema.metric_lod).where(t.run_id == run_id)))
+
+
+def _raw(conn, run_id, lo, hi):
+    m = schema.metrics.c
+    return [tuple(r) for r in conn.execute(select(m.step, m.value).where(
+        m.run_id == run_id, m.key == "v", m.step.between(lo, hi)))]
+
+
+def test_a_pyramid_folded_chunk_by_chunk_equals_one_built_from_every_point(project, long_run):
+    with open_store(project) as store, store.write() as conn:
+        incremental = _rows(conn, long_run)
+        conn.execute(delete(schema.metric_lod).where(schema.metric_lod.c.run_id == long_run))
+        lod.build(conn, long_run, "v")
+        assert _rows(conn, long_run) == incremental
+    levels = {r[2] for r in incremental}
+    assert levels == {0, 1, 2, 3}  # widths 32, 256, 2048, 16384 over 30,000 steps
+    assert sum(r[4] for r in incremental if r[2] == 0) == 30_001
+
+
+def test_pieces_stand_for_every_point_in_range_exactly_once(project, long_run):
+    rng = random.Random(3)
+    with open_store(project) as store, store.read() as conn:
+        for _ in range(60):
+            lo = rng.randrange(0, 30_000)
+            hi = rng.randrange(lo, 30_000)
+            buckets = rng.choice([1, 7, 50, 400])
+            got = [p for piece in lod.pieces(conn, long_run, "v", lo, hi, buckets) for p in piece]
+            raw = _raw(conn, long_run, lo, hi)
+            assert set(got) <= set(raw) and min(s for s, _ in got) == lo and max(s for s, _ in got) == hi
+            finite = [v for _, v in raw if v is not None]
+            assert min(v for _, v in got if v is not None) == min(finite)
+            assert max(v for _, v in got if v is not None) == max(finite)
+
+
+def test_a_spike_survives_at_every_zoom_and_rows_read_stay_in_proportion_to_the_pixels(project, long_run):
+    with open_store(project) as store, store.read() as conn:
+        for step, value in SPIKES.items():
+            for half_width in (10, 100, 1_000, 5_000, 30_000):
+                lo, hi = max(0, step - half_width), min(29_999, step + half_width)
+                for buckets in (3, 40, 300):
+                    pieces = lod.pieces(conn, long_run, "v", lo, hi, buckets)
+                    assert len(pieces) <= 8 * buckets + 2 * 7 * 4 + 2 * 31
+                    kept = m4_of_pieces(pieces, bucket_bounds(lo, hi, buckets))
+                    assert (step, value) in kept, (step, lo, hi, buckets)
+                    assert len(kept) <= 4 * buckets

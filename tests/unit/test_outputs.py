@@ -1,0 +1,35 @@
+"""Outputs are not code: what code capture skips, the .gitignore hint, binary sections of a diff."""
+
+from __future__ import annotations
+
+import subprocess
+
+from hunchlab.capture import MAX_UNTRACKED_FILE, capture_code
+from hunchlab.outputs import drop_binary_sections, remember, written_since
+
+
+def test_capture_skips_earlier_outputs_and_binary_files_and_hints_at_gitignore(project, tmp_path):
+    root = project.root
+    (root / "out").mkdir()
+    (root / "out" / "args.txt").write_text("{'lr': 0.1}")
+    (root / "out" / "model.pt").write_bytes(b"\0\1" * 100)
+    (root / "data").mkdir()
+    (root / "data" / "big.csv").write_text("x\n" * (MAX_UNTRACKED_FILE // 2 + 1))
+    (root / "helper.py").write_text("X = 1\n")
+    assert sorted(written_since(root, 0)) == ["data/big.csv", "out/args.txt", "out/model.pt"]  # not helper.py
+    remember(project.hunch_dir, ["out/args.txt"])
+    state = capture_code(root, tmp_path / "code")
+    assert state["untracked"] == ["helper.py"] and state["outputs_skipped"] == 2
+    assert state["skipped"] == ["data/big.csv"]
+    assert "add data/ to .gitignore" in state["warning"] and "\n" not in state["warning"]
+
+
+def test_a_diff_loses_its_binary_sections(tmp_path):
+    for side, blob in (("A", b"\0a"), ("B", b"\0b")):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "model.pt").write_bytes(blob)
+        (tmp_path / side / "train.py").write_text(f"lr = {side!r}\n")
+    diff = subprocess.run(["git", "diff", "--no-index", "A", "B"], cwd=tmp_path, capture_output=True, text=True).stdout
+    assert "Binary files" in diff
+    kept = drop_binary_sections(diff)
+    assert "Binary" not in kept and "model.pt" not in kept and "-lr = 'A'" in kept
