@@ -19,9 +19,16 @@ from typing import Any
 
 import torch
 
-from hunchlab import plots
-from hunchlab.studies.formal_reasoning.expert_iteration import POOLS, expert_iteration_table
-from hunchlab.studies.formal_reasoning.proof_search import ARMS, Result, proof_search_table
+from hunchlab.studies.formal_reasoning.expert_iteration import (
+    POOLS,
+    expert_iteration_table,
+)
+from hunchlab.studies.formal_reasoning.figures import Point, interval_figure
+from hunchlab.studies.formal_reasoning.proof_search import (
+    ARMS,
+    Result,
+    proof_search_table,
+)
 from hunchlab.studies.formal_reasoning.settings import IterationSettings, SearchSettings
 from hunchlab.studies.training import Callback
 
@@ -50,7 +57,7 @@ def proof_search(run: Any) -> None:
 
     result = proof_search_table(s, run.seed, log, Progress(1 + len(ARMS)))
     _report(run, result)
-    points = [{"group": arm, "x": d, "y": result.metrics[f"proved/{arm}/d{d}"],
+    points: list[Point] = [{"group": arm, "x": d, "y": result.metrics[f"proved/{arm}/d{d}"],
                "lo": result.metrics[f"proved/{arm}/d{d}/lo"], "hi": result.metrics[f"proved/{arm}/d{d}/hi"]}
               for arm in ARMS for d in s.difficulties]
     _figure(run, points, "proved_by_difficulty.png", "difficulty (random rewrites; deeper than "
@@ -70,7 +77,7 @@ def expert_iteration(run: Any) -> None:
     for pool in POOLS:
         for r in range(s.rounds + 1):
             run.log({f"heldout/{pool}": result.metrics[f"heldout/{pool}/r{r}"]}, step=r)
-    points = [{"group": "mixed pool (curriculum)" if pool == "curriculum" else "hard-only pool", "x": r,
+    points: list[Point] = [{"group": "mixed pool (curriculum)" if pool == "curriculum" else "hard-only pool", "x": r,
                "y": result.metrics[f"heldout/{pool}/r{r}"], "lo": result.metrics[f"heldout/{pool}/r{r}/lo"],
                "hi": result.metrics[f"heldout/{pool}/r{r}/hi"]} for pool in POOLS for r in range(s.rounds + 1)]
     _figure(run, points, "heldout_by_round.png", "round (0: blind search, no guide yet)",
@@ -87,7 +94,7 @@ def _report(run: Any, result: Result) -> None:
         run.example(**record)
 
 
-def _figure(run: Any, points: list[dict[str, Any]], name: str, x_label: str, y_label: str) -> None:
-    files = plots.interval_curves(points, Path(run.dir) / name, x_label, y_label, "95% Wilson interval")
+def _figure(run: Any, points: list[Point], name: str, x_label: str, y_label: str) -> None:
+    files = interval_figure(points, Path(run.dir) / name, x_label, y_label)
     for path in (files.figure, files.data, files.script):
         run.artifact(path)

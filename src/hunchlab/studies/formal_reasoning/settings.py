@@ -6,13 +6,11 @@ The budgets behind the defaults are measured and stated in ``check.py``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar, Self
 
-from hunchlab.errors import HunchError
 from hunchlab.studies.formal_reasoning.model import ValueConfig
-from hunchlab.studies.params import from_config
+from hunchlab.studies.params import StudySettings
 from hunchlab.studies.training import TrainConfig
 
 WHERE = "formal reasoning study"
@@ -20,7 +18,7 @@ MAX_DIFFICULTY = 12  # random walks longer than this get stuck often and make sl
 
 
 @dataclass(frozen=True)
-class GuideSettings:
+class GuideSettings(StudySettings):
     """What both studies share: the search budget and the value network and its training."""
 
     budget: int = 200  # expansions per theorem, the same for every arm
@@ -30,6 +28,8 @@ class GuideSettings:
     n_embd: int = 32  # width of a term's embedding
     n_hidden: int = 64
 
+    where: ClassVar[str] = WHERE
+
     def value_config(self) -> ValueConfig:
         return ValueConfig(self.n_embd, self.n_hidden)
 
@@ -37,11 +37,16 @@ class GuideSettings:
         return TrainConfig(iters=self.value_iters, batch_size=self.batch_size, lr=self.lr,
                            log_every=max(1, self.value_iters // 20))
 
-    def _check_common(self) -> None:
+    def check_difficulties(self, name: str, values: tuple[int, ...]) -> None:
+        if not values or min(values) < 1 or max(values) > MAX_DIFFICULTY:
+            raise self.invalid(f"{name} {list(values)} out of range", f"use difficulties from 1 to {MAX_DIFFICULTY}")
+
+    def validated(self) -> Self:
         if min(self.budget, self.value_iters, self.batch_size, self.n_embd, self.n_hidden) < 1:
-            raise _bad("a count param is below 1", "budget, value_iters, batch_size, n_embd, n_hidden are >= 1")
+            raise self.invalid("a count param is below 1", "budget, value_iters, batch_size, n_embd, n_hidden are >= 1")
         if self.lr <= 0:
-            raise _bad(f"lr {self.lr}", "use a learning rate above 0, e.g. 3e-3")
+            raise self.invalid(f"lr {self.lr}", "use a learning rate above 0, e.g. 3e-3")
+        return self
 
 
 @dataclass(frozen=True)
@@ -55,20 +60,16 @@ class SearchSettings(GuideSettings):
     targets: str = "walk"  # "walk", or "shuffled": the broken arm (a value trained on permuted step counts)
     learned_budget_scale: float = 1.0  # broken arm: 2.0 gives the learned search twice the expansions
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> SearchSettings:
-        return from_config(cls, config, WHERE).validated()
-
-    def validated(self) -> SearchSettings:
-        self._check_common()
-        _check_difficulties("difficulties", self.difficulties)
-        _check_difficulties("train_depth", (self.train_depth,))
+    def validated(self) -> Self:
+        super().validated()
+        self.check_difficulties("difficulties", self.difficulties)
+        self.check_difficulties("train_depth", (self.train_depth,))
         if min(self.theorems, self.walks) < 1:
-            raise _bad("theorems and walks must be at least 1", "e.g. theorems=100 walks=1500")
+            raise self.invalid("theorems and walks must be at least 1", "e.g. theorems=100 walks=1500")
         if self.targets not in ("walk", "shuffled"):
-            raise _bad(f"targets '{self.targets}'", "use 'walk' or 'shuffled'")
+            raise self.invalid(f"targets '{self.targets}'", "use 'walk' or 'shuffled'")
         if self.learned_budget_scale <= 0:
-            raise _bad(f"learned_budget_scale {self.learned_budget_scale}", "use 1.0 (equal budgets)")
+            raise self.invalid(f"learned_budget_scale {self.learned_budget_scale}", "use 1.0 (equal budgets)")
         return self
 
     @property
@@ -94,30 +95,17 @@ class IterationSettings(GuideSettings):
     hindsight: bool = True  # learn every stretch of a proof, not only the steps to its end
     feedback: str = "verified"  # broken arms: "unverified" (attempts fed back unchecked), "none"
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> IterationSettings:
-        return from_config(cls, config, WHERE).validated()
-
-    def validated(self) -> IterationSettings:
-        self._check_common()
+    def validated(self) -> Self:
+        super().validated()
         for name in ("curriculum", "hard", "heldout"):
-            _check_difficulties(name, getattr(self, name))
+            self.check_difficulties(name, getattr(self, name))
         if min(self.pool, self.heldout_theorems, self.rounds) < 1:
-            raise _bad("pool, heldout_theorems and rounds must be at least 1", "e.g. pool=200 rounds=4")
+            raise self.invalid("pool, heldout_theorems and rounds must be at least 1", "e.g. pool=200 rounds=4")
         if self.pool < max(len(self.curriculum), len(self.hard)):
-            raise _bad(f"pool {self.pool} is smaller than the number of difficulties in a pool",
+            raise self.invalid(f"pool {self.pool} is smaller than the number of difficulties in a pool",
                        "use at least one theorem per difficulty")
         if self.off_path < 0 or self.far <= 0:
-            raise _bad("off_path must be >= 0 and far > 0", "e.g. off_path=8 far=12")
+            raise self.invalid("off_path must be >= 0 and far > 0", "e.g. off_path=8 far=12")
         if self.feedback not in ("verified", "unverified", "none"):
-            raise _bad(f"feedback '{self.feedback}'", "use 'verified', or a broken arm: 'unverified' or 'none'")
+            raise self.invalid(f"feedback '{self.feedback}'", "use 'verified', or a broken arm: 'unverified' or 'none'")
         return self
-
-
-def _check_difficulties(name: str, values: tuple[int, ...]) -> None:
-    if not values or min(values) < 1 or max(values) > MAX_DIFFICULTY:
-        raise _bad(f"{name} {list(values)} out of range", f"use difficulties from 1 to {MAX_DIFFICULTY}")
-
-
-def _bad(what: str, fix: str) -> HunchError:
-    return HunchError(what, where=WHERE, fix=fix)
