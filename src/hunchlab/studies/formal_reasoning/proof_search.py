@@ -8,10 +8,11 @@ which ``entries.py`` reports and ``check.py`` judges.
 
 Besides the share proved per difficulty (with a 95% Wilson interval), the
 table holds what makes the comparison fair, counted rather than assumed: the
-budget each arm was given and the most expansions any of its searches used,
-how many theorems each searched, how many of its claimed proofs the checker
+budget each arm's searches enforced and the most expansions any of them used,
+how many failed searches stopped before their budget (a crippled blind arm
+would), how many theorems each searched, how many of its claimed proofs the checker
 rejected, how many of its proofs are shorter than breadth-first's (which finds
-shortest proofs, so any would mean a broken checker), and how many test
+shortest proofs, so any would mean a broken search or checker), and how many test
 theorems occur in the value's training data.
 """
 
@@ -82,7 +83,7 @@ def proof_search_table(s: SearchSettings, seed: int, log: Callback | None = None
     for arm, (budget, make_guide) in arms.items():
         tell(f"searching with {arm}")
         attempts[arm] = attempt(theorems, budget, make_guide)
-    metrics = {f"budget/{arm}": float(budget) for arm, (budget, _) in arms.items()}
+    metrics: dict[str, float] = {}
     for arm in ARMS:
         metrics |= arm_metrics(arm, attempts[arm], s.difficulties)
         metrics[f"shorter_than_bfs/{arm}"] = float(shorter(attempts[arm], attempts["bfs"]))
@@ -95,6 +96,8 @@ def arm_metrics(arm: str, attempts: list[Attempt], difficulties: tuple[int, ...]
     """Share proved (checker-accepted) per difficulty with its interval, and the counted budget and rejections."""
     m = {
         f"theorems/{arm}": float(len(attempts)),
+        f"budget/{arm}": float(max(a.budget for a in attempts)),
+        f"cut_short/{arm}": float(sum(a.cut_short for a in attempts)),
         f"expansions/{arm}/max": float(max(a.expansions for a in attempts)),
         f"expansions/{arm}/mean": sum(a.expansions for a in attempts) / len(attempts),
         f"rejected/{arm}": float(sum(a.reached and not a.accepted for a in attempts)),

@@ -36,8 +36,15 @@ class Attempt:
     verdict: str  # the checker's reason
     steps: list[Step]  # the path's steps: a proof when accepted
     path: list[Expr]  # the terms along the path, from the left side
-    off_path: list[tuple[Expr, int]]  # terms the search expanded off the path, with their depth in its tree
+    off_path: list[Expr]  # a sample of the terms the search expanded off the path
     expansions: int
+    budget: int  # the expansions the search was allowed (it enforced this; see ``search.Outcome``)
+
+    @property
+    def cut_short(self) -> bool:
+        """A failed search that stopped before its budget: never so here (every term has rewrites left,
+        so a frontier does not run dry within hundreds of expansions), so one means a crippled search."""
+        return not self.reached and self.expansions < self.budget
 
 
 def attempt(theorems: Sequence[Theorem], budget: int, make_guide: GuideMaker, off_path: int = 0,
@@ -57,11 +64,11 @@ def attempt(theorems: Sequence[Theorem], budget: int, make_guide: GuideMaker, of
             steps = terms.proof(outcome.path)
             verdict = check(theorem, steps)
             on_path = set(outcome.path)
-            others = [(t, d) for t, d in zip(outcome.expanded, outcome.depths, strict=True) if t not in on_path]
+            others = [t for t in outcome.expanded if t not in on_path]
             kept = rng.sample(others, min(off_path, len(others)))
             out.append(Attempt(theorem, outcome.proved, verdict.accepted, verdict.reason, steps,
-                               [terms.expr(t) for t in outcome.path], [(terms.expr(t), d) for t, d in kept],
-                               outcome.expansions))
+                               [terms.expr(t) for t in outcome.path], [terms.expr(t) for t in kept],
+                               outcome.expansions, outcome.budget))
     return out
 
 

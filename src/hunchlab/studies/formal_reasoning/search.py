@@ -4,8 +4,9 @@ A search starts at a theorem's left side and expands one term at a time
 (generates all its one-step rewrites); it stops when a rewrite reaches the
 right side (the goal is tested when a term is generated, so breadth-first
 finds a shortest proof) or when it has expanded ``budget`` terms. The budget
-is counted here, per theorem, and every outcome reports how many expansions
-it used, so a study can assert that its arms searched at equal budgets.
+is enforced and counted here, per theorem, and every outcome reports the
+budget it ran under and how many expansions it used, so a study can assert
+that its arms searched at equal budgets and that no search was cut short.
 
 - breadth-first (``guide=None``): expand terms in the order they were found;
   it knows nothing about the goal but equality.
@@ -33,10 +34,10 @@ Guide = Callable[[list[int], list[int]], list[float]]
 class Outcome:
     """One theorem's search: whether it reached the goal, the path it took, the expansions it used."""
 
+    budget: int  # the expansions this search was allowed: what it enforced, not what a caller meant to give
     proved: bool
     path: list[int]  # term ids from the left side to the goal (proved) or to the last term expanded (not)
     expanded: list[int]  # the terms expanded, in order: len(expanded) is the expansions it used
-    depths: list[int]  # steps from the left side to each expanded term, along the search tree
     generated: int  # distinct terms generated
 
     @property
@@ -50,7 +51,6 @@ class _State:
     goal: int
     guided: bool
     parent: dict[int, int] = field(default_factory=dict)
-    depth: dict[int, int] = field(default_factory=dict)
     queue: deque[int] = field(default_factory=deque)  # breadth-first frontier
     heap: list[tuple[float, int, int]] = field(default_factory=list)  # best-first: (score, order, term)
     expanded: list[int] = field(default_factory=list)
@@ -67,7 +67,7 @@ class _State:
 def search(terms: Terms, theorems: Sequence[tuple[int, int]], budget: int, guide: Guide | None = None
            ) -> list[Outcome]:
     """Search every (left side, right side) pair within ``budget`` expansions each."""
-    states = [_State(start, goal, guide is not None, {start: start}, {start: 0}) for start, goal in theorems]
+    states = [_State(start, goal, guide is not None, {start: start}) for start, goal in theorems]
     for s in states:
         _push(s, [s.start], [0.0] if guide else None)
     order = 0
@@ -85,8 +85,8 @@ def search(terms: Terms, theorems: Sequence[tuple[int, int]], budget: int, guide
         for s in active:
             picked = by_state.get(id(s), [])
             order = _push(s, [new[i][1] for i in picked], [scores[i] for i in picked] if scores else None, order)
-    return [Outcome(s.proved, s.path_to(s.goal if s.proved else (s.expanded or [s.start])[-1]), s.expanded,
-                    [s.depth[t] for t in s.expanded], len(s.parent)) for s in states]
+    return [Outcome(budget, s.proved, s.path_to(s.goal if s.proved else (s.expanded or [s.start])[-1]), s.expanded,
+                    len(s.parent)) for s in states]
 
 
 def _expand(terms: Terms, s: _State, budget: int) -> list[int]:
@@ -100,7 +100,6 @@ def _expand(terms: Terms, s: _State, budget: int) -> list[int]:
     for child in terms.children(term):
         if child not in s.parent:
             s.parent[child] = term
-            s.depth[child] = s.depth[term] + 1
             if child == s.goal:
                 s.proved = s.done = True
                 return []
