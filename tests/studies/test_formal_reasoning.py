@@ -90,7 +90,7 @@ def test_bad_params_are_hunch_errors() -> None:
     with pytest.raises(HunchError, match="difficulties"):
         SearchSettings.from_config({"difficulties": [0, 3]})
     with pytest.raises(HunchError, match="expected true or false"):
-        IterationSettings.from_config({"hindsight": "yes"})
+        IterationSettings.from_config({"warm_start": "yes"})
     with pytest.raises(HunchError, match="feedback"):
         IterationSettings.from_config({"feedback": "some"})
 
@@ -110,7 +110,7 @@ def test_proof_search_reproduces_and_its_broken_arms_fail(tmp_path: Path) -> Non
     assert shuffled.summary["proved/learned/d6"] <= shuffled.summary["proved/bfs/d6"] + 0.1
 
     unequal = smoke_run(entries.proof_search, "proof_search", tmp_path / "unequal", learned_budget_scale=2.0)
-    assert "every arm was allowed the same expansions per theorem" in failed(check_proof_search([unequal.summary]))
+    assert "every arm's searches ran under the same expansion budget (as each search enforced it)" in failed(check_proof_search([unequal.summary]))
 
 
 @pytest.mark.slow

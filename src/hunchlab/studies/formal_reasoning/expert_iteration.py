@@ -2,30 +2,24 @@
 
 Each pool goes through rounds (Polu et al. 2022, sec. 3-5): search every
 theorem of the pool with the current guide, keep the proofs the checker
-accepts, train a fresh guide on all proofs kept so far, search again. Round 0
+accepts, train the guide on all proofs kept so far, search again. Round 0
 has no guide yet and searches breadth-first. After every round's search the
 guide of that round is scored on held-out hard theorems that neither pool
 contains: that share, per round, is the curve the study is about.
 
-What the guide learns from a proof: every term on it with the steps left (and
-every stretch of it, with ``hindsight``). What it learns from a failed search:
-as in Polu et al. 2022's proof-size target, where goals left unproved get the
-"infinite" bucket, a sample of the terms it expanded gets a ``far`` step count,
-so the guide also learns what is *not* on a proof. Measured on one curriculum
-pool after 4 rounds (130 proofs, median length 5), the guide trained on the
-same data three ways (3 training seeds each), share of 60 held-out difficulty-9
-theorems proved at 100 expansions:
-
-  proofs only                                          0.17, 0.18, 0.53
-  proofs + failed searches' terms as far (shipped)     0.90, 0.87, 0.85
-  ... + every off-path term of a successful search     0.23, 0.08, 0.37
-      as "at most depth + proof length" steps
-  proofs + those bounds alone                          0.00, 0.02
-
-The bounds are true but loose exactly where it matters: a term one step from
-the goal, deep in the tree of a long proof, is labelled far. Labelling those
-terms far as well (Polu et al.'s rule for every unproved goal) gave 0.85, 0.78,
-0.75; leaving them out does a little better.
+What the guide learns from a proof (``examples``): every term on it with the
+steps left to the goal, and a sample of the rewrites of each term that the
+proof did not take (``siblings`` per step), each as one step further from the
+goal than the term it came from. A guide trained on proofs alone learns only
+"on a proof, k steps to go": it never sees a step that leads away, and ranks
+them as well as the right one. Measured on one curriculum pool after 4 rounds
+(130 proofs, median length 5), share of 60 held-out difficulty-9 theorems
+proved at 100 expansions, 3 training seeds each: proofs alone 0.17, 0.18, 0.53;
+proofs and the terms of failed searches labelled "far" (Polu et al.'s
+"infinite" bucket for unproved goals) 0.90, 0.87, 0.85. The untaken rewrites
+(shipped) need no made-up "far" count and come from successful searches only,
+which is what the verified-only rule allows; run seed 0 at the full budget
+reaches 0.88 on the mixed pool after 4 rounds (``check.py`` has the spread).
 
 The broken arms change only ``feedback``: ``unverified`` feeds back every
 search's attempt as if it were a proof of its theorem, unchecked (the path to
@@ -61,7 +55,6 @@ class Pool:
     name: str
     theorems: list[Theorem]
     fed: dict[str, Attempt] = field(default_factory=dict)  # theorem text -> the attempt fed back as its proof
-    off_path: list[tuple[Expr, Expr, float]] = field(default_factory=list)  # (term off a path, goal, steps)
     metrics: dict[str, float] = field(default_factory=dict)
     records: list[dict[str, Any]] = field(default_factory=list)
     budget: int = 0  # the most expansions any of its searches was allowed (enforced and counted by the search)
@@ -97,8 +90,8 @@ def expert_iteration_table(s: IterationSettings, seed: int, log: Callable[[str],
             tell(f"{pool.name} pool, round {r} of {s.rounds}")
             guide = _guide(model)
             scored = blind if model is None else attempt(heldout, s.budget, guide)
-            found = attempt(pool.theorems, s.budget, guide, s.off_path, seed + r)
-            feed(pool, found, s.feedback, s.far)
+            found = attempt(pool.theorems, s.budget, guide, s.siblings, seed + r)
+            feed(pool, found, s.feedback)
             _round_metrics(pool, r, found, scored)
             callback = None if log is None else log(pool.name)
             model = train_on_proofs(s, pool, seed, r, callback, model) if pool.fed else None
@@ -112,13 +105,12 @@ def _guide(model: TreeValue | None) -> GuideMaker:
     return lambda terms: None if model is None else learned_guide(model, terms)
 
 
-def feed(pool: Pool, found: list[Attempt], feedback: str, far: float) -> None:
-    """What goes back into training: checker-accepted proofs (shortest kept), or the broken arms' choice,
-    and every search's off-path terms."""
+def feed(pool: Pool, found: list[Attempt], feedback: str) -> None:
+    """What goes back into training: checker-accepted proofs (the shortest per theorem), or the broken arms'
+    choice: every attempt unchecked, or nothing."""
     if feedback == "none":
         return
     for a in found:
-        pool.off_path += off_path_examples(a, far)
         key = str(a.theorem)
         kept = pool.fed.get(key)
         if (a.accepted or feedback == "unverified") and (kept is None or _rank(a) < _rank(kept)):
@@ -137,22 +129,25 @@ def claimed_proof(a: Attempt) -> list[Expr]:
     return a.path if a.reached else [*a.path, a.theorem.rhs]
 
 
-def off_path_examples(a: Attempt, far: float) -> list[tuple[Expr, Expr, float]]:
-    """What a failed search teaches: the terms it expanded led to no proof, so they are ``far`` from its goal.
-
-    A search that reached its goal teaches nothing about its other terms: "at most d + (proof length)
-    steps" is true of a term d steps into its tree, but so loose near the goal that it buries the proofs
-    (see the module docstring)."""
-    return [] if a.reached else [(term, a.theorem.rhs, far) for term in a.off_path]
+def examples(fed: list[Attempt]) -> tuple[list[list[Expr]], list[tuple[Expr, Expr, float]]]:
+    """What the guide learns from the attempts fed back: each claimed proof's terms with the steps left
+    (``pairs_from`` makes those), and each untaken rewrite of a term i steps into a k-step proof as
+    k - i + 1 steps from the goal: one step back to that term, then the rest of the proof. That is an
+    upper bound, and exact for the steps that only make the term bigger (u -> u+0, u -> u*1), which are
+    most of them."""
+    proofs = [claimed_proof(a) for a in fed]
+    away = [(term, a.theorem.rhs, float(len(proof) - i)) for a, proof in zip(fed, proofs, strict=True)
+            for i, term in a.siblings]
+    return proofs, away
 
 
 def train_on_proofs(s: IterationSettings, pool: Pool, seed: int, r: int, log: Callback | None,
                     previous: TreeValue | None) -> TreeValue:
-    """The guide trained on every proof fed back so far and the off-path terms, from the cache if there.
+    """The guide trained on every proof fed back so far and its untaken steps, from the cache if there.
 
     With ``warm_start`` it continues from the previous round's guide (``previous``), else starts afresh.
     """
-    data = pairs_from([claimed_proof(a) for a in pool.fed.values()], s.hindsight, pool.off_path)
+    data = pairs_from(*examples(list(pool.fed.values())))
     train_seed = seed * 1000 + r
     start = previous if s.warm_start else None
     spec = {"data": data.digest(), "model": s.value_config(), "train": s.train_config(), "seed": train_seed,

@@ -6,9 +6,8 @@ The learned value (``model.TreeValue``) is trained by regression on
 - from random walks (study 1): walk ``depth`` reversible steps from a random
   goal; the term after i steps is at most i steps from the goal, the target;
 - from verified proofs (study 2, expert iteration): the term after i steps of
-  a k-step proof is k - i steps from its goal; and, since any stretch of a
-  proof is a proof, every earlier term of the proof is j - i steps from the
-  later term j (hindsight relabelling: many examples from one proof).
+  a k-step proof is at most k - i steps from its goal, and a rewrite of it
+  that the proof did not take at most k - i + 1 (``expert_iteration.examples``).
 
 The training terms are copied into a fresh, compact ``Terms`` table, so a
 training batch only touches the few thousand nodes its terms are made of.
@@ -53,22 +52,16 @@ class Pairs:
         return h.hexdigest()[:20]
 
 
-def pairs_from(paths: Sequence[Sequence[Expr]], hindsight: bool,
-               extra: Sequence[tuple[Expr, Expr, float]] = ()) -> Pairs:
-    """Triples from paths of expressions whose last is the goal: (path[i], path[-1], len - 1 - i).
-
-    With ``hindsight``, also (path[i], path[j], j - i) for every earlier i and later j; and
-    every (term, goal, steps) of ``extra`` as it is.
-    """
+def pairs_from(paths: Sequence[Sequence[Expr]], extra: Sequence[tuple[Expr, Expr, float]] = ()) -> Pairs:
+    """Triples from paths of expressions whose last is the goal, (path[i], path[-1], len - 1 - i), and
+    every (term, goal, steps) of ``extra`` as it is."""
     terms = Terms()
     pairs, steps = [], []
     for path in paths:
         ids = [terms.add(e) for e in path]
-        ends = range(1, len(ids)) if hindsight else [len(ids) - 1]
-        for j in ends:
-            for i in range(j + 1):
-                pairs.append((ids[i], ids[j]))
-                steps.append(float(j - i))
+        for i, t in enumerate(ids):
+            pairs.append((t, ids[-1]))
+            steps.append(float(len(ids) - 1 - i))
     for term, goal, n in extra:
         pairs.append((terms.add(term), terms.add(goal)))
         steps.append(n)

@@ -4,8 +4,9 @@ This is the step both studies repeat: search (``search.py``) in a fresh term
 table, turn each path into proof steps, and replay them in the independent
 checker. An ``Attempt`` keeps what the studies report and learn from: whether
 the search reached the goal, whether the checker accepted the steps, how many
-expansions it used, the terms along the path, and the terms it expanded off
-the path (the "not on a proof" examples expert iteration learns from).
+expansions it used, the terms along the path, and rewrites of those terms
+that the path did not take (the steps away from the goal that expert
+iteration learns from).
 
 Theorems are searched in chunks, each in its own table: a search at a budget
 of 200 expansions adds about 30,000 terms to the table per theorem (measured
@@ -36,7 +37,7 @@ class Attempt:
     verdict: str  # the checker's reason
     steps: list[Step]  # the path's steps: a proof when accepted
     path: list[Expr]  # the terms along the path, from the left side
-    off_path: list[Expr]  # a sample of the terms the search expanded off the path
+    siblings: list[tuple[int, Expr]]  # (i, a rewrite of path[i] other than path[i + 1]): a sample per step
     expansions: int
     budget: int  # the expansions the search was allowed (it enforced this; see ``search.Outcome``)
 
@@ -47,28 +48,39 @@ class Attempt:
         return not self.reached and self.expansions < self.budget
 
 
-def attempt(theorems: Sequence[Theorem], budget: int, make_guide: GuideMaker, off_path: int = 0,
+def attempt(theorems: Sequence[Theorem], budget: int, make_guide: GuideMaker, siblings: int = 0,
             seed: int = 0) -> list[Attempt]:
     """Search each theorem within ``budget`` expansions and check what it found.
 
-    ``off_path`` keeps that many expanded terms off the path per theorem (a
-    random sample, by ``seed``), for a value to learn what is not on a proof.
+    ``siblings`` keeps that many rewrites of each term on the path that the path
+    did not take (a random sample, by ``seed``), for a value to learn which
+    steps lead away from the goal.
     """
-    rng = random.Random(f"off-path/{seed}")
+    rng = random.Random(f"siblings/{seed}")
     out: list[Attempt] = []
     for start in range(0, len(theorems), CHUNK):
         chunk = theorems[start:start + CHUNK]
         terms = Terms()
         ends = [(terms.add(t.lhs), terms.add(t.rhs)) for t in chunk]
-        for theorem, outcome in zip(chunk, search(terms, ends, budget, make_guide(terms)), strict=True):
+        outcomes = search(terms, ends, budget, make_guide(terms))
+        for theorem, (_, goal), outcome in zip(chunk, ends, outcomes, strict=True):
             steps = terms.proof(outcome.path)
             verdict = check(theorem, steps)
-            on_path = set(outcome.path)
-            others = [t for t in outcome.expanded if t not in on_path]
-            kept = rng.sample(others, min(off_path, len(others)))
+            others = untaken(terms, outcome.path, goal, siblings, rng) if siblings else []
             out.append(Attempt(theorem, outcome.proved, verdict.accepted, verdict.reason, steps,
-                               [terms.expr(t) for t in outcome.path], [terms.expr(t) for t in kept],
+                               [terms.expr(t) for t in outcome.path], [(i, terms.expr(t)) for i, t in others],
                                outcome.expansions, outcome.budget))
+    return out
+
+
+def untaken(terms: Terms, path: list[int], goal: int, count: int, rng: random.Random) -> list[tuple[int, int]]:
+    """Up to ``count`` rewrites of each term on ``path`` (but the goal) other than the next one on it."""
+    out: list[tuple[int, int]] = []
+    for i, t in enumerate(path):
+        if t != goal:
+            taken = path[i + 1] if i + 1 < len(path) else goal
+            others = [c for c in terms.children(t) if c != taken]
+            out += [(i, c) for c in rng.sample(others, min(count, len(others)))]
     return out
 
 

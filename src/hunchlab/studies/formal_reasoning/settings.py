@@ -89,10 +89,8 @@ class IterationSettings(GuideSettings):
     pool: int = 200  # theorems in each pool, spread evenly over its difficulties
     heldout_theorems: int = 60
     rounds: int = 4  # guided rounds after the first, blind one
-    off_path: int = 8  # expanded terms off the path kept per search, labelled "far"
-    far: float = 12.0  # the step count a value learns for a term that was not on a proof
+    siblings: int = 8  # untaken rewrites of each proof term the guide learns from (steps away from the goal)
     warm_start: bool = True  # each round's guide continues from the last one's weights
-    hindsight: bool = True  # learn every stretch of a proof, not only the steps to its end
     feedback: str = "verified"  # broken arms: "unverified" (attempts fed back unchecked), "none"
 
     def validated(self) -> Self:
@@ -104,8 +102,8 @@ class IterationSettings(GuideSettings):
         if self.pool < max(len(self.curriculum), len(self.hard)):
             raise self.invalid(f"pool {self.pool} is smaller than the number of difficulties in a pool",
                        "use at least one theorem per difficulty")
-        if self.off_path < 0 or self.far <= 0:
-            raise self.invalid("off_path must be >= 0 and far > 0", "e.g. off_path=8 far=12")
+        if self.siblings < 0:
+            raise self.invalid(f"siblings {self.siblings}", "use 0 or more untaken rewrites per proof step, e.g. 8")
         if self.feedback not in ("verified", "unverified", "none"):
             raise self.invalid(f"feedback '{self.feedback}'", "use 'verified', or a broken arm: 'unverified' or 'none'")
         return self
