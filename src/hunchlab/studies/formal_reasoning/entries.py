@@ -6,14 +6,14 @@ training losses with ``run.log``, the result table as summary metrics (every
 number the check reads), one record per theorem and arm with ``run.example``
 (so ``hunch failures`` can browse the unproved ones), and a figure with its
 CSV and rebuild script as artifacts. A progress line with an ETA goes to
-stderr before each stage.
+stderr after each stage.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
-import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +30,16 @@ from hunchlab.studies.formal_reasoning.proof_search import (
     proof_search_table,
 )
 from hunchlab.studies.formal_reasoning.settings import IterationSettings, SearchSettings
+from hunchlab.studies.interpretability.common import Progress
 from hunchlab.studies.training import Callback
 
 
-class Progress:
-    """``[formal reasoning] 3/10 searching with learned; 12 s so far, about 28 s to go`` on stderr."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.done, self.started = total, 0, time.monotonic()
-
-    def __call__(self, what: str) -> None:
-        elapsed = time.monotonic() - self.started
-        eta = f", about {elapsed / self.done * (self.total - self.done):.0f} s to go" if self.done else ""
-        self.done += 1
-        print(f"[formal reasoning] {self.done}/{self.total} {what}; {elapsed:.0f} s so far{eta}", file=sys.stderr,
-              flush=True)
+def stages(label: str, total: int) -> Callable[[str], None]:
+    """A progress bar with an ETA on stderr (the interpretability studies' ``Progress``), advanced once per
+    stage: the science calls it with what it is about to do, and it shows how many stages are done."""
+    bar = Progress(label, total)
+    done = itertools.count()
+    return lambda what: bar.update(next(done), what)
 
 
 def proof_search(run: Any) -> None:
@@ -55,7 +50,9 @@ def proof_search(run: Any) -> None:
     def log(step: int, loss: float) -> None:
         run.log({"train/value/loss": loss}, step=step)
 
-    result = proof_search_table(s, run.seed, log, Progress(1 + len(ARMS)))
+    tell = stages("[proof-search]", 1 + len(ARMS))
+    result = proof_search_table(s, run.seed, log, tell)
+    tell("done")
     _report(run, result)
     points: list[Point] = [{"group": arm, "x": d, "y": result.metrics[f"proved/{arm}/d{d}"],
                "lo": result.metrics[f"proved/{arm}/d{d}/lo"], "hi": result.metrics[f"proved/{arm}/d{d}/hi"]}
@@ -72,7 +69,9 @@ def expert_iteration(run: Any) -> None:
     def log(pool: str) -> Callback:
         return lambda step, loss: run.log({f"train/{pool}/loss": loss}, step=step)
 
-    result = expert_iteration_table(s, run.seed, log, Progress(len(POOLS) * (s.rounds + 1)))
+    tell = stages("[expert-iteration]", len(POOLS) * (s.rounds + 1))
+    result = expert_iteration_table(s, run.seed, log, tell)
+    tell("done")
     _report(run, result)
     for pool in POOLS:
         for r in range(s.rounds + 1):

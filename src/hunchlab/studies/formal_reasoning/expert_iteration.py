@@ -39,7 +39,7 @@ from hunchlab.calibration import wilson_interval
 from hunchlab.studies.formal_reasoning.checker import check
 from hunchlab.studies.formal_reasoning.guides import fit_value, learned_guide, new_value, pairs_from
 from hunchlab.studies.formal_reasoning.model import TreeValue
-from hunchlab.studies.formal_reasoning.proof_search import AREA, INTERVAL, Progress, Result
+from hunchlab.studies.formal_reasoning.proof_search import AREA, INTERVAL, Result, Stage
 from hunchlab.studies.formal_reasoning.proving import Attempt, GuideMaker, attempt, theorem_set
 from hunchlab.studies.formal_reasoning.settings import IterationSettings
 from hunchlab.studies.formal_reasoning.syntax import Expr, Theorem, show
@@ -75,7 +75,7 @@ def pool_theorems(difficulties: tuple[int, ...], total: int, seed: int, purpose:
 
 
 def expert_iteration_table(s: IterationSettings, seed: int, log: Callable[[str], Callback] | None = None,
-                           progress: Progress | None = None) -> Result:
+                           progress: Stage | None = None) -> Result:
     """Both pools through ``s.rounds`` guided rounds after a blind one; the metrics the check reads.
 
     ``log(pool)`` gives the callback for that pool's training losses.

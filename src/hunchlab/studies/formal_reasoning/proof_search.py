@@ -43,7 +43,7 @@ AREA = "formal_reasoning"  # the model cache's subfolder
 ARMS = ("bfs", "learned", "heuristic")
 INTERVAL = 0.95  # level of the Wilson interval on each share proved
 
-Progress = Callable[[str], None]  # told what is about to run, for a progress line
+Stage = Callable[[str], None]  # told what is about to run, for a progress bar
 
 
 @dataclass
@@ -68,7 +68,7 @@ def walk_value(s: SearchSettings, seed: int, test: list[Theorem], log: Callback 
 
 
 def proof_search_table(s: SearchSettings, seed: int, log: Callback | None = None,
-                       progress: Progress | None = None) -> Result:
+                       progress: Stage | None = None) -> Result:
     """Every arm on the same test theorems; the metrics the check reads and per-theorem records."""
     tell = progress or (lambda _: None)
     theorems = theorem_set(s.difficulties, s.theorems, seed, "test")
