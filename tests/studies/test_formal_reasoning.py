@@ -6,7 +6,8 @@ Each study runs through its entry with a fake Run (the methods of hunchlab's),
 trained on shuffled step counts (it proves no more than blind search) and a
 learned search given twice the expansions (caught by the budget invariants);
 for expert-iteration attempts fed back without the checker (caught by the
-invariant that every fed-back proof passes it) and nothing fed back (no climb).
+invariant that every fed-back proof passes it) and nothing fed back (no climb), both at a
+smaller size than the smoke budget (``TINY``).
 Models are cached in a temporary folder shared by the module, so a broken arm
 that changes only the search reuses the trained value.
 """
@@ -30,6 +31,9 @@ from hunchlab.studies.formal_reasoning.settings import IterationSettings, Search
 from hunchlab.studies.formal_reasoning.study import STUDIES
 
 SPECS = Path(entries.__file__).parent / "specs"
+# expert iteration's broken arms run smaller than its smoke budget: each break shows at any size (unchecked
+# attempts are fed back from round 0 on; with nothing fed back every round is round 0's blind search, exactly)
+TINY = {"pool": 40, "heldout_theorems": 20, "rounds": 1}
 
 
 class FakeRun:
@@ -96,8 +100,10 @@ def test_bad_params_are_hunch_errors() -> None:
 
 
 @pytest.mark.slow
-def test_proof_search_reproduces_and_its_broken_arms_fail(tmp_path: Path) -> None:
+def test_proof_search_reproduces_and_its_broken_arms_fail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = smoke_run(entries.proof_search, "proof_search", tmp_path / "real")
+    progress = capsys.readouterr().err
+    assert "[proof-search]" in progress and "ETA" in progress and "100%" in progress
     rows = check_proof_search([run.summary])
     assert rows and not failed(rows), failed(rows)
     assert any("train/value/loss" in metrics for _, metrics in run.logged)
@@ -122,11 +128,11 @@ def test_expert_iteration_reproduces_and_its_broken_arms_fail(tmp_path: Path) ->
     assert {p.name for p in run.artifacts} >= {"heldout_by_round.png", "heldout_by_round.csv"}
 
     unverified = smoke_run(entries.expert_iteration, "expert_iteration", tmp_path / "unverified",
-                           feedback="unverified")
+                           feedback="unverified", **TINY)
     assert "every proof fed back into training passes the checker" in failed(check_expert_iteration([unverified.summary]))
     assert unverified.summary["fed_rejected/curriculum"] > 0
 
-    none = smoke_run(entries.expert_iteration, "expert_iteration", tmp_path / "none", feedback="none")
+    none = smoke_run(entries.expert_iteration, "expert_iteration", tmp_path / "none", feedback="none", **TINY)
     assert "with a pool of mixed difficulty, the share of held-out hard theorems proved climbs over the rounds" \
         in failed(check_expert_iteration([none.summary]))
     assert none.summary["climb/curriculum"] == 0.0  # nothing learned: every round searches blind

@@ -64,12 +64,15 @@ class Pool:
 
 def pool_theorems(difficulties: tuple[int, ...], total: int, seed: int, purpose: str,
                   exclude: list[Theorem] = ()) -> list[Theorem]:  # type: ignore[assignment]
-    """``total`` theorems spread as evenly as possible over ``difficulties``, none of them in ``exclude``."""
+    """``total`` theorems spread as evenly as possible over ``difficulties``, none of them in ``exclude``.
+
+    Only as many spares are made per difficulty as ``exclude`` has theorems of it: making theorems is a
+    third of a smoke run's time (each is checked for shortcuts by a small breadth-first sweep)."""
     banned = {str(t) for t in exclude}
     out: list[Theorem] = []
     for i, d in enumerate(difficulties):
         want = total // len(difficulties) + (i < total % len(difficulties))
-        extra = theorem_set([d], want + len(banned), seed, purpose)
+        extra = theorem_set([d], want + sum(t.difficulty == d for t in exclude), seed, purpose)
         out += [t for t in extra if str(t) not in banned][:want]
     return out
 
