@@ -100,6 +100,8 @@ def expert_iteration_table(s: IterationSettings, seed: int, log: Callable[[str],
             model = train_on_proofs(s, pool, seed, r, callback, model) if pool.fed else None
         pool.metrics |= _pool_metrics(pool, s)
     metrics = {k: v for pool in pools for k, v in pool.metrics.items()}
+    scored_on = {str(t) for t in heldout}
+    metrics |= {f"overlap/{pool.name}": float(sum(str(t) in scored_on for t in pool.theorems)) for pool in pools}
     metrics |= comparisons(metrics, s.rounds)
     return Result(metrics, [rec for pool in pools for rec in pool.records])
 
