@@ -1,6 +1,6 @@
 """The formal-reasoning studies end to end at their smoke budget, with every broken arm failing the check.
 
-Each study runs through its entry with a fake Run (the methods of hunchlab's),
+Each study runs through its entry with the fake Run of the test-time-compute tests,
 ``check`` must pass every row, and each broken arm, run the way a user would
 (``hunch study run NAME key=value``), must fail it: for proof-search a value
 trained on shuffled step counts (it proves no more than blind search) and a
@@ -14,15 +14,16 @@ that changes only the search reuses the trained value.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from test_test_time_compute import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
 
 from hunchlab.errors import HunchError
+from hunchlab.spec import load_spec
 from hunchlab.studies import get_study
 from hunchlab.studies.checks import failed
 from hunchlab.studies.formal_reasoning import entries
@@ -33,47 +34,14 @@ from hunchlab.studies.formal_reasoning.study import STUDIES
 SPECS = Path(entries.__file__).parent / "specs"
 # expert iteration's broken arms run smaller than its smoke budget: each break shows at any size (unchecked
 # attempts are fed back from round 0 on; with nothing fed back every round is round 0's blind search, exactly)
-TINY = {"pool": 40, "heldout_theorems": 20, "rounds": 1}
+TINY = ("pool=40", "heldout_theorems=20", "rounds=1")
 
 
-class FakeRun:
-    """The Run methods an entry uses, recording everything."""
-
-    def __init__(self, config: dict[str, Any], seed: int, folder: Path) -> None:
-        self.config = config
-        self.seed = seed
-        self.dir = folder
-        self.summary: dict[str, float] = {}
-        self.logged: list[tuple[int | None, dict[str, float]]] = []
-        self.examples: list[dict[str, Any]] = []
-        self.artifacts: list[Path] = []
-
-    def log(self, metrics: dict[str, float], step: int | None = None) -> None:
-        self.logged.append((step, metrics))
-
-    def example(self, **record: Any) -> None:
-        self.examples.append(record)
-
-    def artifact(self, path: Path) -> None:
-        self.artifacts.append(path)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    before = os.environ.get("HUNCH_CACHE_DIR")
-    os.environ["HUNCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if before is None:
-        del os.environ["HUNCH_CACHE_DIR"]
-    else:
-        os.environ["HUNCH_CACHE_DIR"] = before
-
-
-def smoke_run(entry: Callable[[Any], None], spec: str, folder: Path, **overrides: Any) -> FakeRun:
-    """Run ``entry`` on the spec's params with its smoke overrides (and ``overrides``) applied."""
-    loaded = yaml.safe_load((SPECS / f"{spec}.yaml").read_text())
+def smoke_run(entry: Callable[[Any], None], spec: str, folder: Path, *overrides: str) -> FakeRun:
+    """Run ``entry`` on the spec at its smoke budget, with command-line overrides such as ``targets=shuffled``."""
+    resolved = load_spec(SPECS / f"{spec}.yaml", list(overrides), smoke=True)
     folder.mkdir()
-    run = FakeRun({**loaded["params"], **loaded["smoke"], **overrides}, loaded["seed"], folder)
+    run = FakeRun(resolved.params, resolved.seed, folder)
     entry(run)
     return run
 
@@ -108,14 +76,14 @@ def test_proof_search_reproduces_and_its_broken_arms_fail(tmp_path: Path, capsys
     assert rows and not failed(rows), failed(rows)
     assert any("train/value/loss" in metrics for _, metrics in run.logged)
     assert {e["arm"] for e in run.examples} == {"bfs", "learned", "heuristic"}
-    assert {p.name for p in run.artifacts} >= {"proved_by_difficulty.png", "proved_by_difficulty.csv"}
+    assert (tmp_path / "real" / "proved_by_difficulty.png").exists() and (tmp_path / "real" / "proved_by_difficulty.csv").exists()
 
-    shuffled = smoke_run(entries.proof_search, "proof_search", tmp_path / "shuffled", targets="shuffled")
+    shuffled = smoke_run(entries.proof_search, "proof_search", tmp_path / "shuffled", "targets=shuffled")
     assert "best-first search with the learned value proves far more than breadth-first at the same budget " \
            "(deepest trained difficulty)" in failed(check_proof_search([shuffled.summary]))
     assert shuffled.summary["proved/learned/d6"] <= shuffled.summary["proved/bfs/d6"] + 0.1
 
-    unequal = smoke_run(entries.proof_search, "proof_search", tmp_path / "unequal", learned_budget_scale=2.0)
+    unequal = smoke_run(entries.proof_search, "proof_search", tmp_path / "unequal", "learned_budget_scale=2.0")
     assert "every arm's searches ran under the same expansion budget (as each search enforced it)" in failed(check_proof_search([unequal.summary]))
 
 
@@ -125,14 +93,17 @@ def test_expert_iteration_reproduces_and_its_broken_arms_fail(tmp_path: Path) ->
     rows = check_expert_iteration([run.summary])
     assert rows and not failed(rows), failed(rows)
     assert any("train/curriculum/loss" in metrics for _, metrics in run.logged)
-    assert {p.name for p in run.artifacts} >= {"heldout_by_round.png", "heldout_by_round.csv"}
+    assert (tmp_path / "real" / "heldout_by_round.png").exists() and (tmp_path / "real" / "heldout_by_round.csv").exists()
 
     unverified = smoke_run(entries.expert_iteration, "expert_iteration", tmp_path / "unverified",
-                           feedback="unverified", **TINY)
+                           "feedback=unverified", *TINY)
     assert "every proof fed back into training passes the checker" in failed(check_expert_iteration([unverified.summary]))
     assert unverified.summary["fed_rejected/curriculum"] > 0
+    leaked = {**run.summary, "overlap/hard": 3.0}  # held-out theorems in a pool: the curve would be learned by heart
+    assert "no held-out theorem is in either pool (a pool that holds them learns the answers)" \
+        in failed(check_expert_iteration([leaked]))
 
-    none = smoke_run(entries.expert_iteration, "expert_iteration", tmp_path / "none", feedback="none", **TINY)
+    none = smoke_run(entries.expert_iteration, "expert_iteration", tmp_path / "none", "feedback=none", *TINY)
     assert "with a pool of mixed difficulty, the share of held-out hard theorems proved climbs over the rounds" \
         in failed(check_expert_iteration([none.summary]))
     assert none.summary["climb/curriculum"] == 0.0  # nothing learned: every round searches blind

@@ -36,7 +36,7 @@ STUDIES: list[dict[str, Any]] = [
         "minutes": 2.0,
         "question": "does learning from checked proofs of a mixed-difficulty pool raise the share of held-out "
         "hard theorems proved round over round, where a hard-only pool stalls?",
-        "claim": "climb/curriculum > 0.2 and lead/r1 > 0.2",
+        "claim": "climb/curriculum > 0.15 and lead/early > 0.15",
         "spec": "specs/expert_iteration.yaml",
         "readme": "expert_iteration.md",
         "check": check_expert_iteration,
