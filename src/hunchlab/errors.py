@@ -45,6 +45,11 @@ class StoreError(HunchError):
     """A store that cannot be opened: missing, corrupted, or from a newer hunchlab."""
 
 
+class Refused(HunchError):
+    """What an agent asked of ``hunch mcp`` that its guard rails refuse: a run without a prediction,
+    a spent budget, a path outside the project, a change to someone else's record."""
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when none is close."""
     import difflib  # only when a name was wrong: it costs every process ~5 ms to import

@@ -131,8 +131,8 @@ def _is_empty(body: str) -> bool:
 
 
 def add_note(text: str, *, kind: str = "note", run_ref: str | None = None, question_id: str | None = None,
-             template: str | None = None, project: Project | None = None) -> dict[str, Any]:
-    """Save an entry linked to a run and/or question.
+             template: str | None = None, agent: str | None = None, project: Project | None = None) -> dict[str, Any]:
+    """Save an entry linked to a run and/or question (``agent``: the agent that wrote it; None: you).
 
     An empty note is refused, and so is the ``template`` it was drafted from saved
     unchanged: the facts were pre-filled, the thinking is what makes it an entry.
@@ -153,7 +153,8 @@ def add_note(text: str, *, kind: str = "note", run_ref: str | None = None, quest
     if question_id:
         tree.why_node(question_id, project=project)  # raises NotFound for an unknown node
     with _store(project) as store, store.write() as conn:
-        entry_id = insert_entry(conn, kind=kind, title=title, body=body, run_id=run_id, question_id=question_id)
+        entry_id = insert_entry(conn, kind=kind, title=title, body=body, run_id=run_id, question_id=question_id,
+                                agent=agent)
         return get_entry(conn, entry_id)  # type: ignore[return-value]
 
 

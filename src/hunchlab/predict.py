@@ -260,6 +260,24 @@ def resolve_reading(reading_id: int | str, actuals: dict[str, float], *,
 def calibration(*, kind: str | None = None, tag: str | None = None, since: str | None = None,
                 project: Project | None = None) -> CalibrationReport:
     """Brier and log score, reliability and trend over resolved predictions (all kinds by default)."""
+    return calibration_report(_scored_items(_resolved(kind, tag, since, project)))
+
+
+def calibration_by_agent(*, kind: str | None = None, tag: str | None = None, since: str | None = None,
+                         project: Project | None = None) -> dict[str, CalibrationReport]:
+    """One report per author: yours first (as "you", even when empty), then each agent's by name.
+
+    An agent that predicts through ``hunch mcp`` is scored exactly as a person is, so the
+    two track records can be read side by side.
+    """
+    from hunchlab.who import PERSON, label
+
+    rows = _resolved(kind, tag, since, project)
+    authors = [PERSON, *sorted({r["agent"] for r in rows if r["agent"]})]
+    return {who: calibration_report(_scored_items([r for r in rows if label(r["agent"]) == who])) for who in authors}
+
+
+def _resolved(kind: str | None, tag: str | None, since: str | None, project: Project | None) -> list[dict[str, Any]]:
     from hunchlab.store.predictions import list_predictions
 
     if kind is not None and kind not in KINDS:
@@ -271,6 +289,9 @@ def calibration(*, kind: str | None = None, tag: str | None = None, since: str |
         rows = [r for r in rows if tag in r["tags"]]
     if cutoff:
         rows = [r for r in rows if r["resolved_at"] and r["resolved_at"] >= cutoff]
-    items = [(r["probability"], bool(r["outcome"]),
-              dt.datetime.fromtimestamp(r["resolved_at"], dt.timezone.utc).isoformat()) for r in rows]
-    return calibration_report(items)
+    return rows
+
+
+def _scored_items(rows: list[dict[str, Any]]) -> list[tuple[float, bool, str]]:
+    return [(r["probability"], bool(r["outcome"]),
+             dt.datetime.fromtimestamp(r["resolved_at"], dt.timezone.utc).isoformat()) for r in rows]

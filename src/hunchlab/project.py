@@ -60,6 +60,15 @@ SETTINGS: dict[str, Setting] = {
     # The token `hunch ui` asks for when it serves beyond this machine.
     "ui_token": Setting(None, lambda v: v is None or (_text(v) and len(v) >= 16),
                         "a secret of at least 16 characters"),
+    # The name `hunch mcp` records agents' runs, predictions, tags and notes under (default: the
+    # name the MCP client gives itself). Checked again when the server starts (hunchlab.who).
+    "agent_name": Setting(None, lambda v: v is None or _text(v), "a name such as claude-code"),
+    # What one `hunch mcp` session may start: runs (a sweep's trials count) and the CPU minutes they use.
+    "mcp_max_runs": Setting(20, lambda v: type(v) is int and v >= 0, "a whole number from 0, e.g. 20"),
+    "mcp_max_cpu_minutes": Setting(60, _number(0, 100_000), "a number of minutes from 0, e.g. 60"),
+    # The token `hunch mcp --http` asks for (a fresh one is printed at start without it).
+    "mcp_token": Setting(None, lambda v: v is None or (_text(v) and len(v) >= 16),
+                         "a secret of at least 16 characters"),
 }
 
 SETTINGS_TEMPLATE = """\

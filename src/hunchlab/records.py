@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 WHERE = re.compile(r"^\s*([\w./@-]+)\s*(>=|<=|!=|=|>|<|~)\s*(.*?)\s*$")
 RUN_FIELDS = {"id": "id", "name": "name", "status": "status", "spec": "spec_name", "question": "question",
-              "seed": "seed", "group": "group_key"}
+              "seed": "seed", "group": "group_key", "agent": "agent"}
 
 
 @dataclass(frozen=True)
@@ -117,25 +117,29 @@ def runs(where: list[str] | None = None, *, project: Project | None = None) -> l
     return runs_page(where, project=project)[0]
 
 
-def runs_page(where: list[str] | None = None, *, limit: int | None = None,
+def runs_page(where: list[str] | None = None, *, limit: int | None = None, by: str | None = None,
               project: Project | None = None) -> tuple[list[dict[str, Any]], int]:
-    """The newest ``limit`` runs that match ``where``, and how many match in all.
+    """The newest ``limit`` runs that match ``where`` (and were started by ``by``: "you", "agent"
+    for any agent, or one agent's name), and how many match in all.
 
     Without filters only the page is read and decoded: `hunch runs` over 10,000 runs
     shows 50 of them, and decoding the other 9,950 was half its time. When nothing
     waits to be folded, ``runlist`` reads it without importing SQLAlchemy.
     """
     from hunchlab import runlist
+    from hunchlab.who import matches
 
     project = project or find_project()
-    if not where:
+    if not where and by is None:
         fast = runlist.runs_page(project, limit)
         if fast is not None:
             return fast
     with _store(project) as store:
-        if not where:
+        if not where and by is None:
             return store.list_runs(limit), store.count_runs()
-        found = filter_runs(store.list_runs(), list(where))
+        found = filter_runs(store.list_runs(), list(where or []))
+    if by is not None:
+        found = [r for r in found if matches(r["agent"], by)]
     return (found[:limit] if limit is not None else found), len(found)
 
 

@@ -244,9 +244,14 @@ def plot(
         _check_metrics(metrics, [g for _, g in pairs], last, x)
         history = q.histories(conn, ids, list(metrics)) if x in X_BUILTIN else {}
     notes = notes_of(selections)
-    paths = [Path(o) for o in outs] or [Path("figures") / f"{_slug('-'.join(metrics))}-by-{_slug(x)}.png"]
+    paths = [Path(o) for o in outs] or [default_figure(metrics, x)]
     files = [_draw(pairs, metrics, x, smooth, band, out, history, last) for out in paths]
     return {"files": [{k: str(v) for k, v in f.items()} for fs in files for f in fs], "notes": notes}
+
+
+def default_figure(metrics: Sequence[str], x: str) -> Path:
+    """Where ``hunch plot`` draws when no ``--out`` is given: ``figures/<metrics>-by-<x>.png``."""
+    return Path("figures") / f"{_slug('-'.join(metrics))}-by-{_slug(x)}.png"
 
 
 def _unique_groups(selections: Sequence[Selection]) -> list[tuple[str, Group]]:

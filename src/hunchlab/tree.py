@@ -37,8 +37,10 @@ def _node(conn: Any, node_id: str) -> dict[str, Any]:
 
 
 def add(title: str, *, under: str | None = None, why: str | None = None, kind: str | None = None,
-        project: Project | None = None) -> dict[str, Any]:
-    """Add a node; its kind follows from its parent (none → goal, goal → project, else question)."""
+        agent: str | None = None, project: Project | None = None) -> dict[str, Any]:
+    """Add a node; its kind follows from its parent (none → goal, goal → project, else question).
+
+    ``agent`` names the agent that added it (None: you)."""
     from hunchlab.store.journal import get_node, insert_node
 
     if not title.strip():
@@ -53,7 +55,8 @@ def add(title: str, *, under: str | None = None, why: str | None = None, kind: s
             raise HunchError("a goal has no parent", fix="drop --under, or add a project or question instead")
         if kind != "goal" and parent is None:
             raise HunchError(f"a {kind} needs a parent", fix=f'hunch tree add "{title}" --under ID (see `hunch tree`)')
-        node_id = insert_node(conn, kind=kind, title=title.strip(), why=why, parent_id=parent["id"] if parent else None)
+        node_id = insert_node(conn, kind=kind, title=title.strip(), why=why, parent_id=parent["id"] if parent else None,
+                              agent=agent)
         return get_node(conn, node_id)  # type: ignore[return-value]
 
 
@@ -198,3 +201,33 @@ def why(run_ref: str, project: Project | None = None) -> list[dict[str, Any]]:
             "why": (run.get("spec") or {}).get("description")}
     return [head, *(why_node(run["question"], project) if run["question"] else [])]
 
+
+
+def attach(run_ref: str, question_id: str, *, move: bool = False, project: Project | None = None) -> dict[str, Any]:
+    """Make a run serve a question after the fact; returns ``{"run_id", "question", "was"}``.
+
+    Written as a ``meta`` event in the run's own event file (not only in the store), so
+    the link survives ``hunch store rebuild``. A run that already serves another
+    question keeps it unless ``move`` is given.
+    """
+    from hunchlab import records
+    from hunchlab.events import FILENAME, EventWriter
+    from hunchlab.store import open_store
+
+    project = project or find_project()
+    run = records.get_run(run_ref, metrics=False, examples=False, project=project)
+    check_question(project, question_id, where=f"run {run['id']}")
+    was = run["question"]
+    if was not in (None, question_id) and not move:
+        raise HunchError(f"run {run['id']} already serves question {was}",
+                         fix=f"hunch tree attach {run['id']} {question_id} --move moves it")
+    if was != question_id:
+        writer = EventWriter(project.run_dir(run["id"]) / FILENAME, fsync=project.setting("durability") == "machine")
+        try:
+            writer.write({"t": "meta", "d": {"question": question_id}})
+        finally:
+            writer.close()
+        (project.pending_dir / run["id"]).touch()  # folded by the next reader if the store is out of reach now
+        with open_store(project) as store:
+            store.sync_run(run["id"])
+    return {"run_id": run["id"], "question": question_id, "was": was}

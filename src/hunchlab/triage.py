@@ -358,12 +358,13 @@ def _draw(conn: Connection, run_id: str, filters: Sequence[Filter], size: int, s
 
 
 def _sample(conn: Connection, store: Store, run_id: str, *, size: int | None, seed: int | None,
-            where: Sequence[str], by: str | None, resume: bool) -> Sample:
+            where: Sequence[str], by: str | None, resume: bool, replace: bool = True) -> Sample:
     """The run's stored sample when asked to resume, or when it matches; otherwise a new one.
 
     Reading never changes what is stored: without ``size`` (no ``--sample``) the stored
     sample is shown as it is, and options that would need another one are refused
-    rather than silently drawing it. Only an explicit ``size`` draws (and replaces).
+    rather than silently drawing it. Only an explicit ``size`` draws (and replaces, unless
+    ``replace`` is False: then drawing over a stored sample is refused).
     """
     from hunchlab.store import triage as q
 
@@ -387,6 +388,10 @@ def _sample(conn: Connection, store: Store, run_id: str, *, size: int | None, se
     wanted = {"asked": size or DEFAULT_SAMPLE, "seed": seed or 0, "by": by, "where": list(where)}
     if stored is not None and all(stored[k] == v for k, v in wanted.items()):
         return Sample(**stored)
+    if stored is not None and not replace:
+        raise HunchError(f"run {run_id} already has a failure sample ({len(stored['items'])} examples, seed "
+                         f"{stored['seed']}, by {stored['by']}, where {stored['where']}): drawing another would "
+                         "replace it", fix="ask for that same sample to read it and add tags to it")
     return _draw_and_store(conn, store, run_id, wanted, stored, counts)
 
 
@@ -432,12 +437,15 @@ def _no_failures(run_id: str, counts: Mapping[bool | None, int], where: Sequence
 
 
 def failures(ref: str, *, sample: int | None = None, seed: int | None = None, where: Sequence[str] = (),
-             by: str | None = None, resume: bool = False, project: Project | None = None) -> Sample:
+             by: str | None = None, resume: bool = False, replace: bool = True,
+             project: Project | None = None) -> Sample:
     """The run's failure sample with every item's tag: the stored one, or one drawn when ``sample`` is given
-    (or none is stored: DEFAULT_SAMPLE, seed 0). No terminal needed."""
+    (or none is stored: DEFAULT_SAMPLE, seed 0). No terminal needed. ``replace=False`` refuses to draw a
+    new sample over a stored one with other settings."""
     store, run_id = _open(ref, project)
     with store, store.read() as conn:
-        return _sample(conn, store, run_id, size=sample, seed=seed, where=where, by=by, resume=resume)
+        return _sample(conn, store, run_id, size=sample, seed=seed, where=where, by=by, resume=resume,
+                       replace=replace)
 
 
 def open_failures(ref: str, *, sample: int | None = None, seed: int | None = None, where: Sequence[str] = (),
@@ -553,12 +561,15 @@ def _category(name: str) -> str:
 
 # == tags ==================================================================================
 def tag(ref: str, example_id: str, category: str | None = None, *, note: str | None = None, clear: bool = False,
-        project: Project | None = None) -> dict[str, Any]:
+        agent: str | None = None, keep_others: bool = False, project: Project | None = None) -> dict[str, Any]:
     """Tag one example of a run with a category and/or a note; ``clear`` removes both.
 
     Giving only a category keeps the example's note, and the other way round.
-    Returns ``{"run_id", "example_id", "category", "note"}``.
+    ``agent`` records who tagged it; with ``keep_others`` a tag someone else gave is
+    never replaced (an agent adds to the record, it does not overwrite yours).
+    Returns ``{"run_id", "example_id", "category", "note", "agent"}``.
     """
+    from hunchlab.who import label
     from hunchlab.store import triage as q
 
     if category is None and note is None and not clear:
@@ -569,13 +580,17 @@ def tag(ref: str, example_id: str, category: str | None = None, *, note: str | N
             _require_examples(conn, run_id)
             if not q.existing_ids(conn, run_id, [example_id]):
                 raise _unknown_example(conn, run_id, example_id)
-            old = q.get_tag(conn, run_id, example_id) or {"category": None, "note": None}
+            old = q.get_tag(conn, run_id, example_id) or {"category": None, "note": None, "agent": agent}
+        if keep_others and old["agent"] != agent:
+            raise HunchError(f"example '{example_id}' of run {run_id} is already tagged "
+                             f"{old['category'] or old['note']!r} by {label(old['agent'])}",
+                             fix="tags made by someone else are kept as they are: write a journal note instead")
         new = {"category": None, "note": None} if clear else {
             "category": old["category"] if category is None else _category(category),
             "note": old["note"] if note is None else (note.strip() or None)}
         with store.write() as conn:
-            q.set_tag(conn, run_id, example_id, **new)
-    return {"run_id": run_id, "example_id": example_id, **new}
+            q.set_tag(conn, run_id, example_id, **new, agent=agent)
+    return {"run_id": run_id, "example_id": example_id, **new, "agent": agent}
 
 
 def _unknown_example(conn: Connection, run_id: str, example_id: str, where: str | None = None) -> NotFound:

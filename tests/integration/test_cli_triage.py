@@ -187,7 +187,7 @@ def test_tag_one_example_and_from_a_csv_all_or_nothing(project, hunch):
         f"{run_id} q002 → sign · note: minus dropped"
     hunch("tag", run_id, "q002", "units", check=0)  # a new category keeps the note
     assert triage.tag(run_id, "q002", project=project, note="still") == {
-        "run_id": run_id, "example_id": "q002", "category": "units", "note": "still"}
+        "run_id": run_id, "example_id": "q002", "category": "units", "note": "still", "agent": None}
     assert_clean_error(hunch("tag", run_id, "q02", "x"), "no example 'q02'", "did you mean")
     (project.root / "tags.csv").write_text("id,category,note\nq004,parse,\nq999,parse,\nq006,,just a note\n")
     assert_clean_error(hunch("tag", run_id, "--from", "tags.csv"), "tags.csv:3", "no example 'q999'")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import time
 
 import numpy as np
 import pytest
@@ -124,13 +122,13 @@ def test_bootstrap_ci_agrees_with_scipy_percentile_bootstrap() -> None:
     assert ours.hi == pytest.approx(ref.confidence_interval.high, abs=tolerance)
 
 
-def test_bootstrap_of_ten_thousand_values_ten_thousand_times_is_fast() -> None:
+def test_bootstrap_of_ten_thousand_values_ten_thousand_times_covers_the_mean() -> None:
+    # Its speed (vectorised resampling, ~0.5 s on one core) is measured in bench/, not timed here:
+    # a wall-clock assert fails on a loaded machine without anything being wrong.
     values = np.random.default_rng(0).normal(size=10_000)
-    start = time.perf_counter()
     ci = bootstrap_ci(values, n_resamples=10_000)
-    elapsed = time.perf_counter() - start
     assert ci.lo < values.mean() < ci.hi
-    assert elapsed < 2.5  # about 0.5 s on one core; generous for loaded CI machines
+    assert ci.hi - ci.lo == pytest.approx(2 * 1.96 * values.std(ddof=1) / 100, rel=0.1)
 
 
 def test_bootstrap_rejects_a_statistic_without_axis() -> None:

@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "study": ("study", "study", "Reproduce frontier papers' findings at toy scale: list, run, check, new."),
     "ui": ("ui", "ui", "Serve a local web dashboard: runs, charts, compare, examples, tree, journal."),
     "store": ("store", "store", "Check the store against the run folders, or rebuild it from them."),
+    "mcp": ("agents", "mcp", "Serve the Model Context Protocol: agents do research here, held to the same habits."),
 }
 
 

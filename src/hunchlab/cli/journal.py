@@ -24,6 +24,7 @@ def tree(ctx: click.Context, orphans: bool, stale: str | None, as_json: bool) ->
     hunch tree answer ID "what we learned"            close a question with its answer
     hunch tree drop ID --why "..."                    drop it, saying why
     hunch tree move ID --under ID                     re-parent (cycles refused)
+    hunch tree attach RUN QUESTION                    make an existing run serve a question
 
     Example: hunch tree --stale 14d
     """
@@ -118,6 +119,18 @@ def tree_drop(node_id: str, why: str) -> None:
 
     n = lib.drop(node_id, why)
     click.echo(f"{n['id']} {n['answer']}")
+
+
+@tree.command("attach")
+@click.argument("ref", metavar="RUN")
+@click.argument("question_id", metavar="QUESTION")
+@click.option("--move", is_flag=True, help="Move a run that already serves another question.")
+def tree_attach(ref: str, question_id: str, move: bool) -> None:
+    """Make an existing run serve a question. Example: hunch tree attach bright-otter-7 q3"""
+    from hunchlab import tree as lib
+
+    done = lib.attach(ref, question_id, move=move)
+    click.echo(f"run {done['run_id']} serves {done['question']}" + (f" (was {done['was']})" if done["was"] else ""))
 
 
 @tree.command("move")

@@ -176,14 +176,21 @@ def _print_readings(rows: list[dict[str, Any]], *, detail: bool = False) -> None
 @click.option("--tag", help="Only predictions with this tag (area).")
 @click.option("--since", metavar="DURATION", help="Only predictions resolved in the last DURATION (e.g. 90d).")
 @click.option("--plot", "plot_path", metavar="FILE", help="Draw the reliability diagram and Brier trend (.png/.svg/.pdf).")
+@click.option("--by", type=click.Choice(["agent"]), help="One track record per author: yours, then each agent's.")
 @click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
-def calibration(kind: str | None, tag: str | None, since: str | None, plot_path: str | None, as_json: bool) -> None:
+def calibration(kind: str | None, tag: str | None, since: str | None, plot_path: str | None, by: str | None,
+                as_json: bool) -> None:
     """Your track record: Brier and log score against references, reliability table, trend.
+
+    With --by agent, yours and each agent's (predictions made through `hunch mcp`) side by side.
 
     Example: hunch calibration --since 90d --plot cal.png
     """
     from hunchlab.predict import calibration as report_calibration
 
+    if by:
+        _calibration_by_agent(kind, tag, since, as_json)
+        return
     report = report_calibration(kind=kind, tag=tag, since=since)
     if as_json:
         emit_json(report.to_dict())
@@ -201,3 +208,18 @@ def calibration(kind: str | None, tag: str | None, since: str | None, plot_path:
         click.echo(f"wrote {files.figure} (data {files.data}, script {files.script})", err=as_json)
     sys.stdout.flush()
 
+
+
+def _calibration_by_agent(kind: str | None, tag: str | None, since: str | None, as_json: bool) -> None:
+    from hunchlab.predict import calibration_by_agent
+
+    reports = calibration_by_agent(kind=kind, tag=tag, since=since)
+    if as_json:
+        emit_json({who: r.to_dict() for who, r in reports.items()})
+        return
+    console().print(table("track records", ["who", "resolved", "Brier", "log score", "verdict"], [
+        (who, r.n, None if r.brier is None else round(r.brier, 3),
+         None if r.log_score is None else round(r.log_score, 3), r.verdict) for who, r in reports.items()]))
+    for who, r in reports.items():
+        if r.n:
+            click.echo(f"\n{who}:\n{r.render()}")

@@ -236,9 +236,11 @@ def _numeric(d: dict[str, Any]) -> dict[str, float]:
 @click.option("-w", "--where", "where", multiple=True, metavar="EXPR",
               help="Filter: KEY OP VALUE on params, metrics or fields (status, name, spec, question, seed). Repeatable.")
 @click.option("-n", "--limit", type=int, default=None, help="Show at most N runs (table default: 50; 0 = all).")
+@click.option("--by", metavar="WHO", help="Only runs started by WHO: you, agent (any agent, via `hunch mcp`) or "
+                                          "one agent's name.")
 @output_options
-def runs(where: tuple[str, ...], limit: int | None, as_json: bool, as_csv: bool) -> None:
-    """List runs, newest first: id, name, status, question, key params, key metrics, age.
+def runs(where: tuple[str, ...], limit: int | None, by: str | None, as_json: bool, as_csv: bool) -> None:
+    """List runs, newest first: id, name, status, question, key params, key metrics, age (and who, once an agent ran).
 
     Example: hunch runs --where lr=3e-4 --where 'acc>0.8' --json
     """
@@ -248,7 +250,7 @@ def runs(where: tuple[str, ...], limit: int | None, as_json: bool, as_csv: bool)
         page = limit or None  # every run unless --limit says otherwise
     else:
         page = 50 if limit is None else limit or None  # a screenful; --limit 0 for all
-    shown, total = records.runs_page(list(where), limit=page)
+    shown, total = records.runs_page(list(where), limit=page, by=by)
     if as_json:
         emit_json(shown)
         return
@@ -258,20 +260,25 @@ def runs(where: tuple[str, ...], limit: int | None, as_json: bool, as_csv: bool)
     params = _varying_keys([records.flatten(r["params"]) for r in shown], 4)
     metrics = _varying_keys([_numeric(r["summary"]) for r in shown], 4, all_keys=True)
     now = time.time()
+    from hunchlab.who import label
+
+    who = ["by"] if any(r["agent"] for r in shown) else []
     rows = [[r["id"], r["name"], r["status"], r["question"] or "",
              *[records.flatten(r["params"]).get(k, "") for k in params],
-             *[r["summary"].get(k, "") for k in metrics], age(r["created_at"], now)] for r in shown]
+             *[r["summary"].get(k, "") for k in metrics], age(r["created_at"], now),
+             *([label(r["agent"])] if who else [])] for r in shown]
     caption = f"showing {len(shown)} of {total} (--limit 0 for all)" if len(shown) < total else None
     if not total:
-        click.echo("no runs yet" + (" match" if where else " — `hunch run spec.yaml` starts one"))
+        click.echo("no runs yet" + (" match" if where or by else " — `hunch run spec.yaml` starts one"))
         return
-    console().print(table(None, ["id", "name", "status", "question", *params, *metrics, "age"], rows, caption=caption))
+    console().print(table(None, ["id", "name", "status", "question", *params, *metrics, "age", *who], rows,
+                          caption=caption))
 
 
 def _flat_row(r: dict[str, Any]) -> dict[str, Any]:
     from hunchlab.records import flatten
 
-    row = {k: r[k] for k in ("id", "name", "status", "spec_name", "question", "seed", "group_key", "exit_code")}
+    row = {k: r[k] for k in ("id", "name", "status", "spec_name", "question", "seed", "group_key", "exit_code", "agent")}
     row["created_at"] = r["created_at"]
     row.update({f"param.{k}": v for k, v in flatten(r["params"]).items()})
     row.update({f"metric.{k}": v for k, v in r["summary"].items()})
@@ -340,7 +347,8 @@ def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
     out.print(f"  spec {escape(str(spec.get('path') or '-'))} · entry {escape(str(what))} · seed {r['seed']}"
               + (f" · question {escape(r['question'])}" if r.get("question") else "")
               + (" · smoke" if spec.get("smoke") else "")
-              + (f" · rerun of {r['rerun_of']}" if r.get("rerun_of") else ""))
+              + (f" · rerun of {r['rerun_of']}" if r.get("rerun_of") else "")
+              + (f" · started by agent {escape(r['agent'])}" if r.get("agent") else ""))
     if spec.get("overrides"):
         out.print(f"  overrides: {escape(' '.join(spec['overrides']))}")
     from hunchlab.compat.provenance import provenance_lines

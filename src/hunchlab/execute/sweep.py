@@ -311,8 +311,11 @@ def _prune_rule(spec: Spec, metric: str | None, goal: str | None) -> dict[str, A
 # ----------------------------------------------------------------------------- recording
 
 
-def record(project: Project, plans: list[Plan], *, executor: str, cwd: Path) -> list[dict[str, Any]]:
+def record(project: Project, plans: list[Plan], *, executor: str, cwd: Path,
+           agent: str | None = None) -> list[dict[str, Any]]:
     """Capture the code state once, then store every plan; returns the stored sweeps.
+
+    ``agent`` names the agent that started it (``hunch mcp``); its trials' runs carry the name too.
 
     The code state goes to ``.hunch/sweeps/<id>/code`` inside the transaction that
     stores the plan, so a sweep in the store always has its code.
@@ -338,7 +341,7 @@ def record(project: Project, plans: list[Plan], *, executor: str, cwd: Path) -> 
                     "kind": plan.kind, "name": plan.spec.name, "status": "running",
                     "spec": asdict(plan.spec), "space": plan.space, "metric": plan.metric, "goal": plan.goal,
                     "seeds": plan.seeds, "budget": plan.budget, "role": plan.role, "prune": plan.prune,
-                    "executor": executor, "code": code, **_driver(), "created_at": time.time(),
+                    "executor": executor, "code": code, **_driver(), "created_at": time.time(), "agent": agent,
                 }, [asdict(t) for t in plan.trials])
                 ids.append(sweep_id)
                 dest = sweep_dir(project, sweep_id) / "code"
@@ -483,7 +486,7 @@ class Job:
         t = self.trial
         return {"sweep": {"id": s["id"], "kind": s["kind"], "trial": t["trial"], "config": t["config"],
                           "label": t["label"], "budget": s["budget"], "role": s["role"], "pair": s["pair_id"]},
-                "code": s["code"]}
+                "code": s["code"], **({"agent": s["agent"]} if s.get("agent") else {})}
 
 
 class Executor(Protocol):
@@ -733,13 +736,27 @@ def run_sweep(spec_path: str | Path, args: list[str] = (), *, seeds: int | None 
               budget: int | None = None, metric: str | None = None, goal: str | None = None, smoke: bool = False,
               executor: str = "local", jobs: int | None = None, address: str | None = None,
               progress: Callable[[Progress], None] | None = None, project: Project | None = None,
-              cwd: Path | None = None) -> Result:
+              cwd: Path | None = None, agent: str | None = None,
+              admit: Callable[[int], None] | None = None) -> Result:
     """``hunch sweep SPEC key=v1,v2 ...``: plan (and validate) everything, connect, record, run.
 
     ``args`` mixes overrides (``steps=5``) and axes (``lr=1e-4,3e-4``). With ``budget``
     and a spec that names a ``baseline:``, the method and the baseline are each tuned
     over their own search space with ``budget`` trials, in one interleaved run.
+    ``admit`` is told how many trials were planned before anything is recorded, and may
+    refuse by raising (``hunch mcp``'s trial budget); ``agent`` names who started it.
     """
+    plans = plan_sweeps(spec_path, args, seeds=seeds, budget=budget, metric=metric, goal=goal, smoke=smoke)
+    if admit is not None:
+        admit(sum(len(p.trials) for p in plans))
+    return _run_plans(plans, executor=executor, jobs=jobs, address=address, progress=progress, project=project,
+                      cwd=cwd, agent=agent)
+
+
+def plan_sweeps(spec_path: str | Path, args: list[str] = (), *, seeds: int | None = None,  # type: ignore[assignment]
+                budget: int | None = None, metric: str | None = None, goal: str | None = None,
+                smoke: bool = False) -> list[Plan]:
+    """The plans ``run_sweep`` runs: one, or a method and its baseline tuned with the same budget."""
     from hunchlab.spec import load_spec
 
     overrides, axes = parse_axes(list(args))
@@ -748,14 +765,12 @@ def run_sweep(spec_path: str | Path, args: list[str] = (), *, seeds: int | None 
         if axes:
             raise HunchError("with a baseline, each side's search space comes from its own spec's `sweep:` block",
                              fix=f"move {', '.join(axes)} into the sweep: block of {spec_path}")
-        plans = plan_with_baseline(spec, budget=budget, seeds=seeds, metric=metric, goal=goal)
-    else:
-        plans = [plan_sweep(spec, axes, seeds=seeds, budget=budget, metric=metric, goal=goal)]
-        if spec.baseline:
-            plans[0].notes.append(f"the spec names a baseline ({spec.baseline}): add --budget N to tune both "
-                                  "with the same number of trials")
-    return _run_plans(plans, executor=executor, jobs=jobs, address=address, progress=progress, project=project,
-                      cwd=cwd)
+        return plan_with_baseline(spec, budget=budget, seeds=seeds, metric=metric, goal=goal)
+    plans = [plan_sweep(spec, axes, seeds=seeds, budget=budget, metric=metric, goal=goal)]
+    if spec.baseline:
+        plans[0].notes.append(f"the spec names a baseline ({spec.baseline}): add --budget N to tune both "
+                              "with the same number of trials")
+    return plans
 
 
 def run_ablation(spec_path: str | Path, overrides: list[str] = (), *, seeds: int = 3,  # type: ignore[assignment]
@@ -773,7 +788,8 @@ def run_ablation(spec_path: str | Path, overrides: list[str] = (), *, seeds: int
 
 
 def _run_plans(plans: list[Plan], *, executor: str, jobs: int | None, address: str | None,
-               progress: Callable[[Progress], None] | None, project: Project | None, cwd: Path | None) -> Result:
+               progress: Callable[[Progress], None] | None, project: Project | None, cwd: Path | None,
+               agent: str | None = None) -> Result:
     """Connect the executor first (a dead Ray address fails here), then record, then run.
 
     Trials of a method/baseline pair are interleaved so both sides advance together.
@@ -786,7 +802,7 @@ def _run_plans(plans: list[Plan], *, executor: str, jobs: int | None, address: s
     project = project or find_project()
     check_recordable(project)  # a damaged store or a full disk stops the sweep before it is recorded
     ex = make_executor(executor, project, jobs=jobs, address=address)
-    sweeps = record(project, plans, executor=ex.name, cwd=cwd or Path.cwd())
+    sweeps = record(project, plans, executor=ex.name, cwd=cwd or Path.cwd(), agent=agent)
     with open_store(project) as store, store.read() as conn:
         per_sweep = [[Job(s, t) for t in q.trials(conn, s["id"])] for s in sweeps]
     jobs_ = [j for group in itertools.zip_longest(*per_sweep) for j in group if j is not None]

@@ -36,7 +36,7 @@ T = TypeVar("T")
 LIVE_FOLD_BYTES = 1 << 20
 LIVE_FOLD_SECONDS = 2.0
 RUN_LIST_COLUMNS = ("id", "seq", "name", "status", "spec_name", "question", "group_key", "seed", "params",
-                    "summary", "created_at", "ended_at", "exit_code")
+                    "summary", "created_at", "ended_at", "exit_code", "agent")
 
 
 class Store:

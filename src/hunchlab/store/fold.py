@@ -76,7 +76,7 @@ def _insert_run(conn: Connection, meta: dict[str, Any]) -> tuple[Any, ...]:
         "seed": meta.get("seed"), "params": json.dumps(meta.get("params", {}), default=str), "summary": "{}",
         "meta": json.dumps({k: v for k, v in meta.items() if k not in ("params",)}, default=str),
         "host": meta.get("host"), "pid": meta.get("pid"), "pid_start": meta.get("pid_start"),
-        "created_at": meta.get("created_at", time.time()), "folded_bytes": 0,
+        "created_at": meta.get("created_at", time.time()), "folded_bytes": 0, "agent": meta.get("agent"),
     })
     if meta.get("sweep"):
         link_run(conn, meta["id"], meta["sweep"])
@@ -267,6 +267,8 @@ def _merge_record(conn: Connection, run_id: str, values: dict[str, Any]) -> None
     meta = {**json.loads(meta_json), **(new_meta or {})}
     values.update(params=json.dumps(params, default=str), meta=json.dumps(meta, default=str),
                   group_key=group_key({**meta, "params": params}))
+    if new_meta and "question" in new_meta:  # the run attached to a question afterwards (tree.attach)
+        values["question"] = new_meta["question"]
 
 
 Series = dict[str, tuple[list[Any], list[Any], list[Any]]]  # per metric: steps, values, times

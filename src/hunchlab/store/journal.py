@@ -14,11 +14,12 @@ J = schema.journal.c
 
 def insert_entry(conn: Connection, *, kind: str, title: str, body: str, run_id: str | None = None,
                  question_id: str | None = None, prediction_id: int | None = None,
-                 written_up: bool = True) -> int:
+                 written_up: bool = True, agent: str | None = None) -> int:
     now = time.time()
     entry_id = int(ledger.insert(conn, schema.journal, {
         "kind": kind, "title": title, "body": body, "run_id": run_id, "question_id": question_id,
-        "prediction_id": prediction_id, "written_up": written_up, "created_at": now, "updated_at": now}))
+        "prediction_id": prediction_id, "written_up": written_up, "created_at": now, "updated_at": now,
+        **({"agent": agent} if agent else {})}))
     _index(conn, entry_id, title, body)
     return entry_id
 
@@ -81,14 +82,16 @@ def search_entries(conn: Connection, words: str) -> list[dict[str, Any]]:
 N = schema.nodes.c
 
 
-def insert_node(conn: Connection, *, kind: str, title: str, why: str | None, parent_id: str | None) -> str:
+def insert_node(conn: Connection, *, kind: str, title: str, why: str | None, parent_id: str | None,
+                agent: str | None = None) -> str:
     prefix = kind[0]
     taken = conn.execute(select(N.id).where(N.id.like(f"{prefix}%"))).scalars().all()
     number = 1 + max((int(i[1:]) for i in taken if i[1:].isdigit()), default=0)
     node_id = f"{prefix}{number}"
     now = time.time()
     ledger.insert(conn, schema.nodes, {"id": node_id, "kind": kind, "title": title, "why": why,
-                                       "parent_id": parent_id, "status": "open", "created_at": now, "updated_at": now})
+                                       "parent_id": parent_id, "status": "open", "created_at": now, "updated_at": now,
+                                       **({"agent": agent} if agent else {})})
     return node_id
 
 

@@ -82,6 +82,20 @@ def _metric_lod(conn: Connection) -> None:
 
     schema.metric_lod.create(conn, checkfirst=True)
     backfill(conn)
+def _agents(conn: Connection) -> None:
+    """Who did it: an ``agent`` column (an MCP client's name; NULL for the person) on everything an
+    agent can make through ``hunch mcp``: runs, predictions, tags, journal entries, tree nodes, sweeps.
+
+    Self-contained (its own DDL, no reference to other migrations' work), so it can be ordered
+    anywhere after 0005 (written as 0006, shipped as 0008). A store created after this code already has the columns from schema.py.
+    """
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    for table in ("runs", "predictions", "tags", "journal", "nodes", "sweeps"):
+        if "agent" not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN agent VARCHAR")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_runs_agent ON runs (agent)")
 
 
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
@@ -92,6 +106,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0005_metric_stats", _metric_stats),
     ("0006_quarantine", _quarantine),
     ("0007_metric_lod", _metric_lod),
+    ("0008_agents", _agents),
 ]
 
 

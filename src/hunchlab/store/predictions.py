@@ -38,8 +38,10 @@ def insert_run_prediction(conn: Connection, run_id: str, event: dict[str, Any]) 
     if conn.execute(select(P.id).where(P.run_id == run_id, P.created_at == created_at, P.text == event["text"])
                     ).first():
         return
+    agent = conn.execute(select(R.agent).where(R.id == run_id)).scalar()  # who started the run predicted
     insert_prediction(conn, kind="run", run_id=run_id, claim=json.dumps(claim), text=event["text"],
-                      probability=claim["probability"], created_at=created_at, group_size=event.get("group_size"))
+                      probability=claim["probability"], created_at=created_at, group_size=event.get("group_size"),
+                      agent=agent)
 
 
 def metric_value(conn: Connection, run_id: str, metric: str) -> float | None:

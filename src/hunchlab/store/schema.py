@@ -45,6 +45,7 @@ runs = Table(
     # JSON {lines, bytes, byte, why}: event lines the fold could not read, kept in the run's
     # events.quarantined (bytes: that file's length at the last fold), and the first one's place and reason
     Column("quarantine", Text),
+    Column("agent", String, index=True),  # the agent that started it (from run.json); NULL: the person
 )
 
 metrics = Table(
@@ -122,6 +123,7 @@ predictions = Table(
     Column("ref_value", Float),
     Column("resolved_at", Float),
     Column("note", Text),  # resolution note, or why it could not be resolved
+    Column("agent", String),  # who predicted: an agent's name; NULL: the person
 )
 
 readings = Table(
@@ -148,6 +150,7 @@ nodes = Table(
     Column("answer", Text),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("agent", String),  # who added it: an agent's name; NULL: the person
 )
 
 journal = Table(
@@ -163,6 +166,7 @@ journal = Table(
     Column("written_up", Boolean, nullable=False, default=True),  # False: a surprise waiting for "what I now believe"
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("agent", String),  # who wrote it: an agent's name; NULL: the person
 )
 
 # -- sweeps and ablations (issue 7): the plan is stored before any trial starts ----------
@@ -190,6 +194,7 @@ sweeps = Table(
     Column("pid_start", String),
     Column("created_at", Float, nullable=False),
     Column("ended_at", Float),
+    Column("agent", String),  # who started it (its trials' runs carry the same); NULL: the person
 )
 
 sweep_trials = Table(
@@ -233,6 +238,7 @@ tags = Table(
     Column("category", String, index=True),  # NULL: a note without a category yet
     Column("note", Text),
     Column("tagged_at", Float, nullable=False),
+    Column("agent", String),  # who tagged it: an agent's name; NULL: the person
     Index("ix_tags_example", "example_id"),  # how the same example was tagged in other runs
 )
 

@@ -223,16 +223,19 @@ def correct_of(conn: Connection, run_id: str, ids: Sequence[str]) -> dict[str, b
 
 
 # -- tags -------------------------------------------------------------------------------
-def set_tag(conn: Connection, run_id: str, example_id: str, *, category: str | None, note: str | None) -> None:
-    """Set an example's tag and note in this run; a row with neither is removed."""
+def set_tag(conn: Connection, run_id: str, example_id: str, *, category: str | None, note: str | None,
+            agent: str | None = None) -> None:
+    """Set an example's tag and note in this run (``agent``: who tagged it); a row with neither is removed."""
     ledger.delete(conn, schema.tags, {"run_id": run_id, "example_id": example_id})
     if category is not None or note is not None:
         ledger.insert(conn, schema.tags, {"run_id": run_id, "example_id": example_id, "category": category,
-                                          "note": note, "tagged_at": time.time()})
+                                          "note": note, "tagged_at": time.time(),
+                                          **({"agent": agent} if agent else {})})
 
 
 def get_tag(conn: Connection, run_id: str, example_id: str) -> dict[str, Any] | None:
-    row = conn.execute(select(tg.category, tg.note).where(tg.run_id == run_id, tg.example_id == example_id)).first()
+    row = conn.execute(select(tg.category, tg.note, tg.agent)
+                       .where(tg.run_id == run_id, tg.example_id == example_id)).first()
     return None if row is None else dict(row._mapping)
 
 
