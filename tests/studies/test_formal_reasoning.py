@@ -7,7 +7,8 @@ trained on shuffled step counts (it proves no more than blind search) and a
 learned search given twice the expansions (caught by the budget invariants);
 for expert-iteration attempts fed back without the checker (caught by the
 invariant that every fed-back proof passes it) and nothing fed back (no climb), both at a
-smaller size than the smoke budget (``TINY``).
+smaller size than the smoke budget (``TINY``), as is the shuffled value (15 theorems per difficulty: its
+failed searches use their whole budget, which makes it the slowest arm).
 Models are cached in a temporary folder shared by the module, so a broken arm
 that changes only the search reuses the trained value.
 """
@@ -34,7 +35,7 @@ from hunchlab.studies.formal_reasoning.study import STUDIES
 SPECS = Path(entries.__file__).parent / "specs"
 # expert iteration's broken arms run smaller than its smoke budget: each break shows at any size (unchecked
 # attempts are fed back from round 0 on; with nothing fed back every round is round 0's blind search, exactly)
-TINY = ("pool=40", "heldout_theorems=20", "rounds=1")
+TINY = ("pool=30", "heldout_theorems=10", "rounds=1", "value_iters=50")
 
 
 def smoke_run(entry: Callable[[Any], None], spec: str, folder: Path, *overrides: str) -> FakeRun:
@@ -78,7 +79,7 @@ def test_proof_search_reproduces_and_its_broken_arms_fail(tmp_path: Path, capsys
     assert {e["arm"] for e in run.examples} == {"bfs", "learned", "heuristic"}
     assert (tmp_path / "real" / "proved_by_difficulty.png").exists() and (tmp_path / "real" / "proved_by_difficulty.csv").exists()
 
-    shuffled = smoke_run(entries.proof_search, "proof_search", tmp_path / "shuffled", "targets=shuffled")
+    shuffled = smoke_run(entries.proof_search, "proof_search", tmp_path / "shuffled", "targets=shuffled", "theorems=15")
     assert "best-first search with the learned value proves far more than breadth-first at the same budget " \
            "(deepest trained difficulty)" in failed(check_proof_search([shuffled.summary]))
     assert shuffled.summary["proved/learned/d6"] <= shuffled.summary["proved/bfs/d6"] + 0.1
