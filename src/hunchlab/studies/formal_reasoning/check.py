@@ -20,21 +20,21 @@ not accept, a search cut short on the blind side) are the invariants:
 ``learned_budget_scale=2.0`` fails "the same expansion budget".
 
 expert-iteration. Measured at the smoke budget (pool 100, 40 held-out
-difficulty-9 theorems, 2 guided rounds at 100 expansions), run seeds 0-3,
+difficulty-9 theorems, 2 guided rounds at 100 expansions), run seeds 0-4,
 and at the full budget (pool 200, 60 held out, 4 guided rounds), run seed 0:
 
                                             smoke                        full (seed 0)   feedback=none
-  climb/curriculum (guided mean - blind)    0.475 +- 0.194 [0.24, 0.69]  0.667           0 exactly
-  lead/early (mixed - hard, rounds 1-2)     0.453 +- 0.156 [0.25, 0.60]  0.325           0 exactly
-  first_gain/hard (round 1 - blind)         0.006 +- 0.013 [0, 0.025]    0.017           0 exactly
-  climb/hard (for comparison)               0.022 +- 0.045               0.467
+  climb/curriculum (guided mean - blind)    0.487 +- 0.170 [0.24, 0.69]  0.667           0 exactly
+  lead/early (mixed - hard, rounds 1-2)     0.470 +- 0.141 [0.25, 0.60]  0.325           0 exactly
+  first_gain/hard (round 1 - blind)         0.005 +- 0.011 [0, 0.025]    0.017           0 exactly
+  climb/hard (for comparison)               0.017 +- 0.040               0.467
 
 Thresholds: climb > 0.15 and early lead > 0.15, hard-only's first gain at
 most 0.2. A round-1 guide trained on 30-40 proofs is sometimes good and
 sometimes poor (the mixed pool's round 1 gives 0.08-0.63 held out), so 3 sd of
 the claimed effects' own spread (0.5-0.6) is above their mean; the thresholds
 are instead 3 sd above what a pool that does not climb gives (hard-only's climb
-at the smoke budget, 0.022 +- 0.045) and under every seed measured. The broken
+at the smoke budget, 0.017 +- 0.040) and under every seed measured. The broken
 arm ``feedback=none`` gives 0 on all three by construction (every round is
 round 0's blind search); ``feedback=unverified`` fails the invariant that
 every proof fed back passes the checker. Hard-only does not stall for good: at
