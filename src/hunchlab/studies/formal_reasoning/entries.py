@@ -12,12 +12,9 @@ stderr after each stage.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import torch
 
 from hunchlab.studies.formal_reasoning.expert_iteration import (
     POOLS,
@@ -30,7 +27,7 @@ from hunchlab.studies.formal_reasoning.proof_search import (
     proof_search_table,
 )
 from hunchlab.studies.formal_reasoning.settings import IterationSettings, SearchSettings
-from hunchlab.studies.interpretability.common import Progress
+from hunchlab.studies.interpretability.common import Progress, set_threads
 from hunchlab.studies.training import Callback
 
 
@@ -44,7 +41,7 @@ def stages(label: str, total: int) -> Callable[[str], None]:
 
 def proof_search(run: Any) -> None:
     """Study 1: best-first search with a learned value vs breadth-first at equal budget (Polu & Sutskever 2020)."""
-    _threads()
+    set_threads()
     s = SearchSettings.from_config(run.config)
 
     def log(step: int, loss: float) -> None:
@@ -63,7 +60,7 @@ def proof_search(run: Any) -> None:
 
 def expert_iteration(run: Any) -> None:
     """Study 2: expert iteration on a mixed-difficulty pool vs a hard-only pool (Polu et al. 2022)."""
-    _threads()
+    set_threads()
     s = IterationSettings.from_config(run.config)
 
     def log(pool: str) -> Callback:
@@ -81,10 +78,6 @@ def expert_iteration(run: Any) -> None:
                "hi": result.metrics[f"heldout/{pool}/r{r}/hi"]} for pool in POOLS for r in range(s.rounds + 1)]
     _figure(run, points, "heldout_by_round.png", "round (0: blind search, no guide yet)",
             f"held-out hard theorems proved (difficulty {', '.join(map(str, s.heldout))})")
-
-
-def _threads() -> None:
-    torch.set_num_threads(int(os.environ.get("HUNCH_TORCH_THREADS", "1")))
 
 
 def _report(run: Any, result: Result) -> None:
