@@ -21,13 +21,13 @@ not accept, a search cut short on the blind side) are the invariants:
 
 expert-iteration. Measured at the smoke budget (pool 100, 40 held-out
 difficulty-9 theorems, 2 guided rounds at 100 expansions), run seeds 0-4,
-and at the full budget (pool 200, 60 held out, 4 guided rounds), run seed 0:
+and at the full budget (pool 200, 60 held out, 4 guided rounds), run seeds 0-3:
 
-                                            smoke                        full (seed 0)   feedback=none
-  climb/curriculum (guided mean - blind)    0.487 +- 0.170 [0.24, 0.69]  0.667           0 exactly
-  lead/early (mixed - hard, rounds 1-2)     0.470 +- 0.141 [0.25, 0.60]  0.325           0 exactly
-  first_gain/hard (round 1 - blind)         0.005 +- 0.011 [0, 0.025]    0.017           0 exactly
-  climb/hard (for comparison)               0.017 +- 0.040               0.467
+                                            smoke                        full                          feedback=none
+  climb/curriculum (guided mean - blind)    0.487 +- 0.170 [0.24, 0.69]  0.676 +- 0.095 [0.55, 0.78]   0 exactly
+  lead/early (mixed - hard, rounds 1-2)     0.470 +- 0.141 [0.25, 0.60]  0.383 +- 0.114 [0.30, 0.55]   0 exactly
+  first_gain/hard (round 1 - blind)         0.005 +- 0.011 [0, 0.025]    0.042 +- 0.044 [0, 0.10]      0 exactly
+  climb/hard (for comparison)               0.017 +- 0.040               0.34 (0.41, 0.47, 0.49, 0.0)
 
 Thresholds: climb > 0.15 and early lead > 0.15, hard-only's first gain at
 most 0.2. A round-1 guide trained on 30-40 proofs is sometimes good and
@@ -37,11 +37,11 @@ are instead 3 sd above what a pool that does not climb gives (hard-only's climb
 at the smoke budget, 0.017 +- 0.040) and under every seed measured. The broken
 arm ``feedback=none`` gives 0 on all three by construction (every round is
 round 0's blind search); ``feedback=unverified`` fails the invariant that
-every proof fed back passes the checker. Hard-only does not stall for good: at
-the full budget it climbs from round 2 on (0.03, 0.35, 0.70, 0.85 in rounds
-1-4; the mixed pool 0.37, 0.67, 0.82, 0.88), which is why the lead is claimed
-over the first two guided rounds, not over all of them (``lead/mean`` is 0.20
-at the full budget) — the paper's point is that too-hard statements give
+every proof fed back passes the checker. Hard-only does not always stall for good: at
+the full budget, run seed 0, it climbs from round 2 on (0.03, 0.35, 0.70, 0.85
+in rounds 1-4; the mixed pool 0.37, 0.67, 0.82, 0.88), while run seed 3 stays
+at 0.03 in every round; so the lead is claimed over the first two guided
+rounds, not over all of them (``lead/mean`` is 0.20 at seed 0, 0.55 at seed 3) — the paper's point is that too-hard statements give
 nothing to learn from *at first*, which is what the toy shows.
 """
 
