@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from hunchlab import readsql as q
 from hunchlab.compare_examples import PAIRED_TESTS, UNIT_NOTE, Retest, add_flip_details, paired_sides, shown_flip_ids
 from hunchlab.errors import HunchError, NotFound, did_you_mean
+from hunchlab.identity import same_text
 from hunchlab.metric_info import MetricInfo, metric_info
 from hunchlab.project import Project, find_project
 from hunchlab.records import flatten
@@ -167,7 +168,7 @@ def config_diff(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for key in keys:
         values = [f.get(key, missing) for f in flat]
-        if len({repr(v) for v in values}) > 1:
+        if len({same_text(v) for v in values}) > 1:
             rows.append({"key": key, "values": [None if v is missing else v for v in values]})
     return rows
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -130,10 +131,10 @@ def resolve(pred_id: int | str, answer: str, *, note: str | None = None,
         with store.write() as conn:
             pred = _get(conn, pred_id)
             if pred["claim"] and pred["kind"] == "read":
-                raise HunchError(f"prediction {pred['id']} is a guess about a paper's numbers",
+                raise HunchError(f"prediction {label(pred)} is a guess about a paper's numbers",
                                  fix=f"resolve the reading: hunch read resolve {pred['reading_id']}")
             if pred["status"] in ("resolved", "void"):
-                raise HunchError(f"prediction {pred['id']} is already {pred['status']}")
+                raise HunchError(f"prediction {label(pred)} is already {pred['status']}")
             if answer == "void":
                 set_resolution(conn, pred["id"], status="void", note=note)
             else:
@@ -143,16 +144,31 @@ def resolve(pred_id: int | str, answer: str, *, note: str | None = None,
     return scored(row)  # type: ignore[arg-type]
 
 
-def _get(conn: Any, pred_id: int | str) -> dict[str, Any]:
-    from hunchlab.store.predictions import get_prediction
+def label(pred: dict[str, Any]) -> str:
+    """How a prediction is named to people: ``f3``, ``r3``, or ``#17`` for a paper guess."""
+    return str(pred.get("ref") or f"#{pred['id']}")
 
-    try:
-        number = int(str(pred_id).lstrip("#"))
-    except ValueError:
-        raise NotFound(f"prediction id {pred_id!r} is not a number", fix="ids are shown by `hunch forecasts`") from None
-    pred = get_prediction(conn, number)
+
+def _get(conn: Any, pred_id: int | str) -> dict[str, Any]:
+    """A prediction by the id people see: ``f3`` (a forecast), ``r3`` (a run's), ``#17`` or the int 17 (its ``id``).
+
+    A bare number typed on the command line is refused: forecasts and run predictions are
+    numbered apart, and ``2`` could mean either.
+    """
+    from hunchlab.store.predictions import find_ref, get_prediction
+
+    text = f"#{pred_id}" if isinstance(pred_id, int) else str(pred_id).strip()
+    where = "forecasts are f1, f2, … (`hunch forecasts --all`), run predictions r1, r2, … (`hunch show RUN`)"
+    number: int | None
+    if re.fullmatch(r"[fFrR][1-9]\d*", text):
+        number = find_ref(conn, text)
+    elif re.fullmatch(r"#\d+", text):
+        number = int(text[1:])
+    else:
+        raise NotFound(f"prediction id {text!r} says neither its kind nor its number", fix=where)
+    pred = None if number is None else get_prediction(conn, number)
     if pred is None:
-        raise NotFound(f"no prediction #{number}", fix="`hunch forecasts --all` lists them")
+        raise NotFound(f"no prediction {text}", fix=where)
     return pred
 
 

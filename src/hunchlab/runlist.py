@@ -20,7 +20,7 @@ from typing import Any
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.project import Project
 
-SCHEMA = "0008_agents"  # the last migration this reader knows the runs table of (a test pins it)
+SCHEMA = "0010_group_by_value"  # the last migration this reader knows the runs table of (a test pins it)
 COLUMNS = ("id", "seq", "name", "status", "spec_name", "question", "group_key", "seed", "params", "summary",
            "created_at", "ended_at", "exit_code", "agent")
 ENDED = ("finished", "failed", "interrupted", "crashed", "pruned")

@@ -309,13 +309,16 @@ def apply_override(spec: Spec, key: str, value: Any, *, source: str) -> None:
         if not add:
             raise _no_param(spec, ".".join(parts), key, source)
     else:
-        _check_type(node[last], value, key, source)
+        value = _typed(node[last], value, key, source)
     node[last] = value
 
 
-def _check_type(old: Any, new: Any, key: str, source: str) -> None:
-    """A value must keep its param's type; an integer param refuses a float, even a whole one.
+def _typed(old: Any, new: Any, key: str, source: str) -> Any:
+    """``new`` as the param's type: a float param takes an integer as that float; anything else must match.
 
+    ``lr=2`` where the spec says ``lr: 2.0`` is the float 2.0, so the run sees the type
+    its spec declares and the run groups with those started from the spec
+    (``hunchlab.identity``). An integer param refuses a float, even a whole one:
     ``steps=1e3`` reads as the float 1000.0 (YAML), and ``range(run.config.steps)`` would
     then fail inside the run, after its prediction and setup: so it is refused here,
     with the integer to write instead.
@@ -332,8 +335,10 @@ def _check_type(old: Any, new: Any, key: str, source: str) -> None:
         hint = f"write {name}={int(new)}" if new.is_integer() else f"give {name} a whole number"
         raise SpecError(f"'{name}' expects an integer (the spec has {old!r}), got {new!r}", where=source,
                         fix=f"{hint}; a number written with an exponent or a point (1e3, 1000.0) is a float")
-    if old is None or new is None or kind(old) == kind(new) or (kind(old) == "number" and kind(new) == "number"):
-        return
+    if isinstance(old, float) and kind(new) == "number":
+        return float(new)
+    if old is None or new is None or kind(old) == kind(new):
+        return new
     raise SpecError(f"'{key}' expects a {kind(old)} (the spec has {old!r}), got {new!r}", where=source,
                     fix=f"use a {kind(old)}, or +{key.lstrip('+')}=... is not for changing types")
 

@@ -107,23 +107,41 @@ def test_prompt_asks_for_a_prediction_on_a_terminal(project, hunch):
 def test_forecasts_resolve_due_and_errors(project, hunch):
     out = hunch("forecast", "SAE features in a safety case", "--p", "30%", "--by", "2099-12-31", "--tag", "interp",
                 check=0).stdout
-    assert "forecast #1" in out
+    assert "forecast f1" in out and "hunch resolve f1" in out
     for args, needle in [(["--p", "1.5", "--by", "2099-01-01"], "between 0 and 1"),
                          (["--p", "0.5", "--by", "2001-01-01"], "not in the future"),
                          (["--p", "0.5", "--by", "someday"], "not a date")]:
         proc = hunch("forecast", "x", *args)
         assert proc.returncode == 2 and needle in proc.stderr
-    # make #1 due by moving its date into the past, then any change refreshes the due list
+    # make f1 due by moving its date into the past, then any change refreshes the due list
     with sqlite3.connect(project.hunch_dir / "store.db") as db:
         db.execute("UPDATE predictions SET resolve_by = '2000-01-01' WHERE id = 1")
     hunch("forecast", "another", "--p", "0.6", "--by", "2099-01-01", check=0)
     assert "1 forecast is due" in hunch("runs").stderr
     assert "SAE features" in hunch("due", check=0).stdout
-    hunch("resolve", "1", "no", "--note", "not yet", check=0)
+    hunch("resolve", "f1", "no", "--note", "not yet", check=0)
     assert "due" not in hunch("runs").stderr
-    proc = hunch("resolve", "1", "yes")
-    assert proc.returncode == 2 and "already resolved" in proc.stderr
-    assert hunch("resolve", "42", "yes").returncode == 2
+    proc = hunch("resolve", "f1", "yes")
+    assert proc.returncode == 2 and "prediction f1 is already resolved" in proc.stderr
+    assert hunch("resolve", "f42", "yes").returncode == 2
+
+
+def test_forecasts_and_run_predictions_are_numbered_apart_and_a_bare_number_is_refused(project, hunch):
+    hunch("run", "exp.yaml", "-p", "acc > 0.1 @ 90%", "-p", "nope > 1 @ 60%", check=0)  # r1, r2 (r2: unresolvable)
+    out = hunch("forecast", "width stops mattering", "--p", "0.4", "--by", "2099-01-01", check=0).stdout
+    assert out.startswith("forecast f1: ")  # the first forecast, whatever the runs predicted before it
+    out = hunch("read", "A paper", "--guess", "score in [0.4, 0.6] @ 60%", "--matters", "0.5", check=0).stdout
+    assert "  f2 “A paper” will still matter in two years" in out
+    listed = json.loads(hunch("forecasts", "--json", check=0).stdout)
+    assert sorted(f["ref"] for f in listed) == ["f1", "f2"]
+    shown = hunch("show", "1", check=0).stdout
+    assert "r1" in shown and "r2" in shown and "hunch resolve r2 yes|no|void" in shown.replace("\n", " ")
+    proc = hunch("resolve", "2", "no")
+    assert proc.returncode == 2 and "neither its kind nor its number" in proc.stderr and "f1, f2" in proc.stderr
+    assert "r2 nope > 1 @ 60% — stated 60%, resolved no" in hunch("resolve", "r2", "no", check=0).stdout
+    assert hunch("resolve", "f1", "yes", check=0).stdout.startswith("f1 width stops mattering")
+    assert "already resolved" in hunch("resolve", "r1", "yes", check=2).stderr
+    assert "a guess about a paper" in hunch("resolve", "#4", "yes", check=2).stderr  # the `id` of --json
 
 
 def test_done_when_scenario_calibration_counts_and_scores_by_hand(project, hunch, tmp_path):
@@ -133,8 +151,8 @@ def test_done_when_scenario_calibration_counts_and_scores_by_hand(project, hunch
     hunch("run", "exp.yaml", "-p", "acc > 0.15 @ 50%", check=0)  # right, p=.5: Brier .25
     hunch("forecast", "a", "--p", "0.7", "--by", "2099-01-01", check=0)  # resolved yes: .09
     hunch("forecast", "b", "--p", "0.2", "--by", "2099-01-01", check=0)  # resolved yes: .64
-    hunch("resolve", "4", "yes", check=0)
-    hunch("resolve", "5", "yes", check=0)
+    hunch("resolve", "f1", "yes", check=0)
+    hunch("resolve", "f2", "yes", check=0)
     hunch("read", "A paper", "--guess", "score in [0.4, 0.6] @ 60%", "--matters", "0.5", check=0)
     hunch("read", "resolve", "1", "--actual", "score=0.7", check=0)  # wrong, p=.6: Brier .36
     data = json.loads(hunch("calibration", "--json", check=0).stdout)

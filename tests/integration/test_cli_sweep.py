@@ -86,6 +86,18 @@ def test_sweep_runs_every_config_and_seed_in_parallel_with_progress_and_a_table(
     assert json.loads(hunch("sweep", "show", "1", "--json", check=0).stdout)["rows"][0]["planned"] == 2
 
 
+def test_an_override_of_a_swept_key_runs_that_value_only_and_an_ablated_one_is_refused(project, hunch):
+    _write(project, "swept.yaml", (project.root / "exp.yaml").read_text()
+           + "sweep: {params: {model.width: [32, 64]}}\nablate: {narrow: {model.width: 2}}\n")
+    out = hunch("sweep", "swept.yaml", "model.width=8", "lr=0.001,0.01", check=0)
+    assert "model.width=8 replaces the sweep's axis model.width (32, 64)" in out.stderr
+    runs = records.runs(project=project)
+    assert len(runs) == 2 and {r["params"]["model"]["width"] for r in runs} == {8}
+    out = hunch("ablate", "swept.yaml", "model.width=8", check=2)
+    assert "override 'model.width=8' sets model.width, which ablation 'narrow' switches off" in out.stderr
+    assert len(records.runs(project=project)) == 2 and len(sweeps.list_sweeps(project=project)) == 1
+
+
 def test_a_failed_trial_does_not_stop_the_sweep(project, hunch):
     _write(project, "flaky.py", 'def main(run):\n    if run.config.lr > 0.5:\n        raise ValueError("diverged")\n'
                                 '    run.summary["acc"] = 1 - run.config.lr\n')

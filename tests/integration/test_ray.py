@@ -48,9 +48,12 @@ def _by_config(project, sweep_id):
 
 
 def test_a_sweep_through_ray_lands_the_same_runs_as_the_local_executor(project, local_ray):
-    args = ["lr=0.001,0.01", "steps=5,10"]
-    local = run_sweep("exp.yaml", args, seeds=1, jobs=2, project=project)
-    remote = run_sweep("exp.yaml", args, seeds=1, executor="ray", project=project)
+    # The spec sweeps model.width; the override replaces that axis on both executors.
+    (project.root / "swept.yaml").write_text((project.root / "exp.yaml").read_text()
+                                             + "sweep: {params: {model.width: [32, 64]}}\n")
+    args = ["lr=0.001,0.01", "steps=5,10", "model.width=8"]
+    local = run_sweep("swept.yaml", args, seeds=1, jobs=2, project=project)
+    remote = run_sweep("swept.yaml", args, seeds=1, executor="ray", project=project)
     assert local.counts == remote.counts == {"finished": 4}
     a, b = _by_config(project, local.sweeps[0]), _by_config(project, remote.sweeps[0])
     assert a.keys() == b.keys() and len(a) == 4
@@ -60,8 +63,8 @@ def test_a_sweep_through_ray_lands_the_same_runs_as_the_local_executor(project, 
         assert [p["value"] for p in other["metrics"]["loss"]] == [p["value"] for p in run["metrics"]["loss"]]
         assert [e["correct"] for e in other["examples"]] == [e["correct"] for e in run["examples"]]
         assert other["code"] == run["code"] and other["worker"]["pid"] and "env" in other
-        width = run["params"]["model"]["width"]
-        assert (project.run_dir(other["id"]) / "stdout.log").read_text() == f"trained {width}\n"
+        assert run["params"]["model"]["width"] == other["params"]["model"]["width"] == 8
+        assert (project.run_dir(other["id"]) / "stdout.log").read_text() == "trained 8\n"
     assert sweeps.list_sweeps(project=project)[0]["executor"] == "ray"
 
 

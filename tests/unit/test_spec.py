@@ -66,6 +66,12 @@ def test_an_integer_param_given_a_float_is_refused_with_the_integer_to_write(tmp
     assert load_spec(path, ["steps=1000", "lr=1"]).params == {"steps": 1000, "lr": 1}  # a float param takes an int
 
 
+def test_a_float_param_given_an_integer_gets_the_float_the_spec_declares(tmp_path):
+    spec = load_spec(write(tmp_path, "entry: m:f\nparams: {lr: 2.0, model: {scale: 0.5}}\n"), ["lr=2", "model.scale=1"])
+    assert spec.params == {"lr": 2.0, "model": {"scale": 1.0}}
+    assert type(spec.params["lr"]) is float and type(spec.params["model"]["scale"]) is float
+
+
 def test_metrics_declare_a_range_and_a_goal_stored_with_the_run(tmp_path):
     spec = load_spec(write(tmp_path, "entry: m:f\nmetrics: {acc: {range: [0, 1], goal: max}, loss: {goal: min}}\n"))
     assert spec.metrics == {"acc": {"range": [0.0, 1.0], "goal": "max"}, "loss": {"goal": "min"}}

@@ -133,6 +133,30 @@ def test_an_ablation_that_changes_nothing_is_refused(tmp_path):
         plan_ablation(spec(tmp_path))
 
 
+def test_an_override_of_a_swept_key_replaces_that_axis_and_says_so(tmp_path):
+    path = tmp_path / "exp.yaml"
+    path.write_text(BASE + "sweep: {params: {model.width: [16, 32], lr: [0.1, 0.2]}}\n")
+    plan = plan_sweep(load_spec(path, ["model.width=8", "steps=3"]))
+    assert {t.overrides["model.width"] for t in plan.trials} == {8} and len(plan.trials) == 2
+    assert plan.space["params"]["model.width"] == [8]
+    assert plan.notes == ["model.width=8 replaces the sweep's axis model.width (16, 32): every trial runs model.width=8"]
+    floats = plan_sweep(load_spec(path, ["lr=1"]))  # the axis takes the override as the param's type
+    assert [t.overrides["lr"] for t in floats.trials] == [1.0, 1.0] and type(floats.trials[0].overrides["lr"]) is float
+    with pytest.raises(SpecError, match="override 'model={width: 8}' and the sweep's axis model.width set the same"):
+        plan_sweep(load_spec(path, ["model={width: 8}"]))
+
+
+def test_an_override_of_a_key_an_ablation_switches_off_is_refused(tmp_path):
+    path = tmp_path / "exp.yaml"
+    path.write_text(BASE + "ablate:\n  slow: {lr: 0.01}\n  narrow: {model: {width: 2}}\n")
+    with pytest.raises(SpecError, match="override 'lr=0.5' sets lr, which ablation 'slow' switches off") as e:
+        plan_ablation(load_spec(path, ["lr=0.5"]))
+    assert "change it in the spec's params" in e.value.fix and "ablate.slow" in e.value.fix
+    with pytest.raises(SpecError, match="ablation 'narrow'"):
+        plan_ablation(load_spec(path, ["model={width: 4}"]))
+    assert len(plan_ablation(load_spec(path, ["steps=3"]), seeds=1).trials) == 3  # other params are free
+
+
 def test_baseline_gets_the_same_budget_over_its_own_space(tmp_path):
     (tmp_path / "base.yaml").write_text(BASE + "sweep: {params: {lr: [0.01, 0.1, 1.0]}}\n")
     s = spec(tmp_path, "baseline: base.yaml\nsweep: {n: 50, params: {lr: {log_uniform: [0.001, 1]}}}\n")

@@ -17,10 +17,10 @@ def demo(path: str) -> None:
 
     Example: hunch demo
     """
-    from hunchlab.demo import STEPS, build_demo
+    from hunchlab.demo import FILES, STEPS, build_demo
 
     root = build_demo(path)
-    click.echo(f"built a demo project in {root} (a git repo with train.py, exp.yaml, count.yaml)\n")
+    click.echo(f"built a demo project in {root} (a git repo with {', '.join(FILES)})\n")
     first = None
     for what, args in STEPS:
         args = [a.replace("{first}", first or "") for a in args]

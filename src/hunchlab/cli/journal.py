@@ -298,6 +298,8 @@ def review(since: str, important: str | None, why_not: str | None, as_json: bool
 def _print_review(d: dict[str, Any]) -> None:
     from rich.markup import escape
 
+    from hunchlab.predict import label
+
     out = console()
     out.print(f"[bold]Review of the last {d['since']}[/]: {d['runs']} runs")
     for q, n in sorted(d["runs_per_question"].items(), key=lambda kv: -kv[1]):
@@ -315,7 +317,7 @@ def _print_review(d: dict[str, Any]) -> None:
         out.print(f"  {n['id']} {escape(n['title'])}")
     out.print(f"[bold]Overdue forecasts[/]: {len(d['overdue'])}")
     for p in d["overdue"]:
-        out.print(f"  #{p['id']} {escape(p['text'])} (by {p['resolve_by']})")
+        out.print(f"  {label(p)} {escape(p['text'])} (by {p['resolve_by']})")
     out.print("[bold]Hamming at lunch[/]")
     last = {e["title"]: e for e in d["hamming_last"]}
     for q in d["hamming"]:

@@ -23,8 +23,8 @@ def forecast(statement: str, probability: str, by: str, tags: tuple[str, ...]) -
     from hunchlab.predict import add_forecast
 
     row = add_forecast(statement, probability, by, tags=list(tags))
-    click.echo(f"forecast #{row['id']}: {row['text']} — {row['probability']:.0%} by {row['resolve_by']}")
-    click.echo(f"  resolve it then: hunch resolve {row['id']} yes|no|void")
+    click.echo(f"forecast {row['ref']}: {row['text']} — {row['probability']:.0%} by {row['resolve_by']}")
+    click.echo(f"  resolve it then: hunch resolve {row['ref']} yes|no|void")
 
 
 @click.command()
@@ -49,7 +49,7 @@ def _forecast_table(rows: list[dict[str, Any]], title: str) -> None:
         click.echo(f"no {title}")
         return
     console().print(table(title, ["id", "statement", "p", "by", "tags", "status", "Brier"], [
-        (p["id"], p["text"], f"{p['probability']:.0%}", p["resolve_by"], ",".join(p["tags"]),
+        (p["ref"], p["text"], f"{p['probability']:.0%}", p["resolve_by"], ",".join(p["tags"]),
          p["status"] if p["status"] != "resolved" else ("yes" if p["outcome"] else "no"),
          None if p["brier"] is None else round(p["brier"], 4)) for p in rows]))
 
@@ -61,13 +61,16 @@ def _forecast_table(rows: list[dict[str, Any]], title: str) -> None:
 def resolve(pred_id: str, answer: str, note: str | None) -> None:
     """Resolve a forecast (or a run prediction that could not resolve itself): yes, no or void.
 
-    Example: hunch resolve 3 yes --note "announced in the system card"
+    ID is a forecast's f1, f2, … (`hunch forecasts`) or a run prediction's r1, r2, … (`hunch show RUN`).
+
+    Example: hunch resolve f3 yes --note "announced in the system card"
     """
+    from hunchlab.predict import label
     from hunchlab.predict import resolve as resolve_prediction
 
     p = resolve_prediction(pred_id, answer, note=note)
     score = "" if p["brier"] is None else f" · Brier {p['brier']:.3f}"
-    click.echo(f"#{p['id']} {p['text']} — stated {p['probability']:.0%}, resolved {answer}{score}")
+    click.echo(f"{label(p)} {p['text']} — stated {p['probability']:.0%}, resolved {answer}{score}")
 
 
 @click.command()
@@ -129,7 +132,7 @@ def read(words: tuple[str, ...], url: str | None, area: str | None, guesses: tup
     r = predict.add_reading(title, guesses=guess_list, matters=p, url=url, area=area)
     click.echo(f"reading #{r['id']}: {r['title']} — {len(r['predictions'])} prediction(s) recorded")
     for pr in r["predictions"]:
-        click.echo(f"  #{pr['id']} {pr['text']}" + (f" (by {pr['resolve_by']})" if pr["resolve_by"] else ""))
+        click.echo(f"  {predict.label(pr)} {pr['text']}" + (f" (by {pr['resolve_by']})" if pr["resolve_by"] else ""))
     click.echo(f"  after reading it: hunch read resolve {r['id']}")
 
 
@@ -157,6 +160,8 @@ def _resolve_reading(reading_id: str, actual_texts: list[str]) -> None:
 
 
 def _print_readings(rows: list[dict[str, Any]], *, detail: bool = False) -> None:
+    from hunchlab import predict
+
     if not rows:
         click.echo('no paper readings yet: hunch read "Paper title"')
         return
@@ -166,7 +171,7 @@ def _print_readings(rows: list[dict[str, Any]], *, detail: bool = False) -> None
         return
     for r in rows:
         console().print(table(f"reading #{r['id']}: {r['title']}", ["id", "prediction", "p", "actual", "result", "Brier"], [
-            (p["id"], p["text"], f"{p['probability']:.0%}", p.get("actual"),
+            (predict.label(p), p["text"], f"{p['probability']:.0%}", p.get("actual"),
              ("✓ right" if p["outcome"] else "✗ wrong") if p["status"] == "resolved" else p["status"],
              None if p["brier"] is None else round(p["brier"], 4)) for p in r["predictions"]]))
 

@@ -320,11 +320,11 @@ def show(ref: str, as_json: bool, tail: int) -> None:
 
 def _print_predictions(r: dict[str, Any]) -> None:
     if r.get("predictions"):
-        rows = [(p["text"], f"{p['probability']:.0%}", p.get("actual"),
+        rows = [(p.get("ref") or "", p["text"], f"{p['probability']:.0%}", p.get("actual"),
                  {True: "✓ right", False: "✗ wrong"}.get(p["outcome"], p["status"]) if p["status"] == "resolved"
                  else p["status"], None if p.get("brier") is None else round(p["brier"], 4), p.get("note") or "")
                 for p in r["predictions"]]
-        console().print(table("predictions", ["claim", "p", "actual", "result", "Brier", "note"], rows))
+        console().print(table("predictions", ["id", "claim", "p", "actual", "result", "Brier", "note"], rows))
     elif r.get("prediction"):
         console().print(f"[bold]predictions[/] {r['prediction']}")
 

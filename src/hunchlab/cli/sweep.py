@@ -26,28 +26,41 @@ def executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _SweepGroup(click.Group):
-    """``hunch sweep SPEC ...`` starts a sweep; ``show`` and ``resume`` are the other forms."""
+    """``hunch sweep SPEC ...`` is the sweep itself (the hidden ``start``); ``show`` and ``resume`` are the
+    other forms. Its help shows the run's options, since that is the form the docs use."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = ["start", *args]
         return super().parse_args(ctx, args)
 
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "SPEC [ARGS]... [OPTIONS] | show ID | resume ID")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.commands["start"].format_options(ctx, formatter)
+        self.format_commands(ctx, formatter)
+
 
 @click.group(cls=_SweepGroup)
 def sweep() -> None:
     """Sweep params: every config × seeds, in parallel, recorded as one sweep.
 
+    ARGS with commas are axes (lr=1e-4,3e-4), the rest overrides (steps=50). Axes combine
+    as a grid with the spec's `sweep:` block, which can also give ranges for a random
+    search (see docs/sweeps.md); an axis or override of a key the block varies replaces
+    that axis. Each trial is its own run, of the code as it was when the sweep started.
+
     \b
-    hunch sweep SPEC KEY=V1,V2 ... [--seeds N] [--jobs N]   run a sweep
-    hunch sweep show ID                                     its table, best config first
-    hunch sweep resume ID                                   run what is missing or failed
+    hunch sweep SPEC ARGS... [OPTIONS]   run a sweep (the options below)
+    hunch sweep show ID                  its table, best config first
+    hunch sweep resume ID                run what is missing or failed
 
     Example: hunch sweep exp.yaml lr=1e-4,3e-4,1e-3 model.width=64,128 --seeds 3 --jobs 4
     """
 
 
-@sweep.command("start", context_settings={"ignore_unknown_options": True})
+@sweep.command("start", hidden=True, context_settings={"ignore_unknown_options": True})
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False))
 @click.argument("args", nargs=-1)
 @click.option("--seeds", type=int, default=None, help="Runs per config (seeds spec.seed, spec.seed+1, ...).")
@@ -59,10 +72,7 @@ def sweep() -> None:
 @executor_options
 def start(spec_file: str, args: tuple[str, ...], seeds: int | None, budget: int | None, metric: str | None,
           goal: str | None, smoke: bool, jobs: int | None, executor: str | None, address: str | None) -> None:
-    """Run a sweep: ARGS with commas are axes (lr=1e-4,3e-4), the rest overrides (steps=50).
-
-    Axes combine as a grid; the spec's `sweep:` block can also give ranges for a random
-    search (see docs/sweeps.md). Each trial is its own run, of the code as it was now.
+    """Run a sweep (what `hunch sweep SPEC ARGS...` does; see `hunch sweep --help`).
 
     Example: hunch sweep exp.yaml lr=0.5,1,2 model.width=8,32 --seeds 3 --jobs 2
     """

@@ -14,7 +14,7 @@ from pathlib import Path
 from hunchlab.errors import HunchError
 from hunchlab.project import init_project
 
-FILES = ("train.py", "exp.yaml", "count.yaml")
+FILES = ("train.py", "exp.yaml", "count.yaml", "method.yaml", "baseline.yaml")
 
 # The walk-through: (what it shows, the hunch arguments). "{first}" is the first run's id.
 STEPS: list[tuple[str, list[str]]] = [

@@ -133,8 +133,8 @@ def plan_sweep(spec: Spec, axes: dict[str, list[Any]] | None = None, *, seeds: i
                                      else "grid")
     for key, axis in space.items():
         axis_values(axis, f"{where}.params.{key}", grid=method == "grid")
+    notes = _pin_axes(spec, space)
     n_configs = None
-    notes: list[str] = []
     if budget is not None:
         _check_positive("--budget", budget)
         if budget % seeds:
@@ -170,6 +170,51 @@ def plan_sweep(spec: Spec, axes: dict[str, list[Any]] | None = None, *, seeds: i
     return plan
 
 
+def _pin_axes(spec: Spec, space: dict[str, Any]) -> list[str]:
+    """A command-line value for a key the sweep varies replaces that axis with the one value; notes saying so.
+
+    ``hunch sweep exp.yaml model.width=8`` where the spec sweeps ``model.width`` once ran
+    the spec's widths, overruling the override without a word (the trial's value is set
+    after it). An override of a param above or inside an axis (``model={width: 8}``
+    against ``model.width``) is refused: which of the two should win cannot be guessed.
+    """
+    notes = []
+    for text in spec.overrides:
+        key = parse_override(text)[0].lstrip("+")
+        if key in space:
+            notes.append(f"{text} replaces the sweep's axis {key} ({_axis_text(space[key])}): "
+                         f"every trial runs {key}={_get(spec, key)!r}")
+            space[key] = [_get(spec, key)]
+            continue
+        nested = [a for a in space if a.startswith(f"{key}.") or key.startswith(f"{a}.")]
+        if nested:
+            raise SpecError(f"override '{text}' and the sweep's axis {nested[0]} set the same param",
+                            where=spec.path, fix=f"override {nested[0]} itself (it then replaces the axis), "
+                                                 f"or sweep {key} as a whole")
+    return notes
+
+
+def _axis_text(axis: Any) -> str:
+    if isinstance(axis, list):
+        return ", ".join(map(str, axis))
+    kind, values = next(iter(axis.items()))
+    return f"{kind} {values}"
+
+
+def _check_ablated(spec: Spec, single: dict[str, dict[str, Any]]) -> None:
+    """Refuse an override of a param an ablation sets: that variant would overrule it without a word."""
+    for text in spec.overrides:
+        key = parse_override(text)[0].lstrip("+")
+        for name, overrides in single.items():
+            hit = next((k for k in overrides if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")), None)
+            if hit is not None:
+                raise SpecError(
+                    f"override '{text}' sets {hit}, which ablation '{name}' switches off ({hit}={overrides[hit]!r}): "
+                    "that variant would overrule it", where=spec.path,
+                    fix=f"to ablate from another {hit}, change it in the spec's params; to switch it off "
+                        f"differently, edit ablate.{name}")
+
+
 def plan_ablation(spec: Spec, *, seeds: int = 3, pairs: bool = False, metric: str | None = None,
                   goal: str | None = None) -> Plan:
     """The full config and each ablation (and, with ``pairs``, every two at once), each at ``seeds`` seeds."""
@@ -180,6 +225,7 @@ def plan_ablation(spec: Spec, *, seeds: int = 3, pairs: bool = False, metric: st
                             "ablate: {no_aux_loss: {aux_weight: 0}}")
     variants: list[tuple[str, dict[str, Any]]] = [("full", {})]
     single = {name: flatten(overrides) for name, overrides in spec.ablate.items()}
+    _check_ablated(spec, single)
     for name, overrides in single.items():
         unchanged = [k for k, v in overrides.items() if _get(spec, k) == v]
         if len(unchanged) == len(overrides):

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from hunchlab.eventcheck import END_STATUSES
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.events import QUARANTINE_FILE, BadLine, Chunk, read_events
+from hunchlab.identity import config_key
 from hunchlab.project import Project
 from hunchlab.run import HEARTBEAT_FILE, HEARTBEAT_SECONDS, META_FILE, process_start_time
 from hunchlab.store import lod, schema
@@ -47,12 +48,9 @@ CHUNK_BYTES = 4 << 20  # fold this much of an event file at a time: 1M examples 
 
 
 def group_key(meta: dict[str, Any]) -> str:
-    """Runs whose config differs only in the seed share this key (a seed group)."""
-    import hashlib
-
+    """Runs whose config differs only in the seed share this key (a seed group); numbers by value."""
     spec = meta.get("spec") or {}
-    basis = {"entry": spec.get("entry"), "command": spec.get("command"), "params": meta.get("params", {})}
-    return hashlib.sha1(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    return config_key(spec.get("entry"), spec.get("command"), meta.get("params", {}))
 
 
 _C = schema.runs.c

@@ -82,12 +82,15 @@ def _metric_lod(conn: Connection) -> None:
 
     schema.metric_lod.create(conn, checkfirst=True)
     backfill(conn)
+
+
 def _agents(conn: Connection) -> None:
     """Who did it: an ``agent`` column (an MCP client's name; NULL for the person) on everything an
     agent can make through ``hunch mcp``: runs, predictions, tags, journal entries, tree nodes, sweeps.
 
     Self-contained (its own DDL, no reference to other migrations' work), so it can be ordered
-    anywhere after 0005 (written as 0006, shipped as 0008). A store created after this code already has the columns from schema.py.
+    anywhere after 0005 (written as 0006, shipped as 0008). A store created after this code already
+    has the columns from schema.py.
     """
     from sqlalchemy import inspect
 
@@ -96,6 +99,22 @@ def _agents(conn: Connection) -> None:
         if "agent" not in {c["name"] for c in inspector.get_columns(table)}:
             conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN agent VARCHAR")
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_runs_agent ON runs (agent)")
+
+
+def _group_by_value(conn: Connection) -> None:
+    """Seed-group keys computed by value (``hunchlab.identity``): runs whose params differed only in
+    how a number was written (2 and 2.0) join one group, as new runs do."""
+    import json
+
+    from sqlalchemy import update
+
+    from hunchlab.store.fold import group_key
+
+    c = schema.runs.c
+    for run_id, params, meta, old in conn.execute(select(c.id, c.params, c.meta, c.group_key)).all():
+        key = group_key({**json.loads(meta or "{}"), "params": json.loads(params or "{}")})
+        if key != old:
+            conn.execute(update(schema.runs).where(c.id == run_id).values(group_key=key))
 
 
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
@@ -107,6 +126,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0006_quarantine", _quarantine),
     ("0007_metric_lod", _metric_lod),
     ("0008_agents", _agents),
+    ("0010_group_by_value", _group_by_value),
 ]
 
 

@@ -145,6 +145,9 @@ def resolve_run_predictions(conn: Connection, run_id: str) -> list[dict[str, Any
         if len(members) < (pred["group_size"] or 1) or any(s not in ENDED for _, s in members):
             continue  # the group is not complete yet
         values = {**_resolution(conn, pred, members), "resolved_at": time.time()}
+        if values["status"] == "unresolvable":
+            ref = _with_refs(conn, [pred])[0]["ref"]
+            values["note"] = f"{values['note']}; resolve by hand: hunch resolve {ref} yes|no|void"
         ledger.update(conn, schema.predictions, {"id": pred["id"]}, values)
         done.append({**pred, **values})
     return done
@@ -154,8 +157,7 @@ def _resolution(conn: Connection, pred: dict[str, Any], members: list[tuple[str,
     claim = Claim.from_dict(json.loads(pred["claim"]))
     finished = [rid for rid, status in members if status == "finished"]
     if not finished:
-        return {"status": "unresolvable", "note": f"the run {members[0][1]}: no result to judge; "
-                                                  "resolve by hand with `hunch resolve ID yes|no|void`"}
+        return {"status": "unresolvable", "note": f"the run {members[0][1]}: no result to judge"}
     values = [v for v in (metric_value(conn, rid, claim.metric) for rid in finished) if v is not None]
     if not values:
         logged = known_metrics(conn, finished)
@@ -185,12 +187,48 @@ def list_predictions(conn: Connection, *, kind: str | None = None, run_ids: list
         q = q.where(P.reading_id == reading_id)
     if status:
         q = q.where(P.status == status)
-    return [_row(r) for r in conn.execute(q)]
+    return _with_refs(conn, [_row(r) for r in conn.execute(q)])
 
 
 def get_prediction(conn: Connection, pred_id: int) -> dict[str, Any] | None:
     row = conn.execute(select(schema.predictions).where(P.id == pred_id)).first()
-    return None if row is None else _row(row)
+    return None if row is None else _with_refs(conn, [_row(row)])[0]
+
+
+# The two kinds a person resolves with `hunch resolve`, each numbered in the order made: forecasts
+# (a reading's two-year forecast too: every prediction with a date) f1, f2, ...; run predictions r1, r2, ...
+# One sequence for all kinds made the README's `hunch resolve 2` name a run's prediction, not the forecast.
+REF_KINDS = {"f": P.resolve_by.is_not(None), "r": (P.kind == "run") & P.resolve_by.is_(None)}
+
+
+def ref_letter(pred: dict[str, Any]) -> str | None:
+    """``f`` for a forecast, ``r`` for a run prediction, None for a paper guess (resolved by its reading)."""
+    return "f" if pred.get("resolve_by") else "r" if pred.get("kind") == "run" else None
+
+
+def find_ref(conn: Connection, ref: str) -> int | None:
+    """The id of forecast ``f3`` or run prediction ``r3``, or None."""
+    letter, number = ref[:1].lower(), int(ref[1:])
+    if letter not in REF_KINDS or number < 1:
+        return None
+    return conn.execute(select(P.id).where(REF_KINDS[letter]).order_by(P.id).offset(number - 1).limit(1)
+                        ).scalar_one_or_none()
+
+
+def _with_refs(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row with its ``ref`` (``f3``, ``r12``; None for a paper guess): its place among its kind."""
+    for row in rows:
+        row["ref"] = None
+    for letter, where in REF_KINDS.items():
+        mine = [r for r in rows if ref_letter(r) == letter]
+        if not mine:
+            continue
+        top = max(r["id"] for r in mine)
+        order = {pid: i for i, pid in enumerate(conn.execute(
+            select(P.id).where(where, P.id <= top).order_by(P.id)).scalars(), 1)}
+        for r in mine:
+            r["ref"] = f"{letter}{order[r['id']]}"
+    return rows
 
 
 def set_resolution(conn: Connection, pred_id: int, **values: Any) -> None:
