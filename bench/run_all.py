@@ -1,7 +1,7 @@
 """Run every benchmark case in turn, then print the side-by-side table.
 
     bench/.venv/bin/python bench/run_all.py [--only throughput,kill9,concurrent,coldstart,listing,
-                                                    compare,sweep,triage,ui,wandb_compat,scalars,scaling] [--wait-quiet 120]
+                                                    compare,sweep,triage,ui,wandb_compat,scalars,scaling,ray] [--wait-quiet 120]
 
 Each case is its own script (bench_*.py, each runnable alone with --help) and writes
 bench/results/<case>.json. The arguments below keep the whole suite to about 2 hours on an
@@ -34,6 +34,7 @@ CASES = {
                      "--result", "wandb_compat"],
     "scalars": ["bench_scalars.py", "--rate", "10000", "--seconds", "5", "--trials", "5"],
     "scaling": ["bench_scaling.py", "--reps", "5"],
+    "ray": ["bench_ray.py", "--repeat", "1"],
 }
 
 

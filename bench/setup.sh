@@ -12,13 +12,13 @@ rm -rf .venv
 # matplotlib: the scaling plot (bench_scaling.py). trackio: Hugging Face's local-first SQLite tracker.
 .venv/bin/python -m pip install -q mlflow wandb trackio playwright matplotlib
 if [ -f ../pyproject.toml ]; then
-  .venv/bin/python -m pip install -q -e ..
+  .venv/bin/python -m pip install -q -e '..[ray]'  # ray: bench_ray.py's nodes
 else
   echo "setup.sh: ../pyproject.toml not found: hunchlab not installed (its cases will be skipped)" >&2
 fi
 .venv/bin/python - <<'PY'
 import importlib.metadata as m
-for p in ("hunchlab", "mlflow", "wandb", "trackio", "playwright", "matplotlib"):
+for p in ("hunchlab", "ray", "mlflow", "wandb", "trackio", "playwright", "matplotlib"):
     try:
         print(f"{p} {m.version(p)}")
     except m.PackageNotFoundError:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from hunchlab import codecache
-from hunchlab.errors import HunchError
+from hunchlab.errors import CodeMissing, HunchError
 
 MAX_UNTRACKED_FILE = 2 * 1024 * 1024  # bytes; larger untracked files are listed, not copied
 MAX_UNTRACKED_TOTAL = 20 * 1024 * 1024
@@ -46,7 +46,7 @@ def capture_code(cwd: Path, dest: Path) -> dict[str, Any]:
     if head is None:
         return {"git": False, "note": "not a git repo: code state not captured", "cwd": str(cwd)}
     tracked, others = _listing(head.root)
-    w = codecache.watch(head.root, head.files, tracked + others, _ignored(head.root)) if codecache.seen(cwd) else None
+    w = codecache.watch(head.root, head.files, tracked + others, ignored_paths(head.root)) if codecache.seen(cwd) else None
     before = codecache.fingerprint(w) if w else None
     dest.mkdir(parents=True, exist_ok=True)
     diff = _git(head.root, "diff", "HEAD", "--binary", text=False) if head.commit else b""
@@ -121,7 +121,8 @@ def _listing(root: Path) -> tuple[list[str], list[str]]:
     return tracked, others
 
 
-def _ignored(root: Path) -> list[str]:
+def ignored_paths(root: Path) -> list[str]:
+    """What git ignores in the work tree at ``root`` (data, checkpoints, venvs), folders ending in "/"."""
     return [p for p in _git(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
                             "--directory").split("\0") if p]
 
@@ -155,11 +156,21 @@ def _copy_untracked(root: Path, names: list[str], tar_path: Path, cwd: Path) -> 
     return kept, skipped, outputs
 
 
-def restore_code(code: dict[str, Any], code_dir: Path, dest: Path) -> Path:
-    """Rebuild the captured tree in ``dest``; returns the folder the run was started from."""
+def restore_code(code: dict[str, Any], code_dir: Path, dest: Path, *, repo: Path | None = None) -> Path:
+    """Rebuild the captured tree in ``dest`` from the commit in ``repo`` (default: the repository
+    it was captured in) and the files in ``code_dir``; returns the folder the run was started from.
+
+    A diff or untracked files the state records but ``code_dir`` lacks (the run was
+    recorded in another project folder) stop it: a tree without them is not the code
+    that ran, and was once rebuilt silently.
+    """
     if not code.get("git"):
         raise HunchError("this run's code state was not captured (it was not started in a git repo)")
-    root = Path(code["root"])
+    for name, recorded in (("diff.patch", code.get("diff_bytes")), ("untracked.tar", code.get("untracked"))):
+        if recorded and not (code_dir / name).is_file():
+            raise CodeMissing(f"the code state's uncommitted changes ({name}) are not in {code_dir}",
+                              fix=f"rebuild it in the project folder that recorded it ({code.get('root')})")
+    root = repo or Path(code["root"])
     dest.mkdir(parents=True, exist_ok=True)
     if code.get("commit"):
         try:
@@ -172,8 +183,13 @@ def restore_code(code: dict[str, Any], code_dir: Path, dest: Path) -> Path:
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
     patch = code_dir / "diff.patch"
     if patch.exists():
-        subprocess.run(["git", "apply", "--binary", "--whitespace=nowarn", str(patch)], cwd=dest, check=True,
-                       capture_output=True)
+        # ``dest`` is often inside the project's own repository (.hunch/sweeps/<id>/tree): a git apply
+        # that finds that repository applies the paths from its top and skips, silently, every path
+        # outside ``dest``, i.e. all of them. Git must not look above ``dest`` for a repository.
+        env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+        env["GIT_CEILING_DIRECTORIES"] = str(dest.resolve().parent)
+        subprocess.run(["git", "apply", "--binary", "--whitespace=nowarn", str(patch.resolve())], cwd=dest,
+                       check=True, capture_output=True, env=env)
     tar_path = code_dir / "untracked.tar"
     if tar_path.exists():
         with tarfile.open(tar_path) as tar:

@@ -41,6 +41,10 @@ class NotFound(HunchError):
     """A run, question, metric or other named thing that does not exist."""
 
 
+class CodeMissing(NotFound):
+    """Code a run or sweep recorded (its commit, its uncommitted changes) that is not where it must be rebuilt."""
+
+
 class StoreError(HunchError):
     """A store that cannot be opened: missing, corrupted, or from a newer hunchlab."""
 

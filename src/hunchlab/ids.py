@@ -2,12 +2,16 @@
 
 The trailing number is the project's run sequence, so ids are unique by
 construction and sort by creation time; the two words make them easy to tell apart
-and to type by prefix (``hunch show bright``). The sequence lives in a small file
-updated under ``flock`` so parallel terminals and sweep workers never collide,
-without touching the store on the logging path. It is rewritten in place with one
-fixed-width write, never truncated first, so a process killed while taking a number
+and to type by prefix (``hunch show bright``). On a SQLite store the sequence lives in
+a small file updated under ``flock`` so parallel terminals and sweep workers never
+collide, without touching the store on the logging path. It is rewritten in place with
+one fixed-width write, never truncated first, so a process killed while taking a number
 leaves the old number or the new one, never an empty file that would restart the
 count and hand out a number twice.
+
+A PostgreSQL store may be shared by several project folders (clones, machines), which
+cannot share a file: there the number comes from the store (``store/numbering.py``),
+one transaction per run start (that import and connection are paid only by team stores).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import os
 import random
 import re
 from pathlib import Path
+
+from hunchlab.project import Project
 
 ADJECTIVES = (
     "amber", "bold", "brave", "bright", "brisk", "calm", "clever", "cosmic", "crisp", "curious",
@@ -63,8 +69,14 @@ def _highest_run_number(hunch_dir: Path) -> int:
     return max((sequence_of(p.name) for p in runs.iterdir()), default=0) if runs.is_dir() else 0
 
 
-def new_run_id(hunch_dir: Path) -> str:
-    n = next_sequence(hunch_dir)
+def new_run_id(project: Project) -> str:
+    """A fresh id, numbered by the project's counter (SQLite) or by the store it shares (PostgreSQL)."""
+    if project.setting("store") == "sqlite":
+        n = next_sequence(project.hunch_dir)
+    else:
+        from hunchlab.run import process_store
+
+        n = process_store(project).next_run_number()
     rng = random.Random()
     return f"{rng.choice(ADJECTIVES)}-{rng.choice(NOUNS)}-{n}"
 

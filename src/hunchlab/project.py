@@ -55,8 +55,9 @@ SETTINGS: dict[str, Setting] = {
     "store_retry_seconds": Setting(60, _number(0, 86400), "a number of seconds from 0 to 86400, e.g. 60"),
     # Threads torch may use in a study's runs (1 keeps parallel runs from fighting over cores).
     "torch_threads": Setting(None, lambda v: v is None or (type(v) is int and v >= 1), "a whole number from 1, e.g. 4"),
-    # The Ray cluster `hunch sweep --executor ray` connects to.
-    "ray_address": Setting(None, lambda v: v is None or _text(v), "host:port of a Ray cluster, or auto"),
+    # The Ray cluster `hunch sweep --executor ray` joins (execute/ray_connect.py says which comes first).
+    "ray_address": Setting(None, lambda v: v is None or _text(v),
+                           "host:port of a Ray cluster, auto (one running here) or local (one of the sweep's own)"),
     # The token `hunch ui` asks for when it serves beyond this machine.
     "ui_token": Setting(None, lambda v: v is None or (_text(v) and len(v) >= 16),
                         "a secret of at least 16 characters"),

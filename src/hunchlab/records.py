@@ -152,8 +152,19 @@ def get_run(ref: str, *, metrics: bool = True, examples: bool = True, project: P
         store.refresh_run(run_id)
         run = store.get_run(run_id, metrics=metrics, examples=examples)
         threshold = float(store.project.setting("surprise_threshold"))
+        run["files_elsewhere"] = files_elsewhere(store.project, run)
     run["predictions"] = [scored(p, threshold) for p in run["predictions"]]
     return run
+
+
+def files_elsewhere(project: Project, run: dict[str, Any]) -> str | None:
+    """Where a run's files (stdout, stderr, artifacts, code) are when this project folder lacks them:
+    a run recorded by another folder on a shared store, on this machine or another."""
+    if project.run_dir(run["id"]).is_dir():
+        return None
+    root = run.get("project_root")
+    where = f"{root}/.hunch/runs/{run['id']}" if root else "the project folder that recorded it"
+    return f"its files (stdout, stderr, artifacts, code) are on {run.get('host') or 'another machine'} in {where}"
 
 
 def quarantine_note(run: dict[str, Any]) -> str | None:

@@ -377,7 +377,7 @@ class Run:
         from hunchlab.errors import MachineError, StoreError
 
         try:
-            store = _store_of(self.project)
+            store = process_store(self.project)
             store.retrying(lambda: store.sync_run(self.id))
         except (MachineError, StoreError) as e:
             _drop_store(self.project)
@@ -426,7 +426,7 @@ _stores: dict[Path, Store] = {}
 _stores_lock = threading.Lock()
 
 
-def _store_of(project: Project) -> Store:
+def process_store(project: Project) -> Store:
     """The store runs of this process fold into, opened once: a sweep's trials each opened it
     anew, and a new engine compiles every statement again (31 ms of a trial's 38 ms in the
     driver, on the loaded machine)."""
@@ -509,7 +509,7 @@ def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None 
         project.run_dir(run_id).mkdir(parents=True)
     else:
         for _ in range(100):
-            run_id = new_run_id(project.hunch_dir)
+            run_id = new_run_id(project)
             try:
                 project.run_dir(run_id).mkdir(parents=True)
                 break
@@ -528,6 +528,7 @@ def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None 
         "seq": sequence_of(run_id),
         "created_at": time.time(),
         "host": socket.gethostname(),
+        "project_root": str(project.root),  # where its files are, for `hunch show` in another folder on the store
         "pid": pid,
         "pid_start": process_start_time(pid),
         **meta,

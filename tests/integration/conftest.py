@@ -1,8 +1,11 @@
-"""Fixtures for the team-store tests: a throwaway PostgreSQL cluster per module, a database per test.
+"""Fixtures for the team tests: a throwaway PostgreSQL cluster per module, a database per test,
+and a Ray cluster of two real nodes for the session.
 
-The cluster is Debian's PostgreSQL, started with initdb + pg_ctl in a temporary folder
+The PostgreSQL cluster is Debian's, started with initdb + pg_ctl in a temporary folder
 on 127.0.0.1 only, and removed afterwards. ``cluster.restart()``/``stop()``/``start()``
-let a test take the server away from a running sweep.
+let a test take the server away from a running sweep. The Ray nodes are `ray start`
+processes, each in a process group of its own, which is how they are stopped (and how a
+test kills one mid-sweep): never `ray stop`, which would stop every Ray on the machine.
 """
 
 from __future__ import annotations
@@ -10,9 +13,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,3 +111,128 @@ def pg_project(project, cluster, request):
         f.write(f"store: {cluster.url}/{name}\n")
     project.settings["store"] = f"{cluster.url}/{name}"
     return project
+
+
+@pytest.fixture
+def second_clone(pg_project, tmp_path):
+    """Another project folder on the same store, as a teammate has it: a git clone of the first
+    (`.hunch/` is not in git), `hunch init` there, and the same `store:` setting."""
+    from hunchlab.project import init_project
+
+    root = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(pg_project.root), str(root)], check=True)
+    (root / ".hunch").mkdir()
+    (root / ".hunch" / "settings.yaml").write_text(f"store: {pg_project.setting('store')}\n")
+    return init_project(root)[0]
+
+
+# -- a Ray cluster of real `ray start` nodes on this machine ---------------------------------------
+
+
+@dataclass
+class RayNode:
+    """One `ray start` (head or worker), started in a session of its own: its daemons and task
+    workers (each in a process group of its own) all stay in the session ``sid``."""
+
+    sid: int
+
+    def members(self) -> list[int]:
+        out = []
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[3]) == self.sid and fields[0] != "Z":
+                    out.append(int(entry.name))
+        return out
+
+    def kill(self, sig: int = signal.SIGKILL, wait: float = 5.0) -> None:
+        """Signal every process of the node; SIGKILL what is left after ``wait`` seconds."""
+        for s, patience in ((sig, wait), (signal.SIGKILL, 10.0)):
+            for pid in self.members():
+                try:
+                    os.kill(pid, s)
+                except ProcessLookupError:
+                    pass
+            deadline = time.time() + patience
+            while self.members() and time.time() < deadline:
+                time.sleep(0.2)
+            if not self.members():
+                return
+
+
+@dataclass
+class RayCluster:
+    """A head and worker nodes started by the tests; ``env`` joins it (RAY_ADDRESS) from a driver.
+
+    The workers' TMPDIR is ``tmp`` (their unpacked code and scratch projects land there,
+    for the tests to look at); the nodes run with Ray's token authentication off.
+    """
+
+    address: str
+    tmp: Path
+    root: Path
+    env: dict[str, str]
+    nodes: list[RayNode]
+
+    def add_node(self, cpus: int = 1) -> RayNode:
+        node = _ray_start(self.root / f"node{len(self.nodes)}", self.env, ["--address", self.address],
+                          cpus)
+        self.nodes.append(node)
+        _wait_for_cpus(self, sum(1 for n in self.nodes if n.members()) * cpus)
+        return node
+
+
+def _ray_start(temp: Path, env: dict[str, str], args: list[str], cpus: int) -> RayNode:
+    ray = Path(sys.executable).with_name("ray")
+    proc = subprocess.Popen([str(ray), "start", *args, "--num-cpus", str(cpus), "--temp-dir", str(temp),
+                             "--disable-usage-stats", "--node-ip-address", "127.0.0.1"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    node = RayNode(proc.pid)
+    try:
+        out, _ = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        node.kill()
+        raise
+    if proc.returncode != 0:
+        node.kill()
+        raise RuntimeError(f"ray start failed:\n{out[-3000:]}")
+    return node
+
+
+def _wait_for_cpus(cluster: RayCluster, cpus: int) -> None:
+    """Until the cluster counts ``cpus`` CPUs (a node that joined registers within seconds)."""
+    probe = ("import ray, sys, time\nray.init(address=sys.argv[1], logging_level='ERROR', log_to_driver=False)\n"
+             "end = time.time() + 120\n"
+             "while ray.cluster_resources().get('CPU', 0) != float(sys.argv[2]) and time.time() < end:\n"
+             "    time.sleep(0.5)\n"
+             "print(ray.cluster_resources().get('CPU', 0))\n")
+    out = subprocess.run([sys.executable, "-c", probe, cluster.address, str(cpus)], env=cluster.env,
+                         capture_output=True, text=True, timeout=240)
+    assert out.stdout.strip() == f"{float(cpus)}", out.stdout + out.stderr[-2000:]
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    """Two `ray start` nodes (a head and a worker, 1 CPU each) on this machine, stopped at the end."""
+    pytest.importorskip("ray", reason="the test extras install ray")
+    root = Path(tempfile.mkdtemp(prefix="hr-"))  # short: Ray's socket paths must fit 107 characters
+    tmp = root / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "TMPDIR": str(tmp), "RAY_USAGE_STATS_ENABLED": "0"}
+    env.pop("RAY_ADDRESS", None)
+    port = _free_port()
+    nodes: list[RayNode] = []
+    try:
+        nodes.append(_ray_start(root / "head", env, ["--head", "--port", str(port), "--include-dashboard",
+                                                     "false"], 1))
+        cluster = RayCluster(f"127.0.0.1:{port}", tmp, root, {**env, "RAY_ADDRESS": f"127.0.0.1:{port}"}, nodes)
+        cluster.add_node()
+        yield cluster
+    finally:
+        for node in reversed(nodes):
+            node.kill(signal.SIGTERM)
+        shutil.rmtree(root, ignore_errors=True)

@@ -3,10 +3,12 @@ from __future__ import annotations
 from concurrent.futures import ProcessPoolExecutor
 
 from hunchlab.ids import RUN_ID, new_run_id, next_sequence, sequence_of
+from hunchlab.project import Project
 
 
 def test_ids_are_words_and_a_sequence_that_sorts_by_time(tmp_path):
-    ids = [new_run_id(tmp_path) for _ in range(5)]
+    (tmp_path / ".hunch").mkdir()
+    ids = [new_run_id(Project(tmp_path)) for _ in range(5)]
     assert all(RUN_ID.match(i) for i in ids)
     assert [sequence_of(i) for i in ids] == [1, 2, 3, 4, 5]
 

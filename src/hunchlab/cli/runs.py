@@ -343,6 +343,8 @@ def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
         out.print(f"  [red]{escape(r['error'])}[/]")
     if r.get("quarantine"):
         out.print(f"  [yellow]{escape(quarantine_note(r))}[/]")
+    if r.get("files_elsewhere"):
+        out.print(f"  [yellow]not in this project folder: {escape(r['files_elsewhere'])}[/]")
     what = spec.get("entry") or spec.get("command") or ""
     out.print(f"  spec {escape(str(spec.get('path') or '-'))} · entry {escape(str(what))} · seed {r['seed']}"
               + (f" · question {escape(r['question'])}" if r.get("question") else "")

@@ -15,6 +15,9 @@ running as an orphan when the runner was killed):
   SIGTERM, then SIGKILL after ``STRAGGLER_GRACE_SECONDS``: the tree ends with the run.
 - The entry's main process has ``PR_SET_PDEATHSIG`` = SIGKILL on the supervisor, so
   even a ``kill -9`` of the supervisor alone takes the entry down.
+- When the runner died, the folder named in ``HUNCH_SCRATCH`` (a Ray worker's scratch
+  project, which the worker removes itself when it lives to) is removed once the tree
+  is gone: a force-cancelled trial once left its scratch folder behind.
 - Its pid is written to ``entry.pid`` in the run folder. A reader counts a run alive
   while its runner *or* this supervisor lives (``tree_alive``), so a run is marked
   crashed only when no process of its tree can still write.
@@ -39,6 +42,7 @@ PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 ENTRY_PID_FILE = "entry.pid"
 ENV_RUNNER_PID = "HUNCH_RUNNER_PID"
+ENV_SCRATCH = "HUNCH_SCRATCH"
 EXIT_NO_SPACE = 74  # EX_IOERR (sysexits.h): the disk filled while the entry logged
 # Background processes an entry leaves behind get this long after SIGTERM to flush and exit.
 STRAGGLER_GRACE_SECONDS = 2.0
@@ -134,6 +138,9 @@ def _wait_for(pid: int) -> int:
 def _on_term(signum: int, frame: object) -> None:
     """The runner died (or asked us to stop): take the whole tree down, then go."""
     _kill_tree(signal.SIGKILL, grace=0.0)
+    runner, scratch = os.environ.get(ENV_RUNNER_PID), os.environ.get(ENV_SCRATCH)
+    if scratch and runner and os.getppid() != int(runner):  # re-parented: the runner is gone
+        shutil.rmtree(scratch, ignore_errors=True)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(_supervisor, signal.SIGTERM)
 

@@ -29,7 +29,7 @@ from hunchlab.claims import Claim
 from hunchlab.errors import HunchError, MachineError, NoSpace, SpecError, did_you_mean, machine_error
 from hunchlab.execute import captures
 from hunchlab.events import FILENAME as EVENTS_FILE
-from hunchlab.execute.child import ENV_RUNNER_PID, EXIT_NO_SPACE
+from hunchlab.execute.child import ENV_RUNNER_PID, ENV_SCRATCH, EXIT_NO_SPACE
 from hunchlab.project import Project
 from hunchlab.run import ENV_RUN_DIR, RESERVE_BYTES, Run, create_run, reserve_room
 from hunchlab.spec import Spec
@@ -149,13 +149,15 @@ def child_argv(spec: Spec, search: list[str]) -> list[str]:
 
 
 def execute(argv_child: list[str], run_dir: Path, project_root: Path, *, cwd: Path, search: list[str],
-            echo: bool, control: Control | None = None,
-            hooks: captures.EntryHooks | None = None) -> tuple[str, int, str | None]:
+            echo: bool, control: Control | None = None, hooks: captures.EntryHooks | None = None,
+            scratch: Path | None = None) -> tuple[str, int, str | None]:
     """Run a recorded run's entry process to its end, teeing its output into the run folder.
 
     Returns the status, the exit code and the error to record. Shared by ``run_spec``
     and the Ray worker, which records the run elsewhere. ``hooks`` (``execute.captures``)
     add to the entry's path and environment and read its stdout as it is saved.
+    ``scratch``: a folder the entry's supervisor removes if this process dies before it
+    could (the Ray worker's scratch project; ``execute/child.py``).
     """
     first = hooks.path_first if hooks else []
     env = {
@@ -166,6 +168,7 @@ def execute(argv_child: list[str], run_dir: Path, project_root: Path, *, cwd: Pa
         "HUNCH_DIR": str(project_root),
         "HUNCH_RUN_ID": run_dir.name,
         "HUNCH_EVENTS": str(run_dir / EVENTS_FILE),
+        **({ENV_SCRATCH: str(scratch)} if scratch is not None else {}),
         "PYTHONPATH": os.pathsep.join([*first, *search, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }
     proc = subprocess.Popen(argv_child, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from hunchlab.execute.local import Control, RunOutcome, run_spec
-from hunchlab.execute.sweep import Job, restore_snapshot, sweep_dir
+from hunchlab.execute.sweep import Job
+from hunchlab.execute.sweep_code import restore_snapshot, sweep_dir
 from hunchlab.project import Project
 
 
@@ -24,6 +25,7 @@ class LocalExecutor:
     """Runs trials as child processes of this one, ``slots`` at a time."""
 
     name = "local"
+    address: str | None = None  # no Ray cluster for a resume to join
 
     def __init__(self, project: Project, slots: int) -> None:
         self.project = project

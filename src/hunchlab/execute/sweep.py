@@ -24,7 +24,6 @@ import re
 import shutil
 import socket
 import statistics
-import subprocess
 import threading
 import time
 from collections import deque
@@ -38,6 +37,7 @@ from hunchlab.errors import HunchError, SpecError
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.events import read_events
 from hunchlab.execute.local import Control, RunOutcome, child_argv, search_path
+from hunchlab.execute.sweep_code import store_files, sweep_dir
 from hunchlab.project import Project
 from hunchlab.records import flatten
 from hunchlab.spec import Spec, apply_override, axis_values, parse_override
@@ -358,13 +358,13 @@ def _prune_rule(spec: Spec, metric: str | None, goal: str | None) -> dict[str, A
 
 
 def record(project: Project, plans: list[Plan], *, executor: str, cwd: Path,
-           agent: str | None = None) -> list[dict[str, Any]]:
+           address: str | None = None, agent: str | None = None) -> list[dict[str, Any]]:
     """Capture the code state once, then store every plan; returns the stored sweeps.
 
+    The code state's files go into the store (for every project folder on it) and to
+    ``.hunch/sweeps/<id>/code`` inside the transaction that stores the plan, so a sweep
+    in the store always has its code. ``address``: the Ray cluster the sweep runs on.
     ``agent`` names the agent that started it (``hunch mcp``); its trials' runs carry the name too.
-
-    The code state goes to ``.hunch/sweeps/<id>/code`` inside the transaction that
-    stores the plan, so a sweep in the store always has its code.
     """
     from hunchlab.capture import capture_code
     from hunchlab.store import open_store
@@ -382,12 +382,15 @@ def record(project: Project, plans: list[Plan], *, executor: str, cwd: Path,
     ids: list[str] = []
     try:
         with open_store(project) as store, store.write() as conn:
+            if code.get("git"):
+                code = {**code, "files": store_files(conn, staging)}
             for plan in plans:
                 sweep_id = q.insert_sweep(conn, {
                     "kind": plan.kind, "name": plan.spec.name, "status": "running",
                     "spec": asdict(plan.spec), "space": plan.space, "metric": plan.metric, "goal": plan.goal,
                     "seeds": plan.seeds, "budget": plan.budget, "role": plan.role, "prune": plan.prune,
-                    "executor": executor, "code": code, **_driver(), "created_at": time.time(), "agent": agent,
+                    "executor": executor, "code": code, **driver_identity(), "created_at": time.time(),
+                    "lease_until": time.time() + q.LEASE_SECONDS, "address": address, "agent": agent,
                 }, [asdict(t) for t in plan.trials])
                 ids.append(sweep_id)
                 dest = sweep_dir(project, sweep_id) / "code"
@@ -403,45 +406,11 @@ def record(project: Project, plans: list[Plan], *, executor: str, cwd: Path,
         return [q.get_sweep(conn, i) for i in ids]
 
 
-def sweep_dir(project: Project, sweep_id: str) -> Path:
-    return project.hunch_dir / "sweeps" / sweep_id
-
-
-def _driver() -> dict[str, Any]:
+def driver_identity() -> dict[str, Any]:
+    """This process as a sweep's driver: host, pid and the pid's start time (against pid reuse)."""
     from hunchlab.run import process_start_time
 
     return {"host": socket.gethostname(), "pid": os.getpid(), "pid_start": process_start_time(os.getpid())}
-
-
-# ----------------------------------------------------------------------------- snapshot
-
-
-def restore_snapshot(project: Project, sweep: dict[str, Any], dest: Path, *, link_ignored: bool) -> Path:
-    """Rebuild the code a sweep was submitted with in ``dest``; returns the folder trials start in.
-
-    With ``link_ignored``, files git ignores (data, checkpoints) are symlinked in from the
-    work tree: the code is frozen, the data is shared. Not a git repo: the work tree as is.
-    """
-    from hunchlab.capture import restore_code
-
-    code = sweep["code"]
-    if not code.get("git"):
-        return Path(code.get("cwd") or project.root)
-    shutil.rmtree(dest, ignore_errors=True)
-    cwd = restore_code(code, sweep_dir(project, sweep["id"]) / "code", dest)
-    if link_ignored:
-        root = Path(code["root"])
-        out = subprocess.run(["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"],
-                             cwd=root, capture_output=True, text=True, check=False).stdout
-        for name in (n.rstrip("/") for n in out.split("\0") if n):
-            parts = Path(name).parts
-            if {".git", ".hunch", "__pycache__"} & set(parts) or name.endswith(".pyc"):
-                continue
-            link = dest / name
-            if not link.exists() and not link.is_symlink():
-                link.parent.mkdir(parents=True, exist_ok=True)
-                link.symlink_to(root / name)
-    return cwd
 
 
 # ----------------------------------------------------------------------------- pruning
@@ -540,6 +509,7 @@ class Executor(Protocol):
 
     name: str
     slots: int
+    address: str | None  # the Ray cluster it runs on, stored with the sweep for resume; None: none, or its own
 
     def open(self, sweeps: list[dict[str, Any]]) -> None: ...
 
@@ -615,6 +585,8 @@ class _Driver:
         self.unrecorded: list[str] = []
         self.durations: list[float] = []
         self.started = time.time()
+        self.identity = driver_identity()
+        self.renewed = time.monotonic()
 
     def run(self) -> Result:
         completed = interrupted = False
@@ -642,7 +614,7 @@ class _Driver:
         def mark() -> None:
             with open_store(self.project, wait=True) as store, store.write() as conn:
                 for s in self.sweeps:
-                    q.set_driver(conn, s["id"], status=status)
+                    q.set_driver(conn, s["id"], status=status, driver=self.identity)
 
         try:  # its store waits to connect; a server that drops the write itself is waited for once more
             retrying(mark, float(self.project.setting("store_retry_seconds")))
@@ -662,6 +634,26 @@ class _Driver:
             except queue.Empty:
                 pass
             _prune(self.project, self.pruners, list(self.running.values()))
+            self._renew_lease()
+
+    def _renew_lease(self) -> None:
+        """Tell every project folder on the store this driver is alive (``store/sweeps.py``); a sweep
+        another driver took over (this one was stalled past its lease) starts nothing more here."""
+        from hunchlab.store import open_store
+        from hunchlab.store import sweeps as q
+
+        if time.monotonic() - self.renewed < q.LEASE_RENEW_SECONDS:
+            return
+        self.renewed = time.monotonic()
+        try:
+            with open_store(self.project) as store, store.write() as conn:
+                lost = q.renew_lease(conn, [s["id"] for s in self.sweeps], self.identity)
+        except HunchError:  # the store is out of reach: the next renewal tries again
+            return
+        if lost and any(j.sweep["id"] in lost for j in self.pending):
+            self.pending = deque(j for j in self.pending if j.sweep["id"] not in lost)
+            self.problems.append(f"{', '.join(lost)}: another driver took it over (this one missed its lease), "
+                                 "so this one started no more of its trials")
 
     def _stop_all(self) -> None:
         """Ctrl-C: start nothing more, stop what runs (recorded as interrupted), keep what finished."""
@@ -848,7 +840,7 @@ def _run_plans(plans: list[Plan], *, executor: str, jobs: int | None, address: s
     project = project or find_project()
     check_recordable(project)  # a damaged store or a full disk stops the sweep before it is recorded
     ex = make_executor(executor, project, jobs=jobs, address=address)
-    sweeps = record(project, plans, executor=ex.name, cwd=cwd or Path.cwd(), agent=agent)
+    sweeps = record(project, plans, executor=ex.name, cwd=cwd or Path.cwd(), address=ex.address, agent=agent)
     with open_store(project) as store, store.read() as conn:
         per_sweep = [[Job(s, t) for t in q.trials(conn, s["id"])] for s in sweeps]
     jobs_ = [j for group in itertools.zip_longest(*per_sweep) for j in group if j is not None]
@@ -860,7 +852,14 @@ def _run_plans(plans: list[Plan], *, executor: str, jobs: int | None, address: s
 def resume(ref: str, *, executor: str | None = None, jobs: int | None = None, address: str | None = None,
            progress: Callable[[Progress], None] | None = None, project: Project | None = None) -> Result:
     """``hunch sweep resume ID``: run the trials that are missing or did not finish (failed, crashed,
-    interrupted), from the code state the sweep was submitted with. Finished and pruned trials stay."""
+    interrupted), from the code state the sweep was submitted with. Finished and pruned trials stay.
+
+    From any project folder on the sweep's store: what is done is read from the store,
+    the code is rebuilt from the store and this clone's repository, and the sweep is
+    taken over in one compare-and-set, so two clones never both run it. A Ray sweep
+    joins the cluster it ran on unless ``address`` says otherwise.
+    """
+    from hunchlab.execute.sweep_code import check_code
     from hunchlab.project import find_project
     from hunchlab.store import open_store
     from hunchlab.store import sweeps as q
@@ -868,19 +867,33 @@ def resume(ref: str, *, executor: str | None = None, jobs: int | None = None, ad
     project = project or find_project()
     with open_store(project) as store:
         store.sync()
-        with store.read() as conn:
+        with store.write() as conn:
+            q.mark_dead_drivers(conn)
             sweep = q.get_sweep(conn, q.resolve_sweep(conn, ref))
-    ex = make_executor(executor or sweep["executor"], project, jobs=jobs, address=address)
-    with open_store(project) as store, store.write() as conn:
-        q.mark_dead_drivers(conn)
-        sweep = q.get_sweep(conn, sweep["id"])
-        if sweep["status"] == "running":
-            raise HunchError(f"sweep {sweep['id']} is still running (pid {sweep['pid']} on {sweep['host']})",
-                             fix="wait for it, or stop it (Ctrl-C in its terminal) before resuming")
-        todo = [t for t in q.trials(conn, sweep["id"]) if not t["runs"] or t["runs"][-1]["status"] not in DONE]
-        if todo:
-            q.set_driver(conn, sweep["id"], status="running", **_driver())
+    _refuse_running(sweep)
+    check_code(project, sweep)
+    ex = make_executor(executor or sweep["executor"], project, jobs=jobs, address=address or sweep.get("address"))
+    try:
+        with open_store(project) as store, store.write() as conn:
+            q.mark_dead_drivers(conn)
             sweep = q.get_sweep(conn, sweep["id"])
+            todo = [t for t in q.trials(conn, sweep["id"]) if not t["runs"] or t["runs"][-1]["status"] not in DONE]
+            _refuse_running(sweep)
+            if todo and not q.take_over(conn, sweep["id"], driver_identity(), ex.address):
+                _refuse_running(q.get_sweep(conn, sweep["id"]))  # another clone took it a moment ago
+            sweep = q.get_sweep(conn, sweep["id"])
+    except BaseException:
+        ex.close()
+        raise
     if not todo:
+        ex.close()
         return Result([sweep["id"]], 0, {}, 0.0, False, [])
     return drive(project, [sweep], [Job(sweep, t) for t in todo], ex, progress)
+
+
+def _refuse_running(sweep: dict[str, Any]) -> None:
+    from hunchlab.store import sweeps as q
+
+    if sweep["status"] == "running":
+        raise HunchError(f"sweep {sweep['id']} is still running ({q.driver_note(sweep)})",
+                         fix="wait for it, or stop it (Ctrl-C in its terminal) before resuming")

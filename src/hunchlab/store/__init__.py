@@ -27,6 +27,7 @@ from hunchlab.store.engine import IMMEDIATE, is_read_only, make_engine, sqlite_p
 from hunchlab.store.faults import retrying, store_fault
 from hunchlab.store.fold import ENDED, fold_states, sync_run, unfolded_bytes, watch_longer
 from hunchlab.store.migrations import migrate, pending_migrations
+from hunchlab.store.numbering import next_run_number, run_numbered
 from hunchlab.store.predictions import list_predictions
 
 __all__ = ["Store", "open_store"]
@@ -228,6 +229,15 @@ class Store:
             self.sync_run(run_id)
 
     # -- runs -------------------------------------------------------------------------
+    def next_run_number(self) -> int:
+        """A run number from the store's sequence (PostgreSQL: shared by every folder on it)."""
+
+        def take() -> int:
+            with self.write() as conn:
+                return next_run_number(conn)
+
+        return self.retrying(take)
+
     def list_runs(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Runs newest first (the newest ``limit`` of them), params and summary decoded."""
         cols = [schema.runs.c[name] for name in RUN_LIST_COLUMNS]
@@ -252,9 +262,9 @@ class Store:
             if conn.execute(select(c.id).where(c.id == ref)).first():
                 return ref
             if ref.isdigit():
-                hit = conn.execute(select(c.id).where(c.seq == int(ref))).first()
+                hit = run_numbered(conn, int(ref))
                 if hit:
-                    return hit[0]
+                    return hit
             escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             hits = conn.execute(select(c.id).where(c.id.like(f"{escaped}%", escape="\\"))
                                 .order_by(c.seq.desc()).limit(6)).scalars().all()

@@ -55,9 +55,15 @@ def insert(conn: Connection, table: Table, values: dict[str, Any]) -> Any:
     return key[0]
 
 
-def update(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
-    conn.execute(sql_update(table).where(_match(table, key)).values(**values))
-    _queue(conn, {"op": "update", "table": table.name, "key": key, "set": values})
+def update(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any], *,
+           only_if: Any = None) -> int:
+    """Update the row with ``key`` (with ``only_if``: only if it also meets that condition, a
+    compare-and-set); returns the rows changed. A change that changed nothing is not logged."""
+    where = _match(table, key) if only_if is None else and_(_match(table, key), only_if)
+    changed = conn.execute(sql_update(table).where(where).values(**values)).rowcount
+    if changed:
+        _queue(conn, {"op": "update", "table": table.name, "key": key, "set": values})
+    return int(changed)
 
 
 def delete(conn: Connection, table: Table, key: dict[str, Any]) -> None:

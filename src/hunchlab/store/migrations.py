@@ -101,6 +101,21 @@ def _agents(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_runs_agent ON runs (agent)")
 
 
+def _shared_store(conn: Connection) -> None:
+    """What several project folders on one store share: a sweep's lease and Ray address, its code files
+    in the store, and (PostgreSQL) one sequence every clone takes its run numbers from."""
+    from sqlalchemy import text
+
+    _add_column(conn, "sweeps", "lease_until", "FLOAT")
+    _add_column(conn, "sweeps", "address", "VARCHAR")
+    schema.code_files.create(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"CREATE SEQUENCE IF NOT EXISTS {schema.RUN_SEQUENCE}")
+        last = conn.execute(text("SELECT COALESCE(max(seq), 0) FROM runs")).scalar_one()
+        conn.execute(text(f"SELECT setval('{schema.RUN_SEQUENCE}', :n, :called)"),
+                     {"n": max(int(last), 1), "called": int(last) > 0})
+
+
 def _group_by_value(conn: Connection) -> None:
     """Seed-group keys computed by value (``hunchlab.identity``): runs whose params differed only in
     how a number was written (2 and 2.0) join one group, as new runs do."""
@@ -126,6 +141,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0006_quarantine", _quarantine),
     ("0007_metric_lod", _metric_lod),
     ("0008_agents", _agents),
+    ("0009_shared_store", _shared_store),
     ("0010_group_by_value", _group_by_value),
 ]
 

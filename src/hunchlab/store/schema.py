@@ -7,9 +7,12 @@ tables of their own because they are what gets large.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
+# PostgreSQL: the sequence every project folder sharing the store takes its run numbers from
+# (store/numbering.py); a SQLite store belongs to one folder, which counts in .hunch/seq.
+RUN_SEQUENCE = "hunch_run_seq"
 
 migrations = Table(
     "hunch_migrations",
@@ -195,6 +198,10 @@ sweeps = Table(
     Column("created_at", Float, nullable=False),
     Column("ended_at", Float),
     Column("agent", String),  # who started it (its trials' runs carry the same); NULL: the person
+    # The driver's lease (its clock, epoch seconds): renewed while it runs, so a clone on another
+    # machine can tell a dead driver from a live one (store/sweeps.py). NULL: from before leases.
+    Column("lease_until", Float),
+    Column("address", String),  # the Ray cluster it ran on (resume joins it again); NULL: local, or a Ray of its own
 )
 
 sweep_trials = Table(
@@ -206,6 +213,18 @@ sweep_trials = Table(
     Column("label", String, nullable=False),  # "lr=0.001 model.width=64", or the ablation variant
     Column("overrides", Text, nullable=False),  # JSON {dotted key: value} on top of the sweep's spec
     Column("seed", Integer, nullable=False),
+)
+
+# The files of a sweep's code state (the diff, the untracked files), by content, so that a clone on
+# any machine can rebuild the code a sweep runs (execute/sweep_code.py). Not in the ledger: binary,
+# and the sweep's folder in .hunch/sweeps/ keeps a copy.
+code_files = Table(
+    "code_files",
+    metadata,
+    Column("sha256", String, primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
 )
 
 sweep_runs = Table(

@@ -6,6 +6,13 @@ Which run belongs to which trial is not written by the driver but read from the 
 own ``run.json`` when the run is folded (:func:`link_run`, called by ``fold``): a driver
 killed between starting a trial and noting it down can therefore never lose the link,
 and ``resume`` never runs a trial twice.
+
+Who drives a sweep is in the store too, so that project folders on other machines
+sharing it can tell: the driver's host and pid, and a *lease* it renews every
+``LEASE_RENEW_SECONDS`` while it runs. A driver on this host is alive while its process
+is; one elsewhere while its lease has not run out. ``take_over`` makes a sweep a
+driver's own in one compare-and-set ``UPDATE``, so of two clones resuming at once one
+wins and the other is told who drives it.
 """
 
 from __future__ import annotations
@@ -16,16 +23,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 
 from hunchlab.errors import NotFound, did_you_mean
 from hunchlab.store import ledger, schema
 
 JSON_COLUMNS = ("spec", "space", "prune", "code")
+# A driver renews its lease every 10 s for 60 s: a dead driver's sweep can be resumed from another
+# machine a minute after it died, and a live one survives five missed renewals (a store restart,
+# a stalled disk) and machine clocks a few seconds apart (NTP keeps them within milliseconds).
+LEASE_SECONDS = 60.0
+LEASE_RENEW_SECONDS = 10.0
 
 
 def insert_sweep(conn: Connection, record: dict[str, Any], trials: list[dict[str, Any]]) -> str:
     """Store a new sweep and its planned trials; returns its id (``<kind>-<number>``)."""
+    if conn.dialect.name == "postgresql":  # two clones numbering sweeps at once take turns (SQLite: BEGIN IMMEDIATE)
+        conn.exec_driver_sql("LOCK TABLE sweeps IN SHARE ROW EXCLUSIVE MODE")
     seq = (conn.execute(select(func.max(schema.sweeps.c.seq))).scalar() or 0) + 1
     sweep_id = f"{record['kind']}-{seq}"
     values = {k: json.dumps(v, default=str) if k in JSON_COLUMNS and v is not None else v for k, v in record.items()}
@@ -41,15 +55,37 @@ def set_pair(conn: Connection, sweep_id: str, pair_id: str) -> None:
     ledger.update(conn, schema.sweeps, {"id": sweep_id}, {"pair_id": pair_id})
 
 
-def set_driver(conn: Connection, sweep_id: str, *, status: str, host: str | None = None, pid: int | None = None,
-               pid_start: str | None = None) -> None:
-    """Record who drives the sweep now (``resume`` takes it over) or how it ended."""
-    values: dict[str, Any] = {"status": status}
-    if status == "running":
-        values.update(host=host, pid=pid, pid_start=pid_start, ended_at=None)
-    else:
-        values["ended_at"] = time.time()
-    ledger.update(conn, schema.sweeps, {"id": sweep_id}, values)
+def set_driver(conn: Connection, sweep_id: str, *, status: str, driver: dict[str, Any] | None = None) -> None:
+    """Record how the sweep ended; with ``driver``, only if that driver still drives it (not taken over)."""
+    c = schema.sweeps.c
+    ledger.update(conn, schema.sweeps, {"id": sweep_id}, {"status": status, "ended_at": time.time()},
+                  only_if=None if driver is None else (c.host == driver["host"]) & (c.pid == driver["pid"]))
+
+
+def take_over(conn: Connection, sweep_id: str, driver: dict[str, Any], address: str | None) -> bool:
+    """Make the sweep this driver's (``driver``: host, pid, pid_start) unless another one drives it;
+    whether it did. One conditional UPDATE: of two clones resuming at once, the second finds it running."""
+    values = {"status": "running", "ended_at": None, "lease_until": time.time() + LEASE_SECONDS,
+              "address": address, **driver}
+    return ledger.update(conn, schema.sweeps, {"id": sweep_id}, values,
+                         only_if=schema.sweeps.c.status != "running") == 1
+
+
+def renew_lease(conn: Connection, sweep_ids: list[str], driver: dict[str, Any]) -> list[str]:
+    """Extend this driver's lease on its sweeps; returns the ones it no longer drives (taken over).
+
+    Not in the ledger: a lease is liveness, not something typed (a line every 10 s would
+    make the ledger grow with every hour a sweep runs).
+    """
+    c = schema.sweeps.c
+    lost = []
+    for sweep_id in sweep_ids:
+        held = conn.execute(update(schema.sweeps).where(c.id == sweep_id, c.status == "running", c.host == driver["host"],
+                                                        c.pid == driver["pid"])
+                            .values(lease_until=time.time() + LEASE_SECONDS))
+        if held.rowcount != 1:
+            lost.append(sweep_id)
+    return lost
 
 
 def link_run(conn: Connection, run_id: str, sweep: dict[str, Any]) -> None:
@@ -60,17 +96,43 @@ def link_run(conn: Connection, run_id: str, sweep: dict[str, Any]) -> None:
 
 
 def mark_dead_drivers(conn: Connection) -> None:
-    """A sweep still marked running whose driver process is gone was killed: say so (like crashed runs).
+    """A sweep still marked running whose driver is gone was killed: say so (like crashed runs).
 
-    Only drivers on this host can be checked (by pid); one elsewhere is taken as alive.
+    A driver on this host is checked by its pid; one elsewhere by its lease (a sweep from
+    before leases, on another host, is taken as alive).
     """
     from hunchlab.store.fold import _alive  # fold imports this module: import here, not at the top
 
     c = schema.sweeps.c
-    for sweep_id, host, pid, pid_start in conn.execute(
-            select(c.id, c.host, c.pid, c.pid_start).where(c.status == "running")).all():
-        if host == socket.gethostname() and not _alive(Path(), host, pid, pid_start):
+    here = socket.gethostname()
+    for sweep_id, host, pid, pid_start, lease_until in conn.execute(
+            select(c.id, c.host, c.pid, c.pid_start, c.lease_until).where(c.status == "running")).all():
+        if host == here:
+            dead = not _alive(Path(), host, pid, pid_start)
+        else:
+            dead = lease_until is not None and lease_until < time.time()
+        if dead:
             ledger.update(conn, schema.sweeps, {"id": sweep_id}, {"status": "crashed", "ended_at": time.time()})
+            _crash_runs_of(conn, sweep_id, host, pid, lease_until if host != here else None)
+
+
+def _crash_runs_of(conn: Connection, sweep_id: str, host: str, pid: int, lease_until: float | None) -> None:
+    """The runs the store holds as running under a dead driver are crashed: their folders may be in
+    another project folder, whose readers alone could tell (they fold what is left there later)."""
+    r, s = schema.runs.c, schema.sweep_runs.c
+    why = "stopped renewing its lease" if lease_until else "is gone"
+    ghosts = select(s.run_id).where(s.sweep_id == sweep_id)
+    conn.execute(update(schema.runs).where(r.id.in_(ghosts), r.status == "running", r.host == host, r.pid == pid)
+                 .values(status="crashed", ended_at=lease_until or time.time(),
+                         error=f"its sweep's driver (pid {pid} on {host}) {why}"))
+
+
+def driver_note(sweep: dict[str, Any]) -> str:
+    """Who drives a running sweep, for the message that refuses to resume it."""
+    note = f"pid {sweep['pid']} on {sweep['host']}"
+    if sweep["host"] != socket.gethostname() and sweep.get("lease_until"):
+        note += f", its lease renewed until {time.strftime('%H:%M:%S', time.localtime(sweep['lease_until']))}"
+    return note
 
 
 def resolve_sweep(conn: Connection, ref: str) -> str:
