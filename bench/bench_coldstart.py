@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import time
 
-from common import PY, VENV_BIN, hunch_available, scratch_dir, rm, tool_env, write_result
+from common import PY, VENV_BIN, hunch_available, rm, scratch_dir, tool_env, write_result
 
 COMMANDS = {
     "python -c pass": [PY, "-c", "pass"],

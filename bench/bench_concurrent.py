@@ -23,8 +23,7 @@ import json
 import subprocess
 import time
 
-from common import (BENCH, PY, VARIANTS, init_store, rm, run_worker, runnable, scratch_dir,
-                    tool_env, write_result)
+from common import BENCH, PY, VARIANTS, init_store, rm, run_worker, runnable, scratch_dir, tool_env, write_result
 
 
 def one_case(variant: str, procs: int, steps: int, max_seconds: float) -> dict:

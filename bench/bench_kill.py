@@ -34,8 +34,19 @@ import signal
 import subprocess
 import time
 
-from common import (PY, BENCH, VARIANTS, VENV_BIN, init_store, rm, run_worker, runnable,
-                    scratch_dir, tool_env, write_result)
+from common import (
+    BENCH,
+    PY,
+    VARIANTS,
+    VENV_BIN,
+    init_store,
+    rm,
+    run_worker,
+    runnable,
+    scratch_dir,
+    tool_env,
+    write_result,
+)
 from worker import ack_create, ack_read
 
 

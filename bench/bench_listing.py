@@ -27,8 +27,20 @@ import subprocess
 import time
 from pathlib import Path
 
-from common import (BENCH, HUNCH_MISSING, PY, RESULTS, VENV_BIN, hunch_available, init_store, rm, run_worker, scratch_dir,
-                    tool_env, write_result)
+from common import (
+    BENCH,
+    HUNCH_MISSING,
+    PY,
+    RESULTS,
+    VENV_BIN,
+    hunch_available,
+    init_store,
+    rm,
+    run_worker,
+    scratch_dir,
+    tool_env,
+    write_result,
+)
 
 
 def create(tool: str, store: Path, start: int, count: int, parallel: int, budget_s: float) -> dict:

@@ -1,21 +1,26 @@
-"""(f) The dashboard in a browser: `hunch ui` against `mlflow ui` on the same data.
+"""(i) The dashboard in a browser: `hunch ui` against `mlflow ui` on the same data.
 
-Data: 10,000 finished runs (three seeds per config; params lr, model.width, trial; summary
-acc and loss) and one run whose metric `loss` has 1,000,000 steps with three one-step
-spikes. hunchlab's project is made by bench/ui_data.py (hunchlab's own run handle);
-MLflow's sqlite store gets one run through MlflowClient, then its rows are copied in
-bulk with SQL for the rest (MLflow's API creates about 7 runs/s here; see listing.json),
-so both stores hold the same runs, params and points.
+Data: 10,000 finished runs in 200 seed groups of 50 (params lr, model.width, trial;
+summary acc and loss) and one run whose metric `loss` has 1,000,000 steps with three
+one-step spikes. hunchlab's project is made by bench/ui_data.py (hunchlab's own run
+handle); MLflow's sqlite store gets one run through MlflowClient, then its rows are
+copied in bulk with SQL for the rest (MLflow's API creates about 7 runs/s here; see
+listing.json), so both stores hold the same runs, params and points.
 
 Timed in headless chromium (Debian's, via Playwright), a fresh browser context (empty
 cache) per load, 1 untimed warm-up then the median of --reps:
     first_paint_ms   first-contentful-paint of the page
     ready_ms         the content is there: the runs table has rows / the metric chart is drawn
+    bytes            the page's HTML as sent (hunch; MLflow's runs page is a script that fetches JSON)
 Pages: the runs list, and the page of the run with the 1,000,000-point metric (hunch: the
 run page, whose chart is drawn from the server's M4 downsample; MLflow: the run's
 metric chart page).
 
-    bench/.venv/bin/python bench/bench_ui.py [--runs 10000] [--points 1000000] [--reps 5]
+Memory (hunch only): the server's resident memory after the warm-up, then after 200
+requests over 20 connections at once (runs pages, their JSON, the long run's page and
+its chart data), and its peak; CPU time of the server process over the same load.
+
+    bench/.venv/bin/python bench/bench_ui.py [--runs 10000] [--group-size 50] [--points 1000000] [--reps 5]
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -65,8 +72,9 @@ def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120)
 # ------------------------------------------------------------------ data
 
 
-def hunch_project(runs: int, points: int) -> tuple[Path, str]:
-    root = SCRATCH / f"ui-hunch-{runs}-{points}"
+def hunch_project(runs: int, points: int, group_size: int) -> tuple[Path, dict]:
+    """The hunchlab project (made once, kept in SCRATCH) and how it was made (ui_data.build's figures)."""
+    root = SCRATCH / f"ui-hunch-{runs}x{group_size}-{points}"
     done = root / "DONE.json"
     if not done.exists():
         import shutil
@@ -75,14 +83,14 @@ def hunch_project(runs: int, points: int) -> tuple[Path, str]:
         sys.path.insert(0, str(HERE))
         from ui_data import build
 
-        info = build(root, runs, points, workers=2)
+        info = build(root, runs, points, workers=2, group_size=group_size)
         done.write_text(json.dumps(info))
-    return root, json.loads(done.read_text())["long_run"]
+    return root, json.loads(done.read_text())
 
 
-def mlflow_store(runs: int, points: int) -> tuple[Path, str, str]:
+def mlflow_store(runs: int, points: int, group_size: int) -> tuple[Path, str, str]:
     """An MLflow sqlite store with the same runs; returns (folder, a run id, the long run's id)."""
-    root = SCRATCH / f"ui-mlflow-{runs}-{points}"
+    root = SCRATCH / f"ui-mlflow-{runs}x{group_size}-{points}"
     done = root / "DONE.json"
     if done.exists():
         d = json.loads(done.read_text())
@@ -127,7 +135,7 @@ def mlflow_store(runs: int, points: int) -> tuple[Path, str, str]:
     import math
 
     for i in range(1, runs):
-        config = i // 3
+        config = i // group_size
         acc = 0.5 + 0.4 * (1 - math.exp(-config / 500)) + 0.01 * (i % 3)
         add_run(i, f"trial-{config}", {"lr": round(1e-3 * (config % 7 + 1), 6), "model.width": 16 * (config % 4 + 1),
                                        "trial": config}, {"acc": acc, "loss": 1 - acc})
@@ -152,13 +160,13 @@ def mlflow_store(runs: int, points: int) -> tuple[Path, str, str]:
 
 
 @contextmanager
-def serving(cmd: list[str], env: dict, cwd: Path, ready_url: str) -> Iterator[None]:
+def serving(cmd: list[str], env: dict, cwd: Path, ready_url: str) -> Iterator[subprocess.Popen]:
     """Run a server until the block ends; its log is shown if it dies or never answers."""
     log = cwd / "ui.log"
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     try:
         wait_http(ready_url, proc, log, timeout=180)
-        yield
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -169,12 +177,13 @@ def serving(cmd: list[str], env: dict, cwd: Path, ready_url: str) -> Iterator[No
 
 def measure(browser, url: str, ready: str, reps: int, timeout_ms: int = 60_000) -> dict:
     """Median first-contentful-paint and time-to-ready (ms since navigation start) over ``reps`` fresh loads."""
-    paints, readies, errors = [], [], []
+    paints, readies, errors, sizes = [], [], [], []
     for rep in range(reps + 1):
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
         try:
-            page.goto(url, wait_until="commit", timeout=timeout_ms)
+            response = page.goto(url, wait_until="commit", timeout=timeout_ms)
+            sizes.append(len(response.body()) if response else None)
             page.wait_for_selector(ready, state="attached", timeout=timeout_ms)
             t_ready = page.evaluate("performance.now()")
             fcp = None
@@ -191,7 +200,7 @@ def measure(browser, url: str, ready: str, reps: int, timeout_ms: int = 60_000) 
             errors.append(f"{type(e).__name__}: {str(e).splitlines()[0]}")
         finally:
             context.close()
-    out = {"url": url, "ready_selector": ready, "reps": reps, "errors": errors}
+    out = {"url": url, "ready_selector": ready, "reps": reps, "errors": errors, "bytes": max(sizes, default=None)}
     if readies:
         out.update(ready_ms=round(statistics.median(readies)), ready_all_ms=[round(t) for t in readies])
     if paints:
@@ -199,17 +208,64 @@ def measure(browser, url: str, ready: str, reps: int, timeout_ms: int = 60_000) 
     return out
 
 
+def process_memory(pid: int) -> dict:
+    """Resident and peak memory (MB) and CPU seconds (user + sys) of a process, from /proc."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    mb = lambda key: round(int(status[key].split()[0]) / 1024, 1)  # noqa: E731
+    # RssAnon is the heap; RssFile counts the store's pages SQLite maps in, which the kernel shares and drops.
+    return {"rss_mb": mb("VmRSS"), "anon_mb": mb("RssAnon"), "peak_mb": mb("VmHWM"),
+            "cpu_s": round((int(fields[11]) + int(fields[12])) / ticks, 2)}
+
+
+def memory_under_load(pid: int, urls: list[str], requests: int = 200, in_flight: int = 20) -> dict:
+    """The server's memory after each URL was fetched once, then after ``requests`` more with
+    ``in_flight`` at once: a flat line is the goal (20 in flight once took 123 MB to 227 MB)."""
+    def get(url: str) -> int:
+        with urllib.request.urlopen(url, timeout=120) as r:
+            return len(r.read())
+
+    for url in urls:
+        get(url)
+    before = process_memory(pid)
+    heap = [before["anon_mb"]]
+    done = threading.Event()
+
+    def sample() -> None:  # the heap's high-water mark during the load (VmHWM counts mapped file pages too)
+        while not done.wait(0.05):
+            heap.append(process_memory(pid)["anon_mb"])
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(in_flight) as pool:
+        sent = sum(pool.map(get, [urls[i % len(urls)] for i in range(requests)]))
+    wall = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    after = process_memory(pid)
+    return {"requests": requests, "in_flight": in_flight, "urls": urls, "mb_sent": round(sent / 2**20, 1),
+            "wall_s": round(wall, 1), "rss_before_mb": before["rss_mb"], "rss_after_mb": after["rss_mb"],
+            "heap_before_mb": before["anon_mb"], "heap_after_mb": after["anon_mb"], "heap_peak_mb": max(heap),
+            "peak_rss_mb": after["peak_mb"],
+            "server_cpu_s": round(after["cpu_s"] - before["cpu_s"], 2)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=10_000)
+    p.add_argument("--group-size", type=int, default=50)
     p.add_argument("--points", type=int, default=1_000_000)
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--no-mlflow", action="store_true")
     a = p.parse_args()
     from playwright.sync_api import sync_playwright
 
-    hroot, hlong = hunch_project(a.runs, a.points)
-    mlflow = None if a.no_mlflow else mlflow_store(a.runs, a.points)  # made before any timing starts
+    load_at_start = os.getloadavg()
+    hroot, made = hunch_project(a.runs, a.points, a.group_size)
+    hlong = made["long_run"]
+    mlflow = None if a.no_mlflow else mlflow_store(a.runs, a.points, a.group_size)  # made before any timing starts
     results: dict = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -217,10 +273,13 @@ def main() -> None:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         with serving([sys.executable, "-m", "hunchlab", "ui", "--port", str(port)], {**os.environ, "HUNCH_DIR": str(hroot)},
-                     hroot, base + "/static/app.css"):
+                     hroot, base + "/static/app.css") as server:
             results["hunchlab"] = {
                 "runs page": measure(browser, base + "/runs", "tr.run", a.reps),
                 "run page, 1M-point metric": measure(browser, f"{base}/runs/{hlong}", "figure.chart[data-drawn]", a.reps)}
+            urls = [base + "/runs", base + "/runs?page=7", base + "/runs.json", f"{base}/runs/{hlong}",
+                    f"{base}/runs/{hlong}/series.json?key=loss&buckets=600"]
+            results["hunchlab"]["memory under load"] = memory_under_load(server.pid, urls)
         print("hunchlab", json.dumps(results["hunchlab"], indent=1), flush=True)
         if mlflow is not None:
             mroot, _, mlong = mlflow
@@ -238,7 +297,8 @@ def main() -> None:
             print("mlflow", json.dumps(results["mlflow"], indent=1), flush=True)
         browser.close()
     write_result("ui", {"what": "page timings in headless chromium, fresh context per load, median of reps",
-                        "runs": a.runs, "points": a.points, "load_average_at_end": os.getloadavg(),
+                        "runs": a.runs, "group_size": a.group_size, "points": a.points, "hunch_project_made": made,
+                        "load_average_at_start": load_at_start, "load_average_at_end": os.getloadavg(),
                         "results": results})
 
 

@@ -177,6 +177,17 @@ def main() -> None:
                 return f"{fmt(x.get('first_paint_ms'), ' ms')} first paint, {fmt(x['ready_ms'], ' ms')} ready"
             rows.append((f"(i) dashboard, {ui['runs']:,} runs: {page}", {
                 COLS[0]: cell("hunchlab"), COLS[1]: cell("mlflow"), COLS[2]: "n/a (offline: no local UI)"}))
+        load_ = r.get("hunchlab", {}).get("memory under load")
+        if load_:
+            rows.append((f"(i) dashboard: server heap under {load_['requests']} requests, {load_['in_flight']} in flight", {
+                COLS[0]: f"{fmt(load_['heap_before_mb'], ' MB', 1)} before, {fmt(load_['heap_peak_mb'], ' MB', 1)} at most, "
+                         f"{fmt(load_['heap_after_mb'], ' MB', 1)} after", COLS[1]: "n/a", COLS[2]: "n/a"}))
+        made = ui.get("hunch_project_made", {})
+        if made.get("through") == "hunchlab.start":
+            rows.append((f"(i) dashboard: its {made['runs']:,} runs made through `hunchlab.start`, "
+                         f"{made['workers']} processes, until folded", {
+                COLS[0]: f"{fmt(made['runs_folded_s'], ' s', 1)} ({fmt(made['runs'] / made['runs_folded_s'], ' runs/s')})",
+                COLS[1]: "n/a (bulk SQL copy)", COLS[2]: "n/a"}))
 
     w = load("wandb_compat")  # bench_throughput.py --variants wandb-compat,wandb --result wandb_compat
     if w:

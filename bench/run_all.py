@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from common import BENCH, PY, hunch_available, rm, SCRATCH
+from common import BENCH, PY, SCRATCH, hunch_available, rm
 
 CASES = {
     "throughput": ["bench_throughput.py", "--steps", "10000", "--trials", "3"],

@@ -20,7 +20,13 @@ from hunchlab.project import Project, find_project
 from hunchlab.records import _MISSING, RUN_FIELDS, filter_runs, flatten, lookup
 
 SORTABLE_FIELDS = {"created": "created_at", **RUN_FIELDS}
+RUN_STATUSES = ("running", "finished", "failed", "crashed", "interrupted")
 MAX_COLUMNS = 6
+# A runs page holds at most this many table rows, and a seed group shows at most its
+# MEMBERS_SHOWN newest runs. At 10,000 runs in 200 groups of 50 that is 17 groups, about
+# 100 KB of HTML (bench_ui.py); 3,000 rows were 1.8 MB and took 5-7 s to load.
+ROWS_PER_PAGE = 100
+MEMBERS_SHOWN = 5
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
                ".webp": "image/webp", ".svg": "image/svg+xml"}
 DIFF_LIMIT = 200_000  # characters of a code diff shown on the run page; the rest is in the file
@@ -30,22 +36,26 @@ DIFF_LIMIT = 200_000  # characters of a code diff shown on the run page; the res
 
 
 def runs_table(*, where: Sequence[str] = (), search: str | None = None, status: str | None = None,
-               question: str | None = None, sort: str = "-created", page: int = 1, per_page: int = 50,
+               question: str | None = None, sort: str = "-created", page: int = 1, per_page: int = ROWS_PER_PAGE,
                grouped: bool = True, project: Project | None = None) -> dict[str, Any]:
     """One page of the runs table: filtered, sorted, and (by default) grouped by seed group.
 
     Filtering and sorting see every run; only the page's groups get their statistics
-    (mean and t-interval per metric column over the group's runs), so 10,000 runs cost
-    one listing plus 50 small intervals. ``sort`` is a key (``acc``, ``lr``, ``created``)
-    with ``-`` for descending; groups sort by their mean, or their first run's value.
+    (mean and t-interval per metric column over all the group's runs). A page holds at most
+    ``per_page`` table rows, not groups: a group shows its MEMBERS_SHOWN newest runs and how
+    many more it has (40 configs of ~70 reruns once made a 1.8 MB page of 3,000 rows).
+    ``sort`` is a key (``acc``, ``lr``, ``created``) with ``-`` for descending; groups sort by
+    their mean, or their first run's value. An unknown key is an error, not ignored.
     """
     from hunchlab.store.web import runs_with_entries
 
     with current_store(project) as store:
-        everything = _listing(store)
+        everything = cached_runs(store)
         with store.read() as conn:
             noted = runs_with_entries(conn)
     statuses = sorted({r["status"] for r in everything})
+    if status and status not in {*RUN_STATUSES, *statuses}:
+        raise HunchError(f"status={status[:40]!r} is not a run status", fix=f"statuses: {', '.join(RUN_STATUSES)}")
     questions = sorted({r["question"] for r in everything if r["question"]})
     runs = filter_runs(everything, list(where))
     if status:
@@ -57,28 +67,43 @@ def runs_table(*, where: Sequence[str] = (), search: str | None = None, status: 
         runs = [r for r in runs if any(needle in str(r.get(k) or "").lower()
                                        for k in ("id", "name", "spec_name", "question"))]
     params, metrics = _columns(runs)
-    key, descending = _sort_key(sort)
-    blocks = _group(runs) if grouped else [[r] for r in runs]
+    key, descending = _sort_key(sort, everything)
+    blocks = seed_groups(runs) if grouped else [[r] for r in runs]
     blocks.sort(key=lambda b: _order(b, key), reverse=descending)
     if descending:  # missing values last either way
         blocks.sort(key=lambda b: _order(b, key)[0] == 1)
-    pages = max(1, math.ceil(len(blocks) / per_page))
-    page = min(max(1, page), pages)
-    shown = blocks[(page - 1) * per_page: page * per_page]
+    bounds = _pages(blocks, per_page)
+    page = min(max(1, page), len(bounds))
+    shown = blocks[bounds[page - 1][0]:bounds[page - 1][1]]
     return {
         "total": len(everything), "matched": len(runs), "groups": len(blocks), "grouped": grouped,
-        "page": page, "pages": pages, "per_page": per_page, "sort": sort,
+        "page": page, "pages": len(bounds), "per_page": per_page, "sort": sort,
         "where": list(where), "search": search, "status": status, "question": question,
         "statuses": statuses, "questions": questions, "params": params, "metrics": metrics,
         "rows": [_block_row(b, params, metrics, noted, grouped) for b in shown],
     }
 
 
+def _pages(blocks: list[list[dict[str, Any]]], rows: int) -> list[tuple[int, int]]:
+    """Each page's [start, stop) in ``blocks``, packed so a page has at most ``rows`` table rows
+    (a group costs a head row plus the members it shows; one larger than ``rows`` has a page
+    to itself)."""
+    bounds, start, used = [], 0, 0
+    for i, block in enumerate(blocks):
+        cost = 1 if len(block) == 1 else 1 + min(len(block), MEMBERS_SHOWN)
+        if used and used + cost > rows:
+            bounds.append((start, i))
+            start, used = i, 0
+        used += cost
+    bounds.append((start, len(blocks)))
+    return bounds
+
+
 _LISTING: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
 _LISTING_LOCK = threading.Lock()
 
 
-def _listing(store: Any) -> list[dict[str, Any]]:
+def cached_runs(store: Any) -> list[dict[str, Any]]:
     """``store.list_runs()``, kept between calls until the runs table changes: parsing 10,000
     runs' params and summaries is most of a page's time, checking for a change is not."""
     from hunchlab.store.web import runs_fingerprint
@@ -90,7 +115,7 @@ def _listing(store: Any) -> list[dict[str, Any]]:
         held = _LISTING.get(place)
     if held and held[0] == fingerprint:
         return held[1]
-    runs = store.list_runs()
+    runs: list[dict[str, Any]] = store.list_runs()
     with _LISTING_LOCK:
         _LISTING[place] = (fingerprint, runs)
     return runs
@@ -109,12 +134,25 @@ def _columns(runs: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     return params, list(metrics)[:MAX_COLUMNS]
 
 
-def _sort_key(sort: str) -> tuple[str, bool]:
+def _sort_key(sort: str, runs: list[dict[str, Any]]) -> tuple[str, bool]:
+    """``-acc`` → ("acc", descending); a key no run has is refused, with the close ones."""
     descending = sort.startswith("-")
-    return sort.lstrip("-+") or "created", descending
+    key = sort.lstrip("-+") or "created"
+    if key in SORTABLE_FIELDS:
+        return key, descending
+    known: dict[str, None] = {}
+    for r in runs:
+        known.update(dict.fromkeys(flatten(r["params"])))
+        known.update(dict.fromkeys(r["summary"]))
+    if key not in known:
+        names = sorted({*SORTABLE_FIELDS, *known})
+        raise HunchError(f"sort={sort[:60]!r}: no run has '{key[:60]}'{did_you_mean(key, names)}",
+                         fix=f"sort by a column: {', '.join(names[:20])} (with - for descending)")
+    return key, descending
 
 
-def _group(runs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def seed_groups(runs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The runs by seed group, first seen first (a run without a group is a group of its own)."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     for r in runs:
         by_key.setdefault(r["group_key"] or r["id"], []).append(r)
@@ -142,19 +180,22 @@ def _block_row(block: list[dict[str, Any]], params: list[str], metrics: list[str
                grouped: bool) -> dict[str, Any]:
     from hunchlab.stats import mean_ci
 
-    runs = sorted(block, key=lambda r: (r["seed"] is None, r["seed"] or 0, r["seq"]))
+    runs = block
+    if len(block) > MEMBERS_SHOWN:  # the newest, then shown in seed order like the rest
+        runs = sorted(block, key=lambda r: r["seq"], reverse=True)[:MEMBERS_SHOWN]
+    runs = sorted(runs, key=lambda r: (r["seed"] is None, r["seed"] or 0, r["seq"]))
     stats = {}
-    if grouped and len(runs) > 1:
+    if grouped and len(block) > 1:
         for m in metrics:
-            vals = [float(v) for r in runs if _is_number(v := r["summary"].get(m)) and math.isfinite(float(v))]
+            vals = [float(v) for r in block if _is_number(v := r["summary"].get(m)) and math.isfinite(float(v))]
             if vals:
                 ci = mean_ci(vals)
                 stats[m] = {"mean": ci.mean, "lo": ci.lo, "hi": ci.hi, "n": ci.n}
     return {
-        "group": runs[0]["group_key"], "n": len(runs), "stats": stats,
+        "group": runs[0]["group_key"], "n": len(block), "more": len(block) - len(runs), "stats": stats,
         "runs": [{"id": r["id"], "seq": r["seq"], "name": r["name"], "status": r["status"], "seed": r["seed"],
                   "question": r["question"], "spec": r["spec_name"], "created_at": r["created_at"],
-                  "ended_at": r["ended_at"], "noted": r["id"] in noted,
+                  "ended_at": r["ended_at"], "noted": r["id"] in noted, "agent": r.get("agent"),
                   "params": {k: flatten(r["params"]).get(k) for k in params},
                   "metrics": {k: r["summary"].get(k) for k in metrics}} for r in runs],
     }
@@ -290,54 +331,7 @@ def examples_page(run_id: str, *, correct: bool | None = None, search: str | Non
             "correct": correct, "search": search, "examples": rows}
 
 
-# ============================================================ compare, journal
-
-
-def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
-                   project: Project | None = None) -> dict[str, Any]:
-    """Per logged metric, each selected group's mean curve over its seeds with a 95% band from
-    ``plots.BAND_FROM`` seeds on (None below), on one shared x axis (what overlaid charts need)."""
-    import numpy as np
-
-    from hunchlab import readsql as q
-    from hunchlab.compare import labels_for, pick_sides
-    from hunchlab.plots import _learning_rows
-    from hunchlab.selectors import resolve
-
-    project = project or find_project()
-    with current_store(project) as store, store.read() as conn:
-        picked = pick_sides(resolve(selectors, q.all_runs(conn), store.resolve_run))
-        ids = [r["id"] for _, g in picked for r in g.runs]
-        logged = sorted({k for values in q.last_values(conn, ids).values() for k in values})
-        wanted = [m for m in metrics if m in logged] if metrics else logged
-        history = q.histories(conn, ids, wanted)
-    labels = labels_for(picked)
-    series = [{"label": label, "runs": [{"run_id": r["id"], "metrics": {
-        m: [(step, v) for step, _, v in history.get(r["id"], {}).get(m, ())] for m in wanted}} for r in g.runs]}
-        for label, (_, g) in zip(labels, picked, strict=True)]
-    charts = []
-    for m in wanted:
-        try:
-            rows = _learning_rows(series, m, smooth=0, band="ci")
-        except HunchError:
-            continue
-        rows = [row for row in rows if row["line"] == "mean"]  # the dashboard draws means (and bands from 5 seeds)
-        xs = sorted({row["step"] for row in rows})
-        index = {x: i for i, x in enumerate(xs)}
-        lines = []
-        for label in labels:
-            mean, lo, hi = ([None] * len(xs) for _ in range(3))
-            for row in rows:
-                if row["group"] == label:
-                    i = index[row["step"]]
-                    mean[i], lo[i], hi[i] = (_finite(row.get(k)) for k in ("value", "band_lo", "band_hi"))
-            lines.append({"label": label, "mean": mean, "lo": lo, "hi": hi})
-        charts.append({"metric": m, "x": [float(x) for x in np.asarray(xs)], "groups": lines})
-    return {"labels": labels, "charts": charts}
-
-
-def _finite(v: Any) -> float | None:
-    return None if v is None or not math.isfinite(float(v)) else float(v)
+# ============================================================ journal
 
 
 def journal_entries(*, search: str | None = None, kind: str | None = None, run: str | None = None,
@@ -356,25 +350,25 @@ def journal_entries(*, search: str | None = None, kind: str | None = None, run: 
 # ============================================================ failure triage
 
 
-def triage_page(ref: str, *, position: int = 0, sample: int | None = None, seed: int = 0, by: str | None = None,
-                project: Project | None = None) -> dict[str, Any]:
-    """One example of the run's failure sample, the sample with its tags, and the categories
-    largest first: the page ``hunch failures`` is on a terminal.
+def triage_page(ref: str, *, position: int = 0, project: Project | None = None) -> dict[str, Any]:
+    """One example of the run's stored failure sample, the sample with its tags, and the
+    categories largest first: the page ``hunch failures`` is on a terminal.
 
-    Without ``sample`` the stored sample is resumed (the one the CLI drew, if any), else a
-    default one is drawn; with it, a sample of that size is drawn or reused.
+    Only reads: with no sample stored yet it says so (``sample`` is None) with what a draw
+    needs, and ``draw_failures`` (a POST) stores one. A GET that drew let any page on the
+    machine replace the sample with an ``<img>`` tag.
     """
     from hunchlab import triage
+    from hunchlab.store.triage import load_sample
+    from hunchlab.store.web import example_counts
 
-    if sample is None:
-        try:
-            drawn = triage.failures(ref, resume=True, project=project)
-        except NotFound:
-            raise
-        except HunchError:  # no sample stored yet (or no examples: drawing says so again)
-            drawn = triage.failures(ref, project=project)
-    else:
-        drawn = triage.failures(ref, sample=sample, seed=seed, by=by, project=project)
+    with current_store(project) as store, store.read() as conn:
+        run_id = store.resolve_run(ref)
+        stored = load_sample(conn, run_id) is not None
+        if not stored:
+            return {"run": {"id": run_id}, "sample": None, "examples": example_counts(conn, run_id),
+                    "default_size": triage.DEFAULT_SAMPLE}
+    drawn = triage.failures(run_id, resume=True, project=project)
     with triage.open_failures(drawn.run_id, resume=True, project=project) as session:
         position = min(max(0, position), len(session) - 1)
         example = session.example(position)
@@ -384,6 +378,15 @@ def triage_page(ref: str, *, position: int = 0, sample: int | None = None, seed:
     return {"run": {"id": drawn.run_id}, "sample": {k: v for k, v in drawn.to_dict().items() if k != "items"},
             "items": items, "position": position, "example": example, "diff": diff, "progress": progress,
             "categories": names, "report": triage.categories(drawn.run_id, project=project).to_dict()}
+
+
+def draw_failures(ref: str, *, sample: int, seed: int = 0, by: str | None = None,
+                  project: Project | None = None) -> dict[str, Any]:
+    """Draw and store a failure sample (replacing the stored one; its tags are kept)."""
+    from hunchlab import triage
+
+    drawn = triage.failures(ref, sample=sample, seed=seed, by=by, project=project).to_dict()
+    return {k: v for k, v in drawn.items() if k != "items"}
 
 
 def triage_action(ref: str, position: int, action: str, *, category: str | None = None, note: str | None = None,

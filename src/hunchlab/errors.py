@@ -70,6 +70,10 @@ class StoreUnreachable(StoreError):
     """A team store (PostgreSQL) that does not answer: down, restarting, or the URL is wrong."""
 
 
+class EndpointError(HunchError):
+    """A model endpoint that refuses a request, fails, or cannot be reached (``hunchlab.models``)."""
+
+
 class MachineError(HunchError):
     """A fault of the machine, not of the input: a full disk, a read-only folder, a permission denied."""
 

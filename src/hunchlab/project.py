@@ -40,6 +40,14 @@ def _text(v: Any) -> bool:
     return isinstance(v, str) and bool(v.strip())
 
 
+def _prices(v: Any) -> bool:
+    """``{model: {input: USD, output: USD}}`` per million tokens, every price a number from 0."""
+    price = _number(0, float("inf"))
+    return isinstance(v, dict) and all(
+        _text(model) and isinstance(p, dict) and set(p) == {"input", "output"} and all(price(x) for x in p.values())
+        for model, p in v.items())
+
+
 # Every setting (docs/settings.md lists the same, with what each means; a test keeps the two in step).
 SETTINGS: dict[str, Setting] = {
     # "sqlite" (the store lives in .hunch/store.db) or a SQLAlchemy URL such as
@@ -70,6 +78,15 @@ SETTINGS: dict[str, Setting] = {
     # The token `hunch mcp --http` asks for (a fresh one is printed at start without it).
     "mcp_token": Setting(None, lambda v: v is None or (_text(v) and len(v) >= 16),
                          "a secret of at least 16 characters"),
+    # The environment variable holding the key for an OpenAI-compatible endpoint (hunchlab.models):
+    # the key itself never goes in a file hunchlab writes.
+    "model_key_env": Setting("OPENAI_API_KEY", lambda v: _text(v) and v.replace("_", "").isalnum(),
+                             "the name of an environment variable, e.g. OPENAI_API_KEY"),
+    # Requests in flight at once to an endpoint.
+    "model_concurrency": Setting(8, lambda v: type(v) is int and 1 <= v <= 1024, "a whole number from 1 to 1024"),
+    # US dollars per million tokens, per model: what a run's token usage cost.
+    "model_prices": Setting({}, lambda v: _prices(v),
+                            "a mapping of model name to {input: USD, output: USD} per million tokens"),
 }
 
 SETTINGS_TEMPLATE = """\

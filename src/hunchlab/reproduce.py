@@ -94,7 +94,8 @@ def rerun(ref: str, *, project: Project | None = None, echo: bool = True, argv: 
                 predict=spec_meta.get("predict") or [], smoke=bool(spec_meta.get("smoke")),
                 overrides=spec_meta.get("overrides") or [], metrics=spec_meta.get("metrics") or {},
                 metrics_from=spec_meta.get("metrics_from"), capture=spec_meta.get("capture"),
-                tensorboard_dir=spec_meta.get("tensorboard_dir"), outputs=spec_meta.get("outputs") or [])
+                tensorboard_dir=spec_meta.get("tensorboard_dir"), log_dir=spec_meta.get("log_dir"),
+                outputs=spec_meta.get("outputs") or [])
     code = original.get("code") or {}
     extra = {"rerun_of": original["id"], "code": code}
     scratch = Path(tempfile.mkdtemp(prefix=f"rerun-{original['id']}-", dir=project.hunch_dir))

@@ -95,6 +95,7 @@ class SpecModel(BaseModel):
     metrics_from: bool | str | list[str] | None = None  # stdout scalars: false, or regexes / keys
     capture: list[str] | dict[str, str] | bool | None = None  # [wandb], {wandb: tee}, or false
     tensorboard_dir: str | None = None  # where the entry's TensorBoard files are (default: found)
+    log_dir: str | None = None  # where the entry's inspect_ai eval logs go (default: the run's folder)
     outputs: list[str] = []  # globs of files the run writes that are kept as artifacts
     metrics: dict[str, MetricModel] = {}
 
@@ -140,6 +141,7 @@ class Spec:
     metrics_from: bool | str | list[str] | None = None
     capture: list[str] | dict[str, str] | bool | None = None
     tensorboard_dir: str | None = None
+    log_dir: str | None = None
     outputs: list[str] = field(default_factory=list)
     # Declared ranges and goals ({"acc": {"range": [0, 1], "goal": "max"}}), stored with the run.
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -186,7 +188,7 @@ def load_spec(path: str | Path, overrides: list[str] = (), *, smoke: bool = Fals
                 sweep=model.sweep.model_dump() if model.sweep else None,
                 prune=model.prune.model_dump() if model.prune else None, ablate=model.ablate,
                 baseline=model.baseline, metrics_from=model.metrics_from, capture=model.capture,
-                tensorboard_dir=model.tensorboard_dir, outputs=model.outputs,
+                tensorboard_dir=model.tensorboard_dir, log_dir=model.log_dir, outputs=model.outputs,
                 metrics={k: {f: (list(v) if isinstance(v, tuple) else v) for f, v in m.model_dump().items()
                              if v is not None} for k, m in model.metrics.items()})
     _check_search(spec, path, lines)

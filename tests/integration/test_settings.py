@@ -21,6 +21,10 @@ def _settings(project, text: str) -> None:
     ("torch_threads: 0\n", 2, ["torch_threads", "whole number from 1"]),
     ("ui_token: short\n", 2, ["ui_token", "at least 16 characters"]),
     ("store: my-database\n", 2, ["setting 'store'", "SQLAlchemy URL"]),
+    ("model_key_env: sk-live-123\n", 2, ["model_key_env", "name of an environment variable"]),
+    ("model_concurrency: 0\n", 2, ["model_concurrency", "from 1 to 1024"]),
+    ("model_prices: {gpt-x: {input: 1.0}}\n", 2, ["model_prices", "{input: USD, output: USD}"]),
+    ("model_prices: {gpt-x: {input: -1, output: 2}}\n", 2, ["model_prices"]),
     ("durabilty: machine\n", 2, ["unknown setting 'durabilty'", "did you mean 'durability'", "docs/settings.md"]),
     ("durability: [machine\n", 3, ["not valid YAML"]),  # YAML reports where it gave up: the end
 ])
@@ -37,7 +41,8 @@ def test_a_bad_setting_names_file_line_key_and_what_is_allowed(project, hunch, t
 
 def test_good_settings_are_taken(project, hunch):
     _settings(project, "durability: machine\nsurprise_threshold: 0.9\nstore_retry_seconds: 5\ntorch_threads: 2\n"
-                       "ray_address: auto\nui_token: 0123456789abcdef0123\n")
+                       "ray_address: auto\nui_token: 0123456789abcdef0123\nmodel_key_env: MY_VLLM_KEY\n"
+                       "model_concurrency: 4\nmodel_prices: {gpt-4o-mini: {input: 0.15, output: 0.6}}\n")
     hunch("run", "exp.yaml", "--no-predict", check=0)
 
 

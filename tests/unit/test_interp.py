@@ -341,13 +341,18 @@ def test_the_docs_example_runs_on_a_users_own_model() -> None:
 # a Hugging Face model, addressed by its module paths alone (randomly initialised: nothing downloaded)
 
 
-def test_a_hugging_face_llama_is_tapped_ablated_and_attributed_by_path() -> None:
+def tiny_llama() -> Any:
+    """A randomly initialised two-layer Llama (4 heads, 2 key-value heads, 50 tokens): nothing downloaded."""
     transformers = pytest.importorskip("transformers")
     torch.manual_seed(0)
     config = transformers.LlamaConfig(num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                                       hidden_size=32, intermediate_size=64, vocab_size=50,
                                       attn_implementation="eager")
-    model = transformers.LlamaForCausalLM(config).eval()
+    return transformers.LlamaForCausalLM(config).eval()
+
+
+def test_a_hugging_face_llama_is_tapped_ablated_and_attributed_by_path() -> None:
+    model = tiny_llama()
     ids = torch.randint(50, (2, 10))
     with torch.no_grad():
         model(input_ids=ids, output_attentions=True)  # transformers adds hooks of its own on a first such call
@@ -372,3 +377,57 @@ def test_a_hugging_face_llama_is_tapped_ablated_and_attributed_by_path() -> None
         ablated = ablate_heads(model, {"input_ids": ids}, (layout, [0, 1, 2, 3])).logits
     assert not torch.allclose(ablated, out.logits)
     assert hook_count(model) == own_hooks
+
+
+def word_tokenizer(words: list[str]) -> Any:
+    """A word-level tokenizer over ``words``, built here (no tokenizer is downloaded)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", *words])}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]")
+
+
+def test_a_model_loaded_from_a_folder_caches_each_layer_and_a_patched_layer_carries_the_other_input(
+        tmp_path: Path) -> None:
+    from hunchlab.models.local import load_local
+
+    original = tiny_llama()
+    original.save_pretrained(tmp_path / "tiny")
+    word_tokenizer("the a cat dog sat ran on under mat rug".split()).save_pretrained(tmp_path / "tiny")
+    local = load_local(tmp_path / "tiny")
+    assert local.layers() == ["model.layers.0", "model.layers.1"]
+    clean, corrupt = local.inputs(["the cat sat on the mat"]), local.inputs(["a dog ran under a rug"])
+    assert clean["input_ids"].shape == corrupt["input_ids"].shape == (1, 6)
+    with torch.no_grad():
+        assert torch.equal(local.model(**clean).logits, original(**clean).logits)  # the folder holds the same model
+        local.model(**clean, output_hidden_states=True)  # transformers adds hooks of its own on a first such call
+        own_hooks = hook_count(local.model)
+        out, cache = run_with_cache(local.model, {**clean, "output_hidden_states": True}, local.layers())
+        for i, layer in enumerate(local.layers()[:-1]):  # hidden_states[i + 1] is layer i's output (the last is normed)
+            assert torch.equal(cache[layer], out.hidden_states[i + 1])
+        last = local.layers()[-1]
+        dirty = local.model(**corrupt).logits
+        patched = run_with_patch(local.model, corrupt, patches_from(local.model, clean, [last])).logits
+        assert torch.equal(patched, out.logits)  # everything after the last layer comes from its output
+        first = local.layers()[0]
+        from_clean = patches_from(local.model, clean, [first])[first]
+        at_end = run_with_patch(local.model, corrupt, {first: only(from_clean, (slice(None), slice(5, 6)))}).logits
+        assert torch.equal(at_end[:, :5], dirty[:, :5])  # causal: earlier positions cannot see the last one
+        assert not torch.allclose(at_end[:, 5], dirty[:, 5])
+        ablated = run_with_patch(local.model, clean, {"model.layers.0.mlp": zero()}).logits
+        assert not torch.allclose(ablated, out.logits)
+    assert hook_count(local.model) == own_hooks
+
+
+def test_a_folder_that_is_not_a_model_is_a_clean_error(tmp_path: Path) -> None:
+    from hunchlab.models.local import load_local
+
+    with pytest.raises(HunchError, match="not a Hugging Face model folder"):
+        load_local(tmp_path)
+    pytest.importorskip("transformers")
+    tiny_llama().save_pretrained(tmp_path / "no-tokenizer")
+    with pytest.raises(HunchError, match="has no tokenizer"):
+        load_local(tmp_path / "no-tokenizer").inputs(["hello"])

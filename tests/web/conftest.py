@@ -10,7 +10,7 @@ import pytest
 
 from hunchlab.project import Project
 
-from .data import build
+from .data import build, build_sweep
 
 
 @pytest.fixture(scope="module")
@@ -35,3 +35,20 @@ def client(web_project: tuple[Project, dict[str, str]]) -> Any:
 @pytest.fixture
 def ids(web_project: tuple[Project, dict[str, str]]) -> dict[str, str]:
     return web_project[1]
+
+
+@pytest.fixture(scope="module")
+def sweep_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A client over the paging / overlay / sweep project (``data.build_sweep``), and its run ids."""
+    from starlette.testclient import TestClient
+
+    from hunchlab.web import create_app
+
+    old = os.environ.pop("HUNCH_DIR", None)
+    project, ids = build_sweep(tmp_path_factory.mktemp("sweepproj"))
+    with TestClient(create_app(project), base_url="http://127.0.0.1:8765") as c:
+        c.ids = ids
+        c.project = project
+        yield c
+    if old is not None:
+        os.environ["HUNCH_DIR"] = old

@@ -15,7 +15,7 @@ def page_urls(ids: dict[str, str]) -> dict[str, str]:
             "/runs/{run_id}/examples": f"/runs/{ids['w64']}/examples",
             "/runs/{run_id}/triage": f"/runs/{ids['w64']}/triage",
             "/compare": f"/compare?s={ids['w16']}&s={ids['w64']}", "/tree": "/tree", "/journal": "/journal",
-            "/calibration": "/calibration"}
+            "/calibration": "/calibration", "/sweep": "/sweep?where=spec%3Dexp"}
 
 
 def test_every_page_has_a_json_twin_advertised_in_a_link_header(client, ids):
@@ -135,9 +135,13 @@ def test_triage_tags_are_the_ones_the_cli_reads(client, web_project, ids):
     project = web_project[0]
     run = ids["w16"]
     page = client.get(f"/runs/{run}/triage")
+    assert 'id="draw-form"' in page.text and client.get(f"/runs/{run}/triage.json").json()["sample"] is None
+    csrf = csrf_of(page.text)
+    drawn = client.post(f"/runs/{run}/samples", data={"csrf": csrf, "sample": "100", "seed": "0"},
+                        follow_redirects=False)
+    assert drawn.status_code == 303 and drawn.headers["location"] == f"/runs/{run}/triage"
     first = client.get(f"/runs/{run}/triage.json").json()
     assert first["progress"]["total"] == 5 and first["example"]["correct"] is False
-    csrf = csrf_of(page.text)
     form = {"csrf": csrf, "position": 0, "action": "tag", "category": "off by one"}
     moved = client.post(f"/runs/{run}/tags", data=form,
                         follow_redirects=False)
@@ -174,6 +178,13 @@ def test_a_running_run_is_marked_for_live_updates(client, ids):
     page = client.get(f"/runs/{ids['running']}")
     assert f'data-live="/runs/{ids["running"]}.json"' in page.text
     assert 'data-live' not in client.get(f"/runs/{ids['long']}").text
+
+
+def test_runs_an_agent_started_say_so_in_the_table_and_on_their_page(client, ids):
+    row = client.get("/runs", params={"where": "agent=claude", "group": 0}).text
+    assert row.count('data-run="') == 1 and '</span> <span class="agent"' in row and "by <bdi>claude</bdi>" in row
+    assert "started by agent <bdi>claude</bdi>" in client.get(f"/runs/{ids['running']}").text
+    assert '<span class="agent"' not in client.get(f"/runs/{ids['long']}").text
 
 
 def test_metric_names_with_slashes_and_spaces_are_addressed_by_query(client, ids):

@@ -102,6 +102,34 @@ def test_binding_elsewhere_requires_the_token_on_every_request(web_project):
         assert c.get("/runs.json").status_code == 200  # now by cookie
 
 
+def test_each_dashboard_has_its_own_session_cookie_which_is_not_the_token(web_project):
+    """Browsers send a host's cookies to every port: a fixed name let two dashboards overwrite
+    each other's cookie (the first then answered 401), and a cookie holding the token gave it
+    to any other server on the machine."""
+    from starlette.testclient import TestClient
+
+    apps = [create_app(web_project[0], host="0.0.0.0", token="s3cret") for _ in range(2)]
+    cookies = []
+    for app in apps:
+        with TestClient(app, base_url="http://10.1.2.3:8765") as c:
+            c.get("/runs?token=s3cret", follow_redirects=False)
+            [(name, value)] = c.cookies.items()
+            assert name.startswith("hunch_session_") and "s3cret" not in value
+            cookies.append((name, value))
+    assert cookies[0][0] != cookies[1][0]
+    with TestClient(apps[1], base_url="http://10.1.2.3:8765") as c:  # A's session is no key to B
+        c.cookies.set(cookies[0][0], cookies[0][1])
+        c.cookies.set(cookies[1][0], "forged")
+        assert_canonical_error(c.get("/runs.json"), 401)
+
+
+def test_a_loopback_dashboard_sets_no_cookie_at_all(client, ids):
+    from .test_pages import page_urls
+
+    for path in [*page_urls(ids).values(), "/static/app.js", "/favicon.ico", "/nowhere"]:
+        assert "set-cookie" not in client.get(path).headers, path
+
+
 def test_every_post_route_needs_the_csrf_token(client, ids):
     posts = [p.path.replace("{run_id}", ids["w64"]) for p in PAGES if "POST" in p.methods]
     assert len(posts) >= 2
@@ -113,6 +141,62 @@ def test_every_post_route_needs_the_csrf_token(client, ids):
                             headers={"origin": "http://evil.example"})
         assert_canonical_error(cross, 403)
     assert client.get("/journal.json", params={"run": ids["w64"]}).json()["entries"][0]["body"] != "x"
+
+
+def test_reading_a_triage_page_never_draws_or_replaces_the_sample(web_project, client, ids):
+    """A GET that drew let an <img> on any local page replace the stored failure sample."""
+    from hunchlab.store import open_store
+    from hunchlab.store.triage import load_sample
+
+    run = ids["xss"]
+
+    def stored() -> Any:
+        with open_store(web_project[0]) as store, store.read() as conn:
+            return load_sample(conn, run)
+
+    assert client.get(f"/runs/{run}/triage").status_code == 200 and stored() is None
+    assert_canonical_error(client.get(f"/runs/{run}/triage", params={"sample": 2, "seed": 9},
+                                      headers={"accept": "application/json"}), 400)
+    assert stored() is None
+    token = csrf_of(client.get("/runs").text)
+    assert_canonical_error(client.post(f"/runs/{run}/samples", data={"sample": 1}), 403)  # no CSRF token
+    assert client.post(f"/runs/{run}/samples", data={"csrf": token, "sample": 1, "seed": 3}).status_code == 200
+    before = stored()
+    assert before["seed"] == 3
+    client.get(f"/runs/{run}/triage?sample=1&seed=9")
+    assert stored() == before
+
+
+@pytest.mark.parametrize("path", [
+    "/journal?q=%00", "/journal.json?q=%00", "/runs/{long}/series.json?key=loss&lo=nan",
+    "/runs/{long}/series.json?key=loss&lo=1e308&hi=-1e308", "/runs/{long}/series.json?key=loss&lo=inf",
+    "/runs/{long}/series.json?key=loss&hi=x", "/runs.json?sort=bogus", "/runs.json?sort=-nope",
+    "/runs.json?group=2", "/runs.json?status=bogus", "/runs.json?page=0", "/runs.json?where=acc%3E%00",
+    "/runs/{long}/examples.json?correct=maybe", "/runs/{long}/examples.json?q=%01", "/journal.json?kind=bogus",
+    "/sweep.json?metric=nope", "/runs/{long}/triage.json?by=x",
+])
+def test_bad_parameters_are_a_400_with_one_line_and_no_internals(client, ids, path):
+    r = client.get(path.format(long=ids["long"]), headers={"accept": "application/json"})
+    assert_canonical_error(r, 400)
+    message = r.json()["error"]
+    assert "\n" not in message and len(message) <= 300
+    assert not any(leak in r.text for leak in ("SELECT", "sqlite", "Traceback", "Error:", "MATCH"))
+
+
+def test_an_unexpected_failure_is_a_500_that_shows_nothing_internal(web_project, monkeypatch):
+    from starlette.testclient import TestClient
+
+    from hunchlab import dashboard
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("(sqlite3.OperationalError) [SQL: SELECT secret FROM runs] at /home/me/.hunch")
+
+    monkeypatch.setattr(dashboard, "journal_entries", broken)
+    with TestClient(create_app(web_project[0]), base_url="http://127.0.0.1:8765", raise_server_exceptions=False) as c:
+        for path in ("/journal.json", "/journal"):
+            r = c.get(path)
+            assert_canonical_error(r, 500)
+            assert not any(leak in r.text for leak in ("SELECT", "RuntimeError", "sqlite3", "/home/me"))
 
 
 @pytest.mark.parametrize(("path", "status"), [

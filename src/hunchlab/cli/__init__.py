@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "runs": ("runs", "runs", "List runs, with filters; --json/--csv for other tools."),
     "show": ("runs", "show", "Show one run: config, code, environment, metrics, logs."),
     "rerun": ("runs", "rerun", "Re-execute a run from its stored code and config; --check compares."),
-    "import": ("bring", "import_", "Import runs from MLflow, W&B offline folders or TensorBoard logdirs."),
+    "import": ("bring", "import_", "Import runs from MLflow, W&B, TensorBoard logdirs or inspect_ai eval logs."),
     "export": ("bring", "export", "Write runs, metric histories and examples as Parquet, CSV or JSON lines."),
     "demo": ("demo", "demo", "Build a demo project and run the research loop end to end."),
     "sweep": ("sweep", "sweep", "Sweep params over seeds in parallel; `sweep show ID`, `sweep resume ID`."),

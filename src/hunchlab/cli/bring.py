@@ -12,6 +12,7 @@ def _report(result: object) -> None:
 
     assert isinstance(result, ImportResult)
     click.echo(f"imported {len(result.imported)} run(s), {result.points:,} metric points"
+               + (f", {result.examples:,} examples" if result.examples else "")
                + (f"; {len(result.skipped)} already imported, left as they were" if result.skipped else ""))
     for run_id in result.imported[:20]:
         click.echo(f"  hunch show {run_id}")
@@ -19,7 +20,7 @@ def _report(result: object) -> None:
 
 @click.group("import")
 def import_() -> None:
-    """Import runs from MLflow, W&B offline folders or TensorBoard logdirs.
+    """Import runs from MLflow, W&B offline folders, TensorBoard logdirs or inspect_ai eval logs.
 
     Imported runs are ordinary runs, marked as imported; importing again changes nothing.
 
@@ -68,6 +69,22 @@ def import_tensorboard(logdir: str) -> None:
     from hunchlab.project import find_project
 
     _report(run_import(find_project(), logdir))
+
+
+@import_.command("inspect")
+@click.argument("paths", nargs=-1, required=True, metavar="LOG...")
+def import_inspect(paths: tuple[str, ...]) -> None:
+    """Import inspect_ai eval logs (.eval or .json files, or log folders): one run per eval.
+
+    Each sample becomes a per-example record (a sample's epochs folded into one), so
+    hunch failures, categories and compare's paired tests read the eval sample by sample.
+
+    Example: hunch import inspect logs/
+    """
+    from hunchlab.compat.inspect_log import import_inspect as run_import
+    from hunchlab.project import find_project
+
+    _report(run_import(find_project(), paths))
 
 
 @click.command()

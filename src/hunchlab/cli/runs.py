@@ -133,7 +133,8 @@ def _spec_of(spec_file: str | None, overrides: list[str], smoke: bool, seed_flag
 
 
 def _check_runnable(spec: Any) -> None:
-    from hunchlab.execute.local import check_entry, expand_command
+    from hunchlab.execute.entrypoint import expand_command
+    from hunchlab.execute.local import check_entry
 
     if spec.entry:
         check_entry(spec.entry, [str(Path.cwd()), str(Path(spec.path).resolve().parent)], spec.path)

@@ -72,9 +72,15 @@ def study_show(name: str) -> None:
 @click.option("-p", "--predict", "predict_texts", multiple=True, metavar="CLAIM", help="Any other claim. Repeatable.")
 @click.option("--no-predict", is_flag=True, help="Skip the prediction.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not echo the runs' output.")
+@click.option("--endpoint", metavar="URL", help="A study on a served model: the OpenAI-compatible server's base URL.")
+@click.option("--model", "model_name", metavar="NAME", help="A study on a served model: the model it serves.")
 def study_run(name: str, overrides: tuple[str, ...], budget: str, seeds: int, probability: str | None,
-              predict_texts: tuple[str, ...], no_predict: bool, quiet: bool) -> None:
+              predict_texts: tuple[str, ...], no_predict: bool, quiet: bool, endpoint: str | None,
+              model_name: str | None) -> None:
     """Predict, then run a study; its runs land under "reproduce: <paper>" in the tree.
+
+    A study on a served model (self-consistency-served) samples the model at --endpoint;
+    its completions are cached, so a rerun asks for nothing.
 
     Example: hunch study run self-consistency --p 70% --seeds 2
     """
@@ -82,10 +88,11 @@ def study_run(name: str, overrides: tuple[str, ...], budget: str, seeds: int, pr
     from hunchlab.predict import parse_claims
     from hunchlab.project import find_project
     from hunchlab.studies import get_study
-    from hunchlab.studies.runner import run_study, study_claim
+    from hunchlab.studies.runner import endpoint_overrides, run_study, study_claim
 
     project = find_project()
     s = get_study(name, project)
+    overrides = (*overrides, *endpoint_overrides(s, endpoint, model_name, list(overrides)))
     claims = parse_claims(list(predict_texts), source="--predict")
     note = None
     if probability:

@@ -48,6 +48,7 @@ class ImportedRun:
     commit: str | None = None
     artifacts: list[dict[str, Any]] = field(default_factory=list)  # {"path", "uri", "size"}
     extra: dict[str, Any] = field(default_factory=dict)  # what else the source says (experiment, project…)
+    record: dict[str, Any] = field(default_factory=dict)  # fields of the run's own record (``models``: token usage)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class ImportResult:
     imported: list[str] = field(default_factory=list)  # new hunchlab run ids
     skipped: list[str] = field(default_factory=list)  # run ids of runs imported before
     points: int = 0
+    examples: int = 0
 
 
 def save_all(project: Project, runs: Iterable[ImportedRun]) -> ImportResult:
@@ -70,6 +72,7 @@ def save_all(project: Project, runs: Iterable[ImportedRun]) -> ImportResult:
         marker.write_text(run_id)
         result.imported.append(run_id)
         result.points += sum(len(v) for v in imported.metrics.values())
+        result.examples += len(imported.examples)
     return result
 
 
@@ -96,6 +99,7 @@ def _save(project: Project, imported: ImportedRun) -> str:
         "tags": imported.tags,
         "notes": imported.notes,
         "created_at": imported.started_at or time.time(),
+        **imported.record,
     }
     run = create_run(project, meta)
     for step, when, values in _rows(imported.metrics):

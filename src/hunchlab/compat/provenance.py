@@ -1,8 +1,9 @@
 """Where a run's numbers came from, in the lines ``hunch show`` prints under the run's header.
 
-A run may have been imported (from MLflow, W&B, TensorBoard), or have had its metrics
-captured from what the entry printed, from a TensorBoard folder or through the wandb
-stand-in, rather than logged with ``run.log``; the reader should not have to guess.
+A run may have been imported (from MLflow, W&B, TensorBoard, inspect_ai), or have had its
+metrics captured from what the entry printed, from a TensorBoard folder, through the wandb
+stand-in or from eval logs, rather than logged with ``run.log``; the reader should not have
+to guess. A run that called models says how many tokens it used and what they cost.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ def provenance_lines(run: dict[str, Any]) -> list[str]:
                      + (f"; {len(refs)} artifact(s) by reference" if refs else ""))
     for source, info in (run.get("captured") or {}).items():
         lines.append(f"captured from {source}: {capture_text(info)}")
+    from hunchlab.models.usage import describe
+
+    lines += [f"model {line}" for line in describe(run.get("models") or {})]
     if run.get("n_outputs"):
         shown = ", ".join(run["outputs"][:3]) + (" …" if run["n_outputs"] > 3 else "")
         lines.append(f"outputs: {run['n_outputs']} file(s) written into the project ({shown}): not captured as code")

@@ -1,11 +1,12 @@
 """What the runner takes from an entry that does not log with hunchlab: stdout scalars, wandb
-calls, TensorBoard files, and the files it writes.
+calls, TensorBoard files, inspect_ai eval logs, and the files it writes.
 
 ``start`` is called once the run exists and before its entry starts; it says what the
 entry's process needs (``EntryHooks``: a path and environment for the wandb stand-in, a
-sink for stdout) and starts a thread that reads TensorBoard files while the entry runs.
-``EntryHooks.finish`` is called when the entry has ended, before the run is finished: a
-last read of everything, the spec's ``outputs:`` kept as artifacts, the files the run wrote
+sink for stdout; ``INSPECT_LOG_DIR``, where eval logs should go) and starts a thread that
+reads TensorBoard files while the entry runs. ``EntryHooks.finish`` is called when the
+entry has ended, before the run is finished: a last read of everything, the eval logs it
+wrote read into the run (``compat.inspect_capture``), the spec's ``outputs:`` kept as artifacts, the files the run wrote
 remembered as outputs (not code), and a ``captured`` record saying how many points came
 from where, which ``hunch show`` prints.
 """
@@ -24,7 +25,7 @@ from typing import Any
 
 from hunchlab.compat.attach import add_record
 from hunchlab.errors import HunchError, SpecError
-from hunchlab.execute.modules import locate_module
+from hunchlab.execute.entrypoint import locate_module
 from hunchlab.execute.scalars import StdoutScalars, build
 from hunchlab.project import Project
 from hunchlab.run import Run
@@ -52,6 +53,8 @@ class EntryHooks:
     env: dict[str, str] = field(default_factory=dict)
     scalars: StdoutScalars | None = None
     captured: dict[str, dict[str, Any]] = field(default_factory=dict)
+    inspect_roots: list[Path] = field(default_factory=list)  # where the entry's eval logs go
+    failed: tuple[str, str] | None = None  # (status, error) when an eval log says the eval did not succeed
     _tensorboard: Any = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -73,6 +76,12 @@ class EntryHooks:
         if self._tensorboard is not None and self._tensorboard.points:
             self.captured["tensorboard"] = {"points": self._tensorboard.points,
                                             "note": f"from {len(self._tensorboard._accumulators)} folder(s)"}
+        from hunchlab.compat.inspect_capture import capture
+
+        evals = capture(self.run, self.inspect_roots, self.started)
+        if evals:
+            self.failed = evals.pop("failed", None)
+            self.captured["inspect"] = evals
         record: dict[str, Any] = {"captured": self.captured} if self.captured else {}
         record.update(_outputs(self.run, self.project, self.spec, self.cwd, self.started))
         add_record(self.run, record)
@@ -105,6 +114,11 @@ def start(project: Project, spec: Spec, run: Run, cwd: Path, search: list[str]) 
         hooks.env["HUNCH_CAPTURE_WANDB"] = mode
         hooks.captured["wandb"] = {"note": f"{mode}: {why}"}
         add_record(run, {"captured": hooks.captured})  # said before the entry starts, in case it never ends
+    from hunchlab.compat.inspect_capture import log_roots
+    from hunchlab.execute.entrypoint import expand_command
+
+    command = expand_command(spec) if spec.command else None
+    hooks.inspect_roots = log_roots(spec, command, run.dir, cwd, hooks.env)
     roots = [cwd / spec.tensorboard_dir] if spec.tensorboard_dir else [run.dir, cwd]
     hooks._tensorboard = TensorBoardFollower(roots, since=hooks.started, max_depth=None if spec.tensorboard_dir
                                              else TB_SEARCH_DEPTH)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
-import shlex
 import shutil
 import signal
 import subprocess
@@ -29,13 +27,12 @@ from hunchlab.errors import HunchError, MachineError, NoSpace, SpecError, did_yo
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.execute import captures
 from hunchlab.execute.child import ENV_RUNNER_PID, ENV_SCRATCH, EXIT_NO_SPACE
-from hunchlab.execute.modules import locate_module
+from hunchlab.execute.entrypoint import expand_command, locate_module
 from hunchlab.project import Project
 from hunchlab.run import Run, create_run
 from hunchlab.rundir import ENV_RUN_DIR, RESERVE_BYTES, reserve_room
 from hunchlab.spec import Spec
 
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
 INTERRUPT_GRACE_SECONDS = 10.0
 
 
@@ -96,6 +93,8 @@ def run_spec(
     status, code, error = execute(argv_child, run.dir, project.root, cwd=cwd, search=search, echo=echo,
                                   control=control, hooks=hooks)
     hooks.finish()
+    if hooks.failed and status == "finished":  # the entry exited 0, but what it left says otherwise
+        status, error = hooks.failed
     unrecorded = run.finish(status, code, error)
     return RunOutcome(run.id, status, code if code >= 0 else 128 - code, time.time() - started, error, unrecorded)
 
@@ -343,30 +342,6 @@ def _close_quietly(f: BinaryIO | None) -> None:
             f.close()
         except OSError:
             pass  # what was buffered is lost with the disk that could not take it
-
-
-def expand_command(spec: Spec) -> str:
-    """Fill ``{param}`` (dotted for nested params), ``{seed}`` placeholders, shell-quoted."""
-    assert spec.command is not None
-    values = {"seed": spec.seed, **_flat(spec.params)}
-
-    def fill(m: re.Match[str]) -> str:
-        key = m.group(1)
-        if key not in values:
-            raise SpecError(f"command uses {{{key}}} but there is no such param{did_you_mean(key, values)}",
-                            where=spec.path, fix=f"params: {', '.join(values)}")
-        return shlex.quote(str(values[key]))
-
-    return PLACEHOLDER.sub(fill, spec.command)
-
-
-def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        out[f"{prefix}{k}"] = v
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-    return out
 
 
 def check_entry(entry: str, search: list[str], spec_path: str | None) -> None:

@@ -75,6 +75,38 @@ def run_study(project: Project, study: Study, *, budget: str = "full", seeds: in
     return StudyRun(spec.question, outcomes)
 
 
+def endpoint_overrides(study: Study, endpoint: str | None, model: str | None, overrides: list[str]) -> list[str]:
+    """``--endpoint URL --model NAME`` as the overrides a study on a served model takes.
+
+    Raised before any run starts: a model given to a study that trains its own, one of the
+    two without the other, or a served study with no model at all.
+    """
+    import json
+
+    from hunchlab.overrides import parse_override
+
+    params = load_spec(study.spec).params
+    served = "endpoint" in params and "model" in params
+    if (endpoint or model) and not served:
+        raise HunchError(f"study '{study.name}' runs its own toy models: --endpoint and --model are not for it",
+                         fix="studies on a served model: " + (", ".join(
+                             s.name for s in _studies_on_endpoints()) or "none"))
+    if bool(endpoint) != bool(model):
+        raise HunchError("--endpoint and --model go together", fix="give both: --endpoint URL --model NAME")
+    given = {parse_override(o)[0]: parse_override(o)[1] for o in overrides}
+    if served and not endpoint and not (given.get("endpoint") or params["endpoint"]):
+        raise HunchError(f"study '{study.name}' samples a served model: which one?",
+                         fix=f"hunch study run {study.name} --endpoint http://localhost:8000/v1 --model NAME")
+    # JSON strings are YAML strings: a model named 1.5 or yes stays text
+    return [f"endpoint={json.dumps(endpoint)}", f"model={json.dumps(model)}"] if endpoint and model else []
+
+
+def _studies_on_endpoints() -> list[Study]:
+    from hunchlab.studies import shipped_studies
+
+    return [s for s in shipped_studies() if "endpoint" in load_spec(s.spec).params]
+
+
 def check_study(project: Project, study: Study) -> dict[str, Any]:
     """Did the finding appear? The study's check over its latest group of finished runs."""
     from hunchlab import records

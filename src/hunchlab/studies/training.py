@@ -79,7 +79,9 @@ def train(
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("HUNCH_CACHE_DIR", Path.home() / ".cache" / "hunchlab")) / "studies"
+    from hunchlab.models.cache import cache_home
+
+    return cache_home() / "studies"
 
 
 def cache_key(spec: dict[str, Any]) -> str:

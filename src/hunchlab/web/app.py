@@ -12,9 +12,16 @@ dashboard on a shared machine is reachable by others:
   the dashboard itself, so even a missed escape cannot run an injected script;
 - on a loopback address only loopback ``Host`` headers are accepted (a web page cannot
   reach the dashboard by rebinding its own domain to 127.0.0.1);
-- bound anywhere else, every request must carry the token (``?token=`` once, which sets a
-  cookie, or ``Authorization: Bearer``);
-- POST routes need the page's CSRF token and a same-origin ``Origin`` when one is sent.
+- bound anywhere else, every request must carry the token (``?token=`` once, or
+  ``Authorization: Bearer``). Opening ``?token=`` swaps it for a session cookie whose name
+  and value are drawn afresh by each dashboard process: browsers send a cookie to every
+  port of a host, so a fixed name let two dashboards overwrite each other's (the first then
+  answered 401), and a cookie holding the token itself handed it to any other server on the
+  machine. A loopback dashboard needs no token and sets no cookie at all;
+- no GET changes what is stored; POST routes need the page's CSRF token and a same-origin
+  ``Origin`` when one is sent;
+- a bad parameter is a 400 with one line saying which and why; an unexpected failure is a
+  500 whose page names no exception, SQL or path (the traceback goes to the terminal).
 """
 
 from __future__ import annotations
@@ -23,8 +30,6 @@ import hmac
 import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -41,30 +46,19 @@ from starlette.staticfiles import StaticFiles
 
 from hunchlab.errors import HunchError, NotFound
 from hunchlab.project import Project
+from hunchlab.web.responses import HERE, Page, json_response, visible_controls
+from hunchlab.web.routes import PAGES, artifact, favicon
 
-HERE = Path(__file__).parent
-TOKEN_COOKIE = "hunch_token"
+COOKIE_PREFIX = "hunch_session_"
+# Handlers run in threads, at most this many at once (the rest wait their turn): each holds
+# a page's data and rendered text, and with anyio's default of 40 threads a burst of 20
+# requests took the server from 123 to 227 MB. The machine has 2 cores, so more threads
+# add memory, not speed. bench_ui.py measures the heap under 200 requests, 20 in flight, at
+# 10,000 runs: 75 MB before, 82 MB at most, 79 MB after (tests/web/test_load.py checks the bound).
+HANDLER_THREADS = 4
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-# Artifacts are user files (an .html or .svg one may hold script): served sandboxed, so
-# opening one can never act as the dashboard.
-ARTIFACT_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
-
-Handler = Callable[..., dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Page:
-    """A route: a path (its JSON twin is the path plus ``.json``), a template, a handler."""
-
-    path: str
-    template: str | None
-    handler: Handler
-    methods: tuple[str, ...] = ("GET",)
-    twin: bool = True
-
-
 def is_loopback(host: str) -> bool:
     if host in LOOPBACK_NAMES:
         return True
@@ -80,21 +74,21 @@ def create_app(project: Project, *, host: str = "127.0.0.1", token: str | None =
     A ``token`` is required when ``host`` is not a loopback address (``hunch ui`` makes
     one, or takes the ``ui_token`` setting).
     """
-    from hunchlab.web.routes import PAGES, artifact
 
     if not is_loopback(host) and not token:
         raise HunchError(f"binding {host} (not a loopback address) needs a token",
                          fix="set ui_token in .hunch/settings.yaml, or let `hunch ui` make one")
     templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                             trim_blocks=True, lstrip_blocks=True)
-    templates.filters.update(num=format_number, age=format_age, when=format_time)
+    templates.filters.update(num=format_number, age=format_age, when=format_time, clip=clip,
+                             visible=visible_controls)
     routes: list[Route | Mount] = []
     for page in PAGES:
         if page.twin:
             routes.append(Route(page.path + ".json", _endpoint(page, templates, as_json=True),
                                 methods=list(page.methods)))
         routes.append(Route(page.path, _endpoint(page, templates, as_json=False), methods=list(page.methods)))
-    routes += [Route("/runs/{run_id}/artifacts/{name:path}", artifact),
+    routes += [Route("/runs/{run_id}/artifacts/{name:path}", artifact), Route("/favicon.ico", favicon),
                Route("/", lambda request: RedirectResponse("/runs", status_code=302)),
                Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=_guard)],
@@ -102,6 +96,7 @@ def create_app(project: Project, *, host: str = "127.0.0.1", token: str | None =
     app.state.project = project
     app.state.templates = templates
     app.state.token = token
+    app.state.cookie = (COOKIE_PREFIX + secrets.token_hex(6), secrets.token_urlsafe(32)) if token else None
     app.state.loopback_only = is_loopback(host)
     app.state.csrf = secrets.token_urlsafe(32)
     return app
@@ -113,14 +108,15 @@ def create_app(project: Project, *, host: str = "127.0.0.1", token: str | None =
 def _endpoint(page: Page, templates: Environment, *, as_json: bool) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a handler: read and check a POST's form, run the (blocking) handler off the event
     loop, render its data as the template or as JSON."""
-    from starlette.concurrency import run_in_threadpool
+    import anyio
 
     async def endpoint(request: Request) -> Response:
         request.state.as_json = as_json
+        check_parameters(request)
         args: list[Any] = [request]
         if request.method == "POST":
             args.append(await checked_form(request))
-        data = await run_in_threadpool(page.handler, *args)
+        data = await anyio.to_thread.run_sync(page.handler, *args, limiter=_limiter(request))
         if isinstance(data, Response):
             return data
         if as_json or page.template is None:
@@ -128,6 +124,30 @@ def _endpoint(page: Page, templates: Environment, *, as_json: bool) -> Callable[
         return html_response(request, page.template, data)
 
     return endpoint
+
+
+def _limiter(request: Request) -> Any:
+    """The app's one thread limiter (made on first use: it must belong to the running event loop)."""
+    import anyio
+
+    state = request.app.state
+    if getattr(state, "limiter", None) is None:
+        state.limiter = anyio.CapacityLimiter(HANDLER_THREADS)
+    return state.limiter
+
+
+# Control characters other than tab and newlines: no form field sends them, and passed on
+# they reach SQLite (a NUL ended an FTS query in "unterminated string").
+_CONTROL = {c for c in range(32) if chr(c) not in "\t\n\r"} | {127}
+
+
+def check_parameters(request: Request) -> None:
+    """Refuse a request whose query or path parameters carry control characters (400)."""
+    for name, value in [*request.query_params.multi_items(), *request.path_params.items()]:
+        bad = next((ch for ch in str(value) if ord(ch) in _CONTROL), None)
+        if bad is not None:
+            raise HunchError(f"{name} contains the control character U+{ord(bad):04X}",
+                             fix="remove it from the address")
 
 
 def html_response(request: Request, template: str, data: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -139,14 +159,6 @@ def html_response(request: Request, template: str, data: dict[str, Any], status:
     if status == 200:
         response.headers["Link"] = f'<{twin}>; rel="alternate"; type="application/json"'
     return response
-
-
-def json_response(data: Any, status: int = 200) -> Response:
-    """JSON with NaN and infinities as null: strict JSON has no NaN, and a diverged loss is one."""
-    from hunchlab import strict_json
-
-    body = strict_json.dumps(data, separators=(",", ":"))
-    return Response(body, status_code=status, media_type="application/json")
 
 
 def _url_builder(request: Request) -> Callable[..., str]:
@@ -163,12 +175,22 @@ def _url_builder(request: Request) -> Callable[..., str]:
 
 
 def format_number(v: Any) -> str:
-    """Numbers to 4 significant digits (as the CLI does), the rest as text."""
+    """Floats to 4 significant digits (as the CLI does), integers with thousands separators
+    (1,000,000 points, not 1000000), the rest as text."""
     if isinstance(v, bool) or v is None:
         return "" if v is None else str(v).lower()
     if isinstance(v, float):
         return "nan" if v != v else f"{v:.4g}"
+    if isinstance(v, int):
+        return f"{v:,}"
     return str(v)
+
+
+def clip(text: Any, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut: a 100 KB run name
+    must not push a row's status and metrics off the screen."""
+    s = str(text)
+    return s if len(s) <= limit else s[:limit - 1] + "…"
 
 
 def format_age(t: float | None) -> str:
@@ -199,9 +221,14 @@ async def _error(request: Request, exc: Exception) -> Response:
         status, what, fix = 400, exc.what, exc.fix
     elif isinstance(exc, HTTPException):
         status, what, fix = exc.status_code, str(exc.detail), None
-    else:
-        status, what, fix = 500, f"internal error: {type(exc).__name__}: {exc}", "see the terminal running `hunch ui`"
-    return error_response(request, status, what, fix)
+    else:  # the details (SQL, paths, data) stay in the terminal: Starlette re-raises for uvicorn to log
+        status, what, fix = 500, "internal error", "the traceback is in the terminal running `hunch ui`"
+    return error_response(request, status, _one_line(what), fix)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """An error message as one line of at most ``limit`` characters (a bad value may be 100 KB)."""
+    return clip(" ".join(str(text).split()), limit)
 
 
 def error_response(request: Request, status: int, what: str, fix: str | None = None) -> Response:
@@ -228,23 +255,35 @@ async def _guard(request: Request, call_next: RequestResponseEndpoint) -> Respon
         return error_response(request, 403, f"Host '{host}' is not this machine",
                               "open the dashboard as http://127.0.0.1:PORT/")
     if state.token:
-        given = (request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE)
-                 or request.headers.get("authorization", "").removeprefix("Bearer ").strip())
-        if not given or not hmac.compare_digest(given.encode(), state.token.encode()):
+        if not _authorised(request):
             return error_response(request, 401, "this dashboard needs its token",
                                   "open the URL `hunch ui` printed (it ends in ?token=...)")
         if "token" in request.query_params and request.method == "GET":
-            # Move the token out of the address bar (and history) into a cookie.
+            # Move the token out of the address bar (and history); a session cookie replaces it.
             rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
             target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
             response: Response = RedirectResponse(target, status_code=303)
-            response.set_cookie(TOKEN_COOKIE, state.token, httponly=True, samesite="strict")
+            name, value = state.cookie
+            response.set_cookie(name, value, httponly=True, samesite="strict", path="/")
             return _secure(response)
     if request.method not in ("GET", "HEAD"):
         origin = request.headers.get("origin")
         if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
             return error_response(request, 403, f"cross-origin {request.method} from {origin} refused")
     return _secure(await call_next(request))
+
+
+def _authorised(request: Request) -> bool:
+    """The token (query or ``Authorization: Bearer``) or this process's session cookie."""
+    state = request.app.state
+    expected: str = state.token
+    name, session = state.cookie
+    token = (request.query_params.get("token")
+             or request.headers.get("authorization", "").removeprefix("Bearer ").strip())
+    if token:
+        return hmac.compare_digest(token.encode(), expected.encode())
+    cookie = request.cookies.get(name)
+    return bool(cookie) and hmac.compare_digest(str(cookie).encode(), session.encode())
 
 
 def _secure(response: Response) -> Response:
@@ -262,10 +301,3 @@ async def checked_form(request: Request) -> FormData:
     if not hmac.compare_digest(given.encode(), request.app.state.csrf.encode()):
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
     return form
-
-
-def redirect(path: str) -> Response:
-    """After a successful POST from a form: back to a page (303, so a reload does not repost)."""
-    if not path.startswith("/") or path.startswith("//"):
-        raise NotFound(f"cannot redirect to {path!r}")
-    return RedirectResponse(path, status_code=303)

@@ -17,24 +17,41 @@ from starlette.responses import FileResponse, Response
 from hunchlab import dashboard
 from hunchlab.errors import HunchError
 from hunchlab.project import Project
-from hunchlab.web.app import ARTIFACT_CSP, Page, json_response, redirect
+from hunchlab.web.responses import ARTIFACT_CSP, HERE, Page, json_response, redirect, visible_controls
+
+# Steps are integers; a bound past 2**53 cannot name one exactly (and 1e308 overflowed SQLite's
+# 64-bit INTEGER), so zoom bounds are clamped to this.
+STEP_LIMIT = float(2**53)
 
 
 def _project(request: Request) -> Project:
-    return request.app.state.project
+    project: Project = request.app.state.project
+    return project
 
 
-def _int(request: Request, name: str, default: int, lo: int = 1, hi: int = 10_000) -> int:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
+def _whole(raw: str | None, name: str, default: int | None, lo: int, hi: int) -> int:
+    """A whole number in ``[lo, hi]`` from a parameter or form field; ``default`` when empty
+    (None: the value is required)."""
+    raw = (raw or "").strip()
+    if not raw:
+        if default is None:
+            raise HunchError(f"{name} is missing")
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise HunchError(f"{name}={raw!r} is not a whole number") from None
+        raise HunchError(f"{name}={raw[:40]!r} is not a whole number") from None
     if not lo <= value <= hi:
-        raise HunchError(f"{name}={value} must be between {lo} and {hi}")
+        raise HunchError(f"{name}={value:,} must be between {lo:,} and {hi:,}")
     return value
+
+
+def _int(request: Request, name: str, default: int, lo: int = 1, hi: int = 10_000) -> int:
+    return _whole(request.query_params.get(name), name, default, lo, hi)
+
+
+def _form_int(form: FormData, name: str, default: int | None, lo: int, hi: int) -> int:
+    return _whole(str(form.get(name) or ""), name, default, lo, hi)
 
 
 def _float(request: Request, name: str) -> float | None:
@@ -42,9 +59,21 @@ def _float(request: Request, name: str) -> float | None:
     if raw in (None, ""):
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise HunchError(f"{name}={raw!r} is not a number") from None
+        raise HunchError(f"{name}={raw[:40]!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise HunchError(f"{name}={raw[:40]!r} is not a finite number")
+    return value
+
+
+def _choice(request: Request, name: str, choices: dict[str, Any]) -> Any:
+    """A parameter that takes one of a few words (``""`` or absent gives ``choices[""]``)."""
+    raw = request.query_params.get(name, "")
+    if raw not in choices:
+        words = ", ".join(repr(k) for k in choices if k)
+        raise HunchError(f"{name}={raw[:40]!r} is not one of {words}")
+    return choices[raw]
 
 
 def _text(request: Request, name: str) -> str | None:
@@ -58,8 +87,10 @@ def runs(request: Request) -> dict[str, Any]:
     where = (request.query_params.get("where") or "").split()
     return dashboard.runs_table(where=where, search=_text(request, "q"), status=_text(request, "status"),
                                 question=_text(request, "question"), sort=_text(request, "sort") or "-created",
-                                page=_int(request, "page", 1), per_page=_int(request, "per", 50, hi=1000),
-                                grouped=request.query_params.get("group", "1") != "0", project=_project(request))
+                                page=_int(request, "page", 1, hi=10**6),
+                                per_page=_int(request, "per", dashboard.ROWS_PER_PAGE, hi=1000),
+                                grouped=_choice(request, "group", {"": True, "1": True, "0": False}),
+                                project=_project(request))
 
 
 def run(request: Request) -> dict[str, Any]:
@@ -70,13 +101,16 @@ def series(request: Request) -> dict[str, Any]:
     key = _text(request, "key")
     if key is None:
         raise HunchError("which metric? add ?key=NAME", fix="the run page lists the metrics it logged")
-    return dashboard.metric_series(request.path_params["run_id"], key, lo=_float(request, "lo"),
-                                   hi=_float(request, "hi"), buckets=_int(request, "buckets", 1000, hi=20_000),
-                                   project=_project(request))
+    lo, hi = (None if v is None else max(-STEP_LIMIT, min(STEP_LIMIT, v))
+              for v in (_float(request, "lo"), _float(request, "hi")))
+    if lo is not None and hi is not None and lo > hi:
+        raise HunchError(f"lo={lo:g} is above hi={hi:g}", fix="lo is the first step of the range, hi the last")
+    return dashboard.metric_series(request.path_params["run_id"], key, lo=lo, hi=hi,
+                                   buckets=_int(request, "buckets", 1000, hi=20_000), project=_project(request))
 
 
 def examples(request: Request) -> dict[str, Any]:
-    correct = {"right": True, "wrong": False}.get(request.query_params.get("correct", ""))
+    correct = _choice(request, "correct", {"": None, "right": True, "wrong": False})
     return dashboard.examples_page(request.path_params["run_id"], correct=correct, search=_text(request, "q"),
                                    page=_int(request, "page", 1), per_page=_int(request, "per", 50, hi=500),
                                    project=_project(request))
@@ -100,25 +134,36 @@ async def artifact(request: Request) -> Response:
     media = (dashboard.IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
              or "application/octet-stream")
     inline = path.suffix.lower() in dashboard.IMAGE_TYPES
-    response = FileResponse(path, media_type=media, filename=None if inline else path.name)
+    response = FileResponse(path, media_type=media, filename=None if inline else visible_controls(path.name))
     response.headers["Content-Security-Policy"] = ARTIFACT_CSP
     return response
 
 
 def triage(request: Request) -> dict[str, Any]:
-    sample = request.query_params.get("sample")
-    return dashboard.triage_page(request.path_params["run_id"], position=_int(request, "pos", 0, lo=0, hi=10**6),
-                                 sample=None if sample in (None, "") else _int(request, "sample", 100),
-                                 seed=_int(request, "seed", 0, lo=0, hi=2**31), by=_text(request, "by"),
-                                 project=_project(request))
+    """The stored failure sample, read only: drawing one changes the store, so it is a POST."""
+    run_id = request.path_params["run_id"]
+    drawing = [k for k in ("sample", "seed", "by") if k in request.query_params]
+    if drawing:
+        raise HunchError(f"{drawing[0]}= draws a new failure sample, which a GET never does",
+                         fix=f"use the page's Draw button (a POST to /runs/{run_id}/samples)")
+    return dashboard.triage_page(run_id, position=_int(request, "pos", 0, lo=0, hi=10**6), project=_project(request))
+
+
+def draw_sample(request: Request, form: FormData) -> Any:
+    """Draw (and store) a failure sample, as ``hunch failures RUN --sample N --seed S --by F``."""
+    run_id = request.path_params["run_id"]
+    size, seed = (_form_int(form, name, default, lo, hi)
+                  for name, default, lo, hi in (("sample", 100, 1, 10_000), ("seed", 0, 0, 2**31)))
+    drawn = dashboard.draw_failures(run_id, sample=size, seed=seed, by=str(form.get("by") or "").strip() or None,
+                                    project=_project(request))
+    if "application/json" in request.headers.get("accept", ""):
+        return json_response({"ok": True, "sample": drawn})
+    return redirect(f"/runs/{quote(drawn['run_id'])}/triage")
 
 
 def tag(request: Request, form: FormData) -> Any:
     """Tag, skip or untag one example of the failure sample (the same tags ``hunch tag`` writes)."""
-    try:
-        position = int(str(form.get("position", "")))
-    except ValueError:
-        raise HunchError("the form has no example position") from None
+    position = _form_int(form, "position", None, 0, 10**6)
     run_id = request.path_params["run_id"]
     nxt = dashboard.triage_action(run_id, position, str(form.get("action") or "tag"),
                                   category=str(form.get("category") or "") or None,
@@ -148,7 +193,9 @@ def _selectors(request: Request) -> list[str]:
 
 
 def curves(request: Request) -> dict[str, Any]:
-    return dashboard.compare_curves(_selectors(request), request.query_params.getlist("metric"),
+    from hunchlab.overlay import compare_curves
+
+    return compare_curves(_selectors(request), request.query_params.getlist("metric"),
                                     project=_project(request))
 
 
@@ -167,9 +214,26 @@ def journal(request: Request) -> dict[str, Any]:
 
 
 def calibration(request: Request) -> dict[str, Any]:
+    from hunchlab.calibration import MIN_FOR_VERDICT
     from hunchlab.predict import calibration as report
 
-    return {"report": report(project=_project(request)).to_dict()}
+    return {"report": report(project=_project(request)).to_dict(), "min_for_charts": MIN_FOR_VERDICT}
+
+
+# ============================================================ sweeps
+
+
+def sweep(request: Request) -> dict[str, Any]:
+    from hunchlab.sweep_view import sweep_view
+
+    where = (request.query_params.get("where") or "").split()
+    return sweep_view(sweep=_text(request, "sweep"), where=where, metric=_text(request, "metric"),
+                      project=_project(request))
+
+
+async def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico whatever the page says; answer with the page's icon."""
+    return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
 
 
 PAGES = [
@@ -178,10 +242,12 @@ PAGES = [
     Page("/runs/{run_id}/examples", "examples.html", examples),
     Page("/runs/{run_id}/notes", None, add_note, methods=("POST",), twin=False),
     Page("/runs/{run_id}/triage", "triage.html", triage),
+    Page("/runs/{run_id}/samples", None, draw_sample, methods=("POST",), twin=False),
     Page("/runs/{run_id}/tags", None, tag, methods=("POST",), twin=False),
     Page("/runs/{run_id}", "run.html", run),
     Page("/compare/curves.json", None, curves, twin=False),
     Page("/compare", "compare.html", compare),
+    Page("/sweep", "sweep.html", sweep),
     Page("/tree", "tree.html", tree),
     Page("/journal", "journal.html", journal),
     Page("/calibration", "calibration.html", calibration),

@@ -6,7 +6,7 @@ import pytest
 
 from hunchlab.errors import SpecError
 from hunchlab.execute.inferred import save_spec, spec_from_command
-from hunchlab.execute.local import expand_command
+from hunchlab.execute.entrypoint import expand_command
 from hunchlab.spec import load_spec
 
 

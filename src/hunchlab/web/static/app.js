@@ -1,39 +1,11 @@
-// hunch ui: the little the pages need beyond HTML. Charts (uPlot), zoom refetch, live
-// updates, selection for compare. No build step. User data is only ever set with
-// textContent (never innerHTML), so text from a run cannot become markup.
+// hunch ui: the little the pages need beyond HTML: the charts of each page (drawn with
+// charts.js and sweep.js), live updates of a running run, selection for compare, and the
+// triage keys. No build step. User data is only ever set with textContent (never
+// innerHTML), so text from a run cannot become markup.
 "use strict";
 
-const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
-const HEIGHT = 220;
-
-function alpha(hex, a) {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
-}
-
-async function getJSON(url) {
-  const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-  const body = await response.json();
-  if (!response.ok || body.ok === false) throw new Error(body.error || `HTTP ${response.status}`);
-  return body;
-}
-
-function chartWidth(el) {
-  return Math.max(240, Math.floor(el.clientWidth - 14));
-}
-
-function showError(el, err) {
-  const p = document.createElement("p");
-  p.className = "note";
-  p.textContent = `could not draw: ${err.message}`;
-  el.appendChild(p);
-}
-
-function markDrawn(el) {
-  el.dataset.drawn = String(Math.round(performance.now()));
-}
-
-// ------------------------------------------------------------------ run metric charts
+const { COLORS, fmt } = Charts;
+const FIRST_BUCKETS = 1000; // run.html preloads each chart's first request with the same count
 
 function withParams(url, params) {
   const u = new URL(url, location.href);
@@ -41,125 +13,199 @@ function withParams(url, params) {
   return u.pathname + u.search;
 }
 
-function metricChart(el) {
-  const base = el.dataset.series;
-  const caption = el.querySelector("[data-points]");
-  const state = { plot: null, zoomed: false, seq: 0 };
+// ------------------------------------------------------------------ run metric charts
+
+// One logged metric: fetched at the chart's width (M4-downsampled by the server), refetched
+// for the dragged range down to every point.
+function metricChart(fig, smoothing) {
+  const base = fig.dataset.series, name = fig.dataset.title;
+  const caption = fig.querySelector("[data-points]");
+  const state = { data: null, zoom: { x: null, y: null }, logY: false, weight: smoothing(), plot: null, seq: 0 };
 
   function describe(s) {
-    const of = s.in_range === null ? "more than 100,000" : s.in_range.toLocaleString();
+    const of = s.in_range === null ? "more than 100,000" : fmt(s.in_range);
     if (caption) caption.textContent = s.downsampled
-      ? `${s.shown.toLocaleString()} of ${of} points in view (M4: first, last, min, max per pixel)`
-      : `${s.shown.toLocaleString()} points`;
+      ? `${fmt(s.shown)} of ${of} points in view (M4: first, last, min, max per pixel)`
+      : `${fmt(s.shown)} points`;
+  }
+
+  function draw() {
+    if (!state.data) return;
+    if (state.plot) state.plot.forget();
+    const [x, y] = state.data;
+    const smooth = state.weight > 0;
+    const lines = [
+      { label: name, y, color: COLORS[0], width: smooth ? 1 : 1.5, faint: smooth ? 0.3 : 0, main: !smooth },
+      { label: `${name} (smoothed)`, y: Charts.ema(y, state.weight), color: COLORS[0], width: 1.75,
+        main: smooth, show: smooth },
+    ];
+    state.plot = Charts.plot(fig, {
+      x, lines, xLabel: "step", yLabel: name, logY: state.logY, wholeX: x.every(Number.isInteger),
+      onZoomX: (lo, hi) => load(Math.floor(lo), Math.ceil(hi)).catch(err => Charts.failed(fig, err)),
+      onReset: () => { state.zoom.x = state.zoom.y = null; load(null, null).catch(err => Charts.failed(fig, err)); },
+    }, state.zoom);
+    Charts.legend(fig, [{ label: name, color: COLORS[0],
+                          note: smooth ? `smoothed (EMA ${state.weight}), raw line faint` : "" }]);
+    Charts.loaded(fig);
   }
 
   async function load(lo, hi) {
     const seq = ++state.seq;
-    const width = state.plot ? state.plot.width : chartWidth(el);
-    const s = await getJSON(withParams(base, { lo, hi, buckets: width }));
+    if (!state.plot) Charts.loading(fig);
+    // The whole metric: the URL the page preloads (1,000 buckets: up to 4,000 points, enough
+    // for a chart 1,000 pixels wide); a zoomed range: as many buckets as the chart has pixels.
+    const url = lo === null && hi === null ? `${base}&buckets=${FIRST_BUCKETS}`
+      : withParams(base, { lo, hi, buckets: Math.max(100, Math.round(state.plot ? state.plot.width : fig.clientWidth)) });
+    const s = await Charts.getJSON(url);
     if (seq !== state.seq) return; // a newer zoom superseded this one
     describe(s);
-    const data = [s.x, s.y];
-    if (!state.plot) {
-      state.plot = new uPlot({
-        width, height: HEIGHT,
-        scales: { x: { time: false } },
-        series: [{ label: "step" }, { label: el.dataset.title, stroke: COLORS[0], width: 1.25, points: { show: false } }],
-        legend: { live: true },
-        cursor: {
-          drag: { x: true, y: false },
-          bind: { dblclick: () => () => { state.zoomed = false; load(null, null); return null; } },
-        },
-        hooks: {
-          setSelect: [u => {
-            if (u.select.width < 2) return;
-            const lo = u.posToVal(u.select.left, "x"), hi = u.posToVal(u.select.left + u.select.width, "x");
-            state.zoomed = true;
-            load(Math.floor(lo), Math.ceil(hi));
-          }],
-        },
-      }, data, el);
-    } else {
-      state.plot.setData(data, !state.zoomed);
-      if (state.zoomed && lo !== null) state.plot.setScale("x", { min: lo, max: hi });
-    }
-    markDrawn(el);
+    state.data = [s.x, s.y];
+    draw();
   }
 
-  load(null, null).catch(err => showError(el, err));
-  return { refresh: () => state.zoomed ? Promise.resolve() : load(null, null) };
+  const button = Charts.logToggle(fig, on => { state.logY = on; draw(); });
+  load(null, null).catch(err => Charts.failed(fig, err));
+  return {
+    refresh: () => (state.zoom.x ? Promise.resolve() : load(null, null)),
+    smooth: w => { state.weight = w; draw(); },
+    button,
+  };
 }
 
-// ------------------------------------------------------------------ compare curves
+// ------------------------------------------------------------------ compare: overlaid curves
 
-function bandChart(el, chart, labels) {
-  const data = [chart.x];
-  const series = [{ label: "step" }];
-  const bands = [];
-  chart.groups.forEach((g, i) => {
-    const color = COLORS[i % COLORS.length];
-    const at = data.length;
-    data.push(g.mean, g.lo, g.hi);
-    series.push({ label: g.label, stroke: color, width: 1.5, points: { show: false } },
-                { label: `${g.label} low`, stroke: alpha(color, 0.35), width: 0.5, points: { show: false } },
-                { label: `${g.label} high`, stroke: alpha(color, 0.35), width: 0.5, points: { show: false } });
-    bands.push({ series: [at + 2, at + 1], fill: alpha(color, 0.15) });
-  });
-  const fig = document.createElement("figure");
-  fig.className = "chart";
-  const cap = document.createElement("figcaption");
-  cap.textContent = chart.metric;
-  fig.appendChild(cap);
-  el.appendChild(fig);
-  new uPlot({ width: chartWidth(fig), height: HEIGHT, scales: { x: { time: false } }, series, bands,
-              cursor: { drag: { x: true, y: false } } }, data, fig);
-  markDrawn(fig);
+// A band never stretches the axis far past the lines themselves (a 95% interval of few,
+// spread seeds can reach well outside anything observed): it is clipped to the lines'
+// range widened by half of it.
+function clipBands(groups) {
+  const seen = groups.flatMap(g => [g.mean, ...g.seeds.map(s => s.y)].flat()).filter(v => v !== null);
+  if (!seen.length) return (ys) => ys;
+  const a = Math.min(...seen), b = Math.max(...seen), pad = (b - a) / 2 || Math.abs(a) / 2 || 1;
+  return ys => ys.map(v => (v === null ? null : Math.min(b + pad, Math.max(a - pad, v))));
 }
 
-async function compareCurves(el) {
+function curveChart(fig, chart, weight) {
+  const state = { zoom: { x: null, y: null }, logY: false, weight, plot: null };
+
+  function draw() {
+    if (state.plot) state.plot.forget();
+    const lines = [], bands = [], entries = [], smooth = state.weight > 0, clip = clipBands(chart.groups);
+    chart.groups.forEach((g, i) => {
+      const color = COLORS[i % COLORS.length];
+      for (const s of g.seeds) {
+        lines.push({ label: `${g.label} seed ${s.seed ?? s.run_id}`, y: Charts.ema(s.y, state.weight), color,
+                     width: 1, faint: 0.35 });
+      }
+      if (g.band) {
+        lines.push({ label: `${g.label} high`, y: clip(Charts.ema(g.hi, state.weight)), color, invisible: true });
+        lines.push({ label: `${g.label} low`, y: clip(Charts.ema(g.lo, state.weight)), color, invisible: true });
+        bands.push([lines.length - 1, lines.length, color]); // series indices are 1-based: hi, lo
+      }
+      if (smooth) lines.push({ label: `${g.label} raw`, y: g.mean, color, width: 1, faint: 0.3 });
+      lines.push({ label: g.label, y: Charts.ema(g.mean, state.weight), color, width: 2, main: true });
+      const note = g.band ? `mean; shaded: ${g.band}`
+        : g.n > 1 ? `mean of ${g.n} seeds, each seed faint (too few for an interval)` : "one run";
+      entries.push({ label: g.label, color, kind: g.band ? "band" : "line", note });
+    });
+    state.plot = Charts.plot(fig, {
+      x: chart.x, lines, bands, xLabel: "step", yLabel: chart.metric, logY: state.logY,
+      wholeX: chart.x.every(Number.isInteger),
+    }, state.zoom);
+    Charts.legend(fig, entries);
+    Charts.loaded(fig);
+  }
+
+  Charts.logToggle(fig, on => { state.logY = on; draw(); });
+  draw();
+  return { smooth: w => { state.weight = w; draw(); } };
+}
+
+function figure(title) {
+  const fig = Charts.el("figure", "chart");
+  fig.dataset.title = title;
+  const cap = Charts.el("figcaption");
+  cap.appendChild(Charts.el("span", "cap")).appendChild(Charts.el("bdi", "", title));
+  fig.append(cap, Charts.el("div", "plot-box"));
+  return fig;
+}
+
+async function compareCurves(holder, smoothing) {
+  const charts = [];
   try {
-    const r = await getJSON(el.dataset.curves);
-    if (!r.charts.length) {
-      const p = document.createElement("p");
-      p.className = "empty";
-      p.textContent = "no metric logged per step on these runs";
-      el.appendChild(p);
-    }
-    for (const chart of r.charts) bandChart(el, chart, r.labels);
-  } catch (err) { showError(el, err); }
+    const r = await Charts.getJSON(holder.dataset.curves);
+    holder.replaceChildren();
+    delete holder.dataset.loading;
+    if (!r.charts.length) holder.appendChild(Charts.el("p", "empty", "no metric logged per step on these runs"));
+    // Every figure is in the grid before any is measured, so each is drawn at its column's width.
+    const figs = r.charts.map(chart => { const f = figure(chart.metric); holder.appendChild(f); return f; });
+    r.charts.forEach((chart, i) => charts.push(curveChart(figs[i], chart, smoothing())));
+    holder.dataset.drawn = String(Math.round(performance.now()));
+  } catch (err) {
+    holder.replaceChildren(Charts.el("p", "chart-error", `could not draw: ${err.message}`));
+  }
+  return charts;
 }
 
 // ------------------------------------------------------------------ calibration
 
+function reliabilityChart(fig, report) {
+  const bins = report.reliability;
+  const x = [0, ...bins.map(b => b.mean_p), 1];
+  const pad = ys => [null, ...ys, null];
+  const counts = bins.map(b => b.count);
+  Charts.plot(fig, {
+    x, xLabel: "stated probability", yLabel: "observed frequency", xRange: [0, 1], yRange: [0, 1],
+    lines: [
+      { label: "perfect", y: x, color: "#8a949e", width: 1, dash: [4, 4] },
+      { label: "high", y: pad(bins.map(b => b.observed_high)), color: COLORS[0], invisible: true },
+      { label: "low", y: pad(bins.map(b => b.observed_low)), color: COLORS[0], invisible: true },
+      { label: "observed", y: pad(bins.map(b => b.observed)), color: COLORS[0], width: 1.5, points: 7, main: true },
+    ],
+    bands: [[2, 3, COLORS[0]]],
+    draw: u => {  // each bin's count beside its point
+      const ctx = u.ctx, dpr = devicePixelRatio || 1;
+      ctx.save();
+      ctx.fillStyle = "#39424c";
+      ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+      bins.forEach((b, i) => {
+        const px = u.valToPos(b.mean_p, "x", true), py = u.valToPos(b.observed, "y", true);
+        ctx.textAlign = b.mean_p > 0.85 ? "right" : "left";
+        ctx.fillText(`n=${fmt(counts[i])}`, px + (b.mean_p > 0.85 ? -8 : 8) * dpr, py - 6 * dpr);
+      });
+      ctx.restore();
+    },
+  });
+  Charts.legend(fig, [
+    { label: "perfect calibration", color: "#8a949e", kind: "dashed" },
+    { label: "observed", color: COLORS[0], kind: "band", note: `per bin, n beside each point; shaded: ${report.interval_method}` },
+  ]);
+  Charts.loaded(fig);
+}
+
+function trendChart(fig, report) {
+  const points = report.trend;
+  Charts.plot(fig, {
+    x: points.map(p => p.index), xLabel: "prediction (in order resolved)", yLabel: "Brier score", wholeX: true,
+    lines: [
+      { label: "rolling Brier", y: points.map(p => p.brier), color: COLORS[1], width: 1.5, main: true,
+        points: points.length < 60 ? 5 : 0 },
+      { label: "always 50%", y: points.map(() => report.chance_brier), color: "#8a949e", width: 1, dash: [4, 4] },
+    ],
+  });
+  Charts.legend(fig, [{ label: `rolling mean of the last ${report.window}`, color: COLORS[1] },
+                      { label: "always saying 50%", color: "#8a949e", kind: "dashed" }]);
+  Charts.loaded(fig);
+}
+
 async function calibrationCharts() {
-  const rel = document.querySelector("[data-reliability]");
-  const trend = document.querySelector("[data-trend]");
+  const rel = document.querySelector("[data-reliability]"), trend = document.querySelector("[data-trend]");
   if (!rel && !trend) return;
-  const { report } = await getJSON((rel || trend).dataset.reliability || trend.dataset.trend);
-  if (rel) {
-    const bins = report.reliability;
-    const x = bins.map(b => b.mean_p);
-    new uPlot({
-      width: chartWidth(rel), height: 260,
-      scales: { x: { time: false, range: [0, 1] }, y: { range: [0, 1] } },
-      series: [{ label: "stated p" },
-               { label: "perfect", stroke: "#9aa4ae", dash: [4, 4], width: 1, points: { show: false } },
-               { label: "observed", stroke: COLORS[0], width: 1.5, points: { show: true, size: 8 } },
-               { label: "low", stroke: alpha(COLORS[0], 0.3), width: 0.5, points: { show: false } },
-               { label: "high", stroke: alpha(COLORS[0], 0.3), width: 0.5, points: { show: false } }],
-      bands: [{ series: [4, 3], fill: alpha(COLORS[0], 0.12) }],
-    }, [x, x, bins.map(b => b.observed), bins.map(b => b.observed_low), bins.map(b => b.observed_high)], rel);
-    markDrawn(rel);
-  }
-  if (trend) {
-    const points = report.trend;
-    new uPlot({
-      width: chartWidth(trend), height: 260, scales: { x: { time: false } },
-      series: [{ label: "prediction #" },
-               { label: "rolling Brier", stroke: COLORS[1], width: 1.5, points: { show: points.length < 60 } },
-               { label: "always 50%", stroke: "#9aa4ae", dash: [4, 4], width: 1, points: { show: false } }],
-    }, [points.map(p => p.index), points.map(p => p.brier), points.map(() => report.chance_brier)], trend);
-    markDrawn(trend);
+  try {
+    const { report } = await Charts.getJSON((rel || trend).dataset.reliability || trend.dataset.trend);
+    if (rel) reliabilityChart(rel, report);
+    if (trend) trendChart(trend, report);
+  } catch (err) {
+    [rel, trend].filter(Boolean).forEach(fig => Charts.failed(fig, err));
   }
 }
 
@@ -169,7 +215,7 @@ function liveRun(section, charts) {
   const url = section.dataset.live;
   const tick = async () => {
     let page;
-    try { page = await getJSON(url); } catch (err) { return setTimeout(tick, 5000); }
+    try { page = await Charts.getJSON(url); } catch (err) { return setTimeout(tick, 5000); }
     const run = page.run;
     if (run.status !== "running") { location.reload(); return; }
     for (const stream of ["stdout", "stderr"]) {
@@ -184,7 +230,7 @@ function liveRun(section, charts) {
     }
     for (const td of document.querySelectorAll("[data-summary]")) {
       const v = run.summary[td.dataset.summary];
-      td.textContent = typeof v === "number" ? String(Number(v.toPrecision(4))) : JSON.stringify(v);
+      td.textContent = typeof v === "number" ? fmt(v) : JSON.stringify(v);
     }
     await Promise.all(charts.map(c => c.refresh()));
     setTimeout(tick, 2000);
@@ -217,7 +263,7 @@ function triageKeys(root) {
     if (category !== undefined) input.value = category;
     form.submit();
   };
-  const keys = [...document.querySelectorAll("#category-keys li")].map(li => li.textContent);
+  const keys = [...document.querySelectorAll("#category-keys li")].map(li => li.dataset.category);
   document.addEventListener("keydown", e => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.target.matches("input, textarea, select")) {
@@ -237,14 +283,19 @@ function triageKeys(root) {
 
 // ------------------------------------------------------------------ start
 
-document.addEventListener("DOMContentLoaded", () => {
-  const charts = [...document.querySelectorAll("[data-series]")].map(metricChart);
-  document.querySelectorAll("[data-curves]").forEach(compareCurves);
-  calibrationCharts().catch(err => showError(document.querySelector("main"), err));
+document.addEventListener("DOMContentLoaded", async () => {
+  const charts = [];
+  const smoothing = Charts.tools(w => charts.forEach(c => c.smooth(w)));
+  charts.push(...[...document.querySelectorAll("[data-series]")].map(fig => metricChart(fig, smoothing)));
+  const curves = document.querySelector("[data-curves]");
+  const sweep = document.querySelector("[data-sweep]");
+  if (sweep) SweepCharts.draw(sweep);
+  calibrationCharts();
   const live = document.querySelector("[data-live]");
   if (live) liveRun(live, charts);
   const form = document.getElementById("compare-form");
   if (form) compareSelection(form);
   const triage = document.getElementById("triage");
   if (triage) triageKeys(triage);
+  if (curves) charts.push(...await compareCurves(curves, smoothing));
 });

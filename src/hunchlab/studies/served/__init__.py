@@ -1,0 +1,1 @@
+"""Studies on a served model: an OpenAI-compatible endpoint (vLLM, a provider) instead of a toy network."""
