@@ -1,6 +1,7 @@
 # The two set-up commands of the README. Each creates .venv if needed.
 #   make demo   install hunchlab and run `hunch demo` in ./hunch-demo
-#   make test   install hunchlab with everything the tests need, then run the whole suite
+#   make test   install hunchlab with everything the tests need, then lint (ruff), type-check
+#               (mypy --strict) and run the whole suite
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -34,4 +35,6 @@ demo: install
 	$(VENV)/bin/hunch demo hunch-demo
 
 test: install-test
+	$(PY) -m ruff check src tests bench
+	$(PY) -m mypy --strict src/hunchlab
 	$(PY) -m pytest -q

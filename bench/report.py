@@ -168,7 +168,7 @@ def main() -> None:
         meta = meta or ui
         r = ui["results"]
         for page in ("runs page", "run page, 1M-point metric"):
-            def cell(k: str) -> str:
+            def cell(k: str, page: str = page) -> str:
                 x = r.get(k, {}).get(page)
                 if not x:
                     return "n/a"

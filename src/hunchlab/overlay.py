@@ -106,7 +106,7 @@ def _on_shared_x(metric: str, sides: list[_Side]) -> Chart:
     for label, own_x, mean, lo, hi, seeds, n in sides:
         at = np.searchsorted(xs, own_x)
 
-        def place(values: Any) -> list[float | None]:
+        def place(values: Any, at: Any = at) -> list[float | None]:
             out: list[float | None] = [None] * xs.size
             for i, v in zip(at, values, strict=True):
                 out[int(i)] = _finite(v)

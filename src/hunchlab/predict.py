@@ -303,4 +303,4 @@ def _resolved(kind: str | None, tag: str | None, since: str | None, project: Pro
 
 def _scored_items(rows: list[dict[str, Any]]) -> list[tuple[float, bool, str]]:
     return [(r["probability"], bool(r["outcome"]),
-             dt.datetime.fromtimestamp(r["resolved_at"], dt.timezone.utc).isoformat()) for r in rows]
+             dt.datetime.fromtimestamp(r["resolved_at"], dt.UTC).isoformat()) for r in rows]

@@ -84,8 +84,8 @@ def _current(conn: sqlite3.Connection, project: Project) -> bool:
     for i in range(0, len(pending), 500):
         ids = pending[i:i + 500]
         marks = ", ".join("?" * len(ids))
-        known = dict(((r[0], r[1:]) for r in conn.execute(
-            f"SELECT id, status, folded_bytes FROM runs WHERE id IN ({marks})", ids)))
+        known = dict((r[0], r[1:]) for r in conn.execute(
+            f"SELECT id, status, folded_bytes FROM runs WHERE id IN ({marks})", ids))
         for run_id in ids:
             status, folded = known.get(run_id, ("running", 0))
             if status not in ENDED or _size(project, run_id) > folded:

@@ -108,7 +108,8 @@ def test_search_is_minimax() -> None:
         w = judge.first.weight.T.detach()
         value, _ = game.search(w, games.candidates, games.hidden, games.u, games.c, games.legal, signs, width=9)
 
-        def best(hidden: torch.Tensor, left: set[int], ply: int, row: int) -> float:
+        def best(hidden: torch.Tensor, left: set[int], ply: int, row: int,  # binds this game's w, signs, games
+                 w: torch.Tensor = w, signs: list[int] = signs, games: Any = games) -> float:
             margins = []
             for p in left:
                 h = hidden + w[p]

@@ -206,8 +206,6 @@ class _Driver:
             retrying(mark, float(self.project.setting("store_retry_seconds")))
         except (MachineError, StoreError) as e:
             self.problems.append(f"the sweep's end could not be recorded: {e.what}")
-        except MachineError as e:
-            self.problems.append(f"the sweep's end could not be recorded: {e.what}")
 
     def _loop(self) -> None:
         while self.pending or self.running:

@@ -22,7 +22,7 @@ import fnmatch
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -32,10 +32,10 @@ from hunchlab.errors import HunchError, did_you_mean
 Tensor = torch.Tensor
 # What a tap's tensor is replaced with: a stored tensor (broadcast to the activation's
 # shape), or a function of the activation returning its replacement.
-Patch = Union[Tensor, Callable[[Tensor], Tensor]]
+Patch = Tensor | Callable[[Tensor], Tensor]
 # A model's inputs: one tensor (``model(x)``), a tuple (``model(*args)``) or a mapping
 # (``model(**kwargs)``, as Hugging Face models take ``input_ids=...``).
-Inputs = Union[Tensor, tuple[Any, ...], Mapping[str, Any]]
+Inputs = Tensor | tuple[Any, ...] | Mapping[str, Any]
 
 
 class HookPoint(nn.Module):
@@ -117,7 +117,7 @@ def _put(tap: Tap, value: Any, new: Tensor) -> Any:
 
 
 # What a hook function gets: the tapped tensor. It returns a replacement, or None to leave it.
-HookFn = Callable[[Tensor], Union[Tensor, None]]
+HookFn = Callable[[Tensor], Tensor | None]
 
 
 @contextmanager

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hunchlab.errors import SpecError
-from hunchlab.execute.inferred import save_spec, spec_from_command
 from hunchlab.execute.entrypoint import expand_command
+from hunchlab.execute.inferred import save_spec, spec_from_command
 from hunchlab.spec import load_spec
 
 

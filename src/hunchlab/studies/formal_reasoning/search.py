@@ -80,7 +80,7 @@ def search(terms: Terms, theorems: Sequence[tuple[int, int]], budget: int, guide
             new += [(s, child) for child in _expand(terms, s, budget)]
         scores = guide([c for _, c in new], [s.goal for s, _ in new]) if guide and new else None
         by_state: dict[int, list[int]] = {}
-        for i, (s, child) in enumerate(new):
+        for i, (s, _) in enumerate(new):
             by_state.setdefault(id(s), []).append(i)
         for s in active:
             picked = by_state.get(id(s), [])

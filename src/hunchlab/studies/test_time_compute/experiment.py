@@ -414,7 +414,7 @@ def self_consistency_table(s: Settings, models: Models, seed: int) -> Result:
         metrics[f"acc/single/k{k}"] = pool.correct.float().mean().item()
         for n in s.n_values:
             c = pool.groups(n)
-            scorers = {"maj": lambda c: vote_scores(c, s.vote, g), **SCORERS}
+            scorers = {"maj": lambda c, g=g: vote_scores(c, s.vote, g), **SCORERS}
             for method, scorer in scorers.items():
                 scores = scorer(c)
                 index = search.best_of_n(scores)
