@@ -17,7 +17,7 @@ from typing import Any
 from hunchlab.current import current_store
 from hunchlab.errors import HunchError, NotFound, did_you_mean
 from hunchlab.project import Project, find_project
-from hunchlab.records import _MISSING, RUN_FIELDS, filter_runs, flatten, lookup
+from hunchlab.records import MISSING, RUN_FIELDS, filter_runs, flatten, lookup
 
 SORTABLE_FIELDS = {"created": "created_at", **RUN_FIELDS}
 RUN_STATUSES = ("running", "finished", "failed", "crashed", "interrupted")
@@ -167,7 +167,7 @@ def _value(run: dict[str, Any], key: str) -> Any:
 
 def _order(block: list[dict[str, Any]], key: str) -> tuple[int, int, Any]:
     """A sortable triple: (missing?, kind, value); numbers sort apart from text."""
-    values = [v for r in block if (v := _value(r, key)) is not _MISSING and v is not None]
+    values = [v for r in block if (v := _value(r, key)) is not MISSING and v is not None]
     numbers = [float(v) for v in values if _is_number(v)]
     if numbers:
         return 0, 0, sum(numbers) / len(numbers)

@@ -82,16 +82,16 @@ def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
 
 def _side(label: str, runs: list[tuple[dict[str, Any], Sequence[tuple[Any, ...]]]]) -> _Side | None:
     """One side on its own x, thinned to at most MAX_CURVE_POINTS; None when no run has a point."""
-    from hunchlab.plots import _aligned, _evenly_spaced, _mean_band, _run_curve
+    from hunchlab.plots import aligned, evenly_spaced, mean_band, run_curve
 
-    curves = [(r, _run_curve(((step, v) for step, _, v in points), 0)) for r, points in runs]
+    curves = [(r, run_curve(((step, v) for step, _, v in points), 0)) for r, points in runs]
     curves = [(r, c) for r, c in curves if c[0].size]
     if not curves:
         return None
-    xs, matrix = _aligned([c for _, c in curves])
-    keep = _evenly_spaced(xs.size)
+    xs, matrix = aligned([c for _, c in curves])
+    keep = evenly_spaced(xs.size)
     xs, matrix = xs[keep], matrix[:, keep]
-    mean, lo, hi, _ = _mean_band(matrix, "ci")
+    mean, lo, hi, _ = mean_band(matrix, "ci")
     banded = len(curves) >= BAND_FROM
     seeds = [] if banded else [(r["id"], r.get("seed"), row) for (r, _), row in zip(curves, matrix, strict=True)]
     return _Side(label, xs, mean, lo if banded else None, hi if banded else None, seeds, len(curves))

@@ -180,7 +180,7 @@ def _write_figure(
 # ============================================================ data half
 
 
-def _mean_band(values: np.ndarray, band: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def mean_band(values: np.ndarray, band: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per column of a runs x points matrix (NaN = no value): mean, band low, band high, n.
 
     The band is the 95% t-interval of the mean (as ``stats.mean_ci``) or the min–max, and
@@ -205,7 +205,7 @@ def _mean_band(values: np.ndarray, band: str) -> tuple[np.ndarray, np.ndarray, n
     return mean, np.where(few, np.nan, lo), np.where(few, np.nan, hi), n
 
 
-def _run_curve(points: Iterable[Sequence[float]], smooth: int) -> tuple[np.ndarray, np.ndarray]:
+def run_curve(points: Iterable[Sequence[float]], smooth: int) -> tuple[np.ndarray, np.ndarray]:
     """One run's (x, y) sorted by x, the last value kept for a repeated x, then smoothed.
 
     The trailing average of ``smooth`` points only looks back, so a curve never shows
@@ -221,7 +221,7 @@ def _run_curve(points: Iterable[Sequence[float]], smooth: int) -> tuple[np.ndarr
     return x, y
 
 
-def _aligned(curves: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+def aligned(curves: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """Runs logged at different x on the union of their x: interpolated inside a run, NaN outside."""
     xs = np.unique(np.concatenate([x for x, _ in curves]))
     matrix = np.full((len(curves), xs.size), np.nan)
@@ -231,7 +231,7 @@ def _aligned(curves: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarra
     return xs, matrix
 
 
-def _evenly_spaced(n: int) -> np.ndarray:
+def evenly_spaced(n: int) -> np.ndarray:
     """Indices of at most MAX_CURVE_POINTS of ``n`` points, first and last always kept.
 
     Kept points are real aggregates (nothing is averaged away); use ``smooth`` to tame
@@ -246,19 +246,19 @@ def _learning_rows(series: Sequence[Mapping[str, Any]], metric: str, smooth: int
     with the band from BAND_FROM runs on, and below that each run's own curve (``line`` = its id)."""
     rows = []
     for group in series:
-        curves = [(run["run_id"], _run_curve(run["metrics"].get(metric, ()), smooth)) for run in group["runs"]]
+        curves = [(run["run_id"], run_curve(run["metrics"].get(metric, ()), smooth)) for run in group["runs"]]
         curves = [(run_id, c) for run_id, c in curves if c[0].size]
         if not curves:
             continue
         common = {"metric": metric, "group": group["label"]}
         if 1 < len(curves) < BAND_FROM:
             for run_id, (x, y) in curves:
-                keep = _evenly_spaced(x.size)
+                keep = evenly_spaced(x.size)
                 rows += [{**common, "line": run_id, x_column: a, "value": b, "n_runs": 1}
                          for a, b in zip(x[keep], y[keep], strict=True)]
-        xs, matrix = _aligned([c for _, c in curves])
-        keep = _evenly_spaced(xs.size)
-        mean, lo, hi, n = (column[keep] for column in _mean_band(matrix, band))
+        xs, matrix = aligned([c for _, c in curves])
+        keep = evenly_spaced(xs.size)
+        mean, lo, hi, n = (column[keep] for column in mean_band(matrix, band))
         rows += [{**common, "line": "mean", x_column: x, "value": m, "band_lo": a, "band_hi": b, "n_runs": int(k)}
                  for x, m, a, b, k in zip(xs[keep], mean, lo, hi, n, strict=True)]
     if not rows:
@@ -316,7 +316,7 @@ def _param_rows(point: Mapping[str, Any], columns: tuple[str, str]) -> list[dict
     if not values:
         return []
     x_column, y_column = columns
-    mean, lo, hi, n = _mean_band(np.array(values)[:, None], "ci")
+    mean, lo, hi, n = mean_band(np.array(values)[:, None], "ci")
     common = {"line": point.get("line") or "all runs", x_column: point["x"]}
     seeds = [{**common, "role": "seed", y_column: v, "n_seeds": 1} for v in values]
     return [*seeds, {**common, "role": "mean", y_column: mean[0], "ci_lo": lo[0], "ci_hi": hi[0], "n_seeds": int(n[0])}]

@@ -1,4 +1,4 @@
-"""Reading runs back: list with filters, one whole record.
+"""A project's runs: make the project (``hunch init``), list runs with filters, read one whole record.
 
 These are the library calls behind ``hunch runs`` and ``hunch show`` (``hunch rerun``
 is ``hunchlab.reproduce``); they return plain data (dicts of JSON-able values) so any
@@ -33,7 +33,7 @@ class Filter:
 
     def matches(self, run: dict[str, Any]) -> bool:
         actual = lookup(run, self.key)
-        if actual is _MISSING:
+        if actual is MISSING:
             return False
         if self.op == "~":
             return str(self.value).lower() in str(actual).lower()
@@ -44,7 +44,7 @@ class Filter:
             return False
 
 
-_MISSING = object()
+MISSING = object()
 
 
 def _comparable(v: Any) -> Any:
@@ -77,12 +77,12 @@ def lookup(run: dict[str, Any], key: str) -> Any:
     node: Any = run.get("params", {})
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
-            node = _MISSING
+            node = MISSING
             break
         node = node[part]
-    if node is not _MISSING:
+    if node is not MISSING:
         return node
-    return run.get("summary", {}).get(key, _MISSING)
+    return run.get("summary", {}).get(key, MISSING)
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -98,7 +98,7 @@ def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def filter_runs(runs: list[dict[str, Any]], where: list[str]) -> list[dict[str, Any]]:
     filters = [parse_where(w) for w in where]
     for f in filters:
-        if runs and not any(lookup(r, f.key) is not _MISSING for r in runs):
+        if runs and not any(lookup(r, f.key) is not MISSING for r in runs):
             known = sorted(set(RUN_FIELDS) | {k for r in runs for k in flatten(r["params"])}
                            | {k for r in runs for k in r["summary"]})
             raise HunchError(f"--where '{f.text}': no run has '{f.key}'{did_you_mean(f.key, known)}",

@@ -296,7 +296,7 @@ class Store:
                                              .where(schema.examples.c.run_id == run_id)).scalar_one()
             run["predictions"] = list_predictions(conn, run_ids=[run_id])
             if examples:
-                run["examples"] = [_example(r) for r in conn.execute(
+                run["examples"] = [example_record(r) for r in conn.execute(
                     select(schema.examples).where(schema.examples.c.run_id == run_id)
                     .order_by(schema.examples.c.example_id))]
         return run
@@ -315,7 +315,7 @@ class Store:
         return dict(sorted(json.loads(stats or "{}").items()))
 
 
-def _example(row: Any) -> dict[str, Any]:
+def example_record(row: Any) -> dict[str, Any]:
     d = dict(row._mapping)
     d.pop("run_id")
     d["id"] = d.pop("example_id")

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from hunchlab.store import _example, schema
+from hunchlab.store import example_record, schema
 
 
 def metric_range(conn: Connection, run_id: str, key: str, lo: int, hi: int) -> tuple[list[int], list[float | None]]:
@@ -61,7 +61,7 @@ def example_page(conn: Connection, run_id: str, *, correct: bool | None = None, 
                                                                               e.target, e.fields))))
     total = conn.execute(select(func.count()).select_from(schema.examples).where(*where)).scalar_one()
     rows = conn.execute(select(schema.examples).where(*where).order_by(e.example_id).offset(offset).limit(limit))
-    return total, [_example(r) for r in rows]
+    return total, [example_record(r) for r in rows]
 
 
 def example_counts(conn: Connection, run_id: str) -> dict[str, int]:
