@@ -15,16 +15,15 @@ that changes only the search reuses the trained value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
 
+import fake_run
 import pytest
 import yaml
-from test_test_time_compute import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
+from fake_run import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
 
 from hunchlab.errors import HunchError
-from hunchlab.spec import load_spec
 from hunchlab.studies import get_study
 from hunchlab.studies.checks import failed
 from hunchlab.studies.formal_reasoning import entries
@@ -38,13 +37,7 @@ SPECS = Path(entries.__file__).parent / "specs"
 TINY = ("pool=30", "heldout_theorems=10", "rounds=1", "value_iters=50")
 
 
-def smoke_run(entry: Callable[[Any], None], spec: str, folder: Path, *overrides: str) -> FakeRun:
-    """Run ``entry`` on the spec at its smoke budget, with command-line overrides such as ``targets=shuffled``."""
-    resolved = load_spec(SPECS / f"{spec}.yaml", list(overrides), smoke=True)
-    folder.mkdir()
-    run = FakeRun(resolved.params, resolved.seed, folder)
-    entry(run)
-    return run
+smoke_run = partial(fake_run.smoke_run, SPECS)
 
 
 def test_studies_are_declared_under_formal_reasoning() -> None:

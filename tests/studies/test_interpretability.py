@@ -13,17 +13,17 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import fake_run
 import pytest
 import torch
 import yaml
-from test_test_time_compute import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
+from fake_run import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
 
 from hunchlab.errors import HunchError
-from hunchlab.spec import load_spec
 from hunchlab.studies import shipped_studies
 from hunchlab.studies.checks import failed
 from hunchlab.studies.interpretability import entries, induction, residual_sae, sae, superposition
@@ -41,13 +41,7 @@ SPECS = Path(entries.__file__).parent / "specs"
 torch.set_num_threads(1)
 
 
-def smoke_run(entry: Callable[[Any], None], spec: str, folder: Path, *overrides: str) -> FakeRun:
-    """Run ``entry`` on the spec at its smoke budget, with command-line overrides such as ``relu=false``."""
-    resolved = load_spec(SPECS / f"{spec}.yaml", list(overrides), smoke=True)
-    folder.mkdir()
-    run = FakeRun(resolved.params, resolved.seed, folder)
-    entry(run)
-    return run
+smoke_run = partial(fake_run.smoke_run, SPECS)
 
 
 # ---------------------------------------------------------------------------

@@ -12,16 +12,17 @@ base policy and the judges.
 from __future__ import annotations
 
 import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import fake_run
 import pytest
 import torch
 import yaml
-from test_test_time_compute import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
+from fake_run import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
 
 from hunchlab.errors import HunchError
-from hunchlab.spec import load_spec
 from hunchlab.studies import get_study
 from hunchlab.studies.checks import TOO_LARGE, failed
 from hunchlab.studies.self_improvement import entries, policy
@@ -34,13 +35,7 @@ from hunchlab.studies.test_time_compute.world import N_OPS, N_VALUES, Problems, 
 SPECS = Path(entries.__file__).parent / "specs"
 
 
-def smoke_run(entry: Any, spec: str, folder: Path, *overrides: str) -> FakeRun:
-    """Run ``entry`` on the spec at its smoke budget, with command-line overrides such as ``filter=none``."""
-    resolved = load_spec(SPECS / f"{spec}.yaml", list(overrides), smoke=True)
-    folder.mkdir()
-    run = FakeRun(resolved.params, resolved.seed, folder)
-    entry(run)
-    return run
+smoke_run = partial(fake_run.smoke_run, SPECS)
 
 
 def claims_failed(rows: list[dict[str, Any]]) -> list[str]:

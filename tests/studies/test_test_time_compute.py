@@ -15,14 +15,14 @@ trained (only the shuffled-label and the weaker PRMs are trained again).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 import yaml
+from fake_run import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
 
 from hunchlab.errors import HunchError
 from hunchlab.studies.test_time_compute import entries, search
@@ -41,48 +41,6 @@ from hunchlab.studies.test_time_compute.world import (
 )
 
 SPECS = Path(entries.__file__).parent / "specs"
-
-
-class FakeConfig(dict):  # type: ignore[type-arg]
-    """``run.config``: a mapping that also reads as attributes."""
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key) from None
-
-
-class FakeRun:
-    """The Run methods an entry uses, recording everything."""
-
-    def __init__(self, config: dict[str, Any], seed: int, folder: Path) -> None:
-        self.config = FakeConfig(config)
-        self.seed = seed
-        self.dir = folder
-        self.summary: dict[str, float] = {}
-        self.logged: list[tuple[int | None, dict[str, float]]] = []
-        self.examples: list[dict[str, Any]] = []
-
-    def log(self, metrics: dict[str, float], step: int | None = None) -> None:
-        self.logged.append((step, metrics))
-
-    def example(self, **record: Any) -> None:
-        self.examples.append(record)
-
-    def artifact(self, path: Path) -> None:
-        pass
-
-
-@pytest.fixture(scope="module", autouse=True)
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    before = os.environ.get("HUNCH_CACHE_DIR")
-    os.environ["HUNCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if before is None:
-        del os.environ["HUNCH_CACHE_DIR"]
-    else:
-        os.environ["HUNCH_CACHE_DIR"] = before
 
 
 def smoke_run(entry: Callable[[Any], None], spec: str, folder: Path, **overrides: Any) -> FakeRun:
