@@ -27,12 +27,12 @@ from hunchlab.studies.formal_reasoning.proof_search import (
     proof_search_table,
 )
 from hunchlab.studies.formal_reasoning.settings import IterationSettings, SearchSettings
-from hunchlab.studies.interpretability.common import Progress, set_threads
+from hunchlab.studies.runtime import Progress, set_threads
 from hunchlab.studies.training import Callback
 
 
 def stages(label: str, total: int) -> Callable[[str], None]:
-    """A progress bar with an ETA on stderr (the interpretability studies' ``Progress``), advanced once per
+    """A progress bar with an ETA on stderr (``studies.runtime.Progress``), advanced once per
     stage: the science calls it with what it is about to do, and it shows how many stages are done."""
     bar = Progress(label, total)
     done = itertools.count()

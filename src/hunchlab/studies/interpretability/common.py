@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,13 +27,6 @@ def check_positive(where: str, **values: float) -> None:
 
 def training_seeds(run_seed: int, n: int) -> list[int]:
     return [run_seed + SEED_STRIDE * i for i in range(n)]
-
-
-def set_threads() -> None:
-    """torch at the project's thread count (1 unless set): budgets and minutes are measured at 1."""
-    import torch
-
-    torch.set_num_threads(int(os.environ.get("HUNCH_TORCH_THREADS", "1")))
 
 
 def mean_metrics(per_seed: Sequence[dict[str, float]]) -> dict[str, float]:
@@ -64,31 +56,3 @@ def fit_on_draws(model: M, draw: Callable[[int, torch.Generator], torch.Tensor],
         if step % LOG_EVERY == 0 or step == steps - 1:
             log(step, loss.item())
     return model.eval()
-
-
-class Progress:
-    """A progress line with an ETA on stderr, for a study's training; the run's output shows it.
-
-    Printed every ``EVERY`` of the way (not redrawn in place: a run's output
-    is a log file as often as a terminal).
-    """
-
-    EVERY = 0.1
-
-    def __init__(self, label: str, total: int) -> None:
-        import time
-
-        self.label, self.total, self.started, self.shown = label, max(total, 1), time.monotonic(), 0.0
-
-    def update(self, done: int, what: str = "") -> None:
-        import sys
-        import time
-
-        fraction = min(done / self.total, 1.0)
-        if fraction < self.shown + self.EVERY and fraction < 1.0:
-            return
-        self.shown = fraction
-        elapsed = time.monotonic() - self.started
-        eta = elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
-        bar = "#" * round(20 * fraction) + "." * (20 - round(20 * fraction))
-        print(f"{self.label} [{bar}] {fraction:4.0%} {what} ETA {eta:.0f} s", file=sys.stderr, flush=True)

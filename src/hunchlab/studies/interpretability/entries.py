@@ -14,8 +14,9 @@ from typing import Any
 
 from hunchlab.plots import FigureFiles
 from hunchlab.studies.interpretability import figures, induction, residual_sae, sae, superposition
-from hunchlab.studies.interpretability.common import Progress, mean_metrics, set_threads, training_seeds
+from hunchlab.studies.interpretability.common import mean_metrics, training_seeds
 from hunchlab.studies.params import from_params
+from hunchlab.studies.runtime import Progress, set_threads
 from hunchlab.studies.training import Callback
 
 RECORDS = 64  # induction: evaluation sequences kept as per-example records

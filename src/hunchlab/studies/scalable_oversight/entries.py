@@ -10,12 +10,12 @@ numbers people compare), worked examples with ``run.example``, and figures
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
+from hunchlab.studies.runtime import set_threads
 from hunchlab.studies.scalable_oversight import debate as debate_study
 from hunchlab.studies.scalable_oversight import weak_to_strong as w2s
 
@@ -70,9 +70,8 @@ def debate(run: Any) -> None:
 
 def _seeds(run: Any, count: int) -> list[int]:
     """The run's seeds, 1000 apart so runs with seeds 0, 1, 2 never share one; torch at the project's threads."""
-    import torch
 
-    torch.set_num_threads(int(os.environ.get("HUNCH_TORCH_THREADS", "1")))
+    set_threads()
     return [run.seed + 1000 * i for i in range(count)]
 
 

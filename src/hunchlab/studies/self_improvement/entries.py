@@ -11,12 +11,10 @@ as artifacts.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import torch
-
+from hunchlab.studies.runtime import set_threads
 from hunchlab.studies.self_improvement.overoptimisation import OveroptSettings, best_of_n_kl, run_overopt
 from hunchlab.studies.self_improvement.star import StarSettings, run_star
 from hunchlab.studies.training import Callback
@@ -76,7 +74,7 @@ def reward_overoptimisation(run: Any) -> None:
 
 def _seeds(run: Any, count: int) -> list[int]:
     """Seeds 1000 apart, so runs with seeds 0, 1, 2 never share one."""
-    torch.set_num_threads(int(os.environ.get("HUNCH_TORCH_THREADS", "1")))
+    set_threads()
     return [run.seed + 1000 * i for i in range(count)]
 
 

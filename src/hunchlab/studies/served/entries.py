@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hunchlab.models.client import Client, Request
-from hunchlab.studies.interpretability.common import Progress
+from hunchlab.studies.runtime import Progress
 from hunchlab.studies.served.experiment import Settings, table
 from hunchlab.studies.served.problems import make_problems
 

@@ -9,13 +9,11 @@ table with ``experiment``, and reports through the run: training losses with
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from hunchlab.studies.runtime import set_threads
 from hunchlab.studies.test_time_compute.experiment import (
     Models,
     Result,
@@ -49,7 +47,7 @@ def search_by_difficulty(run: Any) -> None:
 
 def _run_seeds(run: Any, table: Callable[[Settings, Models, int], Result]) -> tuple[Settings, list[int], list[Result]]:
     """Train and evaluate every seed, then report the mean table and the first seed's examples."""
-    torch.set_num_threads(int(os.environ.get("HUNCH_TORCH_THREADS", "1")))
+    set_threads()
     s = Settings.from_config(run.config)
     seeds = [run.seed + 1000 * i for i in range(s.seeds)]  # apart, so runs with seeds 0, 1, 2 never share one
     results = []
