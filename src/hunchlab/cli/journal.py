@@ -8,13 +8,13 @@ from typing import Any
 
 import click
 
-from hunchlab.cli.render import age, console, emit_json, table
+from hunchlab.cli.render import age, console, emit_json, json_option, table
 
 
 @click.group(invoke_without_command=True)
 @click.option("--orphans", is_flag=True, help="List runs that serve no question.")
 @click.option("--stale", metavar="DURATION", help="List open questions with no run for DURATION (e.g. 14d).")
-@click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
+@json_option()
 @click.pass_context
 def tree(ctx: click.Context, orphans: bool, stale: str | None, as_json: bool) -> None:
     """The theory-of-change tree: goal → project → question, with runs and open predictions.
@@ -208,7 +208,7 @@ def note(message: str | None, run_ref: str | None, question: str | None, kind: s
 @click.option("--since", metavar="DURATION", help="Only entries from the last DURATION (e.g. 30d).")
 @click.option("--question", metavar="ID", help="Only entries linked to this question.")
 @click.option("--kind", type=click.Choice(["note", "plan", "result", "surprise", "decision", "hamming"]))
-@click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
+@json_option()
 @click.pass_context
 def journal(ctx: click.Context, since: str | None, question: str | None, kind: str | None, as_json: bool) -> None:
     """List journal entries, newest first; `journal search` and `journal export DIR` too.
@@ -237,7 +237,7 @@ def _print_entries(rows: list[dict[str, Any]], as_json: bool, *, empty: str) -> 
 
 @journal.command("search")
 @click.argument("words")
-@click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
+@json_option()
 def journal_search(words: str, as_json: bool) -> None:
     """Full-text search over titles and bodies, best match first. Example: hunch journal search "width noise" """
     from hunchlab import journal as lib
@@ -272,7 +272,7 @@ def surprises() -> None:
 @click.option("--since", default="30d", show_default=True, metavar="DURATION", help="The period to reread.")
 @click.option("--important", metavar="TEXT", help="Your answer to Hamming's first question (no prompt).")
 @click.option("--why-not", "why_not", metavar="TEXT", help="Your answer to Hamming's second question (no prompt).")
-@click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
+@json_option()
 def review(since: str, important: str | None, why_not: str | None, as_json: bool) -> None:
     """Reread the last month: runs per question, predictions and scores, surprises, decisions,
     idle questions, overdue forecasts; then Hamming's two questions.

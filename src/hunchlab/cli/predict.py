@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from hunchlab.cli.render import console, emit_json, table
+from hunchlab.cli.render import console, emit_json, json_option, table
 
 
 @click.command()
@@ -29,7 +29,7 @@ def forecast(statement: str, probability: str, by: str, tags: tuple[str, ...]) -
 
 @click.command()
 @click.option("--all", "include_resolved", is_flag=True, help="Include resolved and void forecasts.")
-@click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
+@json_option()
 def forecasts(include_resolved: bool, as_json: bool) -> None:
     """List forecasts (open ones first, by date); paper readings' two-year forecasts included.
 
@@ -182,7 +182,7 @@ def _print_readings(rows: list[dict[str, Any]], *, detail: bool = False) -> None
 @click.option("--since", metavar="DURATION", help="Only predictions resolved in the last DURATION (e.g. 90d).")
 @click.option("--plot", "plot_path", metavar="FILE", help="Draw the reliability diagram and Brier trend (.png/.svg/.pdf).")
 @click.option("--by", type=click.Choice(["agent"]), help="One track record per author: yours, then each agent's.")
-@click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
+@json_option()
 def calibration(kind: str | None, tag: str | None, since: str | None, plot_path: str | None, by: str | None,
                 as_json: bool) -> None:
     """Your track record: Brier and log score against references, reliability table, trend.

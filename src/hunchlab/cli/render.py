@@ -11,12 +11,19 @@ from typing import Any
 
 import click
 
+JSON_HELP = "Write JSON to stdout."
+
+
+def json_option(help: str = JSON_HELP) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--json`` (the ``as_json`` parameter), spelled the same on every command; ``help`` says what
+    the JSON holds where that is more than the command's output."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
 
 def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``--json`` / ``--csv``, spelled the same on every command that lists things."""
     fn = click.option("--csv", "as_csv", is_flag=True, help="Write CSV to stdout.")(fn)
-    fn = click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")(fn)
-    return fn
+    return json_option()(fn)
 
 
 def console() -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from hunchlab.cli.render import age, console, duration, emit_csv, emit_json, fmt, output_options, table
+from hunchlab.cli.render import age, console, duration, emit_csv, emit_json, fmt, json_option, output_options, table
 
 
 @click.command()
@@ -298,7 +298,7 @@ def _varying_keys(dicts: list[dict[str, Any]], n: int, *, all_keys: bool = False
 
 @click.command()
 @click.argument("ref", metavar="RUN")
-@click.option("--json", "as_json", is_flag=True, help="The whole record as JSON, metric histories and examples included.")
+@json_option("The whole record as JSON, metric histories and examples included.")
 @click.option("--tail", type=int, default=10, show_default=True, help="Lines of stdout/stderr to show.")
 def show(ref: str, as_json: bool, tail: int) -> None:
     """Show one run: config, code state, environment, summary, last metrics, artifacts, log tail.
@@ -404,7 +404,7 @@ def _status_style(status: str) -> str:
                    "they match (or when there is nothing to compare).")
 @click.option("--rtol", type=float, default=1e-9, show_default=True, help="Relative tolerance for --check.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not echo the run's output.")
-@click.option("--json", "as_json", is_flag=True, help="With --check, write the checks as JSON.")
+@json_option("With --check, write the checks as JSON.")
 def rerun(ref: str, check: bool, rtol: float, quiet: bool, as_json: bool) -> None:
     """Re-execute RUN from its stored code state (commit + diff + untracked files), config and seed.
 

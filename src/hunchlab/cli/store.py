@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from hunchlab.cli.render import duration, emit_json
+from hunchlab.cli.render import duration, emit_json, json_option
 
 
 @click.group()
@@ -25,7 +25,7 @@ def store() -> None:
 
 
 @store.command()
-@click.option("--json", "as_json", is_flag=True, help="Write the report as JSON.")
+@json_option("Write the report as JSON.")
 def check(as_json: bool) -> None:
     """Check the store: SQLite's integrity check, runs it lacks or lost, lines nobody will fold,
     ledger rows it lacks. Changes nothing; exits 1 when something is wrong.
@@ -66,7 +66,7 @@ def _print_check(report: Any) -> None:
 
 
 @store.command()
-@click.option("--json", "as_json", is_flag=True, help="Write what was done as JSON.")
+@json_option("Write what was done as JSON.")
 def rebuild(as_json: bool) -> None:
     """Build a new store from the run folders and the ledger; the old file is moved aside
     (store.db.old-TIME). Run it while nothing else runs in the project.

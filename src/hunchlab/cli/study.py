@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from hunchlab.cli.render import emit_json, fmt
+from hunchlab.cli.render import emit_json, fmt, json_option
 
 
 @click.group()
@@ -36,7 +36,7 @@ def _project_or_none() -> Any:
 
 
 @study.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
+@json_option()
 def study_list(as_json: bool) -> None:
     """List studies: area, paper, finding, minutes at the full budget. Example: hunch study list"""
     from hunchlab.studies import all_studies
@@ -125,7 +125,7 @@ def _print_predictions(project: Any, run_id: str) -> None:
 
 @study.command("check")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
+@json_option()
 def study_check(name: str, as_json: bool) -> None:
     """Did the finding appear? Each measured number next to the paper's, a verdict per claim; exit 0/1.
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from hunchlab.cli.render import age, console, duration, emit_json, fmt, table
+from hunchlab.cli.render import age, console, duration, emit_json, fmt, json_option, table
 
 
 def executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,7 +87,7 @@ def start(spec_file: str, args: tuple[str, ...], seeds: int | None, budget: int 
 @sweep.command("show")
 @click.argument("ref", metavar="ID")
 @click.option("--metric", default=None, help="Rank by this summary metric instead.")
-@click.option("--json", "as_json", is_flag=True, help="The table as JSON.")
+@json_option("The table as JSON.")
 def show(ref: str, metric: str | None, as_json: bool) -> None:
     """Show a sweep: one row per config, mean ± 95% CI over seeds, best first.
 
@@ -129,7 +129,7 @@ def resume(ref: str, jobs: int | None, executor: str | None, address: str | None
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
+@json_option()
 def sweeps(as_json: bool) -> None:
     """List sweeps and ablations, newest first: status, trials, budget, metric.
 
@@ -159,7 +159,7 @@ def sweeps(as_json: bool) -> None:
 @click.option("--goal", type=click.Choice(["max", "min"]), default=None, help="Whether higher or lower is better.")
 @click.option("--plot", "plot_file", default=None, type=click.Path(dir_okay=False),
               help="Also draw the table as a bar chart with error bars (.png, .pdf or .svg).")
-@click.option("--json", "as_json", is_flag=True, help="The table as JSON.")
+@json_option("The table as JSON.")
 @click.option("--smoke", is_flag=True, help="Apply the spec's `smoke:` overrides to every run.")
 @executor_options
 def ablate(target: str, overrides: tuple[str, ...], seeds: int, pairs: bool, metric: str | None, goal: str | None,
