@@ -194,7 +194,8 @@ def restore_code(code: dict[str, Any], code_dir: Path, dest: Path, *, repo: Path
     if tar_path.exists():
         with tarfile.open(tar_path) as tar:
             tar.extractall(dest, filter="data")
-    return dest / code.get("relcwd", ".")
+    relcwd: str = code.get("relcwd", ".")
+    return dest / relcwd
 
 
 @functools.lru_cache(maxsize=1)

@@ -303,7 +303,8 @@ def value_of(run: dict[str, Any], metric: str) -> float | None:
     v = run["summary"].get(metric)
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return float(v)
-    return run.get("last", {}).get(metric)
+    last: float | None = run.get("last", {}).get(metric)
+    return last
 
 
 def choose_metrics(sides: Sequence[dict[str, Any]], wanted: Sequence[str], notes: list[str]) -> list[str]:

@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 # Okabe–Ito: distinguishable under the common colour-vision deficiencies and in greyscale
 # print; yellow comes last because it is faint on white.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
-STYLE: dict[str, Any] = {
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.labelsize": 10,
@@ -165,9 +168,11 @@ def draw_learning_curves(rows: list[dict[str, str]], x_label: str, x_column: str
         cut = keep_in_view(ax, values, bands) or cut
         ax.set_xlabel(x_label)
         ax.set_ylabel(metric)
-    fig.legend(list(handles.values()), [f"{name} (n={runs[name]})" for name in handles],
-               title=band_note(band, list(runs.values()), smooth, band_from, cut), loc="outside lower center",
-               ncols=min(len(handles), 4))
+    # A (band, line) tuple is a valid handle (matplotlib's HandlerTuple); the stubs allow only one Artist.
+    fig.legend(  # type: ignore[call-overload]
+        list(handles.values()), [f"{name} (n={runs[name]})" for name in handles],
+        title=band_note(band, list(runs.values()), smooth, band_from, cut), loc="outside lower center",
+        ncols=min(len(handles), 4))
     return fig
 
 
@@ -248,7 +253,8 @@ def draw_bars(rows: list[dict[str, str]], title: str, ylabel: str) -> Figure:
     (ax.barh if horizontal else ax.bar)(places, means, 0.65, color=COLORS[0])
     known = [i for i in places if rows[i]["lo"] and rows[i]["hi"]]
     spans = [[means[i] - number(rows[i]["lo"]) for i in known], [number(rows[i]["hi"]) - means[i] for i in known]]
-    points = ([means[i] for i in known], known) if horizontal else (known, [means[i] for i in known])
+    known_means = [means[i] for i in known]
+    points: tuple[Sequence[float], Sequence[float]] = (known_means, known) if horizontal else (known, known_means)
     spans_xy = (spans, None) if horizontal else (None, spans)
     ax.errorbar(*points, xerr=spans_xy[0], yerr=spans_xy[1], fmt="none", ecolor="0.15", elinewidth=1, capsize=2.5)
     value_axis, label_axis = (ax.xaxis, ax.yaxis) if horizontal else (ax.yaxis, ax.xaxis)
@@ -304,7 +310,9 @@ def draw_brier(ax: Axes, rows: list[dict[str, str]]) -> None:
     if rows:
         when = [datetime.fromisoformat(r["x"]) for r in rows]
         marker = "o" if len(rows) <= 40 else None
-        ax.plot(when, scores, color=COLORS[1], marker=marker, markersize=3, label="rolling Brier score")
+        # matplotlib's date converter plots datetimes; its stubs list only numbers, strings and arrays.
+        ax.plot(when, scores, color=COLORS[1], marker=marker, markersize=3,  # type: ignore[arg-type]
+                label="rolling Brier score")
         locator = AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))

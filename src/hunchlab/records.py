@@ -39,7 +39,9 @@ class Filter:
             return str(self.value).lower() in str(actual).lower()
         a, b = _comparable(actual), _comparable(self.value)
         try:
-            return {"=": a == b, "!=": a != b, ">": a > b, ">=": a >= b, "<": a < b, "<=": a <= b}[self.op]
+            matched: bool = {"=": a == b, "!=": a != b, ">": a > b, ">=": a >= b, "<": a < b,
+                             "<=": a <= b}[self.op]
+            return matched
         except TypeError:
             return False
 

@@ -328,7 +328,7 @@ def _curves(run: dict[str, Any], metrics: Sequence[str], x: str, history: dict[s
 
 def _param_axis(groups: Sequence[Group], x: str) -> str:
     """The param on the x axis: ``--x lr``, or for ``--x param`` the one param the groups differ in."""
-    varying = [r["key"] for r in config_diff([g.runs[0] for g in groups]) if r["key"] != "spec"]
+    varying: list[str] = [r["key"] for r in config_diff([g.runs[0] for g in groups]) if r["key"] != "spec"]
     if x != "param":
         params = {k for g in groups for r in g.runs for k in flatten(r["params"])}
         if x not in params:

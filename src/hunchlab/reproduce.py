@@ -89,8 +89,10 @@ def rerun(ref: str, *, project: Project | None = None, echo: bool = True, argv: 
     if original.get("imported"):
         raise HunchError(f"run {original['id']} was imported from {original['imported']['from']}: "
                          "hunchlab has its numbers, not its code", fix="rerun it where it was first run")
-    spec = Spec(params=original["params"], seed=original["seed"] or 0,
-                **{k: spec_meta.get(k) for k in ("name", "entry", "command", "question", "description", "path")},
+    # Stored by Spec.to_meta, so each is the str (or None) the Spec had.
+    texts: dict[str, Any] = {k: spec_meta.get(k)
+                             for k in ("name", "entry", "command", "question", "description", "path")}
+    spec = Spec(params=original["params"], seed=original["seed"] or 0, **texts,
                 predict=spec_meta.get("predict") or [], smoke=bool(spec_meta.get("smoke")),
                 overrides=spec_meta.get("overrides") or [], metrics=spec_meta.get("metrics") or {},
                 metrics_from=spec_meta.get("metrics_from"), capture=spec_meta.get("capture"),

@@ -260,7 +260,8 @@ def axis_values(axis: Any, where: str, *, grid: bool = False) -> list[Any]:
         low = "0 < lo < hi" if kind == "log_uniform" else "lo < hi"
         raise SpecError(f"{kind} needs two numbers [lo, hi] with {low}, got {values!r:.40}", where=where,
                         fix=f"e.g. {{{kind}: [0.0001, 0.1]}}")
-    return values
+    bounds: list[Any] = values  # a list: `numbers` checked it
+    return bounds
 
 
 def _key_lines(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:

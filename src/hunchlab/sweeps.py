@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from hunchlab.current import current_store
 from hunchlab.errors import HunchError, NotFound, did_you_mean
@@ -94,7 +94,7 @@ def _bounds(sweep: dict[str, Any], metric: str | None, rows: list[dict[str, Any]
     return metric_info(metric, [(sweep.get("spec") or {}).get("metrics")], values).bounds
 
 
-def _number(v: Any) -> bool:
+def _number(v: Any) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
@@ -181,8 +181,8 @@ def ablation_table(ref: str, *, metric: str | None = None, project: Project | No
     drafts = {r["label"]: compare_groups(full["_values"], r["_values"], metric or "", goal == "max",
                                          labels=("full", r["label"]), bounds=bounds)
               for r in variants if full["_values"] and r["_values"]}
-    tested = [label for label, c in drafts.items() if c.p is not None]
-    adjusted = dict(zip(tested, holm([drafts[label].p for label in tested]), strict=True)) if tested else {}
+    pvalues = {label: c.p for label, c in drafts.items() if c.p is not None}
+    adjusted = dict(zip(pvalues, holm(list(pvalues.values())), strict=True)) if pvalues else {}
     for r in variants:
         c = drafts.get(r["label"])
         if c is not None and r["label"] in adjusted:

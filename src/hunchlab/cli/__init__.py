@@ -64,7 +64,8 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attr, _ = COMMANDS[name]
-        return getattr(import_module(f"hunchlab.cli.{module}"), attr)
+        command: click.Command = getattr(import_module(f"hunchlab.cli.{module}"), attr)
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 
@@ -39,8 +40,9 @@ def demo(path: str) -> None:
                 fg="green")
 
 
-def _first_run_id(root: object) -> str:
+def _first_run_id(root: Path) -> str:
     from hunchlab import records
     from hunchlab.project import find_project
 
-    return records.runs(project=find_project(root))[-1]["id"]  # type: ignore[arg-type]
+    run_id: str = records.runs(project=find_project(root))[-1]["id"]
+    return run_id

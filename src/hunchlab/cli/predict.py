@@ -152,9 +152,10 @@ def _resolve_reading(reading_id: str, actual_texts: list[str]) -> None:
     if not actuals and interactive():
         for p in current["predictions"]:
             if p["claim"] and p["status"] == "open":
-                value = ask_number(f"What does the paper report for {p['claim']['metric']}? (your guess: {p['text']})")
-                if value is not None:
-                    actuals[p["claim"]["metric"]] = value
+                reported = ask_number(f"What does the paper report for {p['claim']['metric']}? "
+                                      f"(your guess: {p['text']})")
+                if reported is not None:
+                    actuals[p["claim"]["metric"]] = reported
     r = predict.resolve_reading(reading_id, actuals)
     _print_readings([r], detail=True)
 

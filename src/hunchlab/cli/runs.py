@@ -342,8 +342,9 @@ def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
               f"  {took}  started {age(r['created_at'])}")
     if r.get("error"):
         out.print(f"  [red]{escape(r['error'])}[/]")
-    if r.get("quarantine"):
-        out.print(f"  [yellow]{escape(quarantine_note(r))}[/]")
+    quarantine = quarantine_note(r)
+    if quarantine:
+        out.print(f"  [yellow]{escape(quarantine)}[/]")
     if r.get("files_elsewhere"):
         out.print(f"  [yellow]not in this project folder: {escape(r['files_elsewhere'])}[/]")
     what = spec.get("entry") or spec.get("command") or ""

@@ -24,7 +24,8 @@ from typing import Any
 import yaml
 
 from hunchlab.errors import SpecError
-from hunchlab.spec import Spec, parse_override
+from hunchlab.overrides import parse_override
+from hunchlab.spec import Spec
 
 FLAG = re.compile(r"^--([A-Za-z_][\w.-]*)(?:=(.*))?$", re.DOTALL)
 NEGATIVE = re.compile(r"^-(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")

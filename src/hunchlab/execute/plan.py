@@ -19,8 +19,9 @@ from typing import Any
 
 from hunchlab.errors import HunchError, SpecError
 from hunchlab.execute.local import child_argv, search_path
+from hunchlab.overrides import parse_override
 from hunchlab.records import flatten
-from hunchlab.spec import Spec, apply_override, axis_values, parse_override
+from hunchlab.spec import Spec, apply_override, axis_values
 
 LOWER_IS_BETTER = re.compile(r"loss|err|ppl|perplexity|mse|mae|rmse|regret|cost|latency|time", re.I)
 
@@ -294,7 +295,7 @@ def _get(spec: Spec, key: str) -> Any:
 def _trials(spec: Spec, variants: list[tuple[str, dict[str, Any]]], seeds: int) -> list[Trial]:
     """Seeds outer, configs inner: every config gets its first seed before any gets a second,
     so an early stop still compares all configs and the pruning median fills up early."""
-    trials = []
+    trials: list[Trial] = []
     for s in range(seeds):
         for config, (label, overrides) in enumerate(variants):
             trials.append(Trial(len(trials), config, label, overrides, spec.seed + s))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -266,7 +266,7 @@ class Store:
                 if hit:
                     return hit
             escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            hits = conn.execute(select(c.id).where(c.id.like(f"{escaped}%", escape="\\"))
+            hits: Sequence[str] = conn.execute(select(c.id).where(c.id.like(f"{escaped}%", escape="\\"))
                                 .order_by(c.seq.desc()).limit(6)).scalars().all()
             if len(hits) == 1:
                 return hits[0]

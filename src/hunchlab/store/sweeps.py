@@ -144,7 +144,7 @@ def resolve_sweep(conn: Connection, ref: str) -> str:
         hit = conn.execute(select(c.id).where(c.seq == int(ref))).first()
         if hit:
             return str(hit[0])
-    ids = list(conn.execute(select(c.id).order_by(c.seq.desc())).scalars())
+    ids: list[str] = list(conn.execute(select(c.id).order_by(c.seq.desc())).scalars())
     hits = [i for i in ids if i.startswith(ref)]
     if len(hits) == 1:
         return hits[0]
@@ -162,7 +162,7 @@ def get_sweep(conn: Connection, sweep_id: str) -> dict[str, Any]:
 
 def list_sweeps(conn: Connection) -> list[dict[str, Any]]:
     """Every sweep, newest first, with its trial count."""
-    counts = dict(conn.execute(select(schema.sweep_trials.c.sweep_id, func.count())
+    counts: dict[str, int] = dict(conn.execute(select(schema.sweep_trials.c.sweep_id, func.count())
                                .group_by(schema.sweep_trials.c.sweep_id)).all())
     rows = conn.execute(select(schema.sweeps).order_by(schema.sweeps.c.seq.desc())).all()
     return [{**_decode(dict(r._mapping)), "trials": counts.get(r.id, 0)} for r in rows]

@@ -76,7 +76,9 @@ def _filter(conn: Connection, f: Filter) -> ColumnElement[bool]:
     else:
         element = json_field(conn, f.key)
         if value is None:
-            return element.as_string().is_(None) if f.op == "=" else element.as_string().is_not(None)
+            text = element.as_string()
+            missing: ColumnElement[bool] = text.is_(None) if f.op == "=" else text.is_not(None)
+            return missing
         if isinstance(value, bool):
             column = element.as_boolean()
         elif isinstance(value, (int, float)) and f.op != "~":
@@ -87,9 +89,9 @@ def _filter(conn: Connection, f: Filter) -> ColumnElement[bool]:
 
 
 def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
-    if op == "~":
-        return column.icontains(str(value), autoescape=True)
-    return getattr(column, OPS[op])(value)
+    clause: ColumnElement[bool] = (column.icontains(str(value), autoescape=True) if op == "~"
+                                   else getattr(column, OPS[op])(value))
+    return clause
 
 
 def has_field(conn: Connection, run_id: str, key: str) -> bool:

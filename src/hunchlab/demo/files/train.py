@@ -6,9 +6,14 @@ learning curve, summary metrics, one record per test example and its weights.
 """
 
 import numpy as np
+from numpy.typing import NDArray
+
+from hunchlab import Run
+
+Floats = NDArray[np.float64]
 
 
-def make_data(n: int, noise: float, rng: np.random.Generator):
+def make_data(n: int, noise: float, rng: np.random.Generator) -> tuple[Floats, Floats, NDArray[np.int64]]:
     """Points on three rings; the class flips from ring to ring, so a linear model fails."""
     ring = rng.integers(0, 3, n)
     angle = rng.uniform(0, 2 * np.pi, n)
@@ -18,7 +23,7 @@ def make_data(n: int, noise: float, rng: np.random.Generator):
     return x, y, ring
 
 
-def main(run):
+def main(run: Run) -> None:
     cfg = run.config
     rng = np.random.default_rng(run.seed)
     x, y, _ = make_data(cfg.n_train, cfg.noise, rng)
@@ -28,7 +33,8 @@ def main(run):
     w2 = rng.normal(0, 1.0 / np.sqrt(cfg.model.width), cfg.model.width)  # (H,)
     b2 = 0.0
 
-    def forward(inputs):
+    def forward(inputs: Floats) -> tuple[Floats, Floats]:
+        """The hidden activations (n, H) and each point's probability of class 1 (n,)."""
         h = np.tanh(inputs @ w1 + b1)  # (n, H)
         return h, 1 / (1 + np.exp(-(h @ w2 + b2)))  # (n,)
 

@@ -57,7 +57,7 @@ class Settings(StudySettings):
     prm_label_noise: float = 0.0  # chance each PRM step label is flipped (weaker-PRM knob)
     prm_data_frac: float = 1.0  # share of the verifier training chains the PRM gets (weaker-PRM knob)
     beam_width: int = 4  # continuations sampled per kept prefix; N / width prefixes are kept
-    beam_keep: str = "highest"  # "highest", or "lowest": the broken arm of the search study
+    beam_keep: search.Keep = "highest"  # "highest", or "lowest": the broken arm of the search study
     beam_budget: int = 1  # broken arm when > 1: beam search samples this many times N per step (unequal compute)
     vote: str = "majority"  # "majority", or "random": the broken arm of the vote (a uniformly random pick)
     prm_leak: float = 0.0  # broken arm when > 0: this share of the PRM's score is whether the answer is right

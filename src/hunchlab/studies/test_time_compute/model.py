@@ -53,7 +53,8 @@ class StepEmbedding(nn.Module):
         self.tables = nn.ModuleList(nn.Embedding(size, n_embd) for size in feature_sizes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return sum(table(x[..., i]) for i, table in enumerate(self.tables))  # (B, T, C)
+        embedded: torch.Tensor = sum(table(x[..., i]) for i, table in enumerate(self.tables))  # (B, T, C)
+        return embedded
 
 
 def mlp(n_in: int, n_hidden: int, n_out: int) -> nn.Sequential:
