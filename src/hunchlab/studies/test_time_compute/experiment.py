@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, ClassVar
 
 import torch
@@ -414,7 +415,8 @@ def self_consistency_table(s: Settings, models: Models, seed: int) -> Result:
         metrics[f"acc/single/k{k}"] = pool.correct.float().mean().item()
         for n in s.n_values:
             c = pool.groups(n)
-            scorers = {"maj": lambda c, g=g: vote_scores(c, s.vote, g), **SCORERS}
+            majority: Callable[[Candidates], torch.Tensor] = partial(vote_scores, vote=s.vote, g=g)
+            scorers = {"maj": majority, **SCORERS}
             for method, scorer in scorers.items():
                 scores = scorer(c)
                 index = search.best_of_n(scores)
