@@ -55,3 +55,12 @@ def test_bad_input(project, hunch):
     assert hunch("study", "new", "Bad Name").returncode == 2
     proc = hunch("study", "check", "x-study")
     assert proc.returncode == 2 and "no finished runs" in proc.stderr
+
+
+def test_a_bad_study_param_is_one_line_and_exit_2_with_no_run_recorded(project, hunch):
+    proc = hunch("study", "run", "star", "filter=random", "--budget", "smoke", "--no-predict")
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    what, fix = proc.stderr.strip().splitlines()[-2:]  # what and where, then the fix
+    assert what == "error: star study: filter 'random'" and "answer, none, shuffled" in fix
+    assert records.runs(project=project) == []

@@ -22,6 +22,7 @@ from hunchlab.execute.seeds import run_seeds
 from hunchlab.project import Project
 from hunchlab.spec import load_spec
 from hunchlab.studies import Study
+from hunchlab.studies.runtime import check_settings
 
 GOAL = "reproduce frontier findings"
 GOAL_WHY = "a finding reproduced by hand is understood; one that does not reproduce is worth knowing"
@@ -68,6 +69,8 @@ def run_study(project: Project, study: Study, *, budget: str = "full", seeds: in
     if seeds < 1:
         raise HunchError(f"--seeds {seeds} must be at least 1")
     spec = load_spec(study.spec, list(overrides), smoke=budget == "smoke")
+    if study.shipped and spec.entry:  # a bad value stops here, before a run is recorded (yours check as they run)
+        check_settings(spec.entry, spec.params)
     spec.question = ensure_question(project, study)
     os.environ.setdefault("HUNCH_TORCH_THREADS", str(project.setting("torch_threads") or 1))
     outcomes = run_seeds(project, spec, seeds, predictions=predictions, cwd=project.root, argv=argv or [], echo=echo,

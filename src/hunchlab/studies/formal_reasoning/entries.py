@@ -27,7 +27,7 @@ from hunchlab.studies.formal_reasoning.proof_search import (
     proof_search_table,
 )
 from hunchlab.studies.formal_reasoning.settings import IterationSettings, SearchSettings
-from hunchlab.studies.runtime import Progress, set_threads
+from hunchlab.studies.runtime import Progress, set_threads, settings_from
 from hunchlab.studies.training import Callback
 
 
@@ -39,6 +39,7 @@ def stages(label: str, total: int) -> Callable[[str], None]:
     return lambda what: bar.update(next(done), what)
 
 
+@settings_from(SearchSettings.from_config)
 def proof_search(run: Any) -> None:
     """Study 1: best-first search with a learned value vs breadth-first at equal budget (Polu & Sutskever 2020)."""
     set_threads()
@@ -58,6 +59,7 @@ def proof_search(run: Any) -> None:
             f"{s.train_depth} held out)", f"share proved at {s.budget} expansions")
 
 
+@settings_from(IterationSettings.from_config)
 def expert_iteration(run: Any) -> None:
     """Study 2: expert iteration on a mixed-difficulty pool vs a hard-only pool (Polu et al. 2022)."""
     set_threads()

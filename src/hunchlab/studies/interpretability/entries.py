@@ -9,6 +9,7 @@ figures (each with its CSV and rebuild script) as artifacts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from hunchlab.plots import FigureFiles
 from hunchlab.studies.interpretability import figures, induction, residual_sae, sae, superposition
 from hunchlab.studies.interpretability.common import mean_metrics, training_seeds
 from hunchlab.studies.params import from_params
-from hunchlab.studies.runtime import Progress, set_threads
+from hunchlab.studies.runtime import Progress, set_threads, settings_from
 from hunchlab.studies.training import Callback
 
 RECORDS = 64  # induction: evaluation sequences kept as per-example records
@@ -50,20 +51,30 @@ def _seeds(run: Any, n: int, name: str, steps: int) -> list[tuple[int, Callback]
     return [(seed, _logger(run, name, seed, i, steps, progress)) for i, seed in enumerate(training_seeds(run.seed, n))]
 
 
+def superposition_settings(config: Mapping[str, Any]) -> superposition.SuperpositionSettings:
+    return from_params(superposition.SuperpositionSettings, config, "superposition study").validated()
+
+
+@settings_from(superposition_settings)
 def superposition_entry(run: Any) -> None:
     """Study 1: features represented vs sparsity, with and without the ReLU (Elhage et al. 2022)."""
     set_threads()
-    s = from_params(superposition.SuperpositionSettings, run.config, "superposition study").validated()
+    s = superposition_settings(run.config)
     measures = [superposition.measure(superposition.train_models(s, seed, log), s)
                 for seed, log in _seeds(run, s.seeds, "superposition", s.steps)]
     files = figures.superposition_figures(Path(run.dir), s, measures)
     _report(run, [superposition.metrics(m, s) for m in measures], superposition.records(measures[0], s), files)
 
 
+def induction_settings(config: Mapping[str, Any]) -> induction.InductionSettings:
+    return from_params(induction.InductionSettings, config, "induction-heads study").validated()
+
+
+@settings_from(induction_settings)
 def induction_entry(run: Any) -> None:
     """Study 2: induction heads, found by their attention, confirmed by ablation and patching (Olsson 2022)."""
     set_threads()
-    s = from_params(induction.InductionSettings, run.config, "induction-heads study").validated()
+    s = induction_settings(run.config)
     per_seed, first = [], None
     for seed, log in _seeds(run, s.seeds, "induction", s.steps):
         model = induction.train_model(s, seed, log)
@@ -122,10 +133,15 @@ def _induction_figures(folder: Path, s: induction.InductionSettings, model: Any,
     ]
 
 
+def sae_settings(config: Mapping[str, Any]) -> sae.SAESettings:
+    return from_params(sae.SAESettings, config, "sparse-autoencoders study").validated()
+
+
+@settings_from(sae_settings)
 def sae_entry(run: Any) -> None:
     """Study 3: SAEs recover ground-truth features, with an L1 sweep (Sharkey et al. 2022; Bricken et al. 2023)."""
     set_threads()
-    s = from_params(sae.SAESettings, run.config, "sparse-autoencoders study").validated()
+    s = sae_settings(run.config)
     results, rows = [], []
     for k, (seed, log) in enumerate(_seeds(run, s.seeds, "sae", s.steps)):
         features = sae.true_features(s, seed)

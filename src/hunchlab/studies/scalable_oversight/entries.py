@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from hunchlab.studies.runtime import set_threads
+from hunchlab.studies.runtime import set_threads, settings_from
 from hunchlab.studies.scalable_oversight import debate as debate_study
 from hunchlab.studies.scalable_oversight import weak_to_strong as w2s
 
@@ -23,6 +23,7 @@ T = TypeVar("T")
 INTERVALS = ("acc/", "pgr/", "gain/", "win/")  # metrics that get a 95% interval over seeds in the summary
 
 
+@settings_from(w2s.Settings.from_config)
 def weak_to_strong(run: Any) -> None:
     """Weak-to-strong generalisation (Burns et al. 2023): weak, ceiling, naive and confidence-loss students."""
     s = w2s.Settings.from_config(run.config)
@@ -47,6 +48,7 @@ def weak_to_strong(run: Any) -> None:
         run.artifact(path)
 
 
+@settings_from(debate_study.Settings.from_config)
 def debate(run: Any) -> None:
     """Debate with a sparse-pixel judge (Irving et al. 2018): judge accuracy with debate versus random pixels."""
     s = debate_study.Settings.from_config(run.config)

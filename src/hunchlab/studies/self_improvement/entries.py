@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hunchlab.studies.runtime import set_threads
+from hunchlab.studies.runtime import set_threads, settings_from
 from hunchlab.studies.self_improvement.overoptimisation import OveroptSettings, best_of_n_kl, run_overopt
 from hunchlab.studies.self_improvement.star import StarSettings, run_star
 from hunchlab.studies.training import Callback
@@ -26,6 +26,7 @@ FILTER_CURVES = {"kept": "share kept", "kept_all_steps_right": "kept, every step
 JUDGE_LABELS = {"outcome": "outcome judge", "process": "process judge", "self": "self-judge", "oracle": "pass@N"}
 
 
+@settings_from(StarSettings.from_config)
 def star(run: Any) -> None:
     """STaR: rounds of sample -> keep the right answers -> retrain (Zelikman et al. 2022)."""
     s = StarSettings.from_config(run.config)
@@ -49,6 +50,7 @@ def star(run: Any) -> None:
     run.artifact(figures)
 
 
+@settings_from(OveroptSettings.from_config)
 def reward_overoptimisation(run: Any) -> None:
     """Best-of-N against an outcome judge, a process judge and the policy itself (Gao et al. 2022)."""
     s = OveroptSettings.from_config(run.config)

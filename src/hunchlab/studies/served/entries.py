@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from hunchlab.models.client import Client, Request
-from hunchlab.studies.runtime import Progress
+from hunchlab.studies.runtime import Progress, settings_from
 from hunchlab.studies.served.experiment import Settings, table
 from hunchlab.studies.served.problems import make_problems
 
 
+@settings_from(Settings.from_config)
 def self_consistency(run: Any) -> None:
     """Majority vote over N sampled answers against one sample, on a served model (Wang et al. 2022)."""
     s = Settings.from_config(run.config)

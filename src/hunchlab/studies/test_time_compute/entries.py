@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hunchlab.studies.runtime import set_threads
+from hunchlab.studies.runtime import set_threads, settings_from
 from hunchlab.studies.test_time_compute.experiment import (
     Models,
     Result,
@@ -26,6 +26,7 @@ from hunchlab.studies.test_time_compute.experiment import (
 from hunchlab.studies.training import Callback
 
 
+@settings_from(Settings.from_config)
 def self_consistency(run: Any) -> None:
     """Study 1: majority vote over sampled chains, and PRM versus ORM best-of-N (Wang 2022; Lightman 2023)."""
     s, _, results = _run_seeds(run, self_consistency_table)
@@ -33,6 +34,7 @@ def self_consistency(run: Any) -> None:
     run.artifact(run.dir / "accuracy_vs_n.png")
 
 
+@settings_from(Settings.from_config)
 def search_by_difficulty(run: Any) -> None:
     """Study 2: PRM beam search versus best-of-N by difficulty, and compute-optimal search (Snell 2024)."""
     s, seeds, results = _run_seeds(run, search_table)
