@@ -1,21 +1,13 @@
-"""Figures and shareable pages: ``hunch plot``, ``hunch report``, and the text of ``hunch compare``.
+"""Figures and shareable pages: ``hunch plot`` and ``hunch report``.
 
-Everything a page or the terminal shows is first built as *blocks* (a heading, a
-paragraph, a list, a table of strings, a figure); one renderer turns blocks into
-Markdown, another into a single self-contained HTML file, and the CLI prints the same
-blocks with rich. So the terminal, ``--markdown`` and a report can never disagree.
-
-Figures come from ``hunchlab.plots``, which writes the CSV of the numbers drawn and a
-standalone script beside each figure; an HTML report embeds each figure as a base64
-``data:`` URI (not inline ``<svg>``: matplotlib reuses element ids across figures, and
-inline SVGs on one page would clip each other).
+A report is a list of blocks (``hunchlab.blocks``) rendered to Markdown or one self-contained
+HTML page, with ``hunch compare``'s own blocks (``hunchlab.compare_text``) in it, so the terminal
+and a report never disagree. Figures come from ``hunchlab.plots``, which writes the CSV of the
+numbers drawn and a standalone script beside each figure.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import json
 import math
 import re
 import tempfile
@@ -24,7 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hunchlab.blocks import Block, render_html, render_markdown
 from hunchlab.compare import compare_groups_of, config_diff, describe, labels_for, notes_of, value_of
+from hunchlab.compare_text import compare_blocks, fmt_num, interval, seeds_text
 from hunchlab.current import current_store
 from hunchlab.errors import HunchError, NotFound, did_you_mean
 from hunchlab.project import Project, find_project
@@ -34,186 +28,8 @@ from hunchlab.selectors import Group, Selection, group_runs, plural, resolve
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-Block = tuple[Any, ...]  # ("h", level, text) | ("p", text) | ("list", [text]) | ("table", title, columns, rows)
-#                           | ("figure", FigureFiles, caption) | ("note", text)
 X_BUILTIN = ("step", "time")
 MAX_CURVE_PANELS = 3
-CELL_CHARS = 48
-
-
-# ============================================================ compare as blocks
-
-
-def compare_blocks(r: dict[str, Any]) -> list[Block]:
-    """A comparison (``compare.compare``'s result) as blocks: sides, config, code, metrics, paired, flips."""
-    labels = [s["label"] for s in r["sides"]]
-    blocks: list[Block] = [("table", "sides", ["", "config", "group", "runs", "seeds", "status"],
-                            [[s["label"], s["description"], s["group"] or "", str(s["n"]), _seeds(s["seeds"]),
-                              ", ".join(f"{n} {k}" for k, n in s["statuses"].items())] for s in r["sides"]])]
-    if r["config"]:
-        blocks.append(("table", "config (only keys that differ)", ["key", *labels],
-                       [[row["key"], *(_cell(v) for v in row["values"])] for row in r["config"]]))
-    else:
-        blocks.append(("p", "config: identical"))
-    blocks.append(("p", f"code: {r['code']['text']}"))
-    if r["metrics"]:
-        blocks += _metric_blocks(r, labels)
-    for p in r["paired"]:
-        blocks += _paired_blocks(p, r["alpha"])
-    if not r["paired"]:
-        blocks.append(("p", "paired: no per-example records shared by the sides (log them with run.example)"))
-    blocks += [("note", n) for n in r["notes"]]
-    return blocks
-
-
-def _metric_blocks(r: dict[str, Any], labels: list[str]) -> list[Block]:
-    """The seed-level table (a seed is the unit), its verdicts, and what is known of each metric's range."""
-    base, many = labels[0], len(labels) > 2
-    conf = f"{r['confidence']:.0%}"
-    holm = f"; p Holm-adjusted over {r['holm_tests']} tests" if r["holm_tests"] else ""
-    title = (f"metrics (a seed is the unit): mean [{conf} t-interval] over seeds, difference with Welch's "
-             f"interval at the level of its verdict{holm}")
-    rows = [[m["metric"], *([f"{m['labels'][1]} vs {base}"] if many else []), _mean_cell(m["a"]),
-             _mean_cell(m["b"]), _diff_cell(m), _p_cell(m.get("p_adjusted"), m["p"], r["alpha"])]
-            for m in r["metrics"]]
-    other = "other" if many else labels[1]
-    blocks: list[Block] = [("table", title, ["metric", *(["sides"] if many else []), f"{base} (n)", f"{other} (n)",
-                                             f"{other}−{base}", "p"], rows),
-                           ("list", [f"{m['metric']}{_versus(m, base) if many else ''}: {m['verdict']}"
-                                     for m in r["metrics"]])]
-    known = {m["metric"]: m for m in r["metrics"] if m.get("bounds") or m.get("goal")}
-    if known:
-        guessed = any(m.get(k) == "the name" for m in known.values() for k in ("bounds_from", "goal_from"))
-        hint = " (a spec declares them: metrics: {acc: {range: [0, 1], goal: max}})" if guessed else ""
-        blocks.append(("p", "metrics: " + "; ".join(_metric_facts(m) for m in known.values()) + hint))
-    return blocks
-
-
-def _metric_facts(m: dict[str, Any]) -> str:
-    """``acc in [0, 1], intervals cut to it, higher is better (from the name)``."""
-    parts = []
-    if m.get("bounds"):
-        lo, hi = m["bounds"]
-        parts.append(f"in [{lo:g}, {hi:g}], intervals cut to it (from {m['bounds_from']})")
-    if m.get("goal"):
-        parts.append(f"{'higher' if m['goal'] == 'max' else 'lower'} is better (from {m['goal_from']})")
-    return f"{m['metric']} " + ", ".join(parts)
-
-
-def _versus(m: dict[str, Any], base: str) -> str:
-    return f" ({m['labels'][1]} vs {base})"
-
-
-def _paired_blocks(p: dict[str, Any], alpha: float) -> list[Block]:
-    a, b = p["labels"]
-    only = [f"{n} only in {label}" for label, n in p["only"].items() if n]
-    title = (f"paired (an example is the unit): {b} vs {a} on {p['n_shared']:,} shared examples"
-             + (f" ({', '.join(only)})" if only else ""))
-    rows, verdicts = [], []
-    for key in ("accuracy", "score"):
-        if p.get(key):
-            t = p[key]
-            sides = f"{_fmt_num(t['a_mean'])} → {_fmt_num(t['b_mean'])}"
-            if t.get("a_interval"):
-                sides = (f"{_interval(t['a_mean'], *t['a_interval'])} → {_interval(t['b_mean'], *t['b_interval'])}"
-                         f" ({t['side_interval']})")
-            rows.append([key, sides, _diff_cell({**t, "diff": t["mean_diff"]}),
-                         _p_cell(t.get("p_adjusted"), t["p"], alpha), t["method"]])
-            verdicts.append(t["verdict"])
-    if p.get("mcnemar"):
-        t = p["mcnemar"]
-        rows.append(["correct (McNemar)", f"{t['b10']} wrong→right", f"{t['b01']} right→wrong",
-                     _p_cell(t.get("p_adjusted"), t["p"], alpha), t["method"]])
-        verdicts.append(t["verdict"])
-    blocks: list[Block] = [("table", title, ["test", f"{a} → {b}", f"{b}−{a} [CI]", "p", "method"], rows),
-                           ("list", verdicts)]
-    if p.get("right_rule"):
-        blocks.append(("p", p["right_rule"]))
-    flips = p["flips"]
-    for kind, arrow in (("right_to_wrong", "right→wrong"), ("wrong_to_right", "wrong→right")):
-        shown = flips[kind]
-        if shown:
-            more = f", first {len(shown)}" if flips[f"n_{kind}"] > len(shown) else ""
-            blocks.append(("table", f"{arrow}: {plural(flips[f'n_{kind}'], 'example')}{more}",
-                           ["id", "input", "target", f"{a} output", f"{b} output"],
-                           [[f["id"], _cell(f.get("input")), _cell(f.get("target")),
-                             f"{_cell(f.get('a_output'))} ({f['a_right']}/{f['a_n']} right)",
-                             f"{_cell(f.get('b_output'))} ({f['b_right']}/{f['b_n']} right)"] for f in shown]))
-    return blocks
-
-
-def csv_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
-    """One flat row per test (metric or paired), for ``hunch compare --csv``."""
-    rows = []
-    for m in r["metrics"]:
-        rows.append({"kind": "metric", "unit": "seed", "name": m["metric"], "a": m["labels"][0], "b": m["labels"][1],
-                     "a_n": m["a"]["n"], "a_mean": m["a"]["mean"], "a_lo": m["a"]["lo"], "a_hi": m["a"]["hi"],
-                     "b_n": m["b"]["n"], "b_mean": m["b"]["mean"], "b_lo": m["b"]["lo"], "b_hi": m["b"]["hi"],
-                     "diff": m["diff"], "diff_lo": m["lo"], "diff_hi": m["hi"], "diff_level": m["confidence"],
-                     "p": m["p"], "p_adjusted": m["p_adjusted"], "test": m["test"],
-                     "detectable": (m.get("power") or {}).get("detectable"), "verdict": m["verdict"]})
-    for p in r["paired"]:
-        for key in ("accuracy", "score", "mcnemar"):
-            t = p.get(key)
-            if t:
-                rows.append({"kind": "paired", "unit": "example", "name": key, "a": p["labels"][0],
-                             "b": p["labels"][1], "a_n": t["n"], "a_mean": t.get("a_mean"), "b_n": t["n"],
-                             "b_mean": t.get("b_mean"), "diff": t.get("mean_diff"), "diff_lo": t.get("lo"),
-                             "diff_hi": t.get("hi"), "diff_level": t.get("confidence"), "p": t["p"],
-                             "p_adjusted": t.get("p_adjusted"), "test": t["method"],
-                             "detectable": (t.get("power") or {}).get("detectable"), "verdict": t["verdict"]})
-    return rows
-
-
-def _seeds(seeds: Sequence[Any]) -> str:
-    """``0–4`` for a run of consecutive seeds, else the list."""
-    consecutive = all(isinstance(s, int) for s in seeds) and list(seeds) == list(range(seeds[0], seeds[-1] + 1))
-    if len(seeds) > 2 and consecutive:
-        return f"{seeds[0]}–{seeds[-1]}"
-    return ", ".join(str(s) for s in seeds)
-
-
-def _fmt_num(x: float | None, decimals: int | None = None) -> str:
-    from hunchlab.verdicts import fmt
-
-    return "" if x is None else fmt(x, decimals)
-
-
-def _interval(mean: float, lo: float | None, hi: float | None) -> str:
-    """``mean [lo, hi]`` to the precision the interval's width supports."""
-    from hunchlab.verdicts import decimals_for
-
-    if lo is None or hi is None:
-        return _fmt_num(mean)
-    d = decimals_for(hi - lo)
-    return f"{_fmt_num(mean, d)} [{_fmt_num(lo, d)}, {_fmt_num(hi, d)}]"
-
-
-def _mean_cell(s: dict[str, Any]) -> str:
-    return f"{_interval(s['mean'], s['lo'], s['hi'])} ({s['n']})"
-
-
-def _diff_cell(m: dict[str, Any]) -> str:
-    """The difference with its interval, and the interval's level when the verdict's is not 95%."""
-    from hunchlab.verdicts import interval_text
-
-    if m["lo"] is None or m["hi"] is None:
-        return f"{_fmt_num(m['diff'])} (no interval)"
-    return interval_text(m["diff"], m["lo"], m["hi"], m["confidence"], holm=m.get("p_adjusted") is not None)
-
-
-def _p_cell(adjusted: float | None, p: float | None, alpha: float) -> str:
-    from hunchlab.verdicts import fmt_p
-
-    value = adjusted if adjusted is not None else p
-    return "" if value is None else fmt_p(value, alpha).lstrip("=")
-
-
-def _cell(value: Any) -> str:
-    """A short one-line rendering of a user value (an example's input or a param)."""
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    text = " ".join(text.split())
-    return text if len(text) <= CELL_CHARS else text[:CELL_CHARS - 1] + "…"
 
 
 # ============================================================ plot
@@ -483,7 +299,7 @@ def _report_blocks(targets: Sequence[str], pairs: Sequence[tuple[str, Group]], l
     if preds:
         blocks.append(("table", None, ["run", "prediction", "stated", "status", "outcome", "actual"],
                        [[_prediction_subject(p), p["text"], f"{p['probability']:.0%}", p["status"],
-                         {True: "held", False: "did not hold"}.get(p["outcome"], ""), _fmt_num(p["actual"])]
+                         {True: "held", False: "did not hold"}.get(p["outcome"], ""), fmt_num(p["actual"])]
                         for p in preds]))
     else:
         blocks.append(("p", "No predictions were recorded for these runs (`hunch run --predict` records one)."))
@@ -536,95 +352,11 @@ def _group_blocks(pairs: Sequence[tuple[str, Group]], last: dict[str, dict[str, 
         values = _values(group, m, last)
         if values:
             ci = mean_ci(values)
-            rows.append([m, _interval(ci.mean, ci.lo, ci.hi), str(ci.n), "" if ci.std is None else _fmt_num(ci.std)])
+            rows.append([m, interval(ci.mean, ci.lo, ci.hi), str(ci.n), "" if ci.std is None else fmt_num(ci.std)])
     runs = group.runs
     blocks: list[Block] = [("p", f"{text}: group {group.key}, {plural(len(runs), 'run')} "
-                                 f"(seeds {_seeds([r['seed'] for r in runs])}): " + ", ".join(r["id"] for r in runs))]
+                                 f"(seeds {seeds_text([r['seed'] for r in runs])}): " + ", ".join(r["id"] for r in runs))]
     blocks.append(("table", "metrics: mean [95% t-interval] over seeds", ["metric", "mean [95% CI]", "n", "std"], rows))
     return blocks + [("note", n) for n in notes]
 
 
-# ============================================================ renderers
-
-
-def render_markdown(title: str, blocks: Sequence[Block], base: Path) -> str:
-    """Markdown with figures linked relative to ``base`` (the report's folder), data and script beside each."""
-    out = [f"# {title}"]
-    for block in blocks:
-        kind = block[0]
-        if kind == "h":
-            out.append(f"{'#' * block[1]} {block[2]}")
-        elif kind in ("p", "text"):
-            out.append(block[1])
-        elif kind == "note":
-            out.append(f"> note: {block[1]}")
-        elif kind == "list":
-            out.append("\n".join(f"- {item}" for item in block[1]))
-        elif kind == "table":
-            _, caption, columns, rows = block
-            lines = [f"**{_md_cell(caption)}**", ""] if caption else []
-            lines.append("| " + " | ".join(_md_cell(c) or " " for c in columns) + " |")
-            lines.append("|" + "---|" * len(columns))
-            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
-            out.append("\n".join(lines))
-        elif kind == "figure":
-            f = block[1]
-            rel = {k: Path(f[k]).resolve().relative_to(base.resolve()).as_posix() for k in ("figure", "data", "script")}
-            out.append(f"![{block[2]}]({rel['figure']})\n\n"
-                       f"{block[2]} · [data]({rel['data']}) · [script]({rel['script']})")
-    return "\n\n".join(out) + "\n"
-
-
-def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-HTML_STYLE = """
-body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;max-width:960px;margin:2em auto;padding:0 1em;
-color:#1a1a1a}
-h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-table{border-collapse:collapse;margin:.3em 0 1em;font-size:13px}.caption{font-weight:600;margin:1em 0 0;font-size:14px}
-th,td{border-bottom:1px solid #e3e3e3;padding:.25em .7em;text-align:left;vertical-align:top}th{background:#f6f6f6}
-td{font-variant-numeric:tabular-nums}.note{color:#8a5a00;background:#fff8e6;padding:.3em .6em;border-radius:4px}
-figure{margin:1.2em 0}figure img{max-width:100%}figcaption{color:#555;font-size:13px}
-pre.text{white-space:pre-wrap;font:inherit}
-"""
-
-
-def render_html(title: str, blocks: Sequence[Block]) -> str:
-    """One self-contained HTML file: every user string escaped, figures and their data embedded."""
-    e = html.escape
-    out = [f"<!doctype html>\n<html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title>"
-           f"<style>{HTML_STYLE}</style></head><body>", f"<h1>{e(title)}</h1>"]
-    for block in blocks:
-        kind = block[0]
-        if kind == "h":
-            out.append(f"<h{block[1]}>{e(block[2])}</h{block[1]}>")
-        elif kind == "p":
-            out.append(f"<p>{e(block[1])}</p>")
-        elif kind == "text":
-            out.append(f"<pre class='text'>{e(block[1])}</pre>")
-        elif kind == "note":
-            out.append(f"<p class='note'>note: {e(block[1])}</p>")
-        elif kind == "list":
-            out.append("<ul>" + "".join(f"<li>{e(item)}</li>" for item in block[1]) + "</ul>")
-        elif kind == "table":
-            _, caption, columns, rows = block
-            # The title above, not a <caption>: a caption wraps to the table's width.
-            out.append((f"<p class='caption'>{e(caption)}</p>" if caption else "") + "<table>"
-                       + "<tr>" + "".join(f"<th>{e(c)}</th>" for c in columns) + "</tr>"
-                       + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
-                       + "</table>")
-        elif kind == "figure":
-            f = block[1]
-            image = base64.b64encode(Path(f["figure"]).read_bytes()).decode()
-            data = base64.b64encode(Path(f["data"]).read_bytes()).decode()
-            script = base64.b64encode(Path(f["script"]).read_bytes()).decode()
-            name = Path(f["figure"]).stem
-            out.append(f"<figure><img alt='{e(block[2])}' src='data:image/svg+xml;base64,{image}'>"
-                       f"<figcaption>{e(block[2])} · "
-                       f"<a download='{e(name)}.csv' href='data:text/csv;base64,{data}'>data</a>"
-                       f" · <a download='{e(name)}_plot.py' href='data:text/x-python;base64,{script}'>script</a>"
-                       "</figcaption></figure>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hunchlab.blocks import render_html, render_markdown
 from hunchlab.compare import analyse, code_summary, config_diff
+from hunchlab.compare_text import compare_blocks
 from hunchlab.errors import HunchError, NotFound
 from hunchlab.metric_info import guess_goal
 from hunchlab.readsql import Tallies
-from hunchlab.report import compare_blocks, render_html, render_markdown
 
 
 def _side(label: str, values: dict[str, list[float]], params: dict | None = None, prefix: str = "") -> dict:

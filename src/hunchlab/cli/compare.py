@@ -79,7 +79,8 @@ def compare(selectors: tuple[str, ...], metrics: tuple[str, ...], flips: int, sh
     if as_json:
         emit_json(result)
         return
-    from hunchlab.report import compare_blocks, csv_rows, render_markdown  # matplotlib-free, but not needed for JSON
+    from hunchlab.blocks import render_markdown  # matplotlib-free, but not needed for JSON
+    from hunchlab.compare_text import compare_blocks, csv_rows
 
     if as_csv:
         emit_csv(csv_rows(result))

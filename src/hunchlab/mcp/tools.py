@@ -60,7 +60,8 @@ def compare(c: Caller, selectors: list[str], metrics: list[str] | None = None, f
     Read "text" first: it is the comparison as a person sees it, verdicts included; "result" holds the numbers.
     """
     from hunchlab import compare as lib
-    from hunchlab.report import compare_blocks, render_markdown
+    from hunchlab.blocks import render_markdown
+    from hunchlab.compare_text import compare_blocks
 
     result = lib.compare(selectors, metrics=metrics or (), flips=flips, project=c.project)
     title = " vs ".join(f"{s['label']} ({s['description']})" for s in result["sides"])

@@ -179,7 +179,7 @@ def tag(request: Request, form: FormData) -> Any:
 def compare(request: Request) -> dict[str, Any]:
     """The comparison as data, and as the blocks ``hunch compare`` prints (so both always agree)."""
     from hunchlab.compare import compare as compare_sides
-    from hunchlab.report import compare_blocks
+    from hunchlab.compare_text import compare_blocks
 
     selectors = _selectors(request)
     if not selectors:
