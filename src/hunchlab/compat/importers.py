@@ -85,11 +85,12 @@ def _save(project: Project, imported: ImportedRun) -> str:
     if imported.status not in ENDED:
         raise HunchError(f"internal: import status {imported.status!r}")
     name = imported.name or f"{imported.source}-{imported.source_id[:8]}"
-    seed = imported.params.get("seed")
+    seed = _seed(imported.params.get("seed"))
     meta: dict[str, Any] = {
         "name": name,
-        "params": imported.params,
-        "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        # the seed is the run's seed, not a param: runs that differ only in it form one seed group
+        "params": imported.params if seed is None else {k: v for k, v in imported.params.items() if k != "seed"},
+        "seed": seed,
         "spec": {"name": name, "entry": f"imported:{imported.source}"},
         "imported": {"from": imported.source, "id": imported.source_id, "location": imported.location,
                      "at": time.time(), "artifacts": imported.artifacts, **imported.extra},
@@ -110,6 +111,13 @@ def _save(project: Project, imported: ImportedRun) -> str:
         run.example(**example)
     run.finish(imported.status, 0 if imported.status == "finished" else 1, imported.error, ended_at=imported.ended_at)
     return run.id
+
+
+def _seed(value: Any) -> int | None:
+    """A ``seed`` param as the run's seed: a whole number, or its digits as MLflow keeps every param as text."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 Row = tuple[int, float | None, dict[str, float]]  # (step, time, {key: value}): one log event
