@@ -1,4 +1,5 @@
-"""hunchlab's modules import each other without cycles, counting imports made inside functions.
+"""hunchlab's modules import each other without cycles (counting imports made inside functions),
+and only downward through the layers of docs/architecture.md.
 
 A cycle hidden in a function-level import still ties the modules into one unit: neither can be
 read, tested or moved without the other, and which import runs first decides what works (issue
@@ -131,3 +132,38 @@ def test_importing_a_submodule_is_no_edge_to_its_package(tmp_path):
     assert cycles(graph_of(tmp_path)) == []
     (pkg / "low.py").write_text("from pkg import high\n")
     assert cycles(graph_of(tmp_path)) == [["pkg.high", "pkg.low"]]
+
+
+# The layers of docs/architecture.md, bottom first, by top-level module or package of hunchlab.
+LAYERS = [
+    "errors project rundir events eventcheck spec overrides claims identity downsample seeds who strict_json timeparse",
+    "store readsql runlist",
+    "run lifecycle background capture codecache outputs current ids",
+    "stats distributions paired power verdicts metric_info calibration plots plot_drawing",
+    "compat integrations models",
+    "records compare compare_examples compare_text blocks report predict due journal tree triage sweeps sweep_view "
+    "overlay dashboard reproduce selectors execute",
+    "studies interp",
+    "cli web mcp demo __main__",
+]
+# The imports that go up a layer, each with its reason in docs/architecture.md.
+UPWARD = {("hunchlab.execute.captures", "hunchlab.compat"), ("hunchlab.compat.export", "hunchlab.records"),
+          ("hunchlab.compat.export", "hunchlab.selectors"), ("hunchlab.store.triage", "hunchlab.records"),
+          ("hunchlab.store.rebuild", "hunchlab.ids")}
+
+
+def layer_of(module: str) -> int:
+    top = module.split(".")[1]
+    return next(i for i, names in enumerate(LAYERS) if top in names.split())
+
+
+def test_every_module_has_a_layer_and_imports_only_its_own_or_lower_ones_but_the_named_exceptions():
+    graph = graph_of()
+    upward = set()
+    for module, targets in graph.items():
+        if module == "hunchlab":
+            continue  # the package's public surface re-exports from every layer
+        for target in targets - {"hunchlab"}:
+            if layer_of(target) > layer_of(module):
+                upward.add((module, ".".join(target.split(".")[:2])))
+    assert upward <= UPWARD, f"imports up a layer (see docs/architecture.md): {sorted(upward - UPWARD)}"
