@@ -12,8 +12,9 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hunchlab.project import Project, find_project
+
 if TYPE_CHECKING:
-    from hunchlab.project import Project
     from hunchlab.store import Store
 
 
@@ -23,9 +24,11 @@ def current_store(project: Project | None = None, *, wait: bool = False) -> Stor
 
     ``wait``: wait out a team store that is restarting instead of failing at once.
     """
-    from hunchlab.store import current  # SQLAlchemy: imported only when a command opens the store
+    from hunchlab.store import open_store  # SQLAlchemy: imported only when a command opens the store
 
-    return current(project, wait=wait)
+    store = open_store(project or find_project(), wait=wait)
+    store.sync()
+    return store
 
 
 _stores: dict[Path, Store] = {}

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
 from hunchlab.errors import HunchError, HunchWarning, MachineError, NotFound, ReadOnly, StoreDamaged, did_you_mean
-from hunchlab.project import Project, find_project
+from hunchlab.project import Project
 from hunchlab.rundir import RESERVE_FILE
 from hunchlab.store import ledger, schema
 from hunchlab.store.engine import IMMEDIATE, is_read_only, make_engine, sqlite_path
@@ -327,17 +327,6 @@ def example_record(row: Any) -> dict[str, Any]:
 
 def open_store(project: Project, *, wait: bool = False) -> Store:
     return Store(project, wait=wait)
-
-
-def current(project: Project | None = None, *, wait: bool = False) -> Store:
-    """The project's store (found from the working folder when not given) with every pending run
-    folded in, so that what a command shows is current; ``with current() as store:`` closes it.
-
-    The one way the library's commands open the store (five modules each had their own copy).
-    """
-    store = open_store(project or find_project(), wait=wait)
-    store.sync()
-    return store
 
 
 def _check_not_lost(project: Project, path: Path | None) -> None:
