@@ -41,6 +41,16 @@ class NotFound(HunchError):
     """A run, question, metric or other named thing that does not exist."""
 
 
+class BadInput(HunchError):
+    """A value given on the command line or to a library call that is of the wrong kind or out of range
+    (a negative budget, a metric that is not a number, too few values for a statistic)."""
+
+
+class WrongState(HunchError):
+    """A named thing that exists but is in the wrong state for what was asked: a log call on a
+    finished run, a question resolved twice, a sweep that is already running."""
+
+
 class CodeMissing(NotFound):
     """Code a run or sweep recorded (its commit, its uncommitted changes) that is not where it must be rebuilt."""
 
