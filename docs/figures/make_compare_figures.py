@@ -24,9 +24,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from hunchlab import plots  # noqa: E402
+from hunchlab.intervals import mean_ci  # noqa: E402
 from hunchlab.paired import paired_test  # noqa: E402
 from hunchlab.power import welch_detectable  # noqa: E402
-from hunchlab.stats import mean_ci  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SIZES = (5, 10, 20, 50, 200)

@@ -40,10 +40,10 @@ from hunchlab.current import current_store
 from hunchlab.errors import HunchError, NotFound, did_you_mean
 from hunchlab.identity import same_text
 from hunchlab.metric_info import MetricInfo, metric_info
+from hunchlab.multiple_comparisons import holm
 from hunchlab.project import Project, find_project
 from hunchlab.records import flatten
 from hunchlab.selectors import Group, Selection, plural, resolve, run_resolver
-from hunchlab.stats import holm
 from hunchlab.verdicts import Comparison, compare_groups, effective_alpha, paired_verdict
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hunchlab.paired import paired_test
-from hunchlab.stats import mcnemar
+from hunchlab.significance import mcnemar
 from hunchlab.verdicts import paired_power
 
 if TYPE_CHECKING:

@@ -178,7 +178,7 @@ def _order(block: list[dict[str, Any]], key: str) -> tuple[int, int, Any]:
 
 def _block_row(block: list[dict[str, Any]], params: list[str], metrics: list[str], noted: set[str],
                grouped: bool) -> dict[str, Any]:
-    from hunchlab.stats import mean_ci
+    from hunchlab.intervals import mean_ci
 
     runs = block
     if len(block) > MEMBERS_SHOWN:  # the newest, then shown in seed order like the rest

@@ -342,7 +342,7 @@ def _question_blocks(questions: list[dict[str, Any]]) -> list[Block]:
 def _group_blocks(pairs: Sequence[tuple[str, Group]], last: dict[str, dict[str, float]],
                   notes: list[str]) -> list[Block]:
     """One group, nothing to compare with: each metric's mean and interval over its seeds."""
-    from hunchlab.stats import mean_ci
+    from hunchlab.intervals import mean_ci
 
     (text, group), = pairs
     metrics = list(dict.fromkeys(k for r in group.runs for k, v in r["summary"].items()

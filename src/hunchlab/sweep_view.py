@@ -118,7 +118,7 @@ def _text(v: Any) -> str:
 
 
 def _config(runs: list[dict[str, Any]], metric: str, axes: list[Axis]) -> Config:
-    from hunchlab.stats import mean_ci
+    from hunchlab.intervals import mean_ci
 
     values = [float(r["summary"][metric]) for r in runs]
     params = flatten(runs[0]["params"])

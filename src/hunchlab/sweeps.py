@@ -117,7 +117,7 @@ def _groups(trials: list[dict[str, Any]], metric: str | None) -> list[dict[str, 
 
 
 def _summarise(row: dict[str, Any], bounds: tuple[float, float] | None) -> dict[str, Any]:
-    from hunchlab.stats import mean_ci
+    from hunchlab.intervals import mean_ci
 
     values = row.pop("values")
     row["n"] = len(values)
@@ -167,7 +167,7 @@ def ablation_table(ref: str, *, metric: str | None = None, project: Project | No
     chance. Rows after the full config are sorted by harm: the variant whose removal
     costs most comes first.
     """
-    from hunchlab.stats import holm
+    from hunchlab.multiple_comparisons import holm
     from hunchlab.verdicts import compare_groups
 
     sweep, trials = _load(ref, project)

@@ -23,8 +23,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from hunchlab.errors import HunchError
+from hunchlab.intervals import mean_ci, range_text
 from hunchlab.power import POWER, examples_needed, paired_detectable, seeds_needed, welch_detectable
-from hunchlab.stats import ArrayLike, Bounds, MeanCI, mean_ci, range_text, welch_t
+from hunchlab.significance import welch_t
+from hunchlab.stat_inputs import ArrayLike
+from hunchlab.stat_records import Bounds, MeanCI
 
 NO_TEST_N1 = "n=1 on a side: no interval or test possible — run more seeds"
 

@@ -139,7 +139,8 @@ LAYERS = [
     "errors project rundir events eventcheck spec overrides claims identity downsample seeds who strict_json timeparse",
     "store readsql runlist",
     "run lifecycle background capture codecache outputs current ids",
-    "stats distributions paired power verdicts metric_info calibration plots plot_drawing",
+    "stat_inputs stat_records intervals significance multiple_comparisons distributions paired power verdicts "
+    "metric_info calibration plots plot_drawing",
     "compat integrations models",
     "records compare compare_examples compare_text blocks report predict due journal tree triage sweeps sweep_view "
     "overlay dashboard reproduce selectors execute",

@@ -14,8 +14,8 @@ import pytest
 
 from hunchlab import plot_drawing, plots
 from hunchlab.errors import HunchError
+from hunchlab.intervals import mean_ci
 from hunchlab.plot_drawing import COLORS, number
-from hunchlab.stats import mean_ci
 
 SRC = Path(plots.__file__).resolve().parents[1]
 # The environment without PYTHONPATH, so a generated script cannot reach hunchlab.

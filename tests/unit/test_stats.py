@@ -11,15 +11,10 @@ from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 from statsmodels.stats.multitest import multipletests
 
 from hunchlab.errors import HunchError
-from hunchlab.stats import (
-    NO_INTERVAL_N1,
-    aggregate_seeds,
-    bootstrap_ci,
-    holm,
-    mcnemar,
-    mean_ci,
-    welch_t,
-)
+from hunchlab.intervals import aggregate_seeds, bootstrap_ci, mean_ci
+from hunchlab.multiple_comparisons import holm
+from hunchlab.significance import mcnemar, welch_t
+from hunchlab.stat_records import NO_INTERVAL_N1
 
 SEEDS_A = [0.712, 0.705, 0.721, 0.698, 0.716]
 SEEDS_B = [0.741, 0.735, 0.752, 0.729, 0.748]

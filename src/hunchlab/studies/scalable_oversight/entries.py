@@ -84,7 +84,7 @@ def _report(run: Any, summary: dict[str, float]) -> None:
 
 def summarise(per_seed: list[dict[str, float]]) -> dict[str, float]:
     """The mean over seeds of every metric; ``NAME/lo``, ``NAME/hi`` (95% t-interval) for the compared ones."""
-    from hunchlab.stats import mean_ci
+    from hunchlab.intervals import mean_ci
 
     out: dict[str, float] = {}
     for name in per_seed[0]:

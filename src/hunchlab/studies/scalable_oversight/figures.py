@@ -18,7 +18,7 @@ Metrics = dict[str, float]
 
 def _bar(label: str, values: Sequence[float]) -> dict[str, object]:
     """A bar: the mean of ``values`` with its 95% t-interval (none from one seed)."""
-    from hunchlab.stats import mean_ci
+    from hunchlab.intervals import mean_ci
 
     ci = mean_ci(list(values))
     return {"label": label, "mean": ci.mean, "lo": ci.lo, "hi": ci.hi}

@@ -102,7 +102,7 @@ def _mean(per_seed: Sequence[Metrics], name: str) -> float:
 
 def _report(run: Any, per_seed: Sequence[Metrics], intervals: Sequence[str]) -> None:
     """The mean over seeds of every metric, and a 95% t-interval over seeds for ``intervals``."""
-    from hunchlab.stats import mean_ci
+    from hunchlab.intervals import mean_ci
 
     for name in per_seed[0]:
         mean = _mean(per_seed, name)
