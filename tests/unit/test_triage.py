@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from hunchlab.cli.failures_view import MIN_HEIGHT, MIN_WIDTH, View
-from hunchlab.triage import allocate, draw_positions, estimate_share, text_diff
+from hunchlab.triage import text_diff
+from hunchlab.triage.stratified import allocate, draw_positions, estimate_share
 
 
 # -- allocation and drawing ----------------------------------------------------------------
