@@ -91,3 +91,24 @@ def test_folding_on_a_postgres_store_replaces_examples_keeps_the_pyramid_and_set
     assert shown["quarantine"]["lines"] == 1 and len(shown["metrics"]["loss"]) == 6000
     series = metric_series(run.id, "loss", buckets=50, project=pg_project)
     assert series["downsampled"] and 4321 in series["x"] and series["x"][0] == 0 and series["x"][-1] == 5999
+
+
+def test_running_every_migration_on_postgres_builds_exactly_schema_py(pg_project, cluster):
+    """The unit tests check this on SQLite; the frozen DDL is compiled per dialect, so PostgreSQL too."""
+    from sqlalchemy import create_engine
+
+    from hunchlab.store import open_store, schema
+    from hunchlab.store.shape import table_shapes
+
+    with open_store(pg_project) as store, store.read() as conn:  # an empty database: every migration runs
+        built = table_shapes(conn)
+        assert conn.exec_driver_sql(f"SELECT last_value FROM {schema.RUN_SEQUENCE}").scalar_one() == 1
+    with psycopg.connect(f"postgresql://hunch@127.0.0.1:{cluster.port}/postgres", autocommit=True) as conn:
+        conn.execute('DROP DATABASE IF EXISTS "t_schema_py"')
+        conn.execute('CREATE DATABASE "t_schema_py"')
+    engine = create_engine(f"{cluster.url}/t_schema_py")
+    with engine.begin() as conn:
+        schema.metadata.create_all(conn)
+        expected = table_shapes(conn)
+    engine.dispose()
+    assert built == expected

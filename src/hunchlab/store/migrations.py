@@ -2,8 +2,18 @@
 
 After sqlite-utils' ``Migrations``: the store records the names it has applied.
 A name this code does not know means the store was written by a newer hunchlab, so
-we stop rather than guess. Add a migration by appending a function to ``MIGRATIONS``;
-never edit or reorder one that has shipped.
+we stop rather than guess.
+
+Each migration carries its own DDL: the tables it creates are frozen in
+``migration_tables.py``, the columns it adds are spelled out here, and none builds
+from ``schema.py``, so a store built by running them all from empty today is the store
+an earlier hunchlab built and then upgraded. (0007 and 0010 fill rows with today's
+code, ``lod.backfill`` and ``fold.group_key``, so that old rows match new ones; such a
+step may touch only columns the migrations before it made.) That is why a later migration adds its column
+without asking whether it exists: nothing before it made one. To change the schema, edit
+``schema.py`` and append a migration with its own DDL that makes the same change; never
+edit or reorder one that has shipped (tests/unit/test_migrations.py pins what each does,
+and that running them all builds exactly ``schema.py``).
 """
 
 from __future__ import annotations
@@ -11,76 +21,64 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, column, select, table
 
 from hunchlab.errors import StoreError
-from hunchlab.store import schema
+from hunchlab.store import migration_tables as frozen
 
 
 def _initial(conn: Connection) -> None:
-    for table in (schema.runs, schema.metrics, schema.examples, schema.artifacts):
-        table.create(conn, checkfirst=True)
+    frozen.INITIAL.create_all(conn, checkfirst=False)
 
 
 def _predictions_and_journal(conn: Connection) -> None:
-    for table in (schema.predictions, schema.readings, schema.nodes, schema.journal):
-        table.create(conn, checkfirst=True)
+    frozen.PREDICTIONS_JOURNAL.create_all(conn, checkfirst=False)
     if conn.dialect.name == "sqlite":
         # Full-text search over the journal; kept in step by store/journal.py.
-        conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS journal_fts USING fts5(title, body)")
+        conn.exec_driver_sql("CREATE VIRTUAL TABLE journal_fts USING fts5(title, body)")
 
 
 def _sweeps(conn: Connection) -> None:
-    for table in (schema.sweeps, schema.sweep_trials, schema.sweep_runs):
-        table.create(conn, checkfirst=True)
+    frozen.SWEEPS.create_all(conn, checkfirst=False)
 
 
 def _triage(conn: Connection) -> None:
-    for table in (schema.tags, schema.triage_samples, schema.triage_items):
-        table.create(conn, checkfirst=True)
-    # The sampling index on examples (one of the two, by dialect: see schema.py). A store
-    # created before this migration gets it here; a fresh one already has it from 0001.
-    for index in (schema.examples_failures_sqlite, schema.examples_failures_postgresql):
-        index.create(conn, checkfirst=True)
+    frozen.TRIAGE.create_all(conn, checkfirst=False)
+    if index := frozen.TRIAGE_INDEX.get(conn.dialect.name):  # the sampling index on examples
+        conn.exec_driver_sql(index)
 
 
 def _metric_stats(conn: Connection) -> None:
     """Per-run metric counts and last values, so `show` and the dashboard need not scan every point."""
     import json
 
-    from sqlalchemy import func, inspect, update
+    from sqlalchemy import func, update
 
-    if "metric_stats" not in {c["name"] for c in inspect(conn).get_columns("runs")}:
-        conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN metric_stats TEXT")
-    m = schema.metrics.c
+    conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN metric_stats TEXT")
+    metrics = frozen.INITIAL.tables["metrics"]
+    m = metrics.c
     stats: dict[str, dict[str, dict[str, float]]] = {}
     last = (select(m.run_id, m.key, func.max(m.step).label("step"), func.count().label("n"))
             .group_by(m.run_id, m.key).subquery())
     rows = conn.execute(select(last.c.run_id, last.c.key, last.c.step, last.c.n, m.value).join(
-        schema.metrics, (m.run_id == last.c.run_id) & (m.key == last.c.key) & (m.step == last.c.step)))
+        metrics, (m.run_id == last.c.run_id) & (m.key == last.c.key) & (m.step == last.c.step)))
     for run_id, key, step, n, value in rows:
         stats.setdefault(run_id, {})[key] = {"n": n, "step": step, "value": value}
+    runs = table("runs", column("id"), column("metric_stats"))
     for run_id, per_key in stats.items():
-        conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(metric_stats=json.dumps(per_key)))
-
-
-def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
-    from sqlalchemy import inspect
-
-    if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
-        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+        conn.execute(update(runs).where(runs.c.id == run_id).values(metric_stats=json.dumps(per_key)))
 
 
 def _quarantine(conn: Connection) -> None:
-    """Where a run's unreadable event lines went (a store created before this lacks the column)."""
-    _add_column(conn, "runs", "quarantine", "TEXT")
+    """Where a run's unreadable event lines went."""
+    conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN quarantine TEXT")
 
 
 def _metric_lod(conn: Connection) -> None:
     """The metric pyramid, built for every long metric already folded (store/lod.py)."""
     from hunchlab.store.lod import backfill
 
-    schema.metric_lod.create(conn, checkfirst=True)
+    frozen.METRIC_LOD.create_all(conn, checkfirst=False)
     backfill(conn)
 
 
@@ -89,16 +87,11 @@ def _agents(conn: Connection) -> None:
     agent can make through ``hunch mcp``: runs, predictions, tags, journal entries, tree nodes, sweeps.
 
     Self-contained (its own DDL, no reference to other migrations' work), so it can be ordered
-    anywhere after 0005 (written as 0006, shipped as 0008). A store created after this code already
-    has the columns from schema.py.
+    anywhere after 0005 (written as 0006, shipped as 0008).
     """
-    from sqlalchemy import inspect
-
-    inspector = inspect(conn)
-    for table in ("runs", "predictions", "tags", "journal", "nodes", "sweeps"):
-        if "agent" not in {c["name"] for c in inspector.get_columns(table)}:
-            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN agent VARCHAR")
-    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_runs_agent ON runs (agent)")
+    for name in ("runs", "predictions", "tags", "journal", "nodes", "sweeps"):
+        conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN agent VARCHAR")
+    conn.exec_driver_sql("CREATE INDEX ix_runs_agent ON runs (agent)")
 
 
 def _shared_store(conn: Connection) -> None:
@@ -106,30 +99,32 @@ def _shared_store(conn: Connection) -> None:
     in the store, and (PostgreSQL) one sequence every clone takes its run numbers from."""
     from sqlalchemy import text
 
-    _add_column(conn, "sweeps", "lease_until", "FLOAT")
-    _add_column(conn, "sweeps", "address", "VARCHAR")
-    schema.code_files.create(conn, checkfirst=True)
+    conn.exec_driver_sql("ALTER TABLE sweeps ADD COLUMN lease_until FLOAT")
+    conn.exec_driver_sql("ALTER TABLE sweeps ADD COLUMN address VARCHAR")
+    frozen.SHARED_STORE.create_all(conn, checkfirst=False)
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"CREATE SEQUENCE IF NOT EXISTS {schema.RUN_SEQUENCE}")
+        conn.exec_driver_sql("CREATE SEQUENCE hunch_run_seq")  # schema.RUN_SEQUENCE
         last = conn.execute(text("SELECT COALESCE(max(seq), 0) FROM runs")).scalar_one()
-        conn.execute(text(f"SELECT setval('{schema.RUN_SEQUENCE}', :n, :called)"),
+        conn.execute(text("SELECT setval('hunch_run_seq', :n, :called)"),
                      {"n": max(int(last), 1), "called": int(last) > 0})
 
 
 def _group_by_value(conn: Connection) -> None:
     """Seed-group keys computed by value (``hunchlab.identity``): runs whose params differed only in
-    how a number was written (2 and 2.0) join one group, as new runs do."""
+    how a number was written (2 and 2.0) join one group, as new runs do (so this one step computes
+    with today's ``group_key``, as the fold does)."""
     import json
 
     from sqlalchemy import update
 
     from hunchlab.store.fold import group_key
 
-    c = schema.runs.c
+    runs = table("runs", column("id"), column("params"), column("meta"), column("group_key"))
+    c = runs.c
     for run_id, params, meta, old in conn.execute(select(c.id, c.params, c.meta, c.group_key)).all():
         key = group_key({**json.loads(meta or "{}"), "params": json.loads(params or "{}")})
         if key != old:
-            conn.execute(update(schema.runs).where(c.id == run_id).values(group_key=key))
+            conn.execute(update(runs).where(c.id == run_id).values(group_key=key))
 
 
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
@@ -148,13 +143,13 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
 
 def migrate(conn: Connection, where: str) -> list[str]:
     """Apply what is missing (inside the caller's transaction); returns the names applied."""
-    schema.migrations.create(conn, checkfirst=True)
+    frozen.BOOKKEEPING.create(conn, checkfirst=True)
     missing = pending_migrations(conn, where, table_exists=True)
     done = []
     for name, fn in MIGRATIONS:
         if name in missing:
             fn(conn)
-            conn.execute(schema.migrations.insert().values(name=name, applied_at=time.time()))
+            conn.execute(frozen.BOOKKEEPING.insert().values(name=name, applied_at=time.time()))
             done.append(name)
     return done
 
@@ -163,8 +158,8 @@ def pending_migrations(conn: Connection, where: str, *, table_exists: bool = Fal
     """The migrations this store lacks; raises StoreError for a store written by a newer hunchlab."""
     from sqlalchemy import inspect
 
-    exists = table_exists or inspect(conn).has_table(schema.migrations.name)
-    applied = set(conn.execute(select(schema.migrations.c.name)).scalars()) if exists else set()
+    exists = table_exists or inspect(conn).has_table(frozen.BOOKKEEPING.name)
+    applied = set(conn.execute(select(frozen.BOOKKEEPING.c.name)).scalars()) if exists else set()
     known = [name for name, _ in MIGRATIONS]
     newer = applied - set(known)
     if newer:
