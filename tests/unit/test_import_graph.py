@@ -141,7 +141,8 @@ LAYERS = [
     "run run_config run_files run_start lifecycle background capture codecache outputs current ids",
     "stats distributions paired power verdicts metric_info calibration plots plot_drawing",
     "compat integrations models",
-    "records compare compare_examples compare_text blocks report predict due journal tree triage sweeps sweep_view "
+    "records compare compare_sides compare_analysis compare_code compare_examples compare_text blocks report predict "
+    "due journal tree triage sweeps sweep_view "
     "overlay dashboard reproduce selectors execute",
     "studies interp",
     "cli web mcp demo __main__",
