@@ -77,9 +77,7 @@ def compare(
 def reading(project: Project) -> Iterator[Any]:
     """A connection to read the runs: sqlite3 straight to the file when nothing needs the store
     (``readsql.connect_current``: no SQLAlchemy to import), else the store's, after folding."""
-    from hunchlab.readsql import connect_current
-
-    direct = connect_current(project)
+    direct = q.connect_current(project)
     if direct is not None:
         with closing(direct):
             yield direct
@@ -112,7 +110,7 @@ def compare_groups_of(conn: Any, project: Project, picked: Sequence[tuple[str, G
 
 def code_diff(selectors: Sequence[str], *, project: Project | None = None) -> str:
     """The diff between the code states of the first run of the first two sides (git diff of the rebuilt trees)."""
-    from hunchlab.capture import restore_code
+    from hunchlab.capture import restore_code  # tarfile and importlib.metadata: only --code needs them
 
     project = project or find_project()
     with reading(project) as conn:
@@ -131,6 +129,6 @@ def code_diff(selectors: Sequence[str], *, project: Project | None = None) -> st
             restore_code(run["code"], project.run_dir(run["id"]) / "code", Path(tmp) / label)
         out = subprocess.run(["git", "diff", "--no-index", "--no-color", "--src-prefix=", "--dst-prefix=", "A", "B"],
                              cwd=tmp, capture_output=True, text=True)
-    from hunchlab.outputs import drop_binary_sections
+    from hunchlab.outputs import drop_binary_sections  # only --code needs it
 
     return drop_binary_sections(out.stdout)  # checkpoints and other binary outputs are not code

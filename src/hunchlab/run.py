@@ -16,15 +16,17 @@ entry's process) are imported by that call.
 
 from __future__ import annotations
 
+import operator
 import os
 import threading
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hunchlab.current import drop_process_store, process_store
-from hunchlab.errors import BadInput, NotFound, WrongState
+from hunchlab.errors import BadInput, HunchWarning, MachineError, NoSpace, NotFound, StoreError, WrongState
 from hunchlab.eventcheck import INT64_MAX, INT64_MIN, MAX_ID_CHARS, MAX_KEYS, MAX_LINE_BYTES, MAX_NAME_CHARS, problem
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.events import EventWriter, decode, encode
@@ -112,8 +114,6 @@ class Run:
 
     def _checked_step(self, step: Any) -> int:
         """A step that is not a plain int: an integer type (numpy's) is taken, anything else refused."""
-        import operator
-
         try:
             step = operator.index(step)
         except TypeError:
@@ -141,7 +141,7 @@ class Run:
         The claim is locked (timestamped) now and resolved when the run ends; see
         ``hunchlab.claims`` for the grammar.
         """
-        from hunchlab.claims import Claim, parse_claim
+        from hunchlab.claims import Claim, parse_claim  # the claim grammar: only a run that predicts loads it
 
         if self._has_results:
             raise WrongState("predict before the results: this run has already logged results",
@@ -240,7 +240,7 @@ class Run:
         if not self._owner:
             return None
         if self._fold_in_background:
-            from hunchlab.background import fold_soon
+            from hunchlab.background import fold_soon  # imports subprocess: only a finishing run pays for it
 
             fold_soon(self.project.hunch_dir)
             return None
@@ -254,15 +254,13 @@ class Run:
         heartbeats.remove(self.dir / HEARTBEAT_FILE)
         self._writer.close()
         (self.project.pending_dir / self.id).unlink(missing_ok=True)
-        import shutil
+        import shutil  # only a discarded run needs it
 
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _write_end(self, event: dict[str, Any]) -> None:
         """The end line, on a line of its own even after a torn one, and written even on a full
         disk: the run's reserved room is given up for it."""
-        from hunchlab.errors import NoSpace
-
         try:
             with self._lock:
                 self._writer.write_after_torn(event)
@@ -274,8 +272,6 @@ class Run:
 
     def _record(self) -> str | None:
         """Fold the ended run now, through this process's store; why not, if the store cannot take it."""
-        from hunchlab.errors import MachineError, StoreError
-
         try:
             store = process_store(self.project)
             store.retrying(lambda: store.sync_run(self.id))
@@ -288,10 +284,6 @@ class Run:
         """``finish`` for a run of ``hunchlab.start()``: a store that cannot take the end yet is a warning."""
         why = self.finish(status, exit_code, error)
         if why:
-            import warnings
-
-            from hunchlab.errors import HunchWarning
-
             warnings.warn(HunchWarning(f"run {self.id} ended but is not in the store yet ({why}); the next hunch "
                                        "command that can write the store folds it in"), stacklevel=3)
 

@@ -4,8 +4,8 @@ Apart from the handle because these are plain file operations with rules of thei
 (``run.json`` written whole or not at all, so a reader never sees half of it; an artifact
 already in the run folder linked rather than copied, so a checkpoint is stored once), and
 both the handle (``run.artifact``) and the code that makes a run folder (``run_start``,
-the Ray worker) use them. ``hashlib``, ``shutil`` and ``orjson`` are imported by the call
-that needs them: the logging path never does.
+the Ray worker) use them. ``hashlib`` and ``shutil`` are imported by the call that needs
+them: the logging path never does.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+
+import orjson  # loaded by events.py already
 
 
 def store_file(src: Path, dest: Path, *, inside: Path) -> None:
@@ -45,8 +47,6 @@ def sha256_of(path: Path) -> str:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON (indented for people) through a temporary file, so readers see all of it or none."""
-    import orjson
-
     tmp = path.with_name(path.name + ".tmp")
     try:
         text = orjson.dumps(data, default=str, option=orjson.OPT_INDENT_2)

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hunchlab.errors import StoreError, WrongState
+from hunchlab.errors import StoreError, WrongState, machine_error
 from hunchlab.project import Project, find_project
 from hunchlab.run import Run, active_run, make_current
 from hunchlab.run_files import write_json_atomic
@@ -38,7 +38,7 @@ def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None 
     ``run_id`` is one taken earlier with ``ids.new_run_id`` (a Ray trial's worker
     knows its id before the driver records the run).
     """
-    from hunchlab.ids import new_run_id, sequence_of
+    from hunchlab.ids import new_run_id, sequence_of  # imports random: kept off `import hunchlab`
 
     if run_id is not None:
         project.run_dir(run_id).mkdir(parents=True)
@@ -122,8 +122,6 @@ def start(
     try:
         run = create_run(proj, meta, code_cwd=Path.cwd(), fold_in_background=True)
     except OSError as e:  # a full disk, a read-only project: its message, not a traceback from inside hunchlab
-        from hunchlab.errors import machine_error
-
         raise machine_error(e, "starting a run") or e from None
     from hunchlab.background import fold_soon  # imports subprocess: only a script's start() pays for it
 
