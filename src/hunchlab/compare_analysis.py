@@ -66,7 +66,7 @@ def analyse(
     if tests and paired:
         notes.append(UNIT_NOTE)
     return {
-        "sides": [side_summary(s) for s in sides],
+        "sides": [_side_summary(s) for s in sides],
         "config": config_diff([s["runs"][0] for s in sides]),
         "code": code_summary(sides),
         "metrics": tests,
@@ -194,7 +194,7 @@ def _family_size(tests: list[dict[str, Any]], paired: list[dict[str, Any]]) -> i
     return n if n > 1 else 0
 
 
-def side_summary(side: dict[str, Any]) -> dict[str, Any]:
+def _side_summary(side: dict[str, Any]) -> dict[str, Any]:
     runs = side["runs"]
     statuses: dict[str, int] = {}
     for r in runs:
