@@ -112,7 +112,7 @@ def choose_metrics(sides: Sequence[dict[str, Any]], wanted: Sequence[str], notes
                 raise NotFound(f"no metric '{m}'{did_you_mean(m, known)}", fix=f"metrics: {', '.join(known) or 'none'}")
             lacking = [s["label"] for s, h in zip(sides, has, strict=True) if m not in h]
             if lacking:
-                raise NotFound(f"metric '{m}' is missing on {', '.join(lacking)}",
+                raise BadInput(f"metric '{m}' is missing on {', '.join(lacking)}",
                                fix=f"metrics every side has: {', '.join(_common(has, known)) or 'none'}")
         return list(dict.fromkeys(wanted))
     for keys in (summary, logged):
