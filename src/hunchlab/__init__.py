@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hunchlab.errors import HunchError
-from hunchlab.run import Run, current_run, start
+from hunchlab.run import Run
+from hunchlab.run_start import current_run, start
 from hunchlab.seeds import seed_everything
 
 if TYPE_CHECKING:

@@ -60,7 +60,7 @@ def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
                    project: Project | None = None) -> dict[str, Any]:
     """Per logged metric (or those named), each side's curve on one shared x."""
     from hunchlab import readsql as q
-    from hunchlab.compare import labels_for, pick_sides
+    from hunchlab.compare_sides import labels_for, pick_sides
     from hunchlab.selectors import resolve
 
     with current_store(project) as store, store.read() as conn:

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hunchlab.blocks import Block, render_html, render_markdown
-from hunchlab.compare import compare_groups_of, config_diff, describe, labels_for, notes_of, value_of
+from hunchlab.compare import compare_groups_of
+from hunchlab.compare_analysis import value_of
+from hunchlab.compare_sides import config_diff, describe, labels_for, notes_of
 from hunchlab.compare_text import compare_blocks, fmt_num, interval, seeds_text
 from hunchlab.current import current_store
 from hunchlab.errors import HunchError, NotFound, did_you_mean

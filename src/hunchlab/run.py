@@ -4,33 +4,37 @@ A run is a folder (``.hunch/runs/<id>/``) with ``run.json`` (what was run: confi
 seed, code state, environment) and ``events.jsonl`` (what happened, appended with
 one ``write()`` per call; see ``hunchlab.events``). The store learns of the run
 through a marker in ``.hunch/pending/`` and folds the events in when the run ends or
-when any reader finds them unfolded.
+when any reader finds them unfolded. The handle writes events (metrics, summary,
+predictions, examples, artifacts) and ends the run; making one is ``run_start.py``'s job,
+its params are ``run_config.py``'s, and its other files ``run_files.py``'s.
 
 Everything here is on the hot path and stays light: no SQLAlchemy, no pydantic, no
-numpy, and the standard modules only a rare call needs (hashlib, shutil, socket:
-~15 ms together on the loaded bench machine, paid by every entry's process) are
-imported by that call.
+numpy, and the standard modules only a rare call needs (hashlib, shutil: part of the
+~15 ms that they and socket took together on the loaded bench machine, paid by every
+entry's process) are imported by that call.
 """
 
 from __future__ import annotations
 
-import json
+import operator
 import os
-import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hunchlab.current import drop_process_store, process_store
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput, HunchWarning, MachineError, NoSpace, NotFound, StoreError, WrongState
 from hunchlab.eventcheck import INT64_MAX, INT64_MIN, MAX_ID_CHARS, MAX_KEYS, MAX_LINE_BYTES, MAX_NAME_CHARS, problem
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.events import EventWriter, decode, encode
 from hunchlab.lifecycle import finish_at_exit, forget, heartbeats
-from hunchlab.project import Project, find_project
-from hunchlab.rundir import ENV_RUN_DIR, HEARTBEAT_FILE, HEARTBEAT_SECONDS, META_FILE, RESERVE_FILE, process_start_time
+from hunchlab.project import Project
+from hunchlab.run_config import Config
+from hunchlab.run_files import sha256_of, store_file
+from hunchlab.rundir import HEARTBEAT_FILE, HEARTBEAT_SECONDS, RESERVE_FILE
 
 if TYPE_CHECKING:
     from hunchlab.claims import Claim
@@ -39,101 +43,6 @@ if TYPE_CHECKING:
 # ~300 bytes); shorter lines cannot break a cap, so the common call skips the name check.
 LONG_LOG_LINE = MAX_NAME_CHARS + 40
 _FLOAT = {float}
-
-
-class Config(Mapping[str, Any]):
-    """Read-only resolved params: ``run.config.lr`` or ``run.config["lr"]``, nested too.
-
-    The stored config is what ran and what ``hunch rerun`` runs again, so it cannot be
-    changed from inside the run: ``run.config.lr = 5`` was once accepted, after which
-    ``run.config.lr`` read 5 while ``run.config["lr"]`` and the stored config still read
-    the old value. Every assignment, nested mappings and lists included, raises
-    ``ConfigReadOnly`` with the way to change a param.
-    """
-
-    __slots__ = ("_data", "_path")
-
-    def __init__(self, data: Mapping[str, Any], path: str = "") -> None:
-        object.__setattr__(self, "_data", dict(data))
-        object.__setattr__(self, "_path", path)
-
-    def __getitem__(self, key: str) -> Any:
-        return _frozen(self._data[key], f"{self._path}{key}")
-
-    def __getattr__(self, key: str) -> Any:
-        if key.startswith("__"):
-            raise AttributeError(key)
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(
-                f"no param '{self._path}{key}' in the run's config (params: {', '.join(self._data) or 'none'})"
-            ) from None
-
-    def __setattr__(self, key: str, value: Any) -> None:
-        raise ConfigReadOnly(f"{self._path}{key}")
-
-    def __delattr__(self, key: str) -> None:
-        raise ConfigReadOnly(f"{self._path}{key}")
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        raise ConfigReadOnly(f"{self._path}{key}")
-
-    def __delitem__(self, key: str) -> None:
-        raise ConfigReadOnly(f"{self._path}{key}")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __repr__(self) -> str:
-        return f"Config({self._data!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:  # copy and pickle build a new one rather than assign to this one
-        return Config, (self._data, self._path)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A plain, mutable copy (a dict of JSON values) to change or pass on freely."""
-        plain: dict[str, Any] = json.loads(json.dumps(self._data, default=str))
-        return plain
-
-
-class ConfigReadOnly(HunchError, TypeError):
-    """An assignment to ``run.config``: params are set before the run starts, by an override or the spec."""
-
-    def __init__(self, key: str) -> None:
-        name = key.split("[")[0]
-        super().__init__(f"run.config is read-only: cannot change '{key}'",
-                         fix=f"set params before the run: `hunch run SPEC {name}=…` (an override) or the spec's "
-                             "params; for a value of your own, copy it first (cfg = run.config.to_dict())")
-
-
-class _FrozenList(list):  # type: ignore[type-arg]
-    """A list param as the run sees it: reads like the list, refuses every change."""
-
-    def __init__(self, items: list[Any], path: str) -> None:
-        super().__init__(_frozen(v, f"{path}[{i}]") for i, v in enumerate(items))
-        self._path = path
-
-    def _refuse(self, *args: Any, **kwargs: Any) -> None:
-        raise ConfigReadOnly(self._path)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _FrozenList, (list(self), self._path)
-
-    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
-    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
-
-
-def _frozen(value: Any, path: str) -> Any:
-    """A param's value, read-only: a mapping as a ``Config``, a list as a ``_FrozenList``."""
-    if isinstance(value, Mapping):
-        return Config(value, f"{path}.")
-    if isinstance(value, list):
-        return _FrozenList(value, path)
-    return value
 
 
 class Summary(dict):  # type: ignore[type-arg]
@@ -186,7 +95,7 @@ class Run:
                 {k: float(v) for k, v in metrics.items()}
         except (TypeError, ValueError):
             bad = next(k for k, v in metrics.items() if not _is_number(v))
-            raise HunchError(
+            raise BadInput(
                 f"metric '{bad}' must be a number, got {type(metrics[bad]).__name__}: {metrics[bad]!r:.60}",
                 where=f"run {self.id}",
                 fix="log numbers with run.log; put text in run.example(...) or run.summary",
@@ -205,28 +114,26 @@ class Run:
 
     def _checked_step(self, step: Any) -> int:
         """A step that is not a plain int: an integer type (numpy's) is taken, anything else refused."""
-        import operator
-
         try:
             step = operator.index(step)
         except TypeError:
             pass
         if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
-            raise HunchError(f"step must be an integer between -2**63 and 2**63 - 1, got {step!r:.60}",
-                             where=f"run {self.id}", fix="pass step=<int>, or leave it out to count calls")
+            raise BadInput(f"step must be an integer between -2**63 and 2**63 - 1, got {step!r:.60}",
+                           where=f"run {self.id}", fix="pass step=<int>, or leave it out to count calls")
         return step
 
     def _check_names(self, values: dict[str, float], data: bytes) -> None:
         if len(values) > MAX_KEYS or max(len(str(k)) for k in values) > MAX_NAME_CHARS:
-            raise HunchError(f"a log call takes at most {MAX_KEYS:,} metrics named with up to {MAX_NAME_CHARS} "
-                             "characters", where=f"run {self.id}",
-                             fix="shorten the names; per-example values belong in run.example(...)")
+            raise BadInput(f"a log call takes at most {MAX_KEYS:,} metrics named with up to {MAX_NAME_CHARS} "
+                           "characters", where=f"run {self.id}",
+                           fix="shorten the names; per-example values belong in run.example(...)")
         self._check_size(data, "this log call")
 
     def _check_size(self, data: bytes, what: str) -> None:
         if len(data) > MAX_LINE_BYTES:
-            raise HunchError(f"{what} is {len(data):,} bytes as an event line, over the {MAX_LINE_BYTES >> 20} MiB cap",
-                             where=f"run {self.id}", fix="save large content with run.artifact(path)")
+            raise BadInput(f"{what} is {len(data):,} bytes as an event line, over the {MAX_LINE_BYTES >> 20} MiB cap",
+                           where=f"run {self.id}", fix="save large content with run.artifact(path)")
 
     def predict(self, claim: str | Claim, *, group_size: int | None = None) -> None:
         """State what you expect before any result exists: ``run.predict("acc > 0.8 @ 70%")``.
@@ -234,10 +141,10 @@ class Run:
         The claim is locked (timestamped) now and resolved when the run ends; see
         ``hunchlab.claims`` for the grammar.
         """
-        from hunchlab.claims import Claim, parse_claim
+        from hunchlab.claims import Claim, parse_claim  # the claim grammar: only a run that predicts loads it
 
         if self._has_results:
-            raise HunchError("predict before the results: this run has already logged results",
+            raise WrongState("predict before the results: this run has already logged results",
                              where=f"run {self.id}", fix="call run.predict(...) before the first run.log/summary/example")
         parsed = claim if isinstance(claim, Claim) else parse_claim(claim, source=f"run {self.id} prediction")
         self._write({"t": "prediction", "d": {"text": parsed.render(), "claim": parsed.to_dict(),
@@ -256,8 +163,8 @@ class Run:
         """Record one evaluated example; logging the same id again replaces it."""
         record: dict[str, Any] = {"id": str(id)}
         if len(record["id"]) > MAX_ID_CHARS:
-            raise HunchError(f"example id of {len(record['id'])} characters (at most {MAX_ID_CHARS})",
-                             where=f"run {self.id}", fix="use a short id (a number, a hash); the text goes in input")
+            raise BadInput(f"example id of {len(record['id'])} characters (at most {MAX_ID_CHARS})",
+                           where=f"run {self.id}", fix="use a short id (a number, a hash); the text goes in input")
         # Fields left out are null to every reader; leaving them out keeps lines short and off the slow encoder.
         for key, value in (("input", input), ("output", output), ("target", target)):
             if value is not None:
@@ -280,7 +187,7 @@ class Run:
         """
         src = Path(path)
         if not src.exists():
-            raise HunchError(f"artifact {src} does not exist", where=f"run {self.id}", fix="pass the path of a file you wrote")
+            raise NotFound(f"artifact {src} does not exist", where=f"run {self.id}", fix="pass the path of a file you wrote")
         name = name or src.name
         dest = self.dir / "artifacts" / name
         files = [(src, dest)] if src.is_file() else [
@@ -289,9 +196,9 @@ class Run:
         for s, d in files:
             d.parent.mkdir(parents=True, exist_ok=True)
             if s.resolve() != d.resolve():
-                _store_file(s, d, inside=self.dir)
+                store_file(s, d, inside=self.dir)
             self._write({"t": "artifact", "name": str(d.relative_to(self.dir / "artifacts")),
-                         "sha256": _sha256(d), "size": d.stat().st_size}, f"artifact {name}", check=True)
+                         "sha256": sha256_of(d), "size": d.stat().st_size}, f"artifact {name}", check=True)
         return dest
 
     def _write(self, event: dict[str, Any], what: str = "this event", *, check: bool = False) -> None:
@@ -301,8 +208,8 @@ class Run:
         if check:
             why = problem(decode(data))
             if why:
-                raise HunchError(f"{what} was not written: {why}", where=f"run {self.id}",
-                                 fix="see the caps in docs/runs.md")
+                raise BadInput(f"{what} was not written: {why}", where=f"run {self.id}",
+                               fix="see the caps in docs/runs.md")
         with self._lock:
             self._writer.write_line(data)
 
@@ -333,7 +240,7 @@ class Run:
         if not self._owner:
             return None
         if self._fold_in_background:
-            from hunchlab.background import fold_soon
+            from hunchlab.background import fold_soon  # imports subprocess: only a finishing run pays for it
 
             fold_soon(self.project.hunch_dir)
             return None
@@ -347,15 +254,13 @@ class Run:
         heartbeats.remove(self.dir / HEARTBEAT_FILE)
         self._writer.close()
         (self.project.pending_dir / self.id).unlink(missing_ok=True)
-        import shutil
+        import shutil  # only a discarded run needs it
 
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _write_end(self, event: dict[str, Any]) -> None:
         """The end line, on a line of its own even after a torn one, and written even on a full
         disk: the run's reserved room is given up for it."""
-        from hunchlab.errors import NoSpace
-
         try:
             with self._lock:
                 self._writer.write_after_torn(event)
@@ -367,8 +272,6 @@ class Run:
 
     def _record(self) -> str | None:
         """Fold the ended run now, through this process's store; why not, if the store cannot take it."""
-        from hunchlab.errors import MachineError, StoreError
-
         try:
             store = process_store(self.project)
             store.retrying(lambda: store.sync_run(self.id))
@@ -381,10 +284,6 @@ class Run:
         """``finish`` for a run of ``hunchlab.start()``: a store that cannot take the end yet is a warning."""
         why = self.finish(status, exit_code, error)
         if why:
-            import warnings
-
-            from hunchlab.errors import HunchWarning
-
             warnings.warn(HunchWarning(f"run {self.id} ended but is not in the store yet ({why}); the next hunch "
                                        "command that can write the store folds it in"), stacklevel=3)
 
@@ -399,27 +298,11 @@ class Run:
         else:
             self._end("failed", 1, f"{type(exc).__name__}: {exc}")
         global _current
-        if _current is self:
+        if _current is self:  # the with block of the current run has ended: current_run() no longer returns it
             _current = None
 
     def __repr__(self) -> str:
         return f"<Run {self.id} {self.name or ''}>"
-
-
-def _store_file(src: Path, dest: Path, *, inside: Path) -> None:
-    """Hard-link a file that already lives in the run folder (stored once), copy any other."""
-    import shutil
-
-    if src.resolve().is_relative_to(inside.resolve()):
-        if dest.exists() and os.path.samefile(src, dest):
-            return
-        dest.unlink(missing_ok=True)
-        try:
-            os.link(src, dest)
-            return
-        except OSError:
-            pass
-    shutil.copy2(src, dest)
 
 
 def _is_number(v: Any) -> bool:
@@ -430,138 +313,23 @@ def _is_number(v: Any) -> bool:
     return True
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None = None,
-               run_id: str | None = None, fold_in_background: bool = False) -> Run:
-    """Make the run's folder and ``run.json``, mark it pending, and return its owner handle.
-
-    ``meta`` holds what was run (params, seed, name, spec, code, env, argv). The
-    folder is complete before the pending marker appears, so a reader never folds a
-    run whose ``run.json`` is missing. With ``code_cwd`` the code state of the git
-    work tree around that folder is captured into the run's ``code/`` folder.
-    ``run_id`` is one taken earlier with ``ids.new_run_id`` (a Ray trial's worker
-    knows its id before the driver records the run).
-    """
-    import socket
-
-    from hunchlab.ids import new_run_id, sequence_of
-
-    if run_id is not None:
-        project.run_dir(run_id).mkdir(parents=True)
-    else:
-        for _ in range(100):
-            run_id = new_run_id(project)
-            try:
-                project.run_dir(run_id).mkdir(parents=True)
-                break
-            except FileExistsError:
-                continue
-    if run_id is None:
-        raise HunchError("could not take a run id", where=str(project.hunch_dir), fix="check .hunch/seq")
-    run_dir = project.run_dir(run_id)
-    if code_cwd is not None:
-        from hunchlab.capture import capture_code
-
-        meta = {**meta, "code": capture_code(code_cwd, run_dir / "code")}
-    pid = os.getpid()
-    meta = {
-        "id": run_id,
-        "seq": sequence_of(run_id),
-        "created_at": time.time(),
-        "host": socket.gethostname(),
-        "project_root": str(project.root),  # where its files are, for `hunch show` in another folder on the store
-        "pid": pid,
-        "pid_start": process_start_time(pid),
-        **meta,
-    }
-    write_json_atomic(run_dir / META_FILE, meta)
-    run = Run(project, run_id, meta, owner=True, fold_in_background=fold_in_background)
-    (project.pending_dir / run_id).touch()
-    return run
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON (indented for people) through a temporary file, so readers see all of it or none."""
-    import orjson
-
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        text = orjson.dumps(data, default=str, option=orjson.OPT_INDENT_2)
-    except TypeError:  # a key or an integer orjson cannot write
-        text = json.dumps(data, indent=1, default=str).encode()
-    tmp.write_bytes(text)
-    os.replace(tmp, path)
-
-
-def attach_run(run_dir: Path) -> Run:
-    """The handle a child process (``hunch run``'s entry) uses to log into its parent's run."""
-    meta = json.loads((run_dir / META_FILE).read_text())
-    project = find_project(run_dir.parent.parent.parent)
-    return Run(project, meta["id"], meta, owner=False)
-
-
+# The process's current run (what ``current_run()`` returns): the last ``start()``, or the handle
+# attached for ``hunch run``'s entry. It is kept beside the handle because leaving a run's ``with``
+# block clears it (``Run.__exit__``).
 _current: Run | None = None
 
 
-def current_run() -> Run:
-    """The active run: the one ``hunch run`` started this process for, or the last ``start()``."""
-    global _current
-    if _current is None and os.environ.get(ENV_RUN_DIR):
-        _current = attach_run(Path(os.environ[ENV_RUN_DIR]))
-    if _current is None:
-        raise HunchError(
-            "no active run in this process",
-            fix="start one with `with hunchlab.start(...) as run:` or launch the script with `hunch run SPEC`",
-        )
+def active_run() -> Run | None:
+    """The process's current run, if one was made current and its ``with`` block has not ended."""
     return _current
 
 
-def start(
-    config: Mapping[str, Any] | None = None,
-    *,
-    name: str | None = None,
-    seed: int = 0,
-    question: str | None = None,
-    project: str | os.PathLike[str] | None = None,
-) -> Run:
-    """Start a run from a script or notebook (not launched by ``hunch run``).
-
-    Captures the code state and environment like ``hunch run`` does. Use it as a
-    context manager; a run left open is finished when the interpreter exits, and an
-    uncaught exception marks it failed.
-    """
+def make_current(run: Run, *, end_at_exit: bool = False) -> Run:
+    """Make ``run`` the process's current run; with ``end_at_exit`` the interpreter's exit ends it
+    (as finished) and an uncaught exception too (as failed): ``start()``'s runs, which no runner ends."""
     global _current
-    from hunchlab.capture import environment
-
-    proj = find_project(project)
-    meta = {
-        "name": name,
-        "params": dict(config or {}),
-        "seed": seed,
-        "spec": {"question": question, "entry": "python-api"},
-        "argv": sys.argv,
-        "env": environment(),
-    }
-    try:
-        run = create_run(proj, meta, code_cwd=Path.cwd(), fold_in_background=True)
-    except OSError as e:  # a full disk, a read-only project: its message, not a traceback from inside hunchlab
-        from hunchlab.errors import machine_error
-
-        raise machine_error(e, "starting a run") or e from None
-    from hunchlab.background import fold_soon
-
-    fold_soon(proj.hunch_dir)  # folds as the run goes: after a kill, only the tail is left to fold
     _current = run
-    finish_at_exit(id(run), run._end)
+    if end_at_exit:
+        finish_at_exit(id(run), run._end)
     return run
-
 

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from hunchlab.blocks import render_html, render_markdown
-from hunchlab.compare import analyse, code_summary, config_diff
+from hunchlab.compare_analysis import analyse
+from hunchlab.compare_code import code_summary
+from hunchlab.compare_sides import config_diff
 from hunchlab.compare_text import compare_blocks
 from hunchlab.errors import HunchError, NotFound
 from hunchlab.metric_info import guess_goal

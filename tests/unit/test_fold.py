@@ -31,7 +31,7 @@ def test_a_run_folded_in_tiny_chunks_holds_exactly_what_one_chunk_gives(project,
 
 
 def test_params_and_meta_lines_update_the_run_and_its_seed_group(project):
-    from hunchlab.run import create_run
+    from hunchlab.run_start import create_run
 
     run = create_run(project, {"params": {"lr": 0.1}, "spec": {"entry": "x"}})
     before = hunchlab.get_run(run.id, project=project)["group_key"]

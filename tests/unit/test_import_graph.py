@@ -138,11 +138,12 @@ def test_importing_a_submodule_is_no_edge_to_its_package(tmp_path):
 LAYERS = [
     "errors project rundir events eventcheck spec overrides claims identity downsample seeds who strict_json timeparse",
     "store readsql runlist",
-    "run lifecycle background capture codecache outputs current ids",
+    "run run_config run_files run_start lifecycle background capture codecache outputs current ids",
     "stat_inputs stat_records intervals significance multiple_comparisons distributions paired power verdicts "
     "metric_info calibration plots plot_drawing",
     "compat integrations models",
-    "records compare compare_examples compare_text blocks report predict due journal tree triage sweeps sweep_view "
+    "records compare compare_sides compare_analysis compare_code compare_examples compare_text blocks report predict "
+    "due journal tree triage sweeps sweep_view "
     "overlay dashboard reproduce selectors execute",
     "studies interp",
     "cli web mcp demo __main__",

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from hunchlab import records
 from hunchlab.downsample import bucket_bounds, m4_of_pieces
-from hunchlab.run import create_run
+from hunchlab.run_start import create_run
 from hunchlab.store import fold, lod, open_store, schema
 
 SPIKES = {1_234: 900.0, 17_000: -900.0, 29_999: 700.0}

@@ -10,7 +10,7 @@ import pytest
 import hunchlab
 from hunchlab.errors import HunchError
 from hunchlab.records import init_project
-from hunchlab.run import Config, ConfigReadOnly
+from hunchlab.run_config import Config, ConfigReadOnly
 
 PARAMS = {"lr": 0.001, "model": {"width": 64}, "layers": [32, {"act": "relu"}]}
 

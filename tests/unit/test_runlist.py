@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hunchlab import runlist
-from hunchlab.run import create_run
+from hunchlab.run_start import create_run
 from hunchlab.store import migrations, open_store
 
 

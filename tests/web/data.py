@@ -23,7 +23,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 def make_run(project: Project, params: dict[str, Any], *, seed: int = 0, name: str = "exp", question: str | None = None,
              finish: bool = True, acc: float | None = None, steps: int = 20, examples: list[dict[str, Any]] = (),
              spike: bool = False, val: bool = False, agent: str | None = None) -> Any:
-    from hunchlab.run import create_run
+    from hunchlab.run_start import create_run
 
     meta = {"name": name, "params": params, "seed": seed, "argv": [], "env": {"python": "3.11", "packages": {}},
             "spec": {"name": name, "entry": "train:main", "question": question}, **({"agent": agent} if agent else {})}

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from hunchlab.errors import HunchError
-from hunchlab.run import Config, Run
+from hunchlab.run import Run
+from hunchlab.run_config import Config
 
 
 def current_or_start(params: dict[str, Any], name: str | None = None) -> tuple[Run, bool]:

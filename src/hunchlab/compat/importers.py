@@ -19,7 +19,7 @@ from typing import Any
 
 from hunchlab.errors import HunchError
 from hunchlab.project import Project
-from hunchlab.run import create_run
+from hunchlab.run_start import create_run
 
 IMPORTED_DIR = "imported"
 # hunchlab statuses for what the sources record: MLflow's, and W&B's exit (see the sources' modules).

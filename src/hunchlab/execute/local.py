@@ -29,7 +29,8 @@ from hunchlab.execute import captures
 from hunchlab.execute.child import ENV_RUNNER_PID, ENV_SCRATCH, EXIT_NO_SPACE
 from hunchlab.execute.entrypoint import expand_command, locate_module
 from hunchlab.project import Project
-from hunchlab.run import Run, create_run
+from hunchlab.run import Run
+from hunchlab.run_start import create_run
 from hunchlab.rundir import ENV_RUN_DIR, RESERVE_BYTES, reserve_room
 from hunchlab.spec import Spec
 

@@ -157,7 +157,7 @@ class RayExecutor:
         return RunOutcome(run_id, status, exit_code, time.time() - started, error)
 
     def _record_start(self, job: Job, run_id: str, meta: dict[str, Any]) -> Any:
-        from hunchlab.run import create_run
+        from hunchlab.run_start import create_run
 
         run = create_run(self.project, meta, run_id=run_id)
         for name in LOG_FILES:  # as a local run has them, even if the entry prints nothing

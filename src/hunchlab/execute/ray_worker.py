@@ -46,7 +46,7 @@ def trial_task(code: bytes, digest: str, payload: dict[str, Any]) -> Iterator[tu
     """The Ray task: run one trial in a scratch project and stream its record back."""
     from hunchlab.capture import environment
     from hunchlab.events import EventWriter
-    from hunchlab.run import write_json_atomic
+    from hunchlab.run_files import write_json_atomic
 
     tree = unpack(code, digest)
     root = Path(tempfile.mkdtemp(prefix=f"hunch-ray-{payload['run_id']}-"))
