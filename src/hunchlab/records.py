@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hunchlab.current import current_store
-from hunchlab.errors import BadInput, NotFound, did_you_mean
+from hunchlab.errors import BadInput, did_you_mean
 from hunchlab.project import Project, find_project, make_project
 
 if TYPE_CHECKING:
@@ -103,8 +103,8 @@ def filter_runs(runs: list[dict[str, Any]], where: list[str]) -> list[dict[str, 
         if runs and not any(lookup(r, f.key) is not MISSING for r in runs):
             known = sorted(set(RUN_FIELDS) | {k for r in runs for k in flatten(r["params"])}
                            | {k for r in runs for k in r["summary"]})
-            raise NotFound(f"--where '{f.text}': no run has '{f.key}'{did_you_mean(f.key, known)}",
-                             fix=f"keys: {', '.join(known[:30])}")
+            raise BadInput(f"--where '{f.text}': no run has '{f.key}'{did_you_mean(f.key, known)}",
+                           fix=f"keys: {', '.join(known[:30])}")
     return [r for r in runs if all(f.matches(r) for f in filters)]
 
 
