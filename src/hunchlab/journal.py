@@ -100,10 +100,10 @@ def edit_in_editor(text: str, project: Project, *, editor: str | None = None) ->
         code = subprocess.call([*shlex.split(editor), str(path)])
     except FileNotFoundError:
         raise NotFound(f"editor {editor!r} not found; your draft is kept in {path}",
-                         fix="set $EDITOR, or pass the text with -m") from None
+                       fix="set $EDITOR, or pass the text with -m") from None
     if code != 0:
         raise BadInput(f"the editor exited with code {code}: nothing saved; your draft is kept in {path}",
-                         fix=f"edit it and save it with: hunch note --file {path}")
+                       fix=f"edit it and save it with: hunch note --file {path}")
     result = path.read_text()
     path.unlink()
     return result
@@ -138,7 +138,7 @@ def add_note(text: str, *, kind: str = "note", run_ref: str | None = None, quest
     title, body = _title_and_body(text, kind)
     if _is_empty(body) or (template is not None and text.strip() == template.strip()):
         raise BadInput("the note is empty (nothing typed into the template): nothing saved",
-                         fix='write something, e.g. hunch note -m "..."')
+                       fix='write something, e.g. hunch note -m "..."')
     run_id = None
     if run_ref:
         run = records.get_run(run_ref, metrics=False, examples=False, project=project)

@@ -189,12 +189,12 @@ def _differences(a: Any, b: Any) -> np.ndarray:
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if x.shape != y.shape or x.ndim != 1:
         raise BadInput(f"paired scores need the same examples on both sides, got {x.size} and {y.size}",
-                         where="paired test", fix="score both sides on the same examples")
+                       where="paired test", fix="score both sides on the same examples")
     if x.size < 2:
         raise BadInput("a paired test needs at least 2 paired examples", where="paired test")
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise BadInput("paired scores contain NaN or infinity", where="paired test",
-                         fix="leave out the examples without a finite score")
+                       fix="leave out the examples without a finite score")
     d: np.ndarray = y - x
     return d
 

@@ -36,7 +36,7 @@ def parse_probability(text: str | float, *, option: str = "--p") -> float:
         raise BadInput(f"{option} {text!r} is not a probability", fix="write e.g. 0.3 or 30%") from None
     if not 0 < p < 1:
         raise BadInput(f"{option} {text!r} must be strictly between 0 and 1",
-                         fix="certainty cannot be scored; use e.g. 0.99 or 1%")
+                       fix="certainty cannot be scored; use e.g. 0.99 or 1%")
     return p
 
 
@@ -60,8 +60,8 @@ def check_references(project: Project, claims: list[Claim]) -> None:
             problem = reference_problem(conn, str(claim.ref), str(claim.ref_metric))
             if problem:
                 raise NotFound(f"prediction '{claim.render()}': {problem}", where="--predict",
-                                 fix=f"compare with a metric '{claim.ref}' has, or with a number "
-                                     f"(e.g. {claim.metric} > 0.8)")
+                               fix=f"compare with a metric '{claim.ref}' has, or with a number "
+                                   f"(e.g. {claim.metric} > 0.8)")
 
 
 def suggest_metrics(project: Project, spec_name: str | None) -> list[str]:
@@ -252,7 +252,7 @@ def resolve_reading(reading_id: int | str, actuals: dict[str, float], *,
     unknown = set(actuals) - {p["claim"]["metric"] for p in guesses}
     if unknown:
         raise NotFound(f"no open guess about {', '.join(sorted(unknown))} in reading #{current['id']}",
-                         fix=f"guessed: {', '.join(sorted({p['claim']['metric'] for p in guesses})) or 'nothing open'}")
+                       fix=f"guessed: {', '.join(sorted({p['claim']['metric'] for p in guesses})) or 'nothing open'}")
     with current_store(project) as store, store.write() as conn:
         for p in guesses:
             metric = p["claim"]["metric"]

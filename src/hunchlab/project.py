@@ -142,7 +142,7 @@ def _load_settings(hunch_dir: Path) -> dict[str, Any]:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise SpecError(f"settings are not valid YAML: {getattr(e, 'problem', e)}", where=where,
-                         fix="fix or delete the file") from None
+                        fix="fix or delete the file") from None
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         raise SpecError("settings must be a mapping of key: value", where=str(path), fix="fix or delete the file")
     lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
@@ -150,10 +150,10 @@ def _load_settings(hunch_dir: Path) -> dict[str, Any]:
         where = f"{path}:{lines.get(key, '?')}"
         if key not in SETTINGS:
             raise SpecError(f"unknown setting '{key}'{did_you_mean(str(key), SETTINGS)}", where=where,
-                             fix=f"known settings: {', '.join(SETTINGS)} (docs/settings.md)")
+                            fix=f"known settings: {', '.join(SETTINGS)} (docs/settings.md)")
         if not SETTINGS[key].check(value):
             raise SpecError(f"setting '{key}' is {value!r}: it must be {SETTINGS[key].allowed}", where=where,
-                             fix=f"fix the value or remove the line (default: {SETTINGS[key].default!r})")
+                            fix=f"fix the value or remove the line (default: {SETTINGS[key].default!r})")
     return data
 
 

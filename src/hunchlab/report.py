@@ -95,8 +95,8 @@ def _check_metrics(metrics: Sequence[str], groups: Sequence[Group], last: dict[s
                            fix=f"metrics: {_known(groups, last)}")
         if x in X_BUILTIN and m not in logged:
             raise BadInput(f"'{m}' is a summary metric (one value per run), not logged per step",
-                             fix="plot it against a param (--x PARAM), or plot a logged metric: "
-                                 + (", ".join(sorted(logged)) or "none"))
+                           fix="plot it against a param (--x PARAM), or plot a logged metric: "
+                               + (", ".join(sorted(logged)) or "none"))
 
 
 def _known(groups: Sequence[Group], last: dict[str, dict[str, float]]) -> str:
@@ -155,9 +155,9 @@ def _param_axis(groups: Sequence[Group], x: str) -> str:
         return varying[0]
     if not varying:
         raise BadInput("the selected groups do not differ in any param: nothing to put on the x axis",
-                         fix="select groups of a sweep, e.g. hunch plot spec=exp --x param --metric acc")
+                       fix="select groups of a sweep, e.g. hunch plot spec=exp --x param --metric acc")
     raise BadInput(f"the groups differ in {len(varying)} params ({', '.join(varying[:6])}): which is the x axis?",
-                     fix=f"name it: --x {varying[0]}")
+                   fix=f"name it: --x {varying[0]}")
 
 
 def _slug(text: str) -> str:
@@ -184,7 +184,7 @@ def report(
     out = Path(out)
     if out.suffix.lower() not in REPORT_FORMATS:
         raise BadInput(f"cannot write a report as '{out.suffix or out.name}'", where=str(out),
-                         fix="name it report.html (one self-contained file) or report.md (figures beside it)")
+                       fix="name it report.html (one self-contained file) or report.md (figures beside it)")
     project = project or find_project()
     with current_store(project) as store, store.read() as conn:
         runs = q.all_runs(conn)

@@ -60,7 +60,7 @@ def parse_selector(text: str) -> list[Filter] | None:
     if not FILTER_OP.search(text):
         if len(text.split()) > 1:
             raise BadInput(f"selector '{text}' is several words but no filter",
-                             fix="pass each run or group id as its own argument, or write filters like lr=3e-4")
+                           fix="pass each run or group id as its own argument, or write filters like lr=3e-4")
         return None
     return [parse_where(part) for part in text.split()]
 
@@ -110,7 +110,7 @@ def resolve(selectors: Sequence[str], runs: Sequence[dict[str, Any]],
     ``resolve_run`` turns a run reference into an id (``Store.resolve_run``), raising NotFound."""
     if not selectors:
         raise BadInput("no selector given",
-                         fix="name runs or groups: a run id, a group id, or filters like 'lr=3e-4'")
+                       fix="name runs or groups: a run id, a group id, or filters like 'lr=3e-4'")
     by_id = {r["id"]: r for r in runs}
     return [_resolve_one(text, runs, by_id, resolve_run) for text in selectors]
 

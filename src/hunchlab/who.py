@@ -31,7 +31,7 @@ def agent_name(raw: str, *, where: str) -> str:
     name = "-".join(str(raw).split())
     if not _NAME.match(name) or name.lower() in RESERVED:
         raise BadInput(f"agent name {raw!r} cannot be used", where=where,
-                         fix="letters, digits and . _ @ + - (at most 64), and not 'you', 'agent' or 'agents'")
+                       fix="letters, digits and . _ @ + - (at most 64), and not 'you', 'agent' or 'agents'")
     return name
 
 

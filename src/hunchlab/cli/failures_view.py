@@ -275,7 +275,7 @@ def check_terminal() -> None:
     size = os.get_terminal_size()
     if size.columns < MIN_WIDTH or size.lines < MIN_HEIGHT:
         raise MachineError(f"the terminal is {size.columns}×{size.lines}; the failures view needs at least "
-                         f"{MIN_WIDTH}×{MIN_HEIGHT}", fix="enlarge the window, or list the sample with --json")
+                           f"{MIN_WIDTH}×{MIN_HEIGHT}", fix="enlarge the window, or list the sample with --json")
 
 
 KEY_NAMES = {"\n": "enter", "\r": "enter", "\x1b": "esc", "\x7f": "backspace", "\x08": "backspace", "\t": "tab"}

@@ -116,7 +116,7 @@ def _pyarrow() -> tuple[Any, Any]:
         import pyarrow.parquet as pq
     except ImportError:
         raise MissingPackage("--format parquet needs pyarrow",
-                         fix="pip install 'hunchlab[export]', or use --format csv") from None
+                             fix="pip install 'hunchlab[export]', or use --format csv") from None
     return pa, pq
 
 

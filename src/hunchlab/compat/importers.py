@@ -146,7 +146,7 @@ def import_tensorboard(project: Project, logdir: str) -> ImportResult:
     root = Path(logdir).resolve()
     if not root.is_dir() or not event_folders(root):
         raise NotFound(f"no TensorBoard event files under {logdir}",
-                         fix="give the folder SummaryWriter wrote to (it holds events.out.tfevents.* files)")
+                       fix="give the folder SummaryWriter wrote to (it holds events.out.tfevents.* files)")
     series = read_logdir(root)
     times = [p.stat().st_mtime for f in event_folders(root) for p in f.glob("*tfevents*")]
     imported = ImportedRun(source="tensorboard", source_id=str(root), location=str(root), name=root.name,

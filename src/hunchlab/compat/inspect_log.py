@@ -68,7 +68,7 @@ def inspect_log_module() -> ModuleType:
         import inspect_ai.log
     except ImportError:
         raise MissingPackage("reading inspect_ai eval logs needs the inspect_ai package",
-                         fix="pip install 'hunchlab[inspect]'") from None
+                             fix="pip install 'hunchlab[inspect]'") from None
     return inspect_ai.log
 
 
@@ -88,7 +88,7 @@ def find_logs(paths: Iterable[str]) -> list[str]:
             listed = log_api.list_eval_logs(str(p.resolve()), recursive=True, descending=False)
             if not listed:
                 raise NotFound(f"no inspect_ai eval logs (*.eval, *.json) under {path}",
-                                 fix="give a log file, or the --log-dir the eval wrote to (default ./logs)")
+                               fix="give a log file, or the --log-dir the eval wrote to (default ./logs)")
             found += [info.name for info in listed]
         elif p.is_file():
             found.append(str(p.resolve()))
@@ -104,8 +104,8 @@ def read_log(location: str, prices: dict[str, Any]) -> ImportedRun:
         header = log_api.read_eval_log(location, header_only=True)
     except Exception as e:  # inspect's reader raises many kinds for a file that is not a log
         raise BadInput(f"{location} is not an eval log inspect_ai can read ({type(e).__name__}: {e})",
-                         fix="give a file inspect wrote (inspect view lists them); a log from a newer inspect "
-                             "needs pip install -U inspect_ai") from None
+                       fix="give a file inspect wrote (inspect view lists them); a log from a newer inspect "
+                           "needs pip install -U inspect_ai") from None
     scorer = header.results.scores[0].name if header.results and header.results.scores else None
     records = list(sample_records(_samples(log_api, location, header), scorer, _reduced(header, scorer),
                                   _short_task(header.eval.task)))

@@ -33,7 +33,7 @@ def import_mlflow(project: Project, tracking_uri: str | None = None, experiment:
         if found is None:
             names = [e.name for e in client.search_experiments()]
             raise NotFound(f"no MLflow experiment '{experiment}' at {uri}",
-                             fix=f"experiments there: {', '.join(names) or 'none'}")
+                           fix=f"experiments there: {', '.join(names) or 'none'}")
         experiments = [found]
     else:
         experiments = client.search_experiments()

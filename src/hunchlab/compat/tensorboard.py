@@ -29,7 +29,7 @@ def _accumulator(folder: Path) -> Any:
         from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     except ImportError:
         raise MissingPackage("reading TensorBoard files needs the tensorboard package",
-                         fix="pip install 'hunchlab[tensorboard]'") from None
+                             fix="pip install 'hunchlab[tensorboard]'") from None
     return EventAccumulator(str(folder), size_guidance={"scalars": 0, "tensors": 0})
 
 

@@ -71,7 +71,7 @@ def _as_dict(value: Any) -> dict[str, Any]:
     if isinstance(value, Mapping):
         return dict(value)
     raise BadInput(f"wandb config must be a dict, a Namespace or a dataclass, got {type(value).__name__}",
-                     fix="pass config={...} to wandb.init or wandb.config.update")
+                   fix="pass config={...} to wandb.init or wandb.config.update")
 
 
 class ConfigBase:

@@ -31,7 +31,7 @@ def wandb_records(path: Path) -> Iterator[Any]:
         from wandb.proto import wandb_internal_pb2 as pb
     except ImportError:
         raise MissingPackage("reading W&B run files needs the wandb package (it is only read, nothing is sent)",
-                         fix="pip install wandb") from None
+                             fix="pip install wandb") from None
     for payload in _payloads(path.read_bytes()):
         record = pb.Record()  # type: ignore[attr-defined]  # generated protobuf code, no stubs
         record.ParseFromString(payload)

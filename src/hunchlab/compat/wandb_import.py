@@ -29,7 +29,7 @@ def import_wandb(project: Project, path: str) -> ImportResult:
     files = sorted(root.glob("run-*.wandb")) or sorted(root.glob("**/run-*.wandb"))
     if not files:
         raise NotFound(f"no W&B run files (run-*.wandb) under {path}",
-                         fix="give an offline run folder (wandb/offline-run-…) or the wandb/ folder holding them")
+                       fix="give an offline run folder (wandb/offline-run-…) or the wandb/ folder holding them")
     return save_all(project, (_read_run(f) for f in files))
 
 

@@ -116,8 +116,8 @@ def plan_sweep(spec: Spec, axes: dict[str, list[Any]] | None = None, *, seeds: i
         _check_positive("--budget", budget)
         if budget % seeds:
             raise BadInput(f"--budget {budget} is not a multiple of --seeds {seeds}",
-                             fix="a trial is one run, so the budget buys configs × seeds: "
-                                 f"e.g. --budget {seeds * max(1, budget // seeds)}")
+                           fix="a trial is one run, so the budget buys configs × seeds: "
+                               f"e.g. --budget {seeds * max(1, budget // seeds)}")
         n_configs = budget // seeds
     rng = random.Random(block.get("seed", 0))
     if method == "grid":

@@ -58,7 +58,7 @@ def resolve_address(address: str | None) -> str | None:
         found = None  # the note of a Ray that has stopped
     if found is None and address == "auto":
         raise EndpointError("no Ray runs on this machine (--address auto)",
-                         fix="start one with `ray start --head`, or give the cluster's address")
+                            fix="start one with `ray start --head`, or give the cluster's address")
     return found
 
 
@@ -79,8 +79,8 @@ def check_reachable(address: str) -> None:
     reason = _silence(address)
     if reason:
         raise EndpointError(f"no Ray cluster answers at {address} ({reason})",
-                         fix="start one with `ray start --head`, or fix --address / the ray_address setting "
-                             "(--address local starts a Ray on this machine)")
+                            fix="start one with `ray start --head`, or fix --address / the ray_address setting "
+                                "(--address local starts a Ray on this machine)")
 
 
 def _answers(address: str) -> bool:

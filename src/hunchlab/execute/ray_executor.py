@@ -83,7 +83,7 @@ class RayExecutor:
             import ray
         except ImportError:
             raise MissingPackage("the Ray executor needs Ray, which is not installed",
-                             fix="pip install 'hunchlab[ray]' (or run without --executor ray)") from None
+                                 fix="pip install 'hunchlab[ray]' (or run without --executor ray)") from None
         self.project = project
         self._ray = ray
         self._owns = not ray.is_initialized()

@@ -46,7 +46,7 @@ class Norm:
         if isinstance(module, nn.RMSNorm):
             return cls(False, module.weight, None, module.eps or torch.finfo(torch.float32).eps)
         raise BadInput(f"cannot read a {type(module).__name__} as a norm", where="direct_logit_attribution",
-                         fix="pass an nn.LayerNorm or nn.RMSNorm, or describe it with hunchlab.interp.Norm(...)")
+                       fix="pass an nn.LayerNorm or nn.RMSNorm, or describe it with hunchlab.interp.Norm(...)")
 
     def frozen(self, residual: Tensor, part: Tensor) -> Tensor:
         """``part`` through this norm with the scale of ``residual`` (bias left out)."""
@@ -69,7 +69,7 @@ def direct_logit_attribution(parts: Mapping[str, Tensor], unembed: nn.Linear | T
     """
     if not parts:
         raise BadInput("no parts to attribute", where="direct_logit_attribution",
-                         fix="pass the residual stream's parts, e.g. embeddings and each head's output")
+                       fix="pass the residual stream's parts, e.g. embeddings and each head's output")
     weight = unembed.weight if isinstance(unembed, nn.Linear) else unembed
     bias = unembed.bias if isinstance(unembed, nn.Linear) else None
     direction = weight[tokens] - (weight[against] if against is not None else 0)  # (..., d_model)
@@ -101,6 +101,6 @@ def head_contributions(z: Tensor, layout: HeadLayout, out_proj: nn.Linear | Tens
     d_model, d_in = weight.shape
     if d_in != heads.shape[-1] * layout.n_heads:
         raise BadInput(f"output projection takes {d_in} inputs, the heads hold {heads.shape[-1] * layout.n_heads}",
-                         where=f"head layout on '{layout.tap}'", fix="pass the projection that reads this tap")
+                       where=f"head layout on '{layout.tap}'", fix="pass the projection that reads this tap")
     w = weight.view(d_model, layout.n_heads, heads.shape[-1])  # (d_model, nh, hs)
     return torch.einsum("...hd,mhd->...hm", heads, w)

@@ -47,8 +47,8 @@ class HeadLayout:
         if not fits:
             way = "an axis of n_heads" if self.split else "an axis divisible by n_heads"
             raise BadInput(f"activation of shape {tuple(t.shape)} has no {way} ({self.n_heads}) at axis {self.axis}",
-                             where=f"head layout on '{self.tap}'",
-                             fix="check n_heads, split and axis against the model's attention code")
+                           where=f"head layout on '{self.tap}'",
+                           fix="check n_heads, split and axis against the model's attention code")
 
     def index(self, t: Tensor, heads: Sequence[int]) -> tuple[Any, ...]:
         """The index of ``t`` that selects ``heads`` (for ``t[index]``)."""
@@ -56,7 +56,7 @@ class HeadLayout:
         bad = [h for h in heads if not 0 <= h < self.n_heads]
         if bad:
             raise BadInput(f"head {bad[0]} out of range", where=f"head layout on '{self.tap}'",
-                             fix=f"heads are numbered 0 to {self.n_heads - 1}")
+                           fix=f"heads are numbered 0 to {self.n_heads - 1}")
         axis = self.axis % t.dim()
         if self.split:
             chosen: Any = torch.tensor(list(heads), dtype=torch.long)
@@ -103,6 +103,6 @@ def ablate_heads(model: nn.Module, inputs: Inputs, *targets: tuple[HeadLayout, S
     for layout, heads in targets:
         if layout.tap in patches:
             raise BadInput(f"layer '{layout.tap}' named twice", where="ablate_heads",
-                             fix="list all of a layer's heads in one (layout, heads) pair")
+                           fix="list all of a layer's heads in one (layout, heads) pair")
         patches |= head_patch(layout, heads, how)
     return run_with_patch(model, inputs, patches)

@@ -53,7 +53,7 @@ class Probe:
 def _check(x: Tensor, y: Tensor) -> None:
     if x.dim() != 2 or y.dim() != 1 or len(x) != len(y) or len(x) < 2:
         raise BadInput(f"features {tuple(x.shape)} and labels {tuple(y.shape)}", where="linear probe",
-                         fix="pass (N, d) activations and (N,) labels, N >= 2 (flatten batch and position first)")
+                       fix="pass (N, d) activations and (N,) labels, N >= 2 (flatten batch and position first)")
     if not torch.isfinite(x).all():
         raise BadInput("features hold NaN or inf", where="linear probe", fix="drop or fix those rows")
 
@@ -85,7 +85,7 @@ def _logistic(xs: Tensor, y: Tensor, l2: float, center: Tensor, spread: Tensor) 
     classes = int(y.max().item()) + 1
     if y.min() < 0 or classes < 2:
         raise BadInput(f"class labels from {int(y.min())} to {classes - 1}", where="linear probe",
-                         fix="use labels 0..C-1 with at least two classes, or float targets for regression")
+                       fix="use labels 0..C-1 with at least two classes, or float targets for regression")
     weight = torch.zeros(classes, xs.shape[1], requires_grad=True)
     bias = torch.zeros(classes, requires_grad=True)
     optimizer = torch.optim.LBFGS([weight, bias], max_iter=MAX_ITER, line_search_fn="strong_wolfe")

@@ -65,7 +65,7 @@ def parse_tap(name: str) -> Tap:
     site_name, _, index = (site or "output").partition(".")
     if site_name not in ("output", "input") or (index and not index.isdigit()):
         raise BadInput(f"cannot read tap '{name}'", where="hunchlab.interp",
-                         fix="write a module path, optionally with :output, :output.K, :input or :input.K")
+                       fix="write a module path, optionally with :output, :output.K, :input or :input.K")
     return Tap(name, module, site_name, int(index or 0))
 
 
@@ -78,8 +78,8 @@ def find_taps(model: nn.Module, names: Sequence[str]) -> list[tuple[Tap, nn.Modu
         paths = fnmatch.filter(modules, tap.module) if "*" in tap.module else [tap.module]
         if not paths or paths[0] not in modules:
             raise NotFound(f"no module '{tap.module}' in {type(model).__name__}"
-                             f"{did_you_mean(tap.module, modules)}", where=f"tap '{name}'",
-                             fix="list the paths with hunchlab.interp.module_paths(model)")
+                           f"{did_you_mean(tap.module, modules)}", where=f"tap '{name}'",
+                           fix="list the paths with hunchlab.interp.module_paths(model)")
         suffix = name[len(tap.module):]
         found += [(parse_tap(path + suffix), modules[path]) for path in paths]
     return found
@@ -95,15 +95,15 @@ def _pick(tap: Tap, value: Any) -> Tensor:
     if isinstance(value, (tuple, list)):
         if tap.index >= len(value):
             raise BadInput(f"tap '{tap.name}' asks for element {tap.index} of {len(value)}",
-                             where=tap.module, fix="the module's forward may take that input by keyword; "
-                             "tap the module that computes it instead")
+                           where=tap.module, fix="the module's forward may take that input by keyword; "
+                           "tap the module that computes it instead")
         value = value[tap.index]
     elif tap.index:
         raise BadInput(f"tap '{tap.name}' asks for element {tap.index} of a single tensor", where=tap.module,
-                         fix=f"drop the index: '{tap.module}:{tap.site}'")
+                       fix=f"drop the index: '{tap.module}:{tap.site}'")
     if not isinstance(value, Tensor):
         raise BadInput(f"tap '{tap.name}' reads a {type(value).__name__}, not a tensor", where=tap.module,
-                         fix="tap a module whose output (or an element of it) is a tensor")
+                       fix="tap a module whose output (or an element of it) is a tensor")
     return value
 
 
@@ -161,7 +161,7 @@ def _broadcast(new: Tensor, old: Tensor) -> Tensor:
         return new.to(old.dtype).expand_as(old) if new.shape != old.shape else new.to(old.dtype)
     except RuntimeError:
         raise BadInput(f"a patch of shape {tuple(new.shape)} for an activation of shape {tuple(old.shape)}",
-                         where="hunchlab.interp", fix="patch with a tensor that broadcasts to the activation") from None
+                       where="hunchlab.interp", fix="patch with a tensor that broadcasts to the activation") from None
 
 
 def call(model: nn.Module, inputs: Inputs) -> Any:

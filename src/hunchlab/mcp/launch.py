@@ -31,7 +31,7 @@ def serve(*, agent: str | None = None, http_port: int | None = None, http_token:
         name = agent_name(project.setting("agent_name"), where=str(project.hunch_dir / SETTINGS_FILE))
     if importlib.util.find_spec("mcp") is None:
         raise MissingPackage("`hunch mcp` needs the Model Context Protocol SDK, which is not installed",
-                         fix="pip install 'hunchlab[mcp]'")
+                             fix="pip install 'hunchlab[mcp]'")
     open_store(project).close()
     from hunchlab.mcp.server import serve_http, serve_stdio
 

@@ -96,7 +96,7 @@ class Client:
                  cache: CompletionCache | None = None, use_cache: bool = True, timeout: float = TIMEOUT) -> None:
         if not endpoint.startswith(("http://", "https://")):
             raise BadInput(f"endpoint {endpoint!r} is not an http(s) URL",
-                             fix="give the server's base URL, e.g. --endpoint http://localhost:8000/v1")
+                           fix="give the server's base URL, e.g. --endpoint http://localhost:8000/v1")
         if not model:
             raise BadInput("no model named", fix="give the model the server serves, e.g. --model Qwen/Qwen2.5-7B-Instruct")
         self.endpoint = endpoint.rstrip("/").removesuffix("/chat/completions")

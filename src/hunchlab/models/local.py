@@ -44,7 +44,7 @@ class LocalModel:
         found = [name for name, module in self.model.named_modules() if type(module).__name__ in kinds]
         if not found:
             raise BadInput(f"{type(self.model).__name__} does not declare its layer class",
-                             fix="name the layers by path: hunchlab.interp.module_paths(model) lists them")
+                           fix="name the layers by path: hunchlab.interp.module_paths(model) lists them")
         return found
 
 
@@ -53,20 +53,20 @@ def load_local(path: str | Path, *, device: str = "cpu", dtype: Any = None) -> L
     folder = Path(path).expanduser()
     if not (folder / "config.json").is_file():
         raise NotFound(f"{folder} is not a Hugging Face model folder (no config.json)",
-                         fix="give the folder save_pretrained wrote, or a snapshot under "
-                             "~/.cache/huggingface/hub/models--ORG--NAME/snapshots/REVISION")
+                       fix="give the folder save_pretrained wrote, or a snapshot under "
+                           "~/.cache/huggingface/hub/models--ORG--NAME/snapshots/REVISION")
     try:
         import transformers
     except ImportError:
         raise MissingPackage("loading a Hugging Face model needs transformers",
-                         fix="pip install torch==2.13.0 && pip install transformers") from None
+                             fix="pip install torch==2.13.0 && pip install transformers") from None
     try:
         model: Any = transformers.AutoModelForCausalLM.from_pretrained(
             folder, local_files_only=True, attn_implementation="eager", **({"dtype": dtype} if dtype else {}))
     except (OSError, ValueError, KeyError) as e:
         raise BadInput(f"transformers could not load {folder}: {e}",
-                         fix="a causal language model folder with its weights (model.safetensors) is needed; "
-                             "a newer architecture may need pip install -U transformers") from None
+                       fix="a causal language model folder with its weights (model.safetensors) is needed; "
+                           "a newer architecture may need pip install -U transformers") from None
     tokenizer = None
     if any((folder / name).exists() for name in ("tokenizer.json", "tokenizer_config.json", "tokenizer.model")):
         tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)

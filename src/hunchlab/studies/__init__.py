@@ -50,7 +50,7 @@ def _from_info(info: dict[str, Any], folder: Path, check: Check, shipped: bool, 
     missing = [f for f in FIELDS if f not in info]
     if missing:
         raise SpecError(f"study declaration lacks {', '.join(missing)}", where=where,
-                         fix=f"a study declares: {', '.join(FIELDS)}")
+                        fix=f"a study declares: {', '.join(FIELDS)}")
     return Study(name=str(info["name"]), area=str(info["area"]), paper=str(info["paper"]),
                  finding=str(info["finding"]), minutes=float(info["minutes"]), question=str(info["question"]),
                  claim=str(info["claim"]), spec=folder / str(info["spec"]), folder=folder, check=check,

@@ -30,7 +30,7 @@ def from_params(cls: type[T], config: Mapping[str, Any], where: str) -> T:
     for name, value in config.items():
         if name not in known:
             raise SpecError(f"unknown param '{name}'{did_you_mean(name, known)}", where=where,
-                             fix=f"known params: {', '.join(known)}")
+                            fix=f"known params: {', '.join(known)}")
         values[name] = typed(name, value, known[name], where)
     return cls(**values)
 

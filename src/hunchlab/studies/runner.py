@@ -92,14 +92,14 @@ def endpoint_overrides(study: Study, endpoint: str | None, model: str | None, ov
     served = "endpoint" in params and "model" in params
     if (endpoint or model) and not served:
         raise BadInput(f"study '{study.name}' runs its own toy models: --endpoint and --model are not for it",
-                         fix="studies on a served model: " + (", ".join(
-                             s.name for s in _studies_on_endpoints()) or "none"))
+                       fix="studies on a served model: " + (", ".join(
+                           s.name for s in _studies_on_endpoints()) or "none"))
     if bool(endpoint) != bool(model):
         raise BadInput("--endpoint and --model go together", fix="give both: --endpoint URL --model NAME")
     given = {parse_override(o)[0]: parse_override(o)[1] for o in overrides}
     if served and not endpoint and not (given.get("endpoint") or params["endpoint"]):
         raise BadInput(f"study '{study.name}' samples a served model: which one?",
-                         fix=f"hunch study run {study.name} --endpoint http://localhost:8000/v1 --model NAME")
+                       fix=f"hunch study run {study.name} --endpoint http://localhost:8000/v1 --model NAME")
     # JSON strings are YAML strings: a model named 1.5 or yes stays text
     return [f"endpoint={json.dumps(endpoint)}", f"model={json.dumps(model)}"] if endpoint and model else []
 
@@ -118,7 +118,7 @@ def check_study(project: Project, study: Study) -> dict[str, Any]:
     runs = [r for r in records.runs(project=project) if r["spec_name"] == spec_name and r["status"] == "finished"]
     if not runs:
         raise NotFound(f"study '{study.name}' has no finished runs in this project",
-                         fix=f"run it first: hunch study run {study.name}")
+                       fix=f"run it first: hunch study run {study.name}")
     group = [r for r in runs if r["group_key"] == runs[0]["group_key"]]
     try:
         claims = study.check([r["summary"] for r in group])

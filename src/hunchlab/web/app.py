@@ -77,7 +77,7 @@ def create_app(project: Project, *, host: str = "127.0.0.1", token: str | None =
 
     if not is_loopback(host) and not token:
         raise BadInput(f"binding {host} (not a loopback address) needs a token",
-                         fix="set ui_token in .hunch/settings.yaml, or let `hunch ui` make one")
+                       fix="set ui_token in .hunch/settings.yaml, or let `hunch ui` make one")
     templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                             trim_blocks=True, lstrip_blocks=True)
     templates.filters.update(num=format_number, age=format_age, when=format_time, clip=clip,
@@ -147,7 +147,7 @@ def check_parameters(request: Request) -> None:
         bad = next((ch for ch in str(value) if ord(ch) in _CONTROL), None)
         if bad is not None:
             raise BadInput(f"{name} contains the control character U+{ord(bad):04X}",
-                             fix="remove it from the address")
+                           fix="remove it from the address")
 
 
 def html_response(request: Request, template: str, data: dict[str, Any], status: int = 200) -> HTMLResponse:

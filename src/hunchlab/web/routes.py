@@ -145,7 +145,7 @@ def triage(request: Request) -> dict[str, Any]:
     drawing = [k for k in ("sample", "seed", "by") if k in request.query_params]
     if drawing:
         raise BadInput(f"{drawing[0]}= draws a new failure sample, which a GET never does",
-                         fix=f"use the page's Draw button (a POST to /runs/{run_id}/samples)")
+                       fix=f"use the page's Draw button (a POST to /runs/{run_id}/samples)")
     return dashboard.triage_page(run_id, position=_int(request, "pos", 0, lo=0, hi=10**6), project=_project(request))
 
 

@@ -27,9 +27,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         if e.errno == errno.EADDRINUSE:
             raise MachineError(f"port {port} on {host} is already in use",
-                             fix=f"pick another: hunch ui --port {port + 1} (or --port 0 for any free port)") from None
+                               fix=f"pick another: hunch ui --port {port + 1} (or --port 0 for any free port)") from None
         raise BadInput(f"cannot listen on {host}:{port}: {e.strerror}",
-                         fix="check --host (e.g. 127.0.0.1, or 0.0.0.0 for every interface)") from None
+                       fix="check --host (e.g. 127.0.0.1, or 0.0.0.0 for every interface)") from None
     sock.listen(128)
     return sock
 

@@ -287,4 +287,4 @@ def make_theorems(terms: Terms, difficulty: int, count: int, seed: int, purpose:
             theorem = Theorem(terms.expr(path[-1]), terms.expr(goal), difficulty)
             out[path[-1], goal] = Generated(theorem, tuple(path))
     raise BadInput(f"found only {len(out)} distinct theorems of difficulty {difficulty}, not {count}",
-                     where="formal reasoning", fix="ask for fewer theorems of that difficulty")
+                   where="formal reasoning", fix="ask for fewer theorems of that difficulty")

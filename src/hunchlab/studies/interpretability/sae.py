@@ -59,7 +59,7 @@ class SAESettings:
             raise SpecError(f"p_active {self.p_active}", where=where, fix="use a probability in (0, 1]")
         if not self.l1_values or min(self.l1_values) != 0 or len(self.l1_values) < 2:
             raise SpecError(f"l1_values {list(self.l1_values)}", where=where,
-                             fix="sweep 0 (the no-L1 baseline) and at least one positive value, e.g. [0, 0.1, 0.3]")
+                            fix="sweep 0 (the no-L1 baseline) and at least one positive value, e.g. [0, 0.1, 0.3]")
         return replace(self, l1_values=tuple(sorted(self.l1_values)))
 
     def penalties(self) -> torch.Tensor:

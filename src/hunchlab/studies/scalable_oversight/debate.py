@@ -131,7 +131,7 @@ def test_set(s: Settings, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     enough = images.sum(1) >= max(s.k_values)
     if int(enough.sum()) < s.n_test:
         raise BadInput(f"too few glyphs have {max(s.k_values)} inked pixels at image_size {s.image_size}",
-                         where=WHERE, fix="use a larger image_size or smaller k_values")
+                       where=WHERE, fix="use a larger image_size or smaller k_values")
     return images[enough][: s.n_test], labels[enough][: s.n_test]
 
 
