@@ -32,10 +32,10 @@ NOT_YET_CLASSIFIED = {
 def _bare_raises(path: Path) -> list[int]:
     """Lines of ``raise HunchError(...)`` in one file (a subclass says what kind of error it is)."""
     tree = ast.parse(path.read_text(), filename=str(path))
-    return [node.lineno for node in ast.walk(tree)
-            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
-            and isinstance(node.exc.func, ast.Name | ast.Attribute)
-            and (node.exc.func.id if isinstance(node.exc.func, ast.Name) else node.exc.func.attr) == "HunchError"]
+    return sorted(node.lineno for node in ast.walk(tree)
+                  if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+                  and isinstance(node.exc.func, ast.Name | ast.Attribute)
+                  and (node.exc.func.id if isinstance(node.exc.func, ast.Name) else node.exc.func.attr) == "HunchError")
 
 
 def test_no_bare_hunch_error_is_raised_in_src() -> None:
