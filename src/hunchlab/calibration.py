@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from statistics import NormalDist
 from typing import Any
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 
 __all__ = [
     "CHANCE_BRIER",
@@ -68,7 +68,7 @@ def log_score(p: float, outcome: bool, eps: float = 1e-4) -> float:
     Claims themselves cannot be certain; the clip guards imported or hand-built data.
     """
     if not 0 < eps < 0.5:
-        raise HunchError(f"eps={eps!r} must be in (0, 0.5)", where="log_score")
+        raise BadInput(f"eps={eps!r} must be in (0, 0.5)", where="log_score")
     clipped = min(max(_probability(p), eps), 1 - eps)
     return math.log(clipped) if _outcome(outcome) else math.log(1 - clipped)
 
@@ -81,9 +81,9 @@ def wilson_interval(successes: float, n: int, level: float = INTERVAL_LEVEL) -> 
     ``successes`` may be fractional (a 50% prediction counts half a hit).
     """
     if n <= 0:
-        raise HunchError(f"an interval needs at least one observation, got n={n}", where="wilson_interval")
+        raise BadInput(f"an interval needs at least one observation, got n={n}", where="wilson_interval")
     if not 0 <= successes <= n:
-        raise HunchError(f"successes={successes!r} must lie in [0, n={n}]", where="wilson_interval")
+        raise BadInput(f"successes={successes!r} must lie in [0, n={n}]", where="wilson_interval")
     z = NormalDist().inv_cdf(0.5 + level / 2)
     phat = successes / n
     denominator = 1 + z * z / n
@@ -239,7 +239,7 @@ def calibration_report(
     first; the first points average fewer than ``window`` (see ``window_n``).
     """
     if bins < 1 or window < 1:
-        raise HunchError(f"bins={bins} and window={window} must both be at least 1", where="calibration_report")
+        raise BadInput(f"bins={bins} and window={window} must both be at least 1", where="calibration_report")
     rows = _resolved_rows(items)
     if not rows:
         return _empty_report(bins, window, eps)
@@ -293,7 +293,7 @@ def _resolved_rows(items: Iterable[tuple[float, bool, datetime | str]]) -> list[
         try:
             p, outcome, resolved_at = item
         except (TypeError, ValueError):
-            raise HunchError(
+            raise BadInput(
                 f"item {position} is {item!r}, expected (p, outcome, resolved_at)", where="calibration_report"
             ) from None
         rows.append((_probability(p), _outcome(outcome), _utc(resolved_at)))
@@ -304,14 +304,14 @@ def _resolved_rows(items: Iterable[tuple[float, bool, datetime | str]]) -> list[
 def _probability(p: float) -> float:
     """``p`` as a float in [0, 1], or a HunchError naming the bad value."""
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise HunchError(f"probability {p!r} must be a number in [0, 1]", where="calibration")
+        raise BadInput(f"probability {p!r} must be a number in [0, 1]", where="calibration")
     return float(p)
 
 
 def _outcome(outcome: bool) -> bool:
     """Accept ``True``/``False`` and the ``1``/``0`` a database column gives back."""
     if outcome not in (0, 1):
-        raise HunchError(f"outcome {outcome!r} must be true or false", where="calibration")
+        raise BadInput(f"outcome {outcome!r} must be true or false", where="calibration")
     return bool(outcome)
 
 
@@ -321,11 +321,11 @@ def _utc(moment: datetime | str) -> datetime:
         try:
             moment = datetime.fromisoformat(moment)
         except ValueError:
-            raise HunchError(
+            raise BadInput(
                 f"resolved_at {moment!r} is not an ISO-8601 time", where="calibration", fix="e.g. 2024-05-01T12:00:00Z"
             ) from None
     if not isinstance(moment, datetime):
-        raise HunchError(f"resolved_at {moment!r} must be a datetime or ISO-8601 text", where="calibration")
+        raise BadInput(f"resolved_at {moment!r} must be a datetime or ISO-8601 text", where="calibration")
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)

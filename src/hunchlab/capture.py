@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from hunchlab import codecache
-from hunchlab.errors import CodeMissing, HunchError
+from hunchlab.errors import CodeMissing
 
 MAX_UNTRACKED_FILE = 2 * 1024 * 1024  # bytes; larger untracked files are listed, not copied
 MAX_UNTRACKED_TOTAL = 20 * 1024 * 1024
@@ -165,7 +165,7 @@ def restore_code(code: dict[str, Any], code_dir: Path, dest: Path, *, repo: Path
     that ran, and was once rebuilt silently.
     """
     if not code.get("git"):
-        raise HunchError("this run's code state was not captured (it was not started in a git repo)")
+        raise CodeMissing("this run's code state was not captured (it was not started in a git repo)")
     for name, recorded in (("diff.patch", code.get("diff_bytes")), ("untracked.tar", code.get("untracked"))):
         if recorded and not (code_dir / name).is_file():
             raise CodeMissing(f"the code state's uncommitted changes ({name}) are not in {code_dir}",
@@ -176,7 +176,7 @@ def restore_code(code: dict[str, Any], code_dir: Path, dest: Path, *, repo: Path
         try:
             archive = subprocess.run(["git", "archive", code["commit"]], cwd=root, capture_output=True, check=True)
         except (subprocess.CalledProcessError, FileNotFoundError) as e:
-            raise HunchError(
+            raise CodeMissing(
                 f"cannot read commit {code['commit'][:12]} from {root}",
                 fix="the repository moved or the commit was lost (e.g. after a rebase); fetch it back",
             ) from e

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 
 __all__ = ["GRAMMAR_HELP", "Claim", "ClaimError", "parse_claim"]
 
@@ -64,7 +64,7 @@ _TEXT_FIELDS = ("metric", "kind", "op", "ref", "ref_metric")
 _CERTAINTY = "certainty cannot be scored (a wrong certain claim has an infinite log loss)"
 
 
-class ClaimError(HunchError):
+class ClaimError(BadInput):
     """A claim that does not parse; ``column`` is 1-based, as editors count."""
 
     def __init__(self, text: str, column: int, problem: str, *, source: str = "claim") -> None:
@@ -103,7 +103,7 @@ class Claim:
         """
         problem = _normalise_types(self) or _claim_problem(self)
         if problem:
-            raise HunchError(problem, where=f"claim on '{self.metric}'", fix=GRAMMAR_HELP)
+            raise BadInput(problem, where=f"claim on '{self.metric}'", fix=GRAMMAR_HELP)
 
     def render(self) -> str:
         """Canonical text; ``parse_claim(c.render()) == c`` for every valid claim."""
@@ -134,14 +134,14 @@ class Claim:
         actual = float(actual)
         if self.kind == "comparison":
             if ref_value is None:
-                raise HunchError(
+                raise BadInput(
                     f"'{self.render()}' needs the value of {self.ref}.{self.ref_metric}",
                     where="claim",
                     fix="resolve the reference and pass it as ref_value",
                 )
             return bool(_OPS[self.op](actual, float(ref_value)))  # type: ignore[index]
         if ref_value is not None:
-            raise HunchError(
+            raise BadInput(
                 f"'{self.render()}' has no reference, but ref_value={ref_value!r} was given",
                 where="claim",
                 fix="pass ref_value only for REF.METRIC comparisons",
@@ -171,7 +171,7 @@ class Claim:
         known = ("metric", "kind", "probability", "op", "value", "lower", "upper", "ref", "ref_metric")
         unknown = sorted(set(data) - set(known))
         if unknown:
-            raise HunchError(f"unknown claim fields {unknown}", where="stored claim")
+            raise BadInput(f"unknown claim fields {unknown}", where="stored claim")
         return cls(**{key: data[key] for key in known if key in data})
 
 

@@ -34,7 +34,7 @@ class HunchError(Exception):
 
 
 class SpecError(HunchError):
-    """A spec file or command-line override that does not validate."""
+    """A spec file, a study's params, the settings file or a command-line override that does not validate."""
 
 
 class NotFound(HunchError):
@@ -47,8 +47,9 @@ class BadInput(HunchError):
 
 
 class WrongState(HunchError):
-    """A named thing that exists but is in the wrong state for what was asked: a log call on a
-    finished run, a question resolved twice, a sweep that is already running."""
+    """A named thing that exists but is in the wrong state (or is the wrong kind) for what was asked:
+    a log call on a finished run, a question resolved twice, a sweep where an ablation was named,
+    a folder that is not empty."""
 
 
 class CodeMissing(NotFound):
@@ -81,7 +82,13 @@ class StoreUnreachable(StoreError):
 
 
 class EndpointError(HunchError):
-    """A model endpoint that refuses a request, fails, or cannot be reached (``hunchlab.models``)."""
+    """A server hunchlab talks to that refuses a request, fails, or cannot be reached: a model endpoint
+    (``hunchlab.models``) or a Ray cluster (``hunch sweep --executor ray``)."""
+
+
+class MissingPackage(HunchError):
+    """An optional package a feature needs that is not installed (mcp, ray, pyarrow, tensorboard, inspect_ai,
+    wandb, mlflow, transformers): the fix names the ``pip install`` that brings it."""
 
 
 class MachineError(HunchError):

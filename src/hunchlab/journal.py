@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hunchlab.current import current_store
-from hunchlab.errors import HunchError, NotFound
+from hunchlab.errors import BadInput, NotFound
 from hunchlab.project import Project, find_project
 from hunchlab.timeparse import parse_duration
 
@@ -32,7 +32,7 @@ BELIEF_HEADING = "## What I now believe"
 
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
-        raise HunchError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+        raise BadInput(f"kind {kind!r} is not one of {', '.join(KINDS)}")
 
 
 # -- drafting -------------------------------------------------------------------------------------
@@ -99,11 +99,11 @@ def edit_in_editor(text: str, project: Project, *, editor: str | None = None) ->
     try:
         code = subprocess.call([*shlex.split(editor), str(path)])
     except FileNotFoundError:
-        raise HunchError(f"editor {editor!r} not found; your draft is kept in {path}",
-                         fix="set $EDITOR, or pass the text with -m") from None
+        raise NotFound(f"editor {editor!r} not found; your draft is kept in {path}",
+                       fix="set $EDITOR, or pass the text with -m") from None
     if code != 0:
-        raise HunchError(f"the editor exited with code {code}: nothing saved; your draft is kept in {path}",
-                         fix=f"edit it and save it with: hunch note --file {path}")
+        raise BadInput(f"the editor exited with code {code}: nothing saved; your draft is kept in {path}",
+                       fix=f"edit it and save it with: hunch note --file {path}")
     result = path.read_text()
     path.unlink()
     return result
@@ -137,8 +137,8 @@ def add_note(text: str, *, kind: str = "note", run_ref: str | None = None, quest
     project = project or find_project()
     title, body = _title_and_body(text, kind)
     if _is_empty(body) or (template is not None and text.strip() == template.strip()):
-        raise HunchError("the note is empty (nothing typed into the template): nothing saved",
-                         fix='write something, e.g. hunch note -m "..."')
+        raise BadInput("the note is empty (nothing typed into the template): nothing saved",
+                       fix='write something, e.g. hunch note -m "..."')
     run_id = None
     if run_ref:
         run = records.get_run(run_ref, metrics=False, examples=False, project=project)
@@ -176,7 +176,7 @@ def rewrite(entry_id: int | str, text: str, project: Project | None = None) -> d
     entry = get(entry_id, project)
     title, body = _title_and_body(text, entry["title"])
     if not body.strip():
-        raise HunchError("the entry would be empty: nothing saved")
+        raise BadInput("the entry would be empty: nothing saved")
     values: dict[str, Any] = {"title": title, "body": body}
     if entry["kind"] == "surprise":
         values["written_up"] = bool(_section(body, BELIEF_HEADING).strip())
@@ -207,7 +207,7 @@ def search(words: str, project: Project | None = None) -> list[dict[str, Any]]:
     from hunchlab.store.journal import search_entries
 
     if not words.strip():
-        raise HunchError("nothing to search for", fix='hunch journal search "words"')
+        raise BadInput("nothing to search for", fix='hunch journal search "words"')
     with current_store(project) as store, store.read() as conn:
         return search_entries(conn, words)
 

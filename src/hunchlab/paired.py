@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from hunchlab.distributions import normal_ppf, normal_sf
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 
 EXACT_UP_TO = 16
 NORMAL_FROM = 300  # effective count of differences
@@ -167,9 +167,9 @@ def paired_test(a: Any, b: Any, *, confidence: float | None = 0.95, resamples: i
     """
     d = _differences(a, b)
     if confidence is not None and not 0.0 < confidence < 1.0:
-        raise HunchError(f"confidence {confidence} must be between 0 and 1", where="paired test")
+        raise BadInput(f"confidence {confidence} must be between 0 and 1", where="paired test")
     if resamples < 1:
-        raise HunchError(f"resamples {resamples} must be at least 1", where="paired test")
+        raise BadInput(f"resamples {resamples} must be at least 1", where="paired test")
     k = int(np.count_nonzero(d))
     common: dict[str, Any] = {"n": int(d.size), "nonzero": k, "mean_diff": float(d.mean()),
                               "confidence": confidence or 0.0, "bounds": bounds}
@@ -188,13 +188,13 @@ def paired_test(a: Any, b: Any, *, confidence: float | None = 0.95, resamples: i
 def _differences(a: Any, b: Any) -> np.ndarray:
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if x.shape != y.shape or x.ndim != 1:
-        raise HunchError(f"paired scores need the same examples on both sides, got {x.size} and {y.size}",
-                         where="paired test", fix="score both sides on the same examples")
+        raise BadInput(f"paired scores need the same examples on both sides, got {x.size} and {y.size}",
+                       where="paired test", fix="score both sides on the same examples")
     if x.size < 2:
-        raise HunchError("a paired test needs at least 2 paired examples", where="paired test")
+        raise BadInput("a paired test needs at least 2 paired examples", where="paired test")
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise HunchError("paired scores contain NaN or infinity", where="paired test",
-                         fix="leave out the examples without a finite score")
+        raise BadInput("paired scores contain NaN or infinity", where="paired test",
+                       fix="leave out the examples without a finite score")
     d: np.ndarray = y - x
     return d
 

@@ -20,7 +20,7 @@ from hunchlab.calibration import CalibrationReport, brier, calibration_report
 from hunchlab.claims import Claim, parse_claim
 from hunchlab.current import current_store
 from hunchlab.due import DUE_FILE
-from hunchlab.errors import HunchError, NotFound
+from hunchlab.errors import BadInput, NotFound, WrongState
 from hunchlab.project import Project
 from hunchlab.timeparse import parse_date, parse_duration, today
 
@@ -33,10 +33,10 @@ def parse_probability(text: str | float, *, option: str = "--p") -> float:
     try:
         p = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
     except ValueError:
-        raise HunchError(f"{option} {text!r} is not a probability", fix="write e.g. 0.3 or 30%") from None
+        raise BadInput(f"{option} {text!r} is not a probability", fix="write e.g. 0.3 or 30%") from None
     if not 0 < p < 1:
-        raise HunchError(f"{option} {text!r} must be strictly between 0 and 1",
-                         fix="certainty cannot be scored; use e.g. 0.99 or 1%")
+        raise BadInput(f"{option} {text!r} must be strictly between 0 and 1",
+                       fix="certainty cannot be scored; use e.g. 0.99 or 1%")
     return p
 
 
@@ -59,9 +59,9 @@ def check_references(project: Project, claims: list[Claim]) -> None:
         for claim in comparisons:
             problem = reference_problem(conn, str(claim.ref), str(claim.ref_metric))
             if problem:
-                raise HunchError(f"prediction '{claim.render()}': {problem}", where="--predict",
-                                 fix=f"compare with a metric '{claim.ref}' has, or with a number "
-                                     f"(e.g. {claim.metric} > 0.8)")
+                raise NotFound(f"prediction '{claim.render()}': {problem}", where="--predict",
+                               fix=f"compare with a metric '{claim.ref}' has, or with a number "
+                                   f"(e.g. {claim.metric} > 0.8)")
 
 
 def suggest_metrics(project: Project, spec_name: str | None) -> list[str]:
@@ -98,11 +98,11 @@ def add_forecast(text: str, probability: float | str, by: str, *, tags: list[str
     from hunchlab.store.predictions import get_prediction, insert_prediction
 
     if not text.strip():
-        raise HunchError("the forecast has no text", fix='hunch forecast "what will happen" --p 0.3 --by 2027-12-31')
+        raise BadInput("the forecast has no text", fix='hunch forecast "what will happen" --p 0.3 --by 2027-12-31')
     p = parse_probability(probability)
     date = parse_date(by)
     if date <= today():
-        raise HunchError(f"--by {by} is not in the future", fix="a forecast resolves on a later date")
+        raise BadInput(f"--by {by} is not in the future", fix="a forecast resolves on a later date")
     with current_store(project) as store:
         with store.write() as conn:
             pred_id = insert_prediction(conn, kind="forecast", text=text.strip(), probability=p,
@@ -119,15 +119,15 @@ def resolve(pred_id: int | str, answer: str, *, note: str | None = None,
 
     answer = answer.lower()
     if answer not in ("yes", "no", "void"):
-        raise HunchError(f"answer {answer!r} must be yes, no or void")
+        raise BadInput(f"answer {answer!r} must be yes, no or void")
     with current_store(project) as store:
         with store.write() as conn:
             pred = _get(conn, pred_id)
             if pred["claim"] and pred["kind"] == "read":
-                raise HunchError(f"prediction {label(pred)} is a guess about a paper's numbers",
+                raise WrongState(f"prediction {label(pred)} is a guess about a paper's numbers",
                                  fix=f"resolve the reading: hunch read resolve {pred['reading_id']}")
             if pred["status"] in ("resolved", "void"):
-                raise HunchError(f"prediction {label(pred)} is already {pred['status']}")
+                raise WrongState(f"prediction {label(pred)} is already {pred['status']}")
             if answer == "void":
                 set_resolution(conn, pred["id"], status="void", note=note)
             else:
@@ -199,7 +199,7 @@ def add_reading(title: str, *, guesses: list[str], matters: float | str | None, 
     from hunchlab.store.predictions import insert_prediction, insert_reading
 
     if not title.strip():
-        raise HunchError("the reading has no title", fix='hunch read "Paper title"')
+        raise BadInput("the reading has no title", fix='hunch read "Paper title"')
     claims = parse_claims(guesses, source="guess")
     p_matters = None if matters is None else parse_probability(matters, option="--matters")
     tags = json.dumps([area] if area else [])
@@ -251,8 +251,8 @@ def resolve_reading(reading_id: int | str, actuals: dict[str, float], *,
     guesses = [p for p in current["predictions"] if p["claim"] and p["status"] == "open"]
     unknown = set(actuals) - {p["claim"]["metric"] for p in guesses}
     if unknown:
-        raise HunchError(f"no open guess about {', '.join(sorted(unknown))} in reading #{current['id']}",
-                         fix=f"guessed: {', '.join(sorted({p['claim']['metric'] for p in guesses})) or 'nothing open'}")
+        raise NotFound(f"no open guess about {', '.join(sorted(unknown))} in reading #{current['id']}",
+                       fix=f"guessed: {', '.join(sorted({p['claim']['metric'] for p in guesses})) or 'nothing open'}")
     with current_store(project) as store, store.write() as conn:
         for p in guesses:
             metric = p["claim"]["metric"]
@@ -290,7 +290,7 @@ def _resolved(kind: str | None, tag: str | None, since: str | None, project: Pro
     from hunchlab.store.predictions import list_predictions
 
     if kind is not None and kind not in KINDS:
-        raise HunchError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
+        raise BadInput(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
     cutoff = time.time() - parse_duration(since) if since else None
     with current_store(project) as store, store.read() as conn:
         rows = list_predictions(conn, kind=kind, status="resolved")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hunchlab.errors import HunchError, did_you_mean
+from hunchlab.errors import NotFound, SpecError, did_you_mean
 
 HUNCH = ".hunch"
 SETTINGS_FILE = "settings.yaml"
@@ -141,19 +141,19 @@ def _load_settings(hunch_dir: Path) -> dict[str, Any]:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise HunchError(f"settings are not valid YAML: {getattr(e, 'problem', e)}", where=where,
-                         fix="fix or delete the file") from None
+        raise SpecError(f"settings are not valid YAML: {getattr(e, 'problem', e)}", where=where,
+                        fix="fix or delete the file") from None
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        raise HunchError("settings must be a mapping of key: value", where=str(path), fix="fix or delete the file")
+        raise SpecError("settings must be a mapping of key: value", where=str(path), fix="fix or delete the file")
     lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
     for key, value in data.items():
         where = f"{path}:{lines.get(key, '?')}"
         if key not in SETTINGS:
-            raise HunchError(f"unknown setting '{key}'{did_you_mean(str(key), SETTINGS)}", where=where,
-                             fix=f"known settings: {', '.join(SETTINGS)} (docs/settings.md)")
+            raise SpecError(f"unknown setting '{key}'{did_you_mean(str(key), SETTINGS)}", where=where,
+                            fix=f"known settings: {', '.join(SETTINGS)} (docs/settings.md)")
         if not SETTINGS[key].check(value):
-            raise HunchError(f"setting '{key}' is {value!r}: it must be {SETTINGS[key].allowed}", where=where,
-                             fix=f"fix the value or remove the line (default: {SETTINGS[key].default!r})")
+            raise SpecError(f"setting '{key}' is {value!r}: it must be {SETTINGS[key].allowed}", where=where,
+                            fix=f"fix the value or remove the line (default: {SETTINGS[key].default!r})")
     return data
 
 
@@ -165,12 +165,12 @@ def find_project(start: str | os.PathLike[str] | None = None) -> Project:
         root = p.parent if p.name == HUNCH else p
         if (root / HUNCH).is_dir():
             return Project(root, _load_settings(root / HUNCH))
-        raise HunchError(f"HUNCH_DIR={env} holds no {HUNCH}/ folder", fix="run `hunch init` there or unset HUNCH_DIR")
+        raise NotFound(f"HUNCH_DIR={env} holds no {HUNCH}/ folder", fix="run `hunch init` there or unset HUNCH_DIR")
     here = Path(start or os.getcwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / HUNCH).is_dir():
             return Project(folder, _load_settings(folder / HUNCH))
-    raise HunchError(
+    raise NotFound(
         f"not inside a hunchlab project ({here} and its parents have no {HUNCH}/ folder)",
         fix="run `hunch init` in your project's top folder",
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hunchlab.current import current_store
-from hunchlab.errors import HunchError, did_you_mean
+from hunchlab.errors import BadInput, did_you_mean
 from hunchlab.project import Project, find_project, make_project
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def parse_where(text: str) -> Filter:
 
     m = WHERE.match(text)
     if not m:
-        raise HunchError(f"--where '{text}' is not KEY OP VALUE", fix="e.g. --where lr=3e-4 --where 'acc>0.8' (ops: = != > >= < <= ~)")
+        raise BadInput(f"--where '{text}' is not KEY OP VALUE", fix="e.g. --where lr=3e-4 --where 'acc>0.8' (ops: = != > >= < <= ~)")
     key, op, raw = m.groups()
     _, value = parse_override(f"x={raw}")
     return Filter(key, op, value, text)
@@ -103,8 +103,8 @@ def filter_runs(runs: list[dict[str, Any]], where: list[str]) -> list[dict[str, 
         if runs and not any(lookup(r, f.key) is not MISSING for r in runs):
             known = sorted(set(RUN_FIELDS) | {k for r in runs for k in flatten(r["params"])}
                            | {k for r in runs for k in r["summary"]})
-            raise HunchError(f"--where '{f.text}': no run has '{f.key}'{did_you_mean(f.key, known)}",
-                             fix=f"keys: {', '.join(known[:30])}")
+            raise BadInput(f"--where '{f.text}': no run has '{f.key}'{did_you_mean(f.key, known)}",
+                           fix=f"keys: {', '.join(known[:30])}")
     return [r for r in runs if all(f.matches(r) for f in filters)]
 
 

@@ -22,7 +22,7 @@ from hunchlab.compare_analysis import value_of
 from hunchlab.compare_sides import config_diff, describe, labels_for, notes_of
 from hunchlab.compare_text import compare_blocks, fmt_num, interval, seeds_text
 from hunchlab.current import current_store
-from hunchlab.errors import HunchError, NotFound, did_you_mean
+from hunchlab.errors import BadInput, NotFound, did_you_mean
 from hunchlab.project import Project, find_project
 from hunchlab.records import flatten
 from hunchlab.selectors import Group, Selection, group_runs, plural, resolve
@@ -88,7 +88,7 @@ def _unique_groups(selections: Sequence[Selection]) -> list[tuple[str, Group]]:
 def _check_metrics(metrics: Sequence[str], groups: Sequence[Group], last: dict[str, dict[str, float]], x: str) -> None:
     """A metric must exist, and curves need a logged one (a summary metric has one value per run)."""
     if not metrics:
-        raise HunchError("name a metric to plot with --metric", fix=f"metrics: {_known(groups, last)}")
+        raise BadInput("name a metric to plot with --metric", fix=f"metrics: {_known(groups, last)}")
     logged = {k for g in groups for r in g.runs for k in last.get(r["id"], {})}
     summary = {k for g in groups for r in g.runs for k in r["summary"]}
     for m in metrics:
@@ -96,9 +96,9 @@ def _check_metrics(metrics: Sequence[str], groups: Sequence[Group], last: dict[s
             raise NotFound(f"no metric '{m}'{did_you_mean(m, logged | summary)}",
                            fix=f"metrics: {_known(groups, last)}")
         if x in X_BUILTIN and m not in logged:
-            raise HunchError(f"'{m}' is a summary metric (one value per run), not logged per step",
-                             fix="plot it against a param (--x PARAM), or plot a logged metric: "
-                                 + (", ".join(sorted(logged)) or "none"))
+            raise BadInput(f"'{m}' is a summary metric (one value per run), not logged per step",
+                           fix="plot it against a param (--x PARAM), or plot a logged metric: "
+                               + (", ".join(sorted(logged)) or "none"))
 
 
 def _known(groups: Sequence[Group], last: dict[str, dict[str, float]]) -> str:
@@ -156,10 +156,10 @@ def _param_axis(groups: Sequence[Group], x: str) -> str:
     if len(varying) == 1:
         return varying[0]
     if not varying:
-        raise HunchError("the selected groups do not differ in any param: nothing to put on the x axis",
-                         fix="select groups of a sweep, e.g. hunch plot spec=exp --x param --metric acc")
-    raise HunchError(f"the groups differ in {len(varying)} params ({', '.join(varying[:6])}): which is the x axis?",
-                     fix=f"name it: --x {varying[0]}")
+        raise BadInput("the selected groups do not differ in any param: nothing to put on the x axis",
+                       fix="select groups of a sweep, e.g. hunch plot spec=exp --x param --metric acc")
+    raise BadInput(f"the groups differ in {len(varying)} params ({', '.join(varying[:6])}): which is the x axis?",
+                   fix=f"name it: --x {varying[0]}")
 
 
 def _slug(text: str) -> str:
@@ -185,8 +185,8 @@ def report(
 
     out = Path(out)
     if out.suffix.lower() not in REPORT_FORMATS:
-        raise HunchError(f"cannot write a report as '{out.suffix or out.name}'", where=str(out),
-                         fix="name it report.html (one self-contained file) or report.md (figures beside it)")
+        raise BadInput(f"cannot write a report as '{out.suffix or out.name}'", where=str(out),
+                       fix="name it report.html (one self-contained file) or report.md (figures beside it)")
     project = project or find_project()
     with current_store(project) as store, store.read() as conn:
         runs = q.all_runs(conn)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hunchlab.errors import HunchError, NotFound, did_you_mean
+from hunchlab.errors import BadInput, HunchError, NotFound, did_you_mean
 from hunchlab.records import Filter, filter_runs, parse_where
 
 GROUP_ID = re.compile(r"^[0-9a-f]{4,}$")
@@ -56,11 +56,11 @@ def parse_selector(text: str) -> list[Filter] | None:
     """The filters of a filter selector, or None for a run or group id."""
     text = text.strip()
     if not text:
-        raise HunchError("empty selector", fix="name a run id, a group id, or filters such as 'spec=exp lr=3e-4'")
+        raise BadInput("empty selector", fix="name a run id, a group id, or filters such as 'spec=exp lr=3e-4'")
     if not FILTER_OP.search(text):
         if len(text.split()) > 1:
-            raise HunchError(f"selector '{text}' is several words but no filter",
-                             fix="pass each run or group id as its own argument, or write filters like lr=3e-4")
+            raise BadInput(f"selector '{text}' is several words but no filter",
+                           fix="pass each run or group id as its own argument, or write filters like lr=3e-4")
         return None
     return [parse_where(part) for part in text.split()]
 
@@ -109,8 +109,8 @@ def resolve(selectors: Sequence[str], runs: Sequence[dict[str, Any]],
     """Each selector's runs or groups. ``runs`` is every run (``readsql.all_runs``);
     ``resolve_run`` turns a run reference into an id (``Store.resolve_run``), raising NotFound."""
     if not selectors:
-        raise HunchError("no selector given",
-                         fix="name runs or groups: a run id, a group id, or filters like 'lr=3e-4'")
+        raise BadInput("no selector given",
+                       fix="name runs or groups: a run id, a group id, or filters like 'lr=3e-4'")
     by_id = {r["id"]: r for r in runs}
     return [_resolve_one(text, runs, by_id, resolve_run) for text in selectors]
 

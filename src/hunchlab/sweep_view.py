@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from hunchlab.current import current_store
-from hunchlab.errors import HunchError, did_you_mean
+from hunchlab.errors import BadInput, did_you_mean
 from hunchlab.plots import BAND_FROM
 from hunchlab.project import Project
 from hunchlab.records import filter_runs, flatten
@@ -63,8 +63,8 @@ def sweep_view(*, sweep: str | None = None, where: Sequence[str] = (), metric: s
     metrics = list(dict.fromkeys(k for r in finished for k, v in r["summary"].items() if _number(v)))
     metric = metric or (chosen or {}).get("metric") or (metrics[0] if metrics else None)
     if metric is not None and metrics and metric not in metrics:
-        raise HunchError(f"metric={metric[:60]!r}: no finished run has it{did_you_mean(metric, metrics)}",
-                         fix=f"summary metrics: {', '.join(metrics[:20])}")
+        raise BadInput(f"metric={metric[:60]!r}: no finished run has it{did_you_mean(metric, metrics)}",
+                       fix=f"summary metrics: {', '.join(metrics[:20])}")
     counted = [r for r in finished if metric and _number(r["summary"].get(metric))]
     groups = seed_groups(counted)
     axes = _axes([g[0] for g in groups])

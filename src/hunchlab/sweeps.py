@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from hunchlab.current import current_store
-from hunchlab.errors import HunchError, NotFound, did_you_mean
+from hunchlab.errors import NotFound, WrongState, did_you_mean
 from hunchlab.project import Project
 
 
@@ -172,7 +172,7 @@ def ablation_table(ref: str, *, metric: str | None = None, project: Project | No
 
     sweep, trials = _load(ref, project)
     if sweep["kind"] != "ablation":
-        raise HunchError(f"{sweep['id']} is a sweep, not an ablation", fix=f"hunch sweep show {sweep['id']}")
+        raise WrongState(f"{sweep['id']} is a sweep, not an ablation", fix=f"hunch sweep show {sweep['id']}")
     metric, goal, guessed = _metric_and_goal(trials, metric, sweep)
     groups = _groups(trials, metric)
     bounds = _bounds(sweep, metric, groups)

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from hunchlab.current import current_store
-from hunchlab.errors import HunchError, NotFound, did_you_mean
+from hunchlab.errors import BadInput, NotFound, WrongState, did_you_mean
 from hunchlab.project import Project, find_project
 
 KINDS = ("goal", "project", "question")
@@ -37,17 +37,17 @@ def add(title: str, *, under: str | None = None, why: str | None = None, kind: s
     from hunchlab.store.journal import get_node, insert_node
 
     if not title.strip():
-        raise HunchError("a node needs a title", fix='hunch tree add "title" --under ID --why "..."')
+        raise BadInput("a node needs a title", fix='hunch tree add "title" --under ID --why "..."')
     with current_store(project) as store, store.write() as conn:
         parent = _node(conn, under) if under else None
         natural = "goal" if parent is None else ("project" if parent["kind"] == "goal" else "question")
         kind = kind or natural
         if kind not in KINDS:
-            raise HunchError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+            raise BadInput(f"kind {kind!r} is not one of {', '.join(KINDS)}")
         if kind == "goal" and parent is not None:
-            raise HunchError("a goal has no parent", fix="drop --under, or add a project or question instead")
+            raise BadInput("a goal has no parent", fix="drop --under, or add a project or question instead")
         if kind != "goal" and parent is None:
-            raise HunchError(f"a {kind} needs a parent", fix=f'hunch tree add "{title}" --under ID (see `hunch tree`)')
+            raise BadInput(f"a {kind} needs a parent", fix=f'hunch tree add "{title}" --under ID (see `hunch tree`)')
         node_id = insert_node(conn, kind=kind, title=title.strip(), why=why, parent_id=parent["id"] if parent else None,
                               agent=agent)
         return get_node(conn, node_id)  # type: ignore[return-value]
@@ -63,7 +63,7 @@ def move(node_id: str, *, under: str, project: Project | None = None) -> dict[st
         walk = parent
         while walk is not None:
             if walk["id"] == node["id"]:
-                raise HunchError(f"moving {node_id} under {under} would make a cycle ({under} is inside {node_id})")
+                raise BadInput(f"moving {node_id} under {under} would make a cycle ({under} is inside {node_id})")
             walk = get_node(conn, walk["parent_id"]) if walk["parent_id"] else None
         update_node(conn, node_id, parent_id=under)
         return get_node(conn, node_id)  # type: ignore[return-value]
@@ -81,7 +81,7 @@ def _close(node_id: str, status: str, *, answer: str, project: Project | None) -
     from hunchlab.store.journal import get_node, update_node
 
     if not answer.strip() or answer.strip() == "dropped:":
-        raise HunchError("say what was learned (or why it is dropped) in a sentence or two")
+        raise BadInput("say what was learned (or why it is dropped) in a sentence or two")
     with current_store(project) as store, store.write() as conn:
         _node(conn, node_id)
         update_node(conn, node_id, status=status, answer=answer.strip())
@@ -212,7 +212,7 @@ def attach(run_ref: str, question_id: str, *, move: bool = False, project: Proje
     check_question(project, question_id, where=f"run {run['id']}")
     was = run["question"]
     if was not in (None, question_id) and not move:
-        raise HunchError(f"run {run['id']} already serves question {was}",
+        raise WrongState(f"run {run['id']} already serves question {was}",
                          fix=f"hunch tree attach {run['id']} {question_id} --move moves it")
     if was != question_id:
         writer = EventWriter(project.run_dir(run["id"]) / FILENAME, fsync=project.setting("durability") == "machine")

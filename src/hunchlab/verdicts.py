@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 from hunchlab.intervals import mean_ci, range_text
 from hunchlab.power import POWER, examples_needed, paired_detectable, seeds_needed, welch_detectable
 from hunchlab.significance import welch_t
@@ -92,7 +92,7 @@ def effective_alpha(alpha: float, p: float | None, p_adjusted: float | None, fam
 
 def _check_p(p: float, name: str) -> None:
     if not 0.0 <= p <= 1.0:
-        raise HunchError(f"{name} must be between 0 and 1, got {p}", where="stats")
+        raise BadInput(f"{name} must be between 0 and 1, got {p}", where="stats")
 
 
 def compare_groups(

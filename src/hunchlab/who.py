@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 
 PERSON = "you"
 ANY_AGENT = "agent"
@@ -30,8 +30,8 @@ def agent_name(raw: str, *, where: str) -> str:
     """
     name = "-".join(str(raw).split())
     if not _NAME.match(name) or name.lower() in RESERVED:
-        raise HunchError(f"agent name {raw!r} cannot be used", where=where,
-                         fix="letters, digits and . _ @ + - (at most 64), and not 'you', 'agent' or 'agents'")
+        raise BadInput(f"agent name {raw!r} cannot be used", where=where,
+                       fix="letters, digits and . _ @ + - (at most 64), and not 'you', 'agent' or 'agents'")
     return name
 
 

@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import MachineError
 from hunchlab.triage import Triage, text_diff
 
 MIN_WIDTH, MIN_HEIGHT = 50, 12
@@ -274,8 +274,8 @@ def check_terminal() -> None:
     """Refuse, before anything is drawn, a terminal the view cannot fit in."""
     size = os.get_terminal_size()
     if size.columns < MIN_WIDTH or size.lines < MIN_HEIGHT:
-        raise HunchError(f"the terminal is {size.columns}×{size.lines}; the failures view needs at least "
-                         f"{MIN_WIDTH}×{MIN_HEIGHT}", fix="enlarge the window, or list the sample with --json")
+        raise MachineError(f"the terminal is {size.columns}×{size.lines}; the failures view needs at least "
+                           f"{MIN_WIDTH}×{MIN_HEIGHT}", fix="enlarge the window, or list the sample with --json")
 
 
 KEY_NAMES = {"\n": "enter", "\r": "enter", "\x1b": "esc", "\x7f": "backspace", "\x08": "backspace", "\t": "tab"}
@@ -292,7 +292,7 @@ def walk(session: Triage, start: int = 0, notes: Sequence[str] = ()) -> None:
     except KeyboardInterrupt:
         pass
     except curses.error as e:
-        raise HunchError(f"cannot draw the full-screen view: {e}", fix="list the sample instead: add --json") from None
+        raise MachineError(f"cannot draw the full-screen view: {e}", fix="list the sample instead: add --json") from None
 
 
 def _loop(screen: Any, view: View) -> None:

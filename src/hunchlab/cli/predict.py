@@ -139,7 +139,7 @@ def read(words: tuple[str, ...], url: str | None, area: str | None, guesses: tup
 def _resolve_reading(reading_id: str, actual_texts: list[str]) -> None:
     from hunchlab import predict
     from hunchlab.cli.prompts import ask_number, interactive
-    from hunchlab.errors import HunchError
+    from hunchlab.errors import BadInput
 
     current = predict.reading(reading_id)
     actuals: dict[str, float] = {}
@@ -148,7 +148,7 @@ def _resolve_reading(reading_id: str, actual_texts: list[str]) -> None:
         try:
             actuals[key.strip()] = float(value)
         except ValueError:
-            raise HunchError(f"--actual {text!r} is not METRIC=NUMBER", fix="e.g. --actual gsm8k_acc=0.58") from None
+            raise BadInput(f"--actual {text!r} is not METRIC=NUMBER", fix="e.g. --actual gsm8k_acc=0.58") from None
     if not actuals and interactive():
         for p in current["predictions"]:
             if p["claim"] and p["status"] == "open":

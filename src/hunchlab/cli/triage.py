@@ -168,16 +168,16 @@ def tag(ref: str, example_id: str | None, category: str | None, note: str | None
     Example: hunch tag 1 t017 'boundary case' --note 'right on the ring edge'
     """
     from hunchlab import triage
-    from hunchlab.errors import HunchError
+    from hunchlab.errors import BadInput
 
     if from_csv:
         if example_id or category:
-            raise HunchError("give either EXAMPLE_ID CATEGORY or --from FILE.csv, not both", fix="hunch tag RUN --from tags.csv")
+            raise BadInput("give either EXAMPLE_ID CATEGORY or --from FILE.csv, not both", fix="hunch tag RUN --from tags.csv")
         n = triage.tag_from_csv(ref, from_csv)
         click.echo(f"tagged {n} examples from {from_csv}")
         return
     if example_id is None:
-        raise HunchError("which example?", fix="hunch tag RUN EXAMPLE_ID CATEGORY, or hunch tag RUN --from tags.csv")
+        raise BadInput("which example?", fix="hunch tag RUN EXAMPLE_ID CATEGORY, or hunch tag RUN --from tags.csv")
     done = triage.tag(ref, example_id, category, note=note, clear=clear)
     what = "cleared" if clear else f"→ {done['category'] or '(no category)'}" + (f" · note: {done['note']}" if done["note"] else "")
     click.echo(f"{done['run_id']} {done['example_id']} {what}")

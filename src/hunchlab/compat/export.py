@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hunchlab.current import current_store
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput, MissingPackage
 from hunchlab.project import Project
 
 FORMATS = ("parquet", "csv", "jsonl")
@@ -47,7 +47,7 @@ def export(project: Project, selectors: Sequence[str], fmt: str, out_dir: Path) 
     from hunchlab import records
 
     if fmt not in FORMATS:
-        raise HunchError(f"unknown export format '{fmt}'", fix=f"use one of: {', '.join(FORMATS)}")
+        raise BadInput(f"unknown export format '{fmt}'", fix=f"use one of: {', '.join(FORMATS)}")
     if fmt == "parquet":
         _pyarrow()
     tables: dict[str, list[dict[str, Any]]] = {"runs": [], "metrics": [], "examples": []}
@@ -115,8 +115,8 @@ def _pyarrow() -> tuple[Any, Any]:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise HunchError("--format parquet needs pyarrow",
-                         fix="pip install 'hunchlab[export]', or use --format csv") from None
+        raise MissingPackage("--format parquet needs pyarrow",
+                             fix="pip install 'hunchlab[export]', or use --format csv") from None
     return pa, pq
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput, NotFound
 from hunchlab.project import Project
 from hunchlab.run_start import create_run
 
@@ -83,7 +83,7 @@ def _marker(project: Project, imported: ImportedRun) -> Path:
 
 def _save(project: Project, imported: ImportedRun) -> str:
     if imported.status not in ENDED:
-        raise HunchError(f"internal: import status {imported.status!r}")
+        raise BadInput(f"internal: import status {imported.status!r}")
     name = imported.name or f"{imported.source}-{imported.source_id[:8]}"
     seed = _seed(imported.params.get("seed"))
     meta: dict[str, Any] = {
@@ -145,8 +145,8 @@ def import_tensorboard(project: Project, logdir: str) -> ImportResult:
 
     root = Path(logdir).resolve()
     if not root.is_dir() or not event_folders(root):
-        raise HunchError(f"no TensorBoard event files under {logdir}",
-                         fix="give the folder SummaryWriter wrote to (it holds events.out.tfevents.* files)")
+        raise NotFound(f"no TensorBoard event files under {logdir}",
+                       fix="give the folder SummaryWriter wrote to (it holds events.out.tfevents.* files)")
     series = read_logdir(root)
     times = [p.stat().st_mtime for f in event_folders(root) for p in f.glob("*tfevents*")]
     imported = ImportedRun(source="tensorboard", source_id=str(root), location=str(root), name=root.name,

@@ -26,7 +26,7 @@ from typing import Any
 
 from hunchlab.compat.attach import add_params, add_record
 from hunchlab.compat.importers import ImportedRun, save_all
-from hunchlab.errors import HunchError
+from hunchlab.errors import HunchError, MissingPackage
 from hunchlab.run import Run
 from hunchlab.spec import Spec
 
@@ -82,7 +82,7 @@ def capture(run: Run, roots: list[Path], since: float) -> dict[str, Any] | None:
 
     try:
         log_api = inspect_log_module()
-    except HunchError as e:
+    except MissingPackage as e:  # inspect_ai is not installed: say so in the run, do not fail it
         return {"note": f"eval logs found but not read: {e.what} ({e.fix})"}
     found = [info.name for root in roots if root.is_dir()
              for info in log_api.list_eval_logs(str(root.resolve()), recursive=True, descending=False)

@@ -46,7 +46,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from hunchlab.compat.importers import ImportedRun, ImportResult, save_all
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput, MissingPackage, NotFound
 from hunchlab.models.usage import Usage, cost
 from hunchlab.project import Project
 
@@ -67,8 +67,8 @@ def inspect_log_module() -> ModuleType:
     try:
         import inspect_ai.log
     except ImportError:
-        raise HunchError("reading inspect_ai eval logs needs the inspect_ai package",
-                         fix="pip install 'hunchlab[inspect]'") from None
+        raise MissingPackage("reading inspect_ai eval logs needs the inspect_ai package",
+                             fix="pip install 'hunchlab[inspect]'") from None
     return inspect_ai.log
 
 
@@ -87,13 +87,13 @@ def find_logs(paths: Iterable[str]) -> list[str]:
         if p.is_dir():
             listed = log_api.list_eval_logs(str(p.resolve()), recursive=True, descending=False)
             if not listed:
-                raise HunchError(f"no inspect_ai eval logs (*.eval, *.json) under {path}",
-                                 fix="give a log file, or the --log-dir the eval wrote to (default ./logs)")
+                raise NotFound(f"no inspect_ai eval logs (*.eval, *.json) under {path}",
+                               fix="give a log file, or the --log-dir the eval wrote to (default ./logs)")
             found += [info.name for info in listed]
         elif p.is_file():
             found.append(str(p.resolve()))
         else:
-            raise HunchError(f"{path} does not exist", fix="give an eval log file or a log folder")
+            raise NotFound(f"{path} does not exist", fix="give an eval log file or a log folder")
     return found
 
 
@@ -103,9 +103,9 @@ def read_log(location: str, prices: dict[str, Any]) -> ImportedRun:
     try:
         header = log_api.read_eval_log(location, header_only=True)
     except Exception as e:  # inspect's reader raises many kinds for a file that is not a log
-        raise HunchError(f"{location} is not an eval log inspect_ai can read ({type(e).__name__}: {e})",
-                         fix="give a file inspect wrote (inspect view lists them); a log from a newer inspect "
-                             "needs pip install -U inspect_ai") from None
+        raise BadInput(f"{location} is not an eval log inspect_ai can read ({type(e).__name__}: {e})",
+                       fix="give a file inspect wrote (inspect view lists them); a log from a newer inspect "
+                           "needs pip install -U inspect_ai") from None
     scorer = header.results.scores[0].name if header.results and header.results.scores else None
     records = list(sample_records(_samples(log_api, location, header), scorer, _reduced(header, scorer),
                                   _short_task(header.eval.task)))

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from hunchlab.compat.importers import ImportedRun, ImportResult, save_all
-from hunchlab.errors import HunchError
+from hunchlab.errors import MissingPackage, NotFound
 from hunchlab.project import Project
 
 STATUS = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "interrupted"}
@@ -25,15 +25,15 @@ def import_mlflow(project: Project, tracking_uri: str | None = None, experiment:
     try:
         from mlflow.tracking import MlflowClient
     except ImportError:
-        raise HunchError("importing from MLflow needs the mlflow package", fix="pip install mlflow") from None
+        raise MissingPackage("importing from MLflow needs the mlflow package", fix="pip install mlflow") from None
     client = MlflowClient(tracking_uri=tracking_uri)
     uri = tracking_uri or client._tracking_client.tracking_uri
     if experiment is not None:
         found = client.get_experiment_by_name(experiment)
         if found is None:
             names = [e.name for e in client.search_experiments()]
-            raise HunchError(f"no MLflow experiment '{experiment}' at {uri}",
-                             fix=f"experiments there: {', '.join(names) or 'none'}")
+            raise NotFound(f"no MLflow experiment '{experiment}' at {uri}",
+                           fix=f"experiments there: {', '.join(names) or 'none'}")
         experiments = [found]
     else:
         experiments = client.search_experiments()

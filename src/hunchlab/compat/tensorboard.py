@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import MissingPackage
 
 # Folders never searched for event files: version control, environments, hunchlab's own store.
 SKIP_DIRS = {".git", ".hunch", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache"}
@@ -28,8 +28,8 @@ def _accumulator(folder: Path) -> Any:
     try:
         from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     except ImportError:
-        raise HunchError("reading TensorBoard files needs the tensorboard package",
-                         fix="pip install 'hunchlab[tensorboard]'") from None
+        raise MissingPackage("reading TensorBoard files needs the tensorboard package",
+                             fix="pip install 'hunchlab[tensorboard]'") from None
     return EventAccumulator(str(folder), size_guidance={"scalars": 0, "tensors": 0})
 
 

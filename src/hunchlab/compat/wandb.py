@@ -39,7 +39,7 @@ from typing import Any
 
 from hunchlab.compat.attach import add_params, add_record, current_or_start
 from hunchlab.compat.wandb_values import Table, flatten_row, table_examples
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput, HunchError, WrongState
 from hunchlab.run import Run
 from hunchlab.rundir import ENV_RUN_DIR
 
@@ -70,8 +70,8 @@ def _as_dict(value: Any) -> dict[str, Any]:
         return dataclasses.asdict(value)
     if isinstance(value, Mapping):
         return dict(value)
-    raise HunchError(f"wandb config must be a dict, a Namespace or a dataclass, got {type(value).__name__}",
-                     fix="pass config={...} to wandb.init or wandb.config.update")
+    raise BadInput(f"wandb config must be a dict, a Namespace or a dataclass, got {type(value).__name__}",
+                   fix="pass config={...} to wandb.init or wandb.config.update")
 
 
 class ConfigBase:
@@ -256,7 +256,7 @@ class _Proxy:
 
     def _target(self) -> Any:
         if run is None:
-            raise HunchError(f"wandb.{self._attr} used before wandb.init()", fix="call wandb.init(...) first")
+            raise WrongState(f"wandb.{self._attr} used before wandb.init()", fix="call wandb.init(...) first")
         return getattr(run, self._attr)
 
     def __getattr__(self, name: str) -> Any:
@@ -317,7 +317,7 @@ def init(project: str | None = None, entity: str | None = None, config: Any = No
 def log(data: Mapping[str, Any], step: int | None = None, commit: bool | None = None, sync: bool | None = None) -> None:
     """``wandb.log``: see ``WandbRun.log``."""
     if run is None:
-        raise HunchError("wandb.log() called before wandb.init()", fix="call wandb.init(...) first")
+        raise WrongState("wandb.log() called before wandb.init()", fix="call wandb.init(...) first")
     run.log(data, step=step, commit=commit)
 
 

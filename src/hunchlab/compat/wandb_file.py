@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import MissingPackage
 
 BLOCK = 32768
 HEADER = 7  # crc u32, length u16, type u8
@@ -30,8 +30,8 @@ def wandb_records(path: Path) -> Iterator[Any]:
     try:
         from wandb.proto import wandb_internal_pb2 as pb
     except ImportError:
-        raise HunchError("reading W&B run files needs the wandb package (it is only read, nothing is sent)",
-                         fix="pip install wandb") from None
+        raise MissingPackage("reading W&B run files needs the wandb package (it is only read, nothing is sent)",
+                             fix="pip install wandb") from None
     for payload in _payloads(path.read_bytes()):
         record = pb.Record()  # type: ignore[attr-defined]  # generated protobuf code, no stubs
         record.ParseFromString(payload)

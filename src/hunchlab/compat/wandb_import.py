@@ -19,7 +19,7 @@ from typing import Any
 from hunchlab.compat.importers import ImportedRun, ImportResult, save_all
 from hunchlab.compat.wandb_file import wandb_records
 from hunchlab.compat.wandb_values import Table, table_examples
-from hunchlab.errors import HunchError
+from hunchlab.errors import NotFound
 from hunchlab.project import Project
 
 
@@ -28,8 +28,8 @@ def import_wandb(project: Project, path: str) -> ImportResult:
     root = Path(path)
     files = sorted(root.glob("run-*.wandb")) or sorted(root.glob("**/run-*.wandb"))
     if not files:
-        raise HunchError(f"no W&B run files (run-*.wandb) under {path}",
-                         fix="give an offline run folder (wandb/offline-run-…) or the wandb/ folder holding them")
+        raise NotFound(f"no W&B run files (run-*.wandb) under {path}",
+                       fix="give an offline run folder (wandb/offline-run-…) or the wandb/ folder holding them")
     return save_all(project, (_read_run(f) for f in files))
 
 

@@ -11,7 +11,7 @@ import subprocess
 from importlib import resources
 from pathlib import Path
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import WrongState
 from hunchlab.records import init_project
 
 FILES = ("train.py", "exp.yaml", "count.yaml", "method.yaml", "baseline.yaml")
@@ -54,7 +54,7 @@ def build_demo(path: str | Path) -> Path:
     """Write the demo files into a new folder, make it a git repo and a hunchlab project."""
     root = Path(path).resolve()
     if root.exists() and any(root.iterdir()):
-        raise HunchError(f"{root} already exists and is not empty",
+        raise WrongState(f"{root} already exists and is not empty",
                          fix="remove it, or pass another folder: hunch demo DIR")
     root.mkdir(parents=True, exist_ok=True)
     source = resources.files("hunchlab.demo") / "files"

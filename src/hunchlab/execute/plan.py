@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hunchlab.errors import HunchError, SpecError
+from hunchlab.errors import BadInput, SpecError
 from hunchlab.execute.local import child_argv, search_path
 from hunchlab.overrides import parse_override
 from hunchlab.records import flatten
@@ -115,9 +115,9 @@ def plan_sweep(spec: Spec, axes: dict[str, list[Any]] | None = None, *, seeds: i
     if budget is not None:
         _check_positive("--budget", budget)
         if budget % seeds:
-            raise HunchError(f"--budget {budget} is not a multiple of --seeds {seeds}",
-                             fix="a trial is one run, so the budget buys configs × seeds: "
-                                 f"e.g. --budget {seeds * max(1, budget // seeds)}")
+            raise BadInput(f"--budget {budget} is not a multiple of --seeds {seeds}",
+                           fix="a trial is one run, so the budget buys configs × seeds: "
+                               f"e.g. --budget {seeds * max(1, budget // seeds)}")
         n_configs = budget // seeds
     rng = random.Random(block.get("seed", 0))
     if method == "grid":
@@ -248,7 +248,7 @@ def plan_with_baseline(spec: Spec, *, budget: int, seeds: int | None = None, met
 
 def _check_positive(flag: str, n: int) -> None:
     if n < 1:
-        raise HunchError(f"{flag} must be at least 1, got {n}", fix=f"e.g. {flag} {'3' if flag == '--seeds' else '12'}")
+        raise BadInput(f"{flag} must be at least 1, got {n}", fix=f"e.g. {flag} {'3' if flag == '--seeds' else '12'}")
 
 
 def _draw(space: dict[str, Any], n: int, rng: random.Random) -> list[dict[str, Any]]:

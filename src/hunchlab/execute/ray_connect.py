@@ -17,7 +17,7 @@ import os
 import socket
 from typing import Any
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import EndpointError
 
 CONNECT_TIMEOUT_SECONDS = 3.0
 LOCAL = "local"
@@ -38,7 +38,7 @@ def connect(ray: Any, address: str | None, jobs: int | None) -> str | None:
         if "auth" in _whole_text(e).lower():
             fix = ("the cluster uses Ray's token authentication: export RAY_AUTH_MODE=token here, with the cluster's "
                    "token in ~/.ray/auth_token or RAY_AUTH_TOKEN")
-        raise HunchError(f"cannot {doing}: {first_line(e)}", fix=fix) from None
+        raise EndpointError(f"cannot {doing}: {first_line(e)}", fix=fix) from None
     return target
 
 
@@ -57,8 +57,8 @@ def resolve_address(address: str | None) -> str | None:
     if found and not _answers(found):
         found = None  # the note of a Ray that has stopped
     if found is None and address == "auto":
-        raise HunchError("no Ray runs on this machine (--address auto)",
-                         fix="start one with `ray start --head`, or give the cluster's address")
+        raise EndpointError("no Ray runs on this machine (--address auto)",
+                            fix="start one with `ray start --head`, or give the cluster's address")
     return found
 
 
@@ -78,9 +78,9 @@ def check_reachable(address: str) -> None:
     """Fail in seconds, in one line, when nothing listens at ``address`` (ray.init would retry for a minute)."""
     reason = _silence(address)
     if reason:
-        raise HunchError(f"no Ray cluster answers at {address} ({reason})",
-                         fix="start one with `ray start --head`, or fix --address / the ray_address setting "
-                             "(--address local starts a Ray on this machine)")
+        raise EndpointError(f"no Ray cluster answers at {address} ({reason})",
+                            fix="start one with `ray start --head`, or fix --address / the ray_address setting "
+                                "(--address local starts a Ray on this machine)")
 
 
 def _answers(address: str) -> bool:

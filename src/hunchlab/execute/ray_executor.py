@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import HunchError, MissingPackage
 from hunchlab.execute.codepack import digest_of, pack_tree
 from hunchlab.execute.jobs import Job
 from hunchlab.execute.local import INTERRUPT_GRACE_SECONDS, Control, RunOutcome, link_files
@@ -82,8 +82,8 @@ class RayExecutor:
         try:
             import ray
         except ImportError:
-            raise HunchError("the Ray executor needs Ray, which is not installed",
-                             fix="pip install 'hunchlab[ray]' (or run without --executor ray)") from None
+            raise MissingPackage("the Ray executor needs Ray, which is not installed",
+                                 fix="pip install 'hunchlab[ray]' (or run without --executor ray)") from None
         self.project = project
         self._ray = ray
         self._owns = not ray.is_initialized()

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from hunchlab.claims import Claim
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 from hunchlab.execute.local import RunOutcome, run_spec
 from hunchlab.project import Project
 from hunchlab.spec import Spec
@@ -29,7 +29,7 @@ def run_seeds(project: Project, spec: Spec, n: int, *, predictions: Sequence[Cla
     seed is a result); Ctrl-C does.
     """
     if n < 1:
-        raise HunchError(f"--seeds must be at least 1, got {n}", fix="e.g. --seeds 5")
+        raise BadInput(f"--seeds must be at least 1, got {n}", fix="e.g. --seeds 5")
     outcomes = []
     for i in range(n):
         first = i == 0

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 from hunchlab.interp.taps import Inputs, Tensor, run_with_cache
 
 ROW_TOLERANCE = 1e-3  # float32 softmax rows sum to 1 within ~1e-6; 1e-3 also admits bf16/fp16 models
@@ -29,11 +29,11 @@ def attention_patterns(model: nn.Module, inputs: Inputs, taps: Sequence[str]) ->
     for name, pattern in cache.items():
         rows = pattern.float().sum(-1) if pattern.dim() == 4 else None
         if rows is None or (pattern < 0).any() or (rows - 1).abs().max() > ROW_TOLERANCE:
-            raise HunchError(f"tap '{name}' holds a {tuple(pattern.shape)} tensor that is not an attention "
-                             "pattern (batch, heads, queries, keys) with rows summing to 1",
-                             where="attention_patterns",
-                             fix="tap the softmax output: a HookPoint after the softmax, or a Hugging Face "
-                             "attention module's :output.1 with output_attentions=True and eager attention")
+            raise BadInput(f"tap '{name}' holds a {tuple(pattern.shape)} tensor that is not an attention "
+                           "pattern (batch, heads, queries, keys) with rows summing to 1",
+                           where="attention_patterns",
+                           fix="tap the softmax output: a HookPoint after the softmax, or a Hugging Face "
+                           "attention module's :output.1 with output_attentions=True and eager attention")
     return cache
 
 
@@ -48,8 +48,8 @@ def offset_score(pattern: Tensor, offset: int | Tensor, queries: Tensor | None =
     2022: attend to the token after this one's earlier occurrence).
     """
     if pattern.dim() != 4:
-        raise HunchError(f"pattern of shape {tuple(pattern.shape)}", where="offset_score",
-                         fix="pass a (batch, heads, queries, keys) attention pattern")
+        raise BadInput(f"pattern of shape {tuple(pattern.shape)}", where="offset_score",
+                       fix="pass a (batch, heads, queries, keys) attention pattern")
     B, H, Tq, Tk = pattern.shape
     shift = torch.as_tensor(offset, device=pattern.device).expand(B)  # (B,)
     q = torch.arange(Tq, device=pattern.device).expand(B, Tq)  # (B, Tq)
@@ -73,8 +73,8 @@ def induction_score(pattern: Tensor, tokens: Tensor, queries: Tensor | None = No
     """
     B, H, Tq, Tk = pattern.shape
     if tokens.shape != (B, Tk) or Tq != Tk:
-        raise HunchError(f"pattern {tuple(pattern.shape)} and tokens {tuple(tokens.shape)}", where="induction_score",
-                         fix="pass the (batch, heads, T, T) pattern and the (batch, T) tokens it was computed on")
+        raise BadInput(f"pattern {tuple(pattern.shape)} and tokens {tuple(tokens.shape)}", where="induction_score",
+                       fix="pass the (batch, heads, T, T) pattern and the (batch, T) tokens it was computed on")
     same = tokens[:, None, :] == tokens[:, :, None]  # (B, q, j): token j equals query q's token
     earlier = torch.ones(Tq, Tk, dtype=torch.bool, device=tokens.device).tril(-1)  # j < q
     after = F.pad((same & earlier)[:, :, :-1], (1, 0))  # (B, q, k): key k follows such a j (k = j + 1 <= q)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 from hunchlab.interp.heads import HeadLayout
 from hunchlab.interp.taps import Tensor
 
@@ -45,8 +45,8 @@ class Norm:
             return cls(True, module.weight, module.bias, module.eps)
         if isinstance(module, nn.RMSNorm):
             return cls(False, module.weight, None, module.eps or torch.finfo(torch.float32).eps)
-        raise HunchError(f"cannot read a {type(module).__name__} as a norm", where="direct_logit_attribution",
-                         fix="pass an nn.LayerNorm or nn.RMSNorm, or describe it with hunchlab.interp.Norm(...)")
+        raise BadInput(f"cannot read a {type(module).__name__} as a norm", where="direct_logit_attribution",
+                       fix="pass an nn.LayerNorm or nn.RMSNorm, or describe it with hunchlab.interp.Norm(...)")
 
     def frozen(self, residual: Tensor, part: Tensor) -> Tensor:
         """``part`` through this norm with the scale of ``residual`` (bias left out)."""
@@ -68,8 +68,8 @@ def direct_logit_attribution(parts: Mapping[str, Tensor], unembed: nn.Linear | T
     the logit (or logit difference) the model computes.
     """
     if not parts:
-        raise HunchError("no parts to attribute", where="direct_logit_attribution",
-                         fix="pass the residual stream's parts, e.g. embeddings and each head's output")
+        raise BadInput("no parts to attribute", where="direct_logit_attribution",
+                       fix="pass the residual stream's parts, e.g. embeddings and each head's output")
     weight = unembed.weight if isinstance(unembed, nn.Linear) else unembed
     bias = unembed.bias if isinstance(unembed, nn.Linear) else None
     direction = weight[tokens] - (weight[against] if against is not None else 0)  # (..., d_model)
@@ -100,7 +100,7 @@ def head_contributions(z: Tensor, layout: HeadLayout, out_proj: nn.Linear | Tens
     heads = layout.per_head(z)  # (..., nh, hs)
     d_model, d_in = weight.shape
     if d_in != heads.shape[-1] * layout.n_heads:
-        raise HunchError(f"output projection takes {d_in} inputs, the heads hold {heads.shape[-1] * layout.n_heads}",
-                         where=f"head layout on '{layout.tap}'", fix="pass the projection that reads this tap")
+        raise BadInput(f"output projection takes {d_in} inputs, the heads hold {heads.shape[-1] * layout.n_heads}",
+                       where=f"head layout on '{layout.tap}'", fix="pass the projection that reads this tap")
     w = weight.view(d_model, layout.n_heads, heads.shape[-1])  # (d_model, nh, hs)
     return torch.einsum("...hd,mhd->...hm", heads, w)

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 from hunchlab.interp.taps import Inputs, Patch, Tensor, mean, only, run_with_patch, zero
 
 HOW = ("zero", "mean")
@@ -46,17 +46,17 @@ class HeadLayout:
         fits = size is not None and (size == self.n_heads if self.split else size % self.n_heads == 0)
         if not fits:
             way = "an axis of n_heads" if self.split else "an axis divisible by n_heads"
-            raise HunchError(f"activation of shape {tuple(t.shape)} has no {way} ({self.n_heads}) at axis {self.axis}",
-                             where=f"head layout on '{self.tap}'",
-                             fix="check n_heads, split and axis against the model's attention code")
+            raise BadInput(f"activation of shape {tuple(t.shape)} has no {way} ({self.n_heads}) at axis {self.axis}",
+                           where=f"head layout on '{self.tap}'",
+                           fix="check n_heads, split and axis against the model's attention code")
 
     def index(self, t: Tensor, heads: Sequence[int]) -> tuple[Any, ...]:
         """The index of ``t`` that selects ``heads`` (for ``t[index]``)."""
         self.check(t)
         bad = [h for h in heads if not 0 <= h < self.n_heads]
         if bad:
-            raise HunchError(f"head {bad[0]} out of range", where=f"head layout on '{self.tap}'",
-                             fix=f"heads are numbered 0 to {self.n_heads - 1}")
+            raise BadInput(f"head {bad[0]} out of range", where=f"head layout on '{self.tap}'",
+                           fix=f"heads are numbered 0 to {self.n_heads - 1}")
         axis = self.axis % t.dim()
         if self.split:
             chosen: Any = torch.tensor(list(heads), dtype=torch.long)
@@ -82,7 +82,7 @@ def head_patch(layout: HeadLayout, heads: Sequence[int], how: str | Tensor = "ze
     from ``patches_from`` on another input (activation patching).
     """
     if isinstance(how, str) and how not in HOW:
-        raise HunchError(f"unknown ablation '{how}'", where="head_patch", fix="use 'zero', 'mean' or a tensor")
+        raise BadInput(f"unknown ablation '{how}'", where="head_patch", fix="use 'zero', 'mean' or a tensor")
     replacement: Patch = how if isinstance(how, Tensor) else (zero() if how == "zero" else mean())
 
     def patch(t: Tensor) -> Tensor:
@@ -102,7 +102,7 @@ def ablate_heads(model: nn.Module, inputs: Inputs, *targets: tuple[HeadLayout, S
     patches: dict[str, Patch] = {}
     for layout, heads in targets:
         if layout.tap in patches:
-            raise HunchError(f"layer '{layout.tap}' named twice", where="ablate_heads",
-                             fix="list all of a layer's heads in one (layout, heads) pair")
+            raise BadInput(f"layer '{layout.tap}' named twice", where="ablate_heads",
+                           fix="list all of a layer's heads in one (layout, heads) pair")
         patches |= head_patch(layout, heads, how)
     return run_with_patch(model, inputs, patches)

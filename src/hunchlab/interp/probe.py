@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 from hunchlab.interp.taps import Tensor
 
 MAX_ITER = 200  # L-BFGS iterations; logistic fits on up to 10^4 x 10^3 converge in under 100
@@ -52,10 +52,10 @@ class Probe:
 
 def _check(x: Tensor, y: Tensor) -> None:
     if x.dim() != 2 or y.dim() != 1 or len(x) != len(y) or len(x) < 2:
-        raise HunchError(f"features {tuple(x.shape)} and labels {tuple(y.shape)}", where="linear probe",
-                         fix="pass (N, d) activations and (N,) labels, N >= 2 (flatten batch and position first)")
+        raise BadInput(f"features {tuple(x.shape)} and labels {tuple(y.shape)}", where="linear probe",
+                       fix="pass (N, d) activations and (N,) labels, N >= 2 (flatten batch and position first)")
     if not torch.isfinite(x).all():
-        raise HunchError("features hold NaN or inf", where="linear probe", fix="drop or fix those rows")
+        raise BadInput("features hold NaN or inf", where="linear probe", fix="drop or fix those rows")
 
 
 def fit_probe(x: Tensor, y: Tensor, l2: float = 1e-3) -> Probe:
@@ -84,8 +84,8 @@ def _ridge(xs: Tensor, y: Tensor, l2: float, center: Tensor, spread: Tensor) -> 
 def _logistic(xs: Tensor, y: Tensor, l2: float, center: Tensor, spread: Tensor) -> Probe:
     classes = int(y.max().item()) + 1
     if y.min() < 0 or classes < 2:
-        raise HunchError(f"class labels from {int(y.min())} to {classes - 1}", where="linear probe",
-                         fix="use labels 0..C-1 with at least two classes, or float targets for regression")
+        raise BadInput(f"class labels from {int(y.min())} to {classes - 1}", where="linear probe",
+                       fix="use labels 0..C-1 with at least two classes, or float targets for regression")
     weight = torch.zeros(classes, xs.shape[1], requires_grad=True)
     bias = torch.zeros(classes, requires_grad=True)
     optimizer = torch.optim.LBFGS([weight, bias], max_iter=MAX_ITER, line_search_fn="strong_wolfe")

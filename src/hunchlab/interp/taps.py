@@ -27,7 +27,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from hunchlab.errors import HunchError, did_you_mean
+from hunchlab.errors import BadInput, NotFound, did_you_mean
 
 Tensor = torch.Tensor
 # What a tap's tensor is replaced with: a stored tensor (broadcast to the activation's
@@ -64,8 +64,8 @@ def parse_tap(name: str) -> Tap:
     module, _, site = name.partition(":")
     site_name, _, index = (site or "output").partition(".")
     if site_name not in ("output", "input") or (index and not index.isdigit()):
-        raise HunchError(f"cannot read tap '{name}'", where="hunchlab.interp",
-                         fix="write a module path, optionally with :output, :output.K, :input or :input.K")
+        raise BadInput(f"cannot read tap '{name}'", where="hunchlab.interp",
+                       fix="write a module path, optionally with :output, :output.K, :input or :input.K")
     return Tap(name, module, site_name, int(index or 0))
 
 
@@ -77,9 +77,9 @@ def find_taps(model: nn.Module, names: Sequence[str]) -> list[tuple[Tap, nn.Modu
         tap = parse_tap(name)
         paths = fnmatch.filter(modules, tap.module) if "*" in tap.module else [tap.module]
         if not paths or paths[0] not in modules:
-            raise HunchError(f"no module '{tap.module}' in {type(model).__name__}"
-                             f"{did_you_mean(tap.module, modules)}", where=f"tap '{name}'",
-                             fix="list the paths with hunchlab.interp.module_paths(model)")
+            raise NotFound(f"no module '{tap.module}' in {type(model).__name__}"
+                           f"{did_you_mean(tap.module, modules)}", where=f"tap '{name}'",
+                           fix="list the paths with hunchlab.interp.module_paths(model)")
         suffix = name[len(tap.module):]
         found += [(parse_tap(path + suffix), modules[path]) for path in paths]
     return found
@@ -94,16 +94,16 @@ def _pick(tap: Tap, value: Any) -> Tensor:
     """The tensor a tap reads from a module's output or positional inputs."""
     if isinstance(value, (tuple, list)):
         if tap.index >= len(value):
-            raise HunchError(f"tap '{tap.name}' asks for element {tap.index} of {len(value)}",
-                             where=tap.module, fix="the module's forward may take that input by keyword; "
-                             "tap the module that computes it instead")
+            raise BadInput(f"tap '{tap.name}' asks for element {tap.index} of {len(value)}",
+                           where=tap.module, fix="the module's forward may take that input by keyword; "
+                           "tap the module that computes it instead")
         value = value[tap.index]
     elif tap.index:
-        raise HunchError(f"tap '{tap.name}' asks for element {tap.index} of a single tensor", where=tap.module,
-                         fix=f"drop the index: '{tap.module}:{tap.site}'")
+        raise BadInput(f"tap '{tap.name}' asks for element {tap.index} of a single tensor", where=tap.module,
+                       fix=f"drop the index: '{tap.module}:{tap.site}'")
     if not isinstance(value, Tensor):
-        raise HunchError(f"tap '{tap.name}' reads a {type(value).__name__}, not a tensor", where=tap.module,
-                         fix="tap a module whose output (or an element of it) is a tensor")
+        raise BadInput(f"tap '{tap.name}' reads a {type(value).__name__}, not a tensor", where=tap.module,
+                       fix="tap a module whose output (or an element of it) is a tensor")
     return value
 
 
@@ -160,8 +160,8 @@ def _broadcast(new: Tensor, old: Tensor) -> Tensor:
     try:
         return new.to(old.dtype).expand_as(old) if new.shape != old.shape else new.to(old.dtype)
     except RuntimeError:
-        raise HunchError(f"a patch of shape {tuple(new.shape)} for an activation of shape {tuple(old.shape)}",
-                         where="hunchlab.interp", fix="patch with a tensor that broadcasts to the activation") from None
+        raise BadInput(f"a patch of shape {tuple(new.shape)} for an activation of shape {tuple(old.shape)}",
+                       where="hunchlab.interp", fix="patch with a tensor that broadcasts to the activation") from None
 
 
 def call(model: nn.Module, inputs: Inputs) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import secrets
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import MissingPackage
 from hunchlab.project import SETTINGS_FILE, Project, find_project
 from hunchlab.who import agent_name
 
@@ -30,8 +30,8 @@ def serve(*, agent: str | None = None, http_port: int | None = None, http_token:
     if name is None and project.setting("agent_name"):
         name = agent_name(project.setting("agent_name"), where=str(project.hunch_dir / SETTINGS_FILE))
     if importlib.util.find_spec("mcp") is None:
-        raise HunchError("`hunch mcp` needs the Model Context Protocol SDK, which is not installed",
-                         fix="pip install 'hunchlab[mcp]'")
+        raise MissingPackage("`hunch mcp` needs the Model Context Protocol SDK, which is not installed",
+                             fix="pip install 'hunchlab[mcp]'")
     open_store(project).close()
     from hunchlab.mcp.server import serve_http, serve_stdio
 

@@ -44,7 +44,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hunchlab.errors import EndpointError, HunchError
+from hunchlab.errors import BadInput, EndpointError
 from hunchlab.models.cache import CompletionCache, Entry
 from hunchlab.models.usage import Tally, Usage
 
@@ -95,10 +95,10 @@ class Client:
                  key_env: str = "OPENAI_API_KEY", concurrency: int = 8, prices: dict[str, Any] | None = None,
                  cache: CompletionCache | None = None, use_cache: bool = True, timeout: float = TIMEOUT) -> None:
         if not endpoint.startswith(("http://", "https://")):
-            raise HunchError(f"endpoint {endpoint!r} is not an http(s) URL",
-                             fix="give the server's base URL, e.g. --endpoint http://localhost:8000/v1")
+            raise BadInput(f"endpoint {endpoint!r} is not an http(s) URL",
+                           fix="give the server's base URL, e.g. --endpoint http://localhost:8000/v1")
         if not model:
-            raise HunchError("no model named", fix="give the model the server serves, e.g. --model Qwen/Qwen2.5-7B-Instruct")
+            raise BadInput("no model named", fix="give the model the server serves, e.g. --model Qwen/Qwen2.5-7B-Instruct")
         self.endpoint = endpoint.rstrip("/").removesuffix("/chat/completions")
         self.model, self.params = model, dict(params or {})
         self.key_env, self._key = key_env, os.environ.get(key_env) or None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput, MissingPackage, NotFound
 
 
 @dataclass
@@ -33,7 +33,7 @@ class LocalModel:
     def inputs(self, texts: list[str]) -> dict[str, Any]:
         """Token ids and attention mask for ``texts``, padded to the longest (right-padded)."""
         if self.tokenizer is None:
-            raise HunchError(f"{self.path} has no tokenizer", fix="pass token ids yourself: {'input_ids': ids}")
+            raise NotFound(f"{self.path} has no tokenizer", fix="pass token ids yourself: {'input_ids': ids}")
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token  # decoders often ship without one
         return dict(self.tokenizer(texts, return_tensors="pt", padding=True))
@@ -43,8 +43,8 @@ class LocalModel:
         kinds = set(getattr(self.model, "_no_split_modules", None) or [])
         found = [name for name, module in self.model.named_modules() if type(module).__name__ in kinds]
         if not found:
-            raise HunchError(f"{type(self.model).__name__} does not declare its layer class",
-                             fix="name the layers by path: hunchlab.interp.module_paths(model) lists them")
+            raise BadInput(f"{type(self.model).__name__} does not declare its layer class",
+                           fix="name the layers by path: hunchlab.interp.module_paths(model) lists them")
         return found
 
 
@@ -52,21 +52,21 @@ def load_local(path: str | Path, *, device: str = "cpu", dtype: Any = None) -> L
     """The model (and tokenizer) saved in ``path``; a HunchError when it is not a model folder."""
     folder = Path(path).expanduser()
     if not (folder / "config.json").is_file():
-        raise HunchError(f"{folder} is not a Hugging Face model folder (no config.json)",
-                         fix="give the folder save_pretrained wrote, or a snapshot under "
-                             "~/.cache/huggingface/hub/models--ORG--NAME/snapshots/REVISION")
+        raise NotFound(f"{folder} is not a Hugging Face model folder (no config.json)",
+                       fix="give the folder save_pretrained wrote, or a snapshot under "
+                           "~/.cache/huggingface/hub/models--ORG--NAME/snapshots/REVISION")
     try:
         import transformers
     except ImportError:
-        raise HunchError("loading a Hugging Face model needs transformers",
-                         fix="pip install torch==2.13.0 && pip install transformers") from None
+        raise MissingPackage("loading a Hugging Face model needs transformers",
+                             fix="pip install torch==2.13.0 && pip install transformers") from None
     try:
         model: Any = transformers.AutoModelForCausalLM.from_pretrained(
             folder, local_files_only=True, attn_implementation="eager", **({"dtype": dtype} if dtype else {}))
     except (OSError, ValueError, KeyError) as e:
-        raise HunchError(f"transformers could not load {folder}: {e}",
-                         fix="a causal language model folder with its weights (model.safetensors) is needed; "
-                             "a newer architecture may need pip install -U transformers") from None
+        raise BadInput(f"transformers could not load {folder}: {e}",
+                       fix="a causal language model folder with its weights (model.safetensors) is needed; "
+                           "a newer architecture may need pip install -U transformers") from None
     tokenizer = None
     if any((folder / name).exists() for name in ("tokenizer.json", "tokenizer_config.json", "tokenizer.model")):
         tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hunchlab.errors import HunchError, NotFound, did_you_mean
+from hunchlab.errors import NotFound, SpecError, did_you_mean
 from hunchlab.project import Project
 
 Check = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
@@ -49,8 +49,8 @@ class Study:
 def _from_info(info: dict[str, Any], folder: Path, check: Check, shipped: bool, where: str) -> Study:
     missing = [f for f in FIELDS if f not in info]
     if missing:
-        raise HunchError(f"study declaration lacks {', '.join(missing)}", where=where,
-                         fix=f"a study declares: {', '.join(FIELDS)}")
+        raise SpecError(f"study declaration lacks {', '.join(missing)}", where=where,
+                        fix=f"a study declares: {', '.join(FIELDS)}")
     return Study(name=str(info["name"]), area=str(info["area"]), paper=str(info["paper"]),
                  finding=str(info["finding"]), minutes=float(info["minutes"]), question=str(info["question"]),
                  claim=str(info["claim"]), spec=folder / str(info["spec"]), folder=folder, check=check,
@@ -91,7 +91,7 @@ def _user_check(path: Path) -> Check:
     def check(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         spec = importlib.util.spec_from_file_location(f"hunch_user_check_{path.parent.name}", path)
         if spec is None or spec.loader is None or not path.exists():
-            raise HunchError(f"no check.py in {path.parent}", fix="write check(summaries) there")
+            raise NotFound(f"no check.py in {path.parent}", fix="write check(summaries) there")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return list(module.check(summaries))

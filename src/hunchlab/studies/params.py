@@ -4,7 +4,7 @@ Every study keeps its knobs in a frozen dataclass whose field defaults are the
 documented defaults. ``from_params`` fills it from ``run.config`` (the spec's
 ``params`` after overrides such as ``hunch study run NAME filter=none``): an
 unknown name gets a did-you-mean, a value of the wrong type says what was
-expected and what the default is, both as a ``HunchError`` naming the study.
+expected and what the default is, both as a ``SpecError`` naming the study.
 Range checks stay with each study (its ``validated`` method), since only it
 knows them; ``StudySettings`` is a base that wires the two together.
 """
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, fields
 from typing import Any, ClassVar, Self, TypeVar
 
-from hunchlab.errors import HunchError, did_you_mean
+from hunchlab.errors import SpecError, did_you_mean
 
 T = TypeVar("T")
 
@@ -29,8 +29,8 @@ def from_params(cls: type[T], config: Mapping[str, Any], where: str) -> T:
     values: dict[str, Any] = {}
     for name, value in config.items():
         if name not in known:
-            raise HunchError(f"unknown param '{name}'{did_you_mean(name, known)}", where=where,
-                             fix=f"known params: {', '.join(known)}")
+            raise SpecError(f"unknown param '{name}'{did_you_mean(name, known)}", where=where,
+                            fix=f"known params: {', '.join(known)}")
         values[name] = typed(name, value, known[name], where)
     return cls(**values)
 
@@ -45,15 +45,15 @@ class StudySettings:
         return from_params(cls, config, cls.where).validated()
 
     def validated(self) -> Self:
-        """The settings, or a HunchError (``self.invalid``) for values out of range; override to check."""
+        """The settings, or a SpecError (``self.invalid``) for values out of range; override to check."""
         return self
 
-    def invalid(self, what: str, fix: str) -> HunchError:
-        return HunchError(what, where=self.where, fix=fix)
+    def invalid(self, what: str, fix: str) -> SpecError:
+        return SpecError(what, where=self.where, fix=fix)
 
 
 def typed(name: str, value: Any, default: Any, where: str) -> Any:
-    """``value`` as the type of the param's default, or a HunchError saying what was expected.
+    """``value`` as the type of the param's default, or a SpecError saying what was expected.
 
     A tuple default takes a list (kept in the order given; callers sort when
     order means nothing) of integers, or of numbers when any default element is
@@ -78,7 +78,7 @@ def typed(name: str, value: Any, default: Any, where: str) -> Any:
         ok = isinstance(value, str)
         expected, converted = "a string", value
     if not ok:
-        raise HunchError(
+        raise SpecError(
             f"param '{name}' is {value!r}, expected {expected}",
             where=where,
             fix=f"the default is {list(default) if isinstance(default, tuple) else default!r}",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hunchlab.claims import Claim
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput, NotFound, WrongState
 from hunchlab.execute import RunOutcome
 from hunchlab.execute.seeds import run_seeds
 from hunchlab.project import Project
@@ -65,9 +65,9 @@ def run_study(project: Project, study: Study, *, budget: str = "full", seeds: in
               argv: list[str] | None = None) -> StudyRun:
     """Run the study's spec (at a budget, over seeds) as runs linked to its question."""
     if budget not in BUDGETS:
-        raise HunchError(f"--budget {budget!r} is not one of {', '.join(BUDGETS)}")
+        raise BadInput(f"--budget {budget!r} is not one of {', '.join(BUDGETS)}")
     if seeds < 1:
-        raise HunchError(f"--seeds {seeds} must be at least 1")
+        raise BadInput(f"--seeds {seeds} must be at least 1")
     spec = load_spec(study.spec, list(overrides), smoke=budget == "smoke")
     if study.shipped and spec.entry:  # a bad value stops here, before a run is recorded (yours check as they run)
         check_settings(spec.entry, spec.params)
@@ -91,15 +91,15 @@ def endpoint_overrides(study: Study, endpoint: str | None, model: str | None, ov
     params = load_spec(study.spec).params
     served = "endpoint" in params and "model" in params
     if (endpoint or model) and not served:
-        raise HunchError(f"study '{study.name}' runs its own toy models: --endpoint and --model are not for it",
-                         fix="studies on a served model: " + (", ".join(
-                             s.name for s in _studies_on_endpoints()) or "none"))
+        raise BadInput(f"study '{study.name}' runs its own toy models: --endpoint and --model are not for it",
+                       fix="studies on a served model: " + (", ".join(
+                           s.name for s in _studies_on_endpoints()) or "none"))
     if bool(endpoint) != bool(model):
-        raise HunchError("--endpoint and --model go together", fix="give both: --endpoint URL --model NAME")
+        raise BadInput("--endpoint and --model go together", fix="give both: --endpoint URL --model NAME")
     given = {parse_override(o)[0]: parse_override(o)[1] for o in overrides}
     if served and not endpoint and not (given.get("endpoint") or params["endpoint"]):
-        raise HunchError(f"study '{study.name}' samples a served model: which one?",
-                         fix=f"hunch study run {study.name} --endpoint http://localhost:8000/v1 --model NAME")
+        raise BadInput(f"study '{study.name}' samples a served model: which one?",
+                       fix=f"hunch study run {study.name} --endpoint http://localhost:8000/v1 --model NAME")
     # JSON strings are YAML strings: a model named 1.5 or yes stays text
     return [f"endpoint={json.dumps(endpoint)}", f"model={json.dumps(model)}"] if endpoint and model else []
 
@@ -117,8 +117,8 @@ def check_study(project: Project, study: Study) -> dict[str, Any]:
     spec_name = load_spec(study.spec).name
     runs = [r for r in records.runs(project=project) if r["spec_name"] == spec_name and r["status"] == "finished"]
     if not runs:
-        raise HunchError(f"study '{study.name}' has no finished runs in this project",
-                         fix=f"run it first: hunch study run {study.name}")
+        raise NotFound(f"study '{study.name}' has no finished runs in this project",
+                       fix=f"run it first: hunch study run {study.name}")
     group = [r for r in runs if r["group_key"] == runs[0]["group_key"]]
     try:
         claims = study.check([r["summary"] for r in group])
@@ -138,10 +138,10 @@ def _budget_of(run: dict[str, Any]) -> str:
 def new_study(project: Project, name: str) -> Path:
     """Scaffold ``studies/<name>/`` in the project: README, study.yaml, spec, entry, a failing check."""
     if not re.fullmatch(r"[a-z][a-z0-9-]*", name):
-        raise HunchError(f"study name {name!r} must be lower-case letters, digits and dashes, e.g. my-study")
+        raise BadInput(f"study name {name!r} must be lower-case letters, digits and dashes, e.g. my-study")
     dest = project.root / "studies" / name
     if dest.exists():
-        raise HunchError(f"{dest} already exists", fix="pick another name or edit the study there")
+        raise WrongState(f"{dest} already exists", fix="pick another name or edit the study there")
     source = resources.files("hunchlab.studies") / "scaffold"
     dest.mkdir(parents=True)
     try:

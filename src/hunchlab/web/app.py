@@ -44,7 +44,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from hunchlab.errors import HunchError, NotFound
+from hunchlab.errors import BadInput, HunchError, NotFound
 from hunchlab.project import Project
 from hunchlab.web.responses import HERE, Page, json_response, visible_controls
 from hunchlab.web.routes import PAGES, artifact, favicon
@@ -76,8 +76,8 @@ def create_app(project: Project, *, host: str = "127.0.0.1", token: str | None =
     """
 
     if not is_loopback(host) and not token:
-        raise HunchError(f"binding {host} (not a loopback address) needs a token",
-                         fix="set ui_token in .hunch/settings.yaml, or let `hunch ui` make one")
+        raise BadInput(f"binding {host} (not a loopback address) needs a token",
+                       fix="set ui_token in .hunch/settings.yaml, or let `hunch ui` make one")
     templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                             trim_blocks=True, lstrip_blocks=True)
     templates.filters.update(num=format_number, age=format_age, when=format_time, clip=clip,
@@ -146,8 +146,8 @@ def check_parameters(request: Request) -> None:
     for name, value in [*request.query_params.multi_items(), *request.path_params.items()]:
         bad = next((ch for ch in str(value) if ord(ch) in _CONTROL), None)
         if bad is not None:
-            raise HunchError(f"{name} contains the control character U+{ord(bad):04X}",
-                             fix="remove it from the address")
+            raise BadInput(f"{name} contains the control character U+{ord(bad):04X}",
+                           fix="remove it from the address")
 
 
 def html_response(request: Request, template: str, data: dict[str, Any], status: int = 200) -> HTMLResponse:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from hunchlab import dashboard
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 from hunchlab.project import Project
 from hunchlab.web.responses import ARTIFACT_CSP, HERE, Page, json_response, redirect, visible_controls
 
@@ -35,14 +35,14 @@ def _whole(raw: str | None, name: str, default: int | None, lo: int, hi: int) ->
     raw = (raw or "").strip()
     if not raw:
         if default is None:
-            raise HunchError(f"{name} is missing")
+            raise BadInput(f"{name} is missing")
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise HunchError(f"{name}={raw[:40]!r} is not a whole number") from None
+        raise BadInput(f"{name}={raw[:40]!r} is not a whole number") from None
     if not lo <= value <= hi:
-        raise HunchError(f"{name}={value:,} must be between {lo:,} and {hi:,}")
+        raise BadInput(f"{name}={value:,} must be between {lo:,} and {hi:,}")
     return value
 
 
@@ -61,9 +61,9 @@ def _float(request: Request, name: str) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise HunchError(f"{name}={raw[:40]!r} is not a number") from None
+        raise BadInput(f"{name}={raw[:40]!r} is not a number") from None
     if value != value or value in (float("inf"), float("-inf")):
-        raise HunchError(f"{name}={raw[:40]!r} is not a finite number")
+        raise BadInput(f"{name}={raw[:40]!r} is not a finite number")
     return value
 
 
@@ -72,7 +72,7 @@ def _choice(request: Request, name: str, choices: dict[str, Any]) -> Any:
     raw = request.query_params.get(name, "")
     if raw not in choices:
         words = ", ".join(repr(k) for k in choices if k)
-        raise HunchError(f"{name}={raw[:40]!r} is not one of {words}")
+        raise BadInput(f"{name}={raw[:40]!r} is not one of {words}")
     return choices[raw]
 
 
@@ -100,11 +100,11 @@ def run(request: Request) -> dict[str, Any]:
 def series(request: Request) -> dict[str, Any]:
     key = _text(request, "key")
     if key is None:
-        raise HunchError("which metric? add ?key=NAME", fix="the run page lists the metrics it logged")
+        raise BadInput("which metric? add ?key=NAME", fix="the run page lists the metrics it logged")
     lo, hi = (None if v is None else max(-STEP_LIMIT, min(STEP_LIMIT, v))
               for v in (_float(request, "lo"), _float(request, "hi")))
     if lo is not None and hi is not None and lo > hi:
-        raise HunchError(f"lo={lo:g} is above hi={hi:g}", fix="lo is the first step of the range, hi the last")
+        raise BadInput(f"lo={lo:g} is above hi={hi:g}", fix="lo is the first step of the range, hi the last")
     return dashboard.metric_series(request.path_params["run_id"], key, lo=lo, hi=hi,
                                    buckets=_int(request, "buckets", 1000, hi=20_000), project=_project(request))
 
@@ -144,8 +144,8 @@ def triage(request: Request) -> dict[str, Any]:
     run_id = request.path_params["run_id"]
     drawing = [k for k in ("sample", "seed", "by") if k in request.query_params]
     if drawing:
-        raise HunchError(f"{drawing[0]}= draws a new failure sample, which a GET never does",
-                         fix=f"use the page's Draw button (a POST to /runs/{run_id}/samples)")
+        raise BadInput(f"{drawing[0]}= draws a new failure sample, which a GET never does",
+                       fix=f"use the page's Draw button (a POST to /runs/{run_id}/samples)")
     return dashboard.triage_page(run_id, position=_int(request, "pos", 0, lo=0, hi=10**6), project=_project(request))
 
 

@@ -13,7 +13,7 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput, MachineError
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -26,10 +26,10 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as e:
         sock.close()
         if e.errno == errno.EADDRINUSE:
-            raise HunchError(f"port {port} on {host} is already in use",
-                             fix=f"pick another: hunch ui --port {port + 1} (or --port 0 for any free port)") from None
-        raise HunchError(f"cannot listen on {host}:{port}: {e.strerror}",
-                         fix="check --host (e.g. 127.0.0.1, or 0.0.0.0 for every interface)") from None
+            raise MachineError(f"port {port} on {host} is already in use",
+                               fix=f"pick another: hunch ui --port {port + 1} (or --port 0 for any free port)") from None
+        raise BadInput(f"cannot listen on {host}:{port}: {e.strerror}",
+                       fix="check --host (e.g. 127.0.0.1, or 0.0.0.0 for every interface)") from None
     sock.listen(128)
     return sock
 

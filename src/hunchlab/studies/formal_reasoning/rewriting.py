@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     import numpy as np
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 from hunchlab.studies.formal_reasoning.syntax import (
     ATOMS,
     AXIOM_TEXT,
@@ -286,5 +286,5 @@ def make_theorems(terms: Terms, difficulty: int, count: int, seed: int, purpose:
         if path is not None and (path[-1], goal) not in out and not within(terms, path[-1], goal, min(difficulty, SHORTCUT) - 1):
             theorem = Theorem(terms.expr(path[-1]), terms.expr(goal), difficulty)
             out[path[-1], goal] = Generated(theorem, tuple(path))
-    raise HunchError(f"found only {len(out)} distinct theorems of difficulty {difficulty}, not {count}",
-                     where="formal reasoning", fix="ask for fewer theorems of that difficulty")
+    raise BadInput(f"found only {len(out)} distinct theorems of difficulty {difficulty}, not {count}",
+                   where="formal reasoning", fix="ask for fewer theorems of that difficulty")

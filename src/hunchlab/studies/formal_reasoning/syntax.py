@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 
 Expr = str | tuple[str, "Expr", "Expr"]  # an atom or variable, or (op, left, right)
 Position = tuple[int, ...]  # 1 = left argument, 2 = right argument, () = the root
@@ -129,8 +129,8 @@ def _factor(tokens: list[str], allowed: tuple[str, ...], text: str) -> tuple[Exp
     return head, rest
 
 
-def _syntax_error(text: str, what: str) -> HunchError:
-    return HunchError(f"cannot read the expression {text!r}: {what}", where="formal reasoning",
+def _syntax_error(text: str, what: str) -> BadInput:
+    return BadInput(f"cannot read the expression {text!r}: {what}", where="formal reasoning",
                       fix="write expressions over 0 1 x y z with + and * and parentheses, e.g. x*(y+0)")
 
 

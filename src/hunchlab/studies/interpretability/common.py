@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import SpecError
 
 if TYPE_CHECKING:
     import torch
@@ -22,7 +22,7 @@ def check_positive(where: str, **values: float) -> None:
     """A HunchError naming the first count or rate that is not above zero."""
     for name, value in values.items():
         if value <= 0:
-            raise HunchError(f"{name} is {value}", where=where, fix=f"use a {name} above 0")
+            raise SpecError(f"{name} is {value}", where=where, fix=f"use a {name} above 0")
 
 
 def training_seeds(run_seed: int, n: int) -> list[int]:

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import SpecError
 from hunchlab.interp import (
     ablate_heads,
     attention_patterns,
@@ -78,15 +78,15 @@ class InductionSettings:
         check_positive(where, vocab_size=self.vocab_size, n_head=self.n_head, steps=self.steps,
                        batch_size=self.batch_size, lr=self.lr, eval_sequences=self.eval_sequences, seeds=self.seeds)
         if not 2 <= self.period_min <= self.period_max or 2 * self.period_max > self.seq_len:
-            raise HunchError(f"periods {self.period_min}..{self.period_max} in sequences of {self.seq_len}",
-                             where=where, fix="use 2 <= period_min <= period_max <= seq_len / 2, so each "
-                             "sequence repeats at least once")
+            raise SpecError(f"periods {self.period_min}..{self.period_max} in sequences of {self.seq_len}",
+                            where=where, fix="use 2 <= period_min <= period_max <= seq_len / 2, so each "
+                            "sequence repeats at least once")
         if self.n_embd % self.n_head:
-            raise HunchError(f"n_embd {self.n_embd} does not split into {self.n_head} heads", where=where,
-                             fix="use an n_embd divisible by n_head")
+            raise SpecError(f"n_embd {self.n_embd} does not split into {self.n_head} heads", where=where,
+                            fix="use an n_embd divisible by n_head")
         check_positive(where, residual_sae_dict_size=self.residual_sae_dict_size)
         if self.layer0_heads not in LAYER0_HEADS:
-            raise HunchError(f"layer0_heads '{self.layer0_heads}'", where=where, fix="use 'previous-token' or 'other'")
+            raise SpecError(f"layer0_heads '{self.layer0_heads}'", where=where, fix="use 'previous-token' or 'other'")
         return self
 
 
@@ -197,8 +197,8 @@ def analyse(model: AttentionOnly, s: InductionSettings, batch: Batch) -> Analysi
         prev, others = previous_token_heads([out[f"score/prev/L0/h{h}"] for h in range(n_head)])
         chosen, unchosen = (prev, others) if s.layer0_heads == "previous-token" else (others, prev)
         if not chosen:
-            raise HunchError("layer0_heads=other, but every layer-0 head is a previous-token head",
-                             where="induction-heads study", fix="use n_head 2 or more for this broken arm")
+            raise SpecError("layer0_heads=other, but every layer-0 head is a previous-token head",
+                            where="induction-heads study", fix="use n_head 2 or more for this broken arm")
         out["layer0/previous_token_heads"] = len(prev)
         sets = {f"L{layer}/h{h}": (layer, [h]) for layer in range(2) for h in range(n_head)}
         sets |= {"layer1": (1, list(range(n_head))), "layer0/chosen": (0, chosen), "layer0/unchosen": (0, unchosen)}

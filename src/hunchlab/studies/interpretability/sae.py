@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import SpecError
 from hunchlab.studies.interpretability.common import check_positive, fit_on_draws
 from hunchlab.studies.training import Callback, cached
 
@@ -56,10 +56,10 @@ class SAESettings:
         check_positive(where, n_features=self.n_features, d=self.d, dict_size=self.dict_size, steps=self.steps,
                        batch_size=self.batch_size, lr=self.lr, eval_samples=self.eval_samples, seeds=self.seeds)
         if not 0 < self.p_active <= 1:
-            raise HunchError(f"p_active {self.p_active}", where=where, fix="use a probability in (0, 1]")
+            raise SpecError(f"p_active {self.p_active}", where=where, fix="use a probability in (0, 1]")
         if not self.l1_values or min(self.l1_values) != 0 or len(self.l1_values) < 2:
-            raise HunchError(f"l1_values {list(self.l1_values)}", where=where,
-                             fix="sweep 0 (the no-L1 baseline) and at least one positive value, e.g. [0, 0.1, 0.3]")
+            raise SpecError(f"l1_values {list(self.l1_values)}", where=where,
+                            fix="sweep 0 (the no-L1 baseline) and at least one positive value, e.g. [0, 0.1, 0.3]")
         return replace(self, l1_values=tuple(sorted(self.l1_values)))
 
     def penalties(self) -> torch.Tensor:

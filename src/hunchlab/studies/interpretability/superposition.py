@@ -21,7 +21,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import SpecError
 from hunchlab.studies.interpretability.common import check_positive, fit_on_draws
 from hunchlab.studies.training import Callback, cached
 
@@ -49,13 +49,13 @@ class SuperpositionSettings:
         check_positive(where, n_features=self.n_features, n_hidden=self.n_hidden, steps=self.steps,
                        batch_size=self.batch_size, lr=self.lr, seeds=self.seeds)
         if self.n_hidden >= self.n_features:
-            raise HunchError(f"n_hidden {self.n_hidden} is not below n_features {self.n_features}", where=where,
-                             fix="superposition needs fewer dimensions than features, e.g. n_features 20, n_hidden 5")
+            raise SpecError(f"n_hidden {self.n_hidden} is not below n_features {self.n_features}", where=where,
+                            fix="superposition needs fewer dimensions than features, e.g. n_features 20, n_hidden 5")
         if not self.sparsities or not all(0 <= s < 1 for s in self.sparsities):
-            raise HunchError(f"sparsities {list(self.sparsities)}", where=where,
-                             fix="give sparsities S in [0, 1), e.g. [0, 0.9, 0.99]")
+            raise SpecError(f"sparsities {list(self.sparsities)}", where=where,
+                            fix="give sparsities S in [0, 1), e.g. [0, 0.9, 0.99]")
         if not 0 < self.importance_decay <= 1:
-            raise HunchError(f"importance_decay {self.importance_decay}", where=where, fix="use a value in (0, 1]")
+            raise SpecError(f"importance_decay {self.importance_decay}", where=where, fix="use a value in (0, 1]")
         return replace(self, sparsities=tuple(sorted(self.sparsities)))  # densest first
 
 

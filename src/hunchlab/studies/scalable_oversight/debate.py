@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import BadInput
 from hunchlab.studies.params import StudySettings
 from hunchlab.studies.scalable_oversight import game
 from hunchlab.studies.scalable_oversight.glyphs import CLASSES, ascii_art, render
@@ -130,8 +130,8 @@ def test_set(s: Settings, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     images = s.draw(labels, g)
     enough = images.sum(1) >= max(s.k_values)
     if int(enough.sum()) < s.n_test:
-        raise HunchError(f"too few glyphs have {max(s.k_values)} inked pixels at image_size {s.image_size}",
-                         where=WHERE, fix="use a larger image_size or smaller k_values")
+        raise BadInput(f"too few glyphs have {max(s.k_values)} inked pixels at image_size {s.image_size}",
+                       where=WHERE, fix="use a larger image_size or smaller k_values")
     return images[enough][: s.n_test], labels[enough][: s.n_test]
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import SpecError
 from hunchlab.studies.params import from_params
 from hunchlab.studies.self_improvement import policy as pol
 from hunchlab.studies.test_time_compute import experiment as ttc
@@ -71,13 +71,13 @@ class OveroptSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OveroptSettings:
-        """Settings from a run's params, failing with a HunchError on unknown names or bad values."""
+        """Settings from a run's params, failing with a SpecError on unknown names or bad values."""
         s = from_params(cls, config, WHERE)
         return replace(s, n_values=tuple(sorted(s.n_values))).validated()
 
     def validated(self) -> OveroptSettings:
-        def bad(what: str, fix: str) -> HunchError:
-            return HunchError(what, where=WHERE, fix=fix)
+        def bad(what: str, fix: str) -> SpecError:
+            return SpecError(what, where=WHERE, fix=fix)
 
         if any(k < 1 or k > MAX_STEPS for k in (self.k, *self.k_values)) or not self.k_values:
             raise bad(f"chain lengths k={self.k}, k_values={list(self.k_values)}", f"use lengths from 1 to {MAX_STEPS}")

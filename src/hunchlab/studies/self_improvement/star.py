@@ -37,7 +37,7 @@ from typing import Any
 
 import torch
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import SpecError
 from hunchlab.studies.params import from_params
 from hunchlab.studies.self_improvement import policy as pol
 from hunchlab.studies.test_time_compute import search
@@ -90,12 +90,12 @@ class StarSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> StarSettings:
-        """Settings from a run's params, failing with a HunchError on unknown names or bad values."""
+        """Settings from a run's params, failing with a SpecError on unknown names or bad values."""
         return from_params(cls, config, WHERE).validated()
 
     def validated(self) -> StarSettings:
-        def bad(what: str, fix: str) -> HunchError:
-            return HunchError(what, where=WHERE, fix=fix)
+        def bad(what: str, fix: str) -> SpecError:
+            return SpecError(what, where=WHERE, fix=fix)
 
         for name, ks in (("star_k", self.star_k), ("test_k", self.test_k)):
             if not ks or any(k < 1 or k > MAX_STEPS for k in ks):

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import SpecError
 from hunchlab.studies.params import StudySettings, from_params
 from hunchlab.studies.test_time_compute import search
 from hunchlab.studies.test_time_compute.model import Generator, GeneratorConfig, Verifier, VerifierConfig
@@ -69,13 +69,13 @@ class Settings(StudySettings):
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
-        """Settings from a run's params, failing with a HunchError on unknown names or bad values."""
+        """Settings from a run's params, failing with a SpecError on unknown names or bad values."""
         s = from_params(cls, config, where=cls.where)
         return replace(s, k_values=tuple(sorted(s.k_values)), n_values=tuple(sorted(s.n_values))).validated()
 
     def validated(self) -> Settings:
-        def bad(what: str, fix: str) -> HunchError:
-            return HunchError(what, where="test_time_compute study", fix=fix)
+        def bad(what: str, fix: str) -> SpecError:
+            return SpecError(what, where="test_time_compute study", fix=fix)
 
         if not self.k_values or any(k < 1 or k > MAX_STEPS for k in self.k_values):
             raise bad(f"k_values {list(self.k_values)} out of range", f"use chain lengths from 1 to {MAX_STEPS}")
