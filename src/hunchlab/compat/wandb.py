@@ -39,7 +39,7 @@ from typing import Any
 
 from hunchlab.compat.attach import add_params, add_record, current_or_start
 from hunchlab.compat.wandb_values import Table, flatten_row, table_examples
-from hunchlab.errors import BadInput, HunchError, WrongState
+from hunchlab.errors import BadInput, WrongState
 from hunchlab.run import Run
 from hunchlab.rundir import ENV_RUN_DIR
 
@@ -158,7 +158,7 @@ class WandbRun:
         if step is None and commit is not False and not self._row and not self._tables:
             try:  # the common call, a row of numbers committed at once: straight to the run, converted once
                 self._run.log(data, step=self.step)
-            except HunchError:
+            except BadInput:
                 pass  # something in it is not a number: sorted out below
             else:
                 self.step += 1
