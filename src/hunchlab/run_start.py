@@ -50,8 +50,9 @@ def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None 
                 break
             except FileExistsError:
                 continue
-    if run_id is None:
-        raise StoreError("could not take a run id", where=str(project.hunch_dir), fix="check .hunch/seq")
+        else:  # every id taken was an existing folder: writing on would overwrite another run's run.json
+            raise StoreError("could not take a run id", where=str(project.hunch_dir), fix="check .hunch/seq")
+    assert run_id is not None
     run_dir = project.run_dir(run_id)
     if code_cwd is not None:
         from hunchlab.capture import capture_code

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import hunchlab
-from hunchlab.errors import WrongState
+from hunchlab.errors import StoreError, WrongState
 from hunchlab.run_start import create_run
 from hunchlab.rundir import ENV_RUN_DIR, META_FILE
 
@@ -35,3 +35,13 @@ def test_the_run_of_hunch_run_is_attached_from_its_folder_and_not_owned(project,
         with attached:
             pass  # leaving the block clears the current run for the next test
         made.finish()
+
+
+def test_when_every_id_taken_is_an_existing_folder_no_run_is_written_over_it(project, monkeypatch):
+    taken = create_run(project, {"params": {}, "seed": 0})
+    before = (taken.dir / META_FILE).read_text()
+    monkeypatch.setattr(type(project), "run_dir", lambda self, run_id: taken.dir)
+    with pytest.raises(StoreError, match="could not take a run id"):
+        create_run(project, {"params": {"lr": 0.2}, "seed": 1})
+    assert (taken.dir / META_FILE).read_text() == before
+    taken.finish()
