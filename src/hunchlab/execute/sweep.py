@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,21 @@ def run_ablation(spec_path: str | Path, overrides: list[str] = (), *, seeds: int
     plan = plan_ablation(spec, seeds=seeds, pairs=pairs, metric=metric, goal=goal)
     return _run_plans([plan], executor=executor, jobs=jobs, address=address, progress=progress, project=project,
                       cwd=cwd)
+
+
+def ablate(target: str, overrides: Sequence[str] = (), *, seeds: int = 3, pairs: bool = False,
+           metric: str | None = None, goal: str | None = None, smoke: bool = False, executor: str = "local",
+           jobs: int | None = None, address: str | None = None, progress: Callable[[Progress], None] | None = None,
+           project: Project | None = None, cwd: Path | None = None) -> tuple[Result | None, str]:
+    """``hunch ablate SPEC|ID``: a spec file (``.yaml``/``.yml``, or any file that exists) is run as
+    ``run_ablation``; anything else is an ablation's id, run nothing. Returns the drive's result (None
+    for an id) and the ablation whose table to show."""
+    if Path(target).suffix not in (".yaml", ".yml") and not Path(target).is_file():
+        return None, target
+    result = run_ablation(target, list(overrides), seeds=seeds, pairs=pairs, metric=metric, goal=goal,
+                          smoke=smoke, executor=executor, jobs=jobs, address=address, progress=progress,
+                          project=project, cwd=cwd)
+    return result, result.sweeps[0]
 
 
 def _run_plans(plans: list[Plan], *, executor: str, jobs: int | None, address: str | None,
