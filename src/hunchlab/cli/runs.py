@@ -435,20 +435,5 @@ def _print_reproduction(result: Any, rtol: float, new: dict[str, Any]) -> None:
                  + (f": {c.detail}" if c.detail else "")) for c in result.checks]
         console().print(table(f"{result.original} vs {result.rerun} (rtol {rtol:g})",
                               ["kind", "name", "original", "rerun", ""], rows))
-    counts = result.compared
-    examples = next((c.original.replace("records", "example records") for c in result.checks if c.kind == "examples"),
-                    None)
-    compared = ", ".join([f"{n} {what}" for what, n in (("summary values", counts.get("summary", 0)),
-                                                       ("metric histories", counts.get("history", 0))) if n]
-                         + ([examples] if examples else []))
-    if result.status != "finished":
-        click.echo(f"✗ the rerun {result.status}: {new.get('error') or ''}", err=True)
-    elif result.verdict == reproduce.NOTHING:
-        click.echo(f"✗ nothing to compare: {result.original} recorded no summary, metric or example, so a rerun "
-                   "cannot show it reproduces (log what the run computes: run.summary, run.log, run.example)",
-                   err=True)
-    elif result.verdict == reproduce.NOT_REPRODUCED:
-        bad = sum(not c.match for c in result.checks)
-        click.echo(f"✗ {bad} of {len(result.checks)} checks differ (compared {compared}): not reproduced", err=True)
-    else:
-        click.echo(f"✓ compared {compared}: all match, reproduced")
+    ok = result.verdict == reproduce.REPRODUCED
+    click.echo(f"{'✓' if ok else '✗'} {result.conclusion(new.get('error'))}", err=not ok)
