@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -82,18 +84,21 @@ def run(spec_file: str | None, overrides: tuple[str, ...], seed_flag: str | None
 
     Example: hunch run exp.yaml lr=3e-4 model.width=128 --predict 'acc > 0.9 @ 70%'
     """
+    from hunchlab import prerun
     from hunchlab.execute.local import outcome_fault
     from hunchlab.execute.seeds import run_seeds
     from hunchlab.project import find_project
 
     project = find_project()
     spec = _spec_of(spec_file, list(overrides), smoke, seed_flag, save_spec)
-    _check_runnable(spec)  # before any prompt: a typo in the entry should not cost a typed prediction
+    prerun.check_runnable(spec, Path.cwd())  # before any prompt: a typo in the entry should not cost a prediction
     spec.question = question or spec.question
     spec.question = _ensure_question(project, spec, "--question" if question else f"{spec.path}: question")
-    claims, note = _gather_predictions(project, spec, list(predict_texts), no_predict)
+    gathered = prerun.gather_predictions(project, prerun.spec_claims(spec, list(predict_texts)),
+                                         no_predict=no_predict, ask=_prompt_for_claims(project, spec))
     outcomes = run_seeds(project, spec, seeds, cwd=Path.cwd(), argv=["hunch", *sys.argv[1:]], echo=not quiet,
-                         predictions=claims, extra_meta={"prediction": note} if note else None)
+                         predictions=gathered.claims,
+                         extra_meta={"prediction": gathered.note} if gathered.note else None)
     for outcome in outcomes:
         _report_outcome(project, outcome)
     fault = next((f for f in map(outcome_fault, outcomes) if f is not None), None)
@@ -132,55 +137,28 @@ def _spec_of(spec_file: str | None, overrides: list[str], smoke: bool, seed_flag
     return spec
 
 
-def _check_runnable(spec: Any) -> None:
-    from hunchlab.execute.entrypoint import expand_command
-    from hunchlab.execute.local import check_entry
-
-    if spec.entry:
-        check_entry(spec.entry, [str(Path.cwd()), str(Path(spec.path).resolve().parent)], spec.path)
-    else:
-        expand_command(spec)
-
-
 def _ensure_question(project: Any, spec: Any, where: str) -> str | None:
     """The run's question, checked against the tree; without one, warn (and offer one on a terminal)."""
-    from hunchlab import tree
     from hunchlab.cli.prompts import interactive, pick_question
+    from hunchlab.prerun import run_question
 
-    if spec.question:
-        tree.check_question(project, spec.question, where=where)
-        return str(spec.question)
-    if interactive():
-        picked = pick_question(project)
-        if picked:
-            return picked
-    click.echo("note: this run serves no question of the tree (add `question:` to the spec or --question ID; "
-               "`hunch tree` shows them)", err=True)
-    return None
+    picked = run_question(project, spec, where=where, pick=partial(pick_question, project) if interactive() else None)
+    if picked is None:
+        click.echo("note: this run serves no question of the tree (add `question:` to the spec or --question ID; "
+                   "`hunch tree` shows them)", err=True)
+    return picked
 
 
-def _gather_predictions(project: Any, spec: Any, texts: list[str], no_predict: bool) -> tuple[list[Any], str | None]:
-    """Claims from the spec and --predict; else ask on a terminal; say why there is none."""
-    from hunchlab.claims import parse_claim
+def _prompt_for_claims(project: Any, spec: Any) -> Callable[[], list[Any]] | None:
+    """On a terminal, the prompt that asks for the run's predictions (None elsewhere: nobody to ask)."""
     from hunchlab.cli.prompts import ask_claims, interactive
-    from hunchlab.predict import check_references, parse_claims, suggest_metrics
+    from hunchlab.predict import suggest_metrics
+    from hunchlab.prerun import prompted_claim
 
-    claims = parse_claims(spec.predict, source=f"{spec.path}: predict") + parse_claims(texts, source="--predict")
-    if claims:
-        check_references(project, claims)
-        return claims, None
-    if no_predict:
-        return [], "no prediction (--no-predict)"
     if not interactive():
-        return [], "no prediction (not a terminal)"
-    def checked(text: str) -> Any:  # a reference that can never resolve is re-asked, like a typo
-        claim = parse_claim(text, source="prediction")
-        check_references(project, [claim])
-        return claim
-
-    claims = ask_claims(f"Before you look: what will run '{spec.name}' show?", suggest_metrics(project, spec.name),
-                        checked, "acc > 0.8 @ 70%")
-    return claims, None if claims else "no prediction (declined at the prompt)"
+        return None
+    return lambda: ask_claims(f"Before you look: what will run '{spec.name}' show?",
+                              suggest_metrics(project, spec.name), partial(prompted_claim, project), "acc > 0.8 @ 70%")
 
 
 def _report_outcome(project: Any, outcome: Any) -> None:
