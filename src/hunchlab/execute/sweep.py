@@ -38,8 +38,6 @@ def make_executor(name: str, project: Project, *, jobs: int | None, address: str
         return RayExecutor(project, jobs=jobs, address=address or project.setting("ray_address"))
     raise BadInput(f"unknown executor '{name}'", fix="use --executor local or --executor ray")
 
-# ----------------------------------------------------------------------------- entry points
-
 
 def run_sweep(spec_path: str | Path, args: list[str] = (), *, seeds: int | None = None,  # type: ignore[assignment]
               budget: int | None = None, metric: str | None = None, goal: str | None = None, smoke: bool = False,
