@@ -151,6 +151,23 @@ def add_note(text: str, *, kind: str = "note", run_ref: str | None = None, quest
         return get_entry(conn, entry_id)  # type: ignore[return-value]
 
 
+def write_note(text: str | None, *, kind: str = "note", run_ref: str | None = None, question_id: str | None = None,
+               project: Project) -> dict[str, Any]:
+    """``hunch note``: ``text`` as given, else a draft pre-filled from the run and question opened in
+    ``$EDITOR`` (saved only if something was written into it: see ``add_note``)."""
+    template = None
+    if text is None:
+        template = draft(run_ref=run_ref, question_id=question_id, kind=kind, project=project)
+        text = edit_in_editor(template, project)
+    return add_note(text, kind=kind, run_ref=run_ref, question_id=question_id, template=template, project=project)
+
+
+def edit_entry(entry_id: int | str, project: Project) -> dict[str, Any]:
+    """``hunch note --edit ENTRY``: the entry opened in ``$EDITOR`` (its title as the heading), saved back."""
+    entry = get(entry_id, project)
+    return rewrite(entry["id"], edit_in_editor(f"# {entry['title']}\n\n{entry['body']}\n", project), project)
+
+
 def get(entry_id: int | str, project: Project | None = None) -> dict[str, Any]:
     from hunchlab.store.journal import get_entry
 

@@ -14,7 +14,7 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hunchlab.calibration import CalibrationReport, brier, calibration_report
 from hunchlab.claims import Claim, parse_claim
@@ -23,6 +23,9 @@ from hunchlab.due import DUE_FILE
 from hunchlab.errors import BadInput, NotFound, WrongState
 from hunchlab.project import Project
 from hunchlab.timeparse import parse_date, parse_duration, today
+
+if TYPE_CHECKING:
+    from hunchlab.plots import FigureFiles
 
 KINDS = ("run", "forecast", "read")
 
@@ -270,6 +273,18 @@ def calibration(*, kind: str | None = None, tag: str | None = None, since: str |
                 project: Project | None = None) -> CalibrationReport:
     """Brier and log score, reliability and trend over resolved predictions (all kinds by default)."""
     return calibration_report(_scored_items(_resolved(kind, tag, since, project)))
+
+
+def calibration_plot(report: CalibrationReport, out: Path | str) -> FigureFiles:
+    """``hunch calibration --plot``: the report's reliability table as a diagram beside its Brier trend."""
+    from hunchlab.plots import reliability_diagram  # numpy and the figure code only when a plot is asked for
+
+    d = report.to_dict()
+    bins = [{"lo": b["lower"], "hi": b["upper"], "count": b["count"], "mean_p": b["mean_p"],
+             "freq": b["observed"], "freq_lo": b["observed_low"], "freq_hi": b["observed_high"]}
+            for b in d["reliability"]]
+    trend = [{"t": t["resolved_at"], "brier": t["brier"]} for t in d["trend"]]
+    return reliability_diagram(bins, trend, out)
 
 
 def calibration_by_agent(*, kind: str | None = None, tag: str | None = None, since: str | None = None,

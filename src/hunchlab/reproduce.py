@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import WrongState
 from hunchlab.project import Project, find_project
 from hunchlab.records import get_run
 
@@ -65,6 +65,28 @@ class Reproduction:
             return NOTHING
         return REPRODUCED if all(c.match for c in self.checks) else NOT_REPRODUCED
 
+    def conclusion(self, error: str | None = None) -> str:
+        """The verdict in one sentence: what was compared and whether it matched, or why nothing could be
+        (``error``: the rerun's own, when it did not finish)."""
+        if self.status != "finished":
+            return f"the rerun {self.status}: {error or ''}"
+        if self.verdict == NOTHING:
+            return (f"nothing to compare: {self.original} recorded no summary, metric or example, so a rerun "
+                    "cannot show it reproduces (log what the run computes: run.summary, run.log, run.example)")
+        if self.verdict == NOT_REPRODUCED:
+            bad = sum(not c.match for c in self.checks)
+            return f"{bad} of {len(self.checks)} checks differ (compared {self._compared_text()}): not reproduced"
+        return f"compared {self._compared_text()}: all match, reproduced"
+
+    def _compared_text(self) -> str:
+        """``3 summary values, 1 metric histories, 1,000 example records``: the kinds compared, with counts."""
+        counts = self.compared
+        examples = next((c.original.replace("records", "example records") for c in self.checks
+                         if c.kind == "examples"), None)
+        return ", ".join([f"{n} {what}" for what, n in (("summary values", counts.get("summary", 0)),
+                                                       ("metric histories", counts.get("history", 0))) if n]
+                         + ([examples] if examples else []))
+
     def to_dict(self) -> dict[str, Any]:
         return {"original": self.original, "rerun": self.rerun, "status": self.status, "verdict": self.verdict,
                 "compared": self.compared, "checks": [vars(c) for c in self.checks]}
@@ -84,10 +106,10 @@ def rerun(ref: str, *, project: Project | None = None, echo: bool = True, argv: 
     original = get_run(ref, examples=False, metrics=False, project=project)
     spec_meta = dict(original.get("spec") or {})
     if spec_meta.get("entry") == "python-api":
-        raise HunchError(f"run {original['id']} was started from Python with hunchlab.start(), not from a spec",
+        raise WrongState(f"run {original['id']} was started from Python with hunchlab.start(), not from a spec",
                          fix="rerun it by running the script again")
     if original.get("imported"):
-        raise HunchError(f"run {original['id']} was imported from {original['imported']['from']}: "
+        raise WrongState(f"run {original['id']} was imported from {original['imported']['from']}: "
                          "hunchlab has its numbers, not its code", fix="rerun it where it was first run")
     # Stored by Spec.to_meta, so each is the str (or None) the Spec had.
     texts: dict[str, Any] = {k: spec_meta.get(k)

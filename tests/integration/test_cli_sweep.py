@@ -13,7 +13,8 @@ import pytest
 
 from hunchlab import records, sweeps
 from hunchlab.execute.plan import plan_sweep
-from hunchlab.execute.sweep import record, run_sweep
+from hunchlab.execute.sweep import run_sweep
+from hunchlab.execute.sweep_record import record
 from hunchlab.spec import load_spec
 from hunchlab.store import open_store
 from hunchlab.store import sweeps as q

@@ -137,7 +137,7 @@ def test_a_driver_on_another_machine_is_taken_over_only_once_its_lease_runs_out(
     (project.root / "ok.py").write_text("def main(run):\n    run.summary['i'] = run.config.i\n")
     (project.root / "ok.yaml").write_text("entry: ok:main\nparams: {i: 0}\n")
     from hunchlab.execute.plan import plan_sweep
-    from hunchlab.execute.sweep import record
+    from hunchlab.execute.sweep_record import record
     from hunchlab.spec import load_spec
 
     plan = plan_sweep(load_spec("ok.yaml"), {"i": [1, 2]})
@@ -159,7 +159,7 @@ def test_of_two_drivers_taking_a_sweep_over_one_wins_and_the_stalled_one_learns_
     (project.root / "ok.py").write_text("def main(run):\n    run.summary['i'] = run.config.i\n")
     (project.root / "ok.yaml").write_text("entry: ok:main\nparams: {i: 0}\n")
     from hunchlab.execute.plan import plan_sweep
-    from hunchlab.execute.sweep import record
+    from hunchlab.execute.sweep_record import record
     from hunchlab.spec import load_spec
 
     sweep_id = record(project, [plan_sweep(load_spec("ok.yaml"), {"i": [1]})], executor="local",

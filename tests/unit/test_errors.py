@@ -22,7 +22,6 @@ SRC = Path(hunchlab.__file__).parent
 # Files whose raises their owners classify in the same step (issue 13: split1 to split4 split these
 # modules and classify their raises as they go). The lead empties this list after merging them.
 NOT_YET_CLASSIFIED = {
-    "execute/sweep.py", "cli/runs.py", "cli/study.py", "reproduce.py",  # split3
     "dashboard.py", "plots.py", "plot_drawing.py",  # split4
 }
 

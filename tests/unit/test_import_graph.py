@@ -143,8 +143,7 @@ LAYERS = [
     "metric_info calibration plots plot_drawing",
     "compat integrations models",
     "records compare compare_sides compare_analysis compare_code compare_examples compare_text blocks report predict "
-    "due journal tree triage sweeps sweep_view "
-    "overlay dashboard reproduce selectors execute",
+    "due journal tree triage sweeps sweep_view overlay dashboard reproduce selectors prerun execute",
     "studies interp",
     "cli web mcp demo __main__",
 ]

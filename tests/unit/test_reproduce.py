@@ -52,3 +52,23 @@ def test_a_metric_on_one_side_only_and_a_failed_rerun_do_not_reproduce() -> None
     assert missing.verdict == NOT_REPRODUCED
     failed = check_reproduction(_run("a", {"acc": 0.5}), _run("b", {"acc": 0.5}, status="failed"), rtol=0, atol=0)
     assert failed.verdict == NOT_REPRODUCED
+
+
+def test_the_conclusion_says_what_was_compared_and_the_verdict() -> None:
+    a = _run("a", {"acc": 0.5, "f1": 0.4}, {"loss": _history(1.0, 0.5)}, _examples(True, False, True))
+    same = check_reproduction(a, _run("b", {"acc": 0.5, "f1": 0.4}, {"loss": _history(1.0, 0.5)},
+                                      _examples(True, False, True)), rtol=1e-9, atol=1e-12)
+    assert same.conclusion() == ("compared 2 summary values, 1 metric histories, 3 example records: "
+                                 "all match, reproduced")
+    differs = check_reproduction(a, _run("b", {"acc": 0.6, "f1": 0.4}, {"loss": _history(1.0, 0.5)},
+                                         _examples(True, False, True)), rtol=1e-9, atol=1e-12)
+    assert differs.conclusion() == ("1 of 4 checks differ (compared 2 summary values, 1 metric histories, "
+                                    "3 example records): not reproduced")
+
+
+def test_the_conclusion_of_nothing_compared_or_a_failed_rerun_says_why() -> None:
+    nothing = check_reproduction(_run("a"), _run("b"), rtol=1e-9, atol=1e-12)
+    assert nothing.conclusion().startswith("nothing to compare: a recorded no summary, metric or example")
+    failed = check_reproduction(_run("a", {"acc": 0.5}), _run("b", {"acc": 0.5}, status="crashed"), rtol=0, atol=0)
+    assert failed.conclusion("ZeroDivisionError") == "the rerun crashed: ZeroDivisionError"
+    assert failed.conclusion() == "the rerun crashed: "

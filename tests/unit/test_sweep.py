@@ -211,3 +211,23 @@ def test_median_stopping_respects_the_goal_and_learns_from_finished_trials(tmp_p
     assert "median 0.75" in p.verdict("b")
     p.ended("b", "pruned")
     assert len(p.finished) == 2, "a pruned trial does not move the median"
+
+
+def test_ablate_runs_a_spec_file_and_takes_anything_else_for_an_ablations_id(tmp_path, monkeypatch):
+    from hunchlab.execute import sweep
+    from hunchlab.execute.sweep_driver import Result
+
+    ran = []
+
+    def run_ablation(target, overrides, **kw):
+        ran.append((target, overrides, kw["seeds"]))
+        return Result(["sweep-9"], 0, {}, 0.0, False, [])
+
+    monkeypatch.setattr(sweep, "run_ablation", run_ablation)
+    monkeypatch.chdir(tmp_path)
+    assert sweep.ablate("sweep-3", ["steps=5"]) == (None, "sweep-3")
+    assert ran == [], "an id runs nothing"
+    result, ref = sweep.ablate("exp.yaml", ("steps=5",), seeds=2)  # a .yaml name is a spec, even unwritten
+    assert ref == "sweep-9" and result is not None and ran == [("exp.yaml", ["steps=5"], 2)]
+    (tmp_path / "exp.spec").write_text(BASE)
+    assert sweep.ablate("exp.spec")[1] == "sweep-9", "any file that exists is a spec"

@@ -185,21 +185,11 @@ def note(message: str | None, run_ref: str | None, question: str | None, kind: s
 
     project = find_project()
     if edit_id:
-        entry = journal.get(edit_id, project)
-        text = journal.edit_in_editor(f"# {entry['title']}\n\n{entry['body']}\n", project)
-        saved = journal.rewrite(entry["id"], text, project)
+        saved = journal.edit_entry(edit_id, project)
         click.echo(f"updated #{saved['id']} ({saved['kind']}): {saved['title']}")
         return
-    template = None
-    if message is not None:
-        text = message
-    elif from_file:
-        text = Path(from_file).read_text()
-    else:
-        template = journal.draft(run_ref=run_ref, question_id=question, kind=kind, project=project)
-        text = journal.edit_in_editor(template, project)
-    saved = journal.add_note(text, kind=kind, run_ref=run_ref, question_id=question, template=template,
-                             project=project)
+    text = message if message is not None else Path(from_file).read_text() if from_file else None
+    saved = journal.write_note(text, kind=kind, run_ref=run_ref, question_id=question, project=project)
     links = ", ".join(x for x in (saved["run_id"], saved["question_id"]) if x)
     click.echo(f"saved #{saved['id']} ({saved['kind']}): {saved['title']}" + (f" [{links}]" if links else ""))
 

@@ -193,6 +193,7 @@ def calibration(kind: str | None, tag: str | None, since: str | None, plot_path:
     Example: hunch calibration --since 90d --plot cal.png
     """
     from hunchlab.predict import calibration as report_calibration
+    from hunchlab.predict import calibration_plot
 
     if by:
         _calibration_by_agent(kind, tag, since, as_json)
@@ -203,14 +204,7 @@ def calibration(kind: str | None, tag: str | None, since: str | None, plot_path:
     else:
         click.echo(report.render())
     if plot_path:
-        from hunchlab.plots import reliability_diagram
-
-        d = report.to_dict()
-        bins = [{"lo": b["lower"], "hi": b["upper"], "count": b["count"], "mean_p": b["mean_p"],
-                 "freq": b["observed"], "freq_lo": b["observed_low"], "freq_hi": b["observed_high"]}
-                for b in d["reliability"]]
-        trend = [{"t": t["resolved_at"], "brier": t["brier"]} for t in d["trend"]]
-        files = reliability_diagram(bins, trend, plot_path)
+        files = calibration_plot(report, plot_path)
         click.echo(f"wrote {files.figure} (data {files.data}, script {files.script})", err=as_json)
     sys.stdout.flush()
 

@@ -1,15 +1,17 @@
-"""Commands of the core loop: init, run, runs, show, rerun."""
+"""Commands of the core loop: init, run, runs (one run's own record is `show` and `rerun`, in cli/show.py)."""
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import click
 
-from hunchlab.cli.render import age, console, duration, emit_csv, emit_json, fmt, json_option, output_options, table
+from hunchlab.cli.render import age, console, duration, emit_csv, emit_json, fmt, output_options, table
 
 
 @click.command()
@@ -82,18 +84,21 @@ def run(spec_file: str | None, overrides: tuple[str, ...], seed_flag: str | None
 
     Example: hunch run exp.yaml lr=3e-4 model.width=128 --predict 'acc > 0.9 @ 70%'
     """
+    from hunchlab import prerun
     from hunchlab.execute.local import outcome_fault
     from hunchlab.execute.seeds import run_seeds
     from hunchlab.project import find_project
 
     project = find_project()
     spec = _spec_of(spec_file, list(overrides), smoke, seed_flag, save_spec)
-    _check_runnable(spec)  # before any prompt: a typo in the entry should not cost a typed prediction
+    prerun.check_runnable(spec, Path.cwd())  # before any prompt: a typo in the entry should not cost a prediction
     spec.question = question or spec.question
     spec.question = _ensure_question(project, spec, "--question" if question else f"{spec.path}: question")
-    claims, note = _gather_predictions(project, spec, list(predict_texts), no_predict)
+    gathered = prerun.gather_predictions(project, prerun.spec_claims(spec, list(predict_texts)),
+                                         no_predict=no_predict, ask=_prompt_for_claims(project, spec))
     outcomes = run_seeds(project, spec, seeds, cwd=Path.cwd(), argv=["hunch", *sys.argv[1:]], echo=not quiet,
-                         predictions=claims, extra_meta={"prediction": note} if note else None)
+                         predictions=gathered.claims,
+                         extra_meta={"prediction": gathered.note} if gathered.note else None)
     for outcome in outcomes:
         _report_outcome(project, outcome)
     fault = next((f for f in map(outcome_fault, outcomes) if f is not None), None)
@@ -132,55 +137,28 @@ def _spec_of(spec_file: str | None, overrides: list[str], smoke: bool, seed_flag
     return spec
 
 
-def _check_runnable(spec: Any) -> None:
-    from hunchlab.execute.entrypoint import expand_command
-    from hunchlab.execute.local import check_entry
-
-    if spec.entry:
-        check_entry(spec.entry, [str(Path.cwd()), str(Path(spec.path).resolve().parent)], spec.path)
-    else:
-        expand_command(spec)
-
-
 def _ensure_question(project: Any, spec: Any, where: str) -> str | None:
     """The run's question, checked against the tree; without one, warn (and offer one on a terminal)."""
-    from hunchlab import tree
     from hunchlab.cli.prompts import interactive, pick_question
+    from hunchlab.prerun import run_question
 
-    if spec.question:
-        tree.check_question(project, spec.question, where=where)
-        return str(spec.question)
-    if interactive():
-        picked = pick_question(project)
-        if picked:
-            return picked
-    click.echo("note: this run serves no question of the tree (add `question:` to the spec or --question ID; "
-               "`hunch tree` shows them)", err=True)
-    return None
+    picked = run_question(project, spec, where=where, pick=partial(pick_question, project) if interactive() else None)
+    if picked is None:
+        click.echo("note: this run serves no question of the tree (add `question:` to the spec or --question ID; "
+                   "`hunch tree` shows them)", err=True)
+    return picked
 
 
-def _gather_predictions(project: Any, spec: Any, texts: list[str], no_predict: bool) -> tuple[list[Any], str | None]:
-    """Claims from the spec and --predict; else ask on a terminal; say why there is none."""
-    from hunchlab.claims import parse_claim
+def _prompt_for_claims(project: Any, spec: Any) -> Callable[[], list[Any]] | None:
+    """On a terminal, the prompt that asks for the run's predictions (None elsewhere: nobody to ask)."""
     from hunchlab.cli.prompts import ask_claims, interactive
-    from hunchlab.predict import check_references, parse_claims, suggest_metrics
+    from hunchlab.predict import suggest_metrics
+    from hunchlab.prerun import prompted_claim
 
-    claims = parse_claims(spec.predict, source=f"{spec.path}: predict") + parse_claims(texts, source="--predict")
-    if claims:
-        check_references(project, claims)
-        return claims, None
-    if no_predict:
-        return [], "no prediction (--no-predict)"
     if not interactive():
-        return [], "no prediction (not a terminal)"
-    def checked(text: str) -> Any:  # a reference that can never resolve is re-asked, like a typo
-        claim = parse_claim(text, source="prediction")
-        check_references(project, [claim])
-        return claim
-
-    claims = ask_claims(f"Before you look: what will run '{spec.name}' show?", suggest_metrics(project, spec.name),
-                        checked, "acc > 0.8 @ 70%")
-    return claims, None if claims else "no prediction (declined at the prompt)"
+        return None
+    return lambda: ask_claims(f"Before you look: what will run '{spec.name}' show?",
+                              suggest_metrics(project, spec.name), partial(prompted_claim, project), "acc > 0.8 @ 70%")
 
 
 def _report_outcome(project: Any, outcome: Any) -> None:
@@ -294,161 +272,3 @@ def _varying_keys(dicts: list[dict[str, Any]], n: int, *, all_keys: bool = False
     if not all_keys:
         keys = [k for k in keys if len({repr(d.get(k)) for d in dicts}) > 1]
     return keys[:n]
-
-
-@click.command()
-@click.argument("ref", metavar="RUN")
-@json_option("The whole record as JSON, metric histories and examples included.")
-@click.option("--tail", type=int, default=10, show_default=True, help="Lines of stdout/stderr to show.")
-def show(ref: str, as_json: bool, tail: int) -> None:
-    """Show one run: config, code state, environment, summary, last metrics, artifacts, log tail.
-
-    RUN is an id, a unique prefix of one, or its number.
-
-    Example: hunch show bright-otter-7
-    """
-    from hunchlab import records
-    from hunchlab.project import find_project
-
-    project = find_project()
-    if as_json:
-        emit_json(records.get_run(ref, project=project))
-        return
-    r = records.get_run(ref, metrics=False, examples=False, project=project)
-    _print_run(r, records.log_tail(project, r["id"], tail))
-    _print_predictions(r)
-
-
-def _print_predictions(r: dict[str, Any]) -> None:
-    if r.get("predictions"):
-        rows = [(p.get("ref") or "", p["text"], f"{p['probability']:.0%}", p.get("actual"),
-                 {True: "✓ right", False: "✗ wrong"}.get(p["outcome"], p["status"]) if p["status"] == "resolved"
-                 else p["status"], None if p.get("brier") is None else round(p["brier"], 4), p.get("note") or "")
-                for p in r["predictions"]]
-        console().print(table("predictions", ["id", "claim", "p", "actual", "result", "Brier", "note"], rows))
-    elif r.get("prediction"):
-        console().print(f"[bold]predictions[/] {r['prediction']}")
-
-
-def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
-    from rich.markup import escape
-
-    from hunchlab.records import flatten, quarantine_note
-
-    out = console()
-    spec = r.get("spec") or {}
-    took = duration((r["ended_at"] or time.time()) - r["created_at"])
-    out.print(f"[bold]{r['id']}[/]  {escape(r.get('name') or '')}  [{_status_style(r['status'])}]{r['status']}[/]"
-              f"  {took}  started {age(r['created_at'])}")
-    if r.get("error"):
-        out.print(f"  [red]{escape(r['error'])}[/]")
-    quarantine = quarantine_note(r)
-    if quarantine:
-        out.print(f"  [yellow]{escape(quarantine)}[/]")
-    if r.get("files_elsewhere"):
-        out.print(f"  [yellow]not in this project folder: {escape(r['files_elsewhere'])}[/]")
-    what = spec.get("entry") or spec.get("command") or ""
-    out.print(f"  spec {escape(str(spec.get('path') or '-'))} · entry {escape(str(what))} · seed {r['seed']}"
-              + (f" · question {escape(r['question'])}" if r.get("question") else "")
-              + (" · smoke" if spec.get("smoke") else "")
-              + (f" · rerun of {r['rerun_of']}" if r.get("rerun_of") else "")
-              + (f" · started by agent {escape(r['agent'])}" if r.get("agent") else ""))
-    if spec.get("overrides"):
-        out.print(f"  overrides: {escape(' '.join(spec['overrides']))}")
-    from hunchlab.compat.provenance import provenance_lines
-
-    for line in provenance_lines(r):
-        out.print(f"  {escape(line)}")
-    params = flatten(r["params"])
-    if params:
-        out.print(table("config", ["param", "value"], list(params.items())))
-    code = r.get("code") or {}
-    if code.get("git"):
-        state = "dirty" if code.get("dirty") else "clean"
-        out.print(f"[bold]code[/]  {escape(str(code.get('commit') or 'no commit yet ')[:12])}"
-                  + (f" on {escape(str(code['branch']))}" if code.get("branch") else "")
-                  + f" ({state}: diff {code.get('diff_bytes', 0)} bytes, {len(code.get('untracked', []))} untracked files)")
-        if code.get("warning"):
-            out.print(f"  [yellow]{escape(code['warning'])}[/]")
-    else:
-        out.print(f"[bold]code[/]  {escape(code.get('note', 'not captured'))}")
-    env = r.get("env") or {}
-    if env:
-        out.print(f"[bold]env[/]   Python {env.get('python')} · {escape(str(env.get('platform')))} · {escape(str(env.get('hostname')))}"
-                  f" · {escape(str(env.get('cpu')))} ×{env.get('cpu_count')}"
-                  + (f" · GPU {escape(', '.join(env['gpu']))}" if env.get("gpu") else " · no GPU")
-                  + f" · {len(env.get('packages', {}))} packages")
-    if r["summary"]:
-        out.print(table("summary", ["metric", "value"], list(r["summary"].items())))
-    if r["metrics"]:
-        out.print(table("metrics (last logged)", ["metric", "step", "value", "points"],
-                        [(k, m["step"], m["value"], m["n"]) for k, m in r["metrics"].items()]))
-    if r["n_examples"]:
-        out.print(f"[bold]examples[/] {r['n_examples']} records")
-    if r["artifacts"]:
-        out.print(table("artifacts", ["name", "size", "sha256"],
-                        [(a["name"], a["size"], a["sha256"][:16]) for a in r["artifacts"]]))
-    for stream, text in logs.items():
-        if text.strip():
-            out.print(f"[bold]{stream}[/] (last lines)")
-            out.print(escape(text), style="dim" if stream == "stdout" else "red")
-
-
-def _status_style(status: str) -> str:
-    return {"finished": "green", "running": "cyan", "failed": "red", "crashed": "red"}.get(status, "yellow")
-
-
-@click.command()
-@click.argument("ref", metavar="RUN")
-@click.option("--check", is_flag=True,
-              help="Compare summaries, metric histories and example records with the original; exit 1 unless "
-                   "they match (or when there is nothing to compare).")
-@click.option("--rtol", type=float, default=1e-9, show_default=True, help="Relative tolerance for --check.")
-@click.option("-q", "--quiet", is_flag=True, help="Do not echo the run's output.")
-@json_option("With --check, write the checks as JSON.")
-def rerun(ref: str, check: bool, rtol: float, quiet: bool, as_json: bool) -> None:
-    """Re-execute RUN from its stored code state (commit + diff + untracked files), config and seed.
-
-    Example: hunch rerun bright-otter-7 --check
-    """
-    from hunchlab import reproduce
-
-    original, new, result = reproduce.rerun(ref, echo=not quiet and not as_json, argv=["hunch", *sys.argv[1:]],
-                                            rtol=rtol)
-    if not check:
-        click.echo(f"rerun of {original['id']}: run {new['id']} {new['status']}")
-        sys.exit(0 if new["status"] == "finished" else 1)
-    if as_json:
-        emit_json(result.to_dict())
-    else:
-        _print_reproduction(result, rtol, new)
-    sys.exit(0 if result.verdict == reproduce.REPRODUCED else 1)
-
-
-def _print_reproduction(result: Any, rtol: float, new: dict[str, Any]) -> None:
-    """The checks as a table, then one line: what was compared and whether it reproduced."""
-    from hunchlab import reproduce
-
-    click.echo(f"rerun of {result.original}: run {result.rerun} {result.status}")
-    if result.checks:
-        rows = [(c.kind, c.name, c.original, c.rerun, ("✓ match" if c.match else "✗ differs")
-                 + (f": {c.detail}" if c.detail else "")) for c in result.checks]
-        console().print(table(f"{result.original} vs {result.rerun} (rtol {rtol:g})",
-                              ["kind", "name", "original", "rerun", ""], rows))
-    counts = result.compared
-    examples = next((c.original.replace("records", "example records") for c in result.checks if c.kind == "examples"),
-                    None)
-    compared = ", ".join([f"{n} {what}" for what, n in (("summary values", counts.get("summary", 0)),
-                                                       ("metric histories", counts.get("history", 0))) if n]
-                         + ([examples] if examples else []))
-    if result.status != "finished":
-        click.echo(f"✗ the rerun {result.status}: {new.get('error') or ''}", err=True)
-    elif result.verdict == reproduce.NOTHING:
-        click.echo(f"✗ nothing to compare: {result.original} recorded no summary, metric or example, so a rerun "
-                   "cannot show it reproduces (log what the run computes: run.summary, run.log, run.example)",
-                   err=True)
-    elif result.verdict == reproduce.NOT_REPRODUCED:
-        bad = sum(not c.match for c in result.checks)
-        click.echo(f"✗ {bad} of {len(result.checks)} checks differ (compared {compared}): not reproduced", err=True)
-    else:
-        click.echo(f"✓ compared {compared}: all match, reproduced")

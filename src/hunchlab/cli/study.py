@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from typing import Any
 
 import click
@@ -84,8 +85,9 @@ def study_run(name: str, overrides: tuple[str, ...], budget: str, seeds: int, pr
 
     Example: hunch study run self-consistency --p 70% --seeds 2
     """
-    from hunchlab.cli.prompts import ask_probability, interactive
+    from hunchlab.cli.prompts import interactive
     from hunchlab.predict import parse_claims
+    from hunchlab.prerun import gather_predictions
     from hunchlab.project import find_project
     from hunchlab.studies import get_study
     from hunchlab.studies.runner import endpoint_overrides, run_study, study_claim
@@ -93,26 +95,29 @@ def study_run(name: str, overrides: tuple[str, ...], budget: str, seeds: int, pr
     project = find_project()
     s = get_study(name, project)
     overrides = (*overrides, *endpoint_overrides(s, endpoint, model_name, list(overrides)))
-    claims = parse_claims(list(predict_texts), source="--predict")
-    note = None
-    if probability:
-        claims.append(study_claim(s, probability))
-    elif not claims and not no_predict and interactive():
-        click.echo(f"{s.question}\n  the study's claim: {s.claim}", err=True)
-        answer = ask_probability("  How likely is it, before you look?")
-        if answer:
-            claims.append(study_claim(s, answer))
-    if not claims:
-        note = "no prediction (--no-predict)" if no_predict else "no prediction"
+    given = parse_claims(list(predict_texts), source="--predict")
+    given += [study_claim(s, probability)] if probability else []
+    gathered = gather_predictions(project, given, no_predict=no_predict,
+                                  ask=partial(_ask_for_claim, s) if interactive() else None)
     click.echo(f"study {s.name} ({budget} budget, {seeds} seed{'s' if seeds > 1 else ''}, "
                f"~{s.minutes:g} min at full budget)", err=True)
-    result = run_study(project, s, budget=budget, seeds=seeds, overrides=list(overrides), predictions=claims,
-                       note=note, echo=not quiet, argv=["hunch", *sys.argv[1:]])
+    result = run_study(project, s, budget=budget, seeds=seeds, overrides=list(overrides),
+                       predictions=gathered.claims, note=gathered.note, echo=not quiet, argv=["hunch", *sys.argv[1:]])
     for o in result.outcomes:
         click.echo(f"{'✓' if o.status == 'finished' else '✗'} run {o.run_id} {o.status} ({o.duration:.0f}s)")
     _print_predictions(project, result.outcomes[0].run_id)
     click.echo(f"question {result.question} · next: hunch study check {s.name}")
     sys.exit(0 if all(o.status == "finished" for o in result.outcomes) else 1)
+
+
+def _ask_for_claim(s: Any) -> list[Any]:
+    """The study's claim at the probability typed at the prompt (none if Enter)."""
+    from hunchlab.cli.prompts import ask_probability
+    from hunchlab.studies.runner import study_claim
+
+    click.echo(f"{s.question}\n  the study's claim: {s.claim}", err=True)
+    answer = ask_probability("  How likely is it, before you look?")
+    return [study_claim(s, answer)] if answer else []
 
 
 def _print_predictions(project: Any, run_id: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import click
@@ -173,20 +172,16 @@ def ablate(target: str, overrides: tuple[str, ...], seeds: int, pairs: bool, met
     Example: hunch ablate exp.yaml --seeds 5 --plot ablation.png
     """
     from hunchlab import sweeps as lib
+    from hunchlab.execute.sweep import ablate as run_or_find
     from hunchlab.plots import FigureFiles
 
     if plot_file:
         FigureFiles.beside(plot_file)  # a bad file name fails now, not after the runs
-    ref = target
-    if Path(target).suffix in (".yaml", ".yml") or Path(target).is_file():
-        from hunchlab.execute.sweep import run_ablation
-
-        with _progress() as progress:
-            result = run_ablation(target, list(overrides), seeds=seeds, pairs=pairs, metric=metric, goal=goal,
-                                  smoke=smoke, executor=executor or "local", jobs=jobs, address=address,
-                                  progress=progress)
+    with _progress() as progress:
+        result, ref = run_or_find(target, overrides, seeds=seeds, pairs=pairs, metric=metric, goal=goal, smoke=smoke,
+                                  executor=executor or "local", jobs=jobs, address=address, progress=progress)
+    if result is not None:
         _summary(result)
-        ref = result.sweeps[0]
         if result.interrupted:
             sys.exit(130)
         fault = result.fault()
