@@ -9,10 +9,12 @@ against what the writer puts in. Each type is spelled from the code that builds 
 produces to exactly the keys declared here, so the type and the code cannot drift.
 
 Only ``typing`` is imported: this module is in the foundation layer, below everything
-that builds or reads these records, and ``import hunchlab`` stays light.
+that builds or reads these records, and ``import hunchlab`` stays light. There is no
+``from __future__ import annotations`` here on purpose: Python 3.11's ``TypedDict``
+only sees ``NotRequired`` in an evaluated annotation (a string one counts as required,
+and ``__optional_keys__``, which the test reads, comes out empty), so each type is
+defined after the types it holds.
 """
-
-from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
@@ -89,51 +91,6 @@ class Quarantine(TypedDict):
     why: str
 
 
-class RunRecord(RunRow):
-    """The whole record of one run: ``hunchlab.get_run``, ``hunch show --json``, the run page and the MCP tool.
-
-    Built by ``Store.get_run`` from the run's row (every ``runs`` column but ``meta``
-    and ``folded_bytes``), the keys of its ``run.json`` (``meta``) merged over it, its
-    artifacts, metrics, predictions and examples; ``records.get_run`` scores the
-    predictions and adds ``files_elsewhere``. A run that added fields of its own
-    (``add_record``: the wandb stand-in's tags and notes) carries them too, outside
-    this type: read those with a cast.
-    """
-
-    # Its process, from the row: the machine, the pid and that pid's start time (liveness), the error it ended with.
-    host: str | None
-    pid: int | None
-    pid_start: str | None
-    error: str | None
-    # The fold's bookkeeping: the last event's time, the raw ``metric_stats`` JSON text, and set-aside lines.
-    last_event_at: float | None
-    metric_stats: str | None
-    quarantine: Quarantine | None
-    # What was run, from ``run.json``: the spec as resolved (entry, command, question, smoke, metrics…),
-    # the command line, the environment (python, packages, machine) and where the project folder was.
-    spec: NotRequired[dict[str, Any]]
-    argv: NotRequired[list[str]]
-    env: NotRequired[dict[str, Any]]
-    project_root: NotRequired[str]
-    # The code state (git commit, dirty, diff) when it was captured.
-    code: NotRequired[dict[str, Any]]
-    # How it came to be: a rerun of that run, a sweep's trial, a run imported from another tool
-    # (MLflow, W&B, inspect), and the note a person gave with its predictions.
-    rerun_of: NotRequired[str]
-    sweep: NotRequired[dict[str, Any]]
-    imported: NotRequired[dict[str, Any]]
-    prediction: NotRequired[str]
-    # What it holds: saved files, metrics (full histories, or ``MetricStat`` without ``metrics=True``),
-    # how many example records, its predictions and (with ``examples=True``) the examples themselves.
-    artifacts: list[Artifact]
-    metrics: dict[str, list[MetricPoint]] | dict[str, MetricStat]
-    n_examples: int
-    predictions: list[PredictionRecord]
-    examples: NotRequired[list[ExampleRecord]]
-    # ``records.get_run`` only: where the run's files are when this folder lacks them (a shared store), else None.
-    files_elsewhere: NotRequired[str | None]
-
-
 # -- examples -----------------------------------------------------------------------------------
 class ExampleRecord(TypedDict):
     """One example a run scored (``run.example``), as ``Store.get_run`` and triage read it back.
@@ -191,6 +148,52 @@ class PredictionRecord(TypedDict):
     # prediction came out wrong.
     brier: NotRequired[float | None]
     surprise: NotRequired[bool]
+
+
+# -- the whole run (after the examples and predictions it holds: these annotations are evaluated) ------
+class RunRecord(RunRow):
+    """The whole record of one run: ``hunchlab.get_run``, ``hunch show --json``, the run page and the MCP tool.
+
+    Built by ``Store.get_run`` from the run's row (every ``runs`` column but ``meta``
+    and ``folded_bytes``), the keys of its ``run.json`` (``meta``) merged over it, its
+    artifacts, metrics, predictions and examples; ``records.get_run`` scores the
+    predictions and adds ``files_elsewhere``. A run that added fields of its own
+    (``add_record``: the wandb stand-in's tags and notes) carries them too, outside
+    this type: read those with a cast.
+    """
+
+    # Its process, from the row: the machine, the pid and that pid's start time (liveness), the error it ended with.
+    host: str | None
+    pid: int | None
+    pid_start: str | None
+    error: str | None
+    # The fold's bookkeeping: the last event's time, the raw ``metric_stats`` JSON text, and set-aside lines.
+    last_event_at: float | None
+    metric_stats: str | None
+    quarantine: Quarantine | None
+    # What was run, from ``run.json``: the spec as resolved (entry, command, question, smoke, metrics…),
+    # the command line, the environment (python, packages, machine) and where the project folder was.
+    spec: NotRequired[dict[str, Any]]
+    argv: NotRequired[list[str]]
+    env: NotRequired[dict[str, Any]]
+    project_root: NotRequired[str]
+    # The code state (git commit, dirty, diff) when it was captured.
+    code: NotRequired[dict[str, Any]]
+    # How it came to be: a rerun of that run, a sweep's trial, a run imported from another tool
+    # (MLflow, W&B, inspect), and the note a person gave with its predictions.
+    rerun_of: NotRequired[str]
+    sweep: NotRequired[dict[str, Any]]
+    imported: NotRequired[dict[str, Any]]
+    prediction: NotRequired[str]
+    # What it holds: saved files, metrics (full histories, or ``MetricStat`` without ``metrics=True``),
+    # how many example records, its predictions and (with ``examples=True``) the examples themselves.
+    artifacts: list[Artifact]
+    metrics: dict[str, list[MetricPoint]] | dict[str, MetricStat]
+    n_examples: int
+    predictions: list[PredictionRecord]
+    examples: NotRequired[list[ExampleRecord]]
+    # ``records.get_run`` only: where the run's files are when this folder lacks them (a shared store), else None.
+    files_elsewhere: NotRequired[str | None]
 
 
 # -- comparisons --------------------------------------------------------------------------------

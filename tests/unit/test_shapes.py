@@ -1,0 +1,85 @@
+"""The record types in hunchlab.shapes match the records a real run produces, key for key.
+
+A ``TypedDict`` is only checked where mypy sees the dict built; the run record is
+built from a database row and ``run.json`` merged over it, which mypy cannot see.
+So a key added to (or dropped from) what the store returns fails here until the type
+says so too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hunchlab
+from hunchlab import runlist
+from hunchlab.current import current_store
+from hunchlab.records import get_run
+from hunchlab.shapes import (
+    Artifact,
+    ExampleRecord,
+    MetricPoint,
+    MetricStat,
+    PredictionRecord,
+    RunRecord,
+    RunRow,
+)
+
+
+def assert_shape(record: dict[str, Any], shape: Any, what: str) -> None:
+    """Every required key of ``shape`` is in ``record``, and ``record`` has no key ``shape`` does not declare."""
+    keys = set(record)
+    missing = set(shape.__required_keys__) - keys
+    undeclared = keys - set(shape.__required_keys__) - set(shape.__optional_keys__)
+    assert not missing, f"{what} lacks keys its type requires: {sorted(missing)}"
+    assert not undeclared, f"{what} has keys its type does not declare: {sorted(undeclared)}"
+
+
+def finished_run(tmp: Any) -> str:
+    with hunchlab.start({"lr": 3e-4, "model": {"width": 16}}, name="otter", seed=1) as run:
+        run.predict("acc > 0.5 @ 0.8")
+        for step in range(3):
+            run.log({"loss": 1.0 / (step + 1)}, step=step)
+        run.log({"acc": 0.9})
+        run.example(1, input="2+2", output="4", target="4", correct=True, score=1.0, source="arith")
+        (tmp / "weights.bin").write_bytes(b"w" * 16)
+        run.artifact(tmp / "weights.bin")
+    return run.id
+
+
+def test_a_finished_runs_record_has_exactly_the_keys_of_RunRecord(project, tmp_path):
+    run_id = finished_run(tmp_path)
+    record = hunchlab.get_run(run_id)
+    assert_shape(dict(record), RunRecord, "get_run's record")
+    assert record["files_elsewhere"] is None and record["quarantine"] is None
+    for present in ("spec", "argv", "env", "project_root", "code", "examples"):  # what a python-API run records
+        assert present in record, present
+    assert_shape(dict(record["artifacts"][0]), Artifact, "an artifact")
+    assert_shape(dict(record["examples"][0]), ExampleRecord, "an example")
+    assert record["examples"][0]["fields"] == {"source": "arith"}
+    assert_shape(dict(record["predictions"][0]), PredictionRecord, "a scored prediction")
+    assert record["predictions"][0]["status"] == "resolved" and "brier" in record["predictions"][0]
+    points = record["metrics"]["loss"]
+    assert isinstance(points, list) and len(points) == 3
+    assert_shape(dict(points[0]), MetricPoint, "a metric point")
+
+
+def test_a_record_read_without_histories_holds_each_metric_in_brief(project, tmp_path):
+    run_id = finished_run(tmp_path)
+    record = get_run(run_id, metrics=False, examples=False)
+    assert_shape(dict(record), RunRecord, "get_run's record without histories")
+    assert "examples" not in record
+    stat = record["metrics"]["loss"]
+    assert isinstance(stat, dict)
+    assert_shape(dict(stat), MetricStat, "a metric in brief")
+    assert stat["n"] == 3
+
+
+def test_the_run_list_rows_have_exactly_the_keys_of_RunRow_on_both_paths(project, tmp_path):
+    hunchlab.get_run(finished_run(tmp_path))  # folded: the sqlite3 path may answer
+    with current_store(project) as store:
+        slow = store.list_runs()
+    fast = runlist.runs_page(project, None)
+    assert fast is not None, "runlist's fast path declined a folded SQLite store"
+    for rows, what in ((fast[0], "runlist.runs_page"), (slow, "Store.list_runs"), (hunchlab.runs(), "runs()")):
+        assert len(rows) == 1
+        assert_shape(dict(rows[0]), RunRow, f"a row of {what}")
