@@ -157,9 +157,9 @@ class RunRecord(RunRow):
     Built by ``Store.get_run`` from the run's row (every ``runs`` column but ``meta``
     and ``folded_bytes``), the keys of its ``run.json`` (``meta``) merged over it, its
     artifacts, metrics, predictions and examples; ``records.get_run`` scores the
-    predictions and adds ``files_elsewhere``. A run that added fields of its own
-    (``add_record``: the wandb stand-in's tags and notes) carries them too, outside
-    this type: read those with a cast.
+    predictions and adds ``files_elsewhere``. The keys of ``run.json`` and of the
+    ``meta`` events a run writes while it runs (``compat.attach.add_record``) are
+    declared below, each where hunchlab writes it.
     """
 
     # Its process, from the row: the machine, the pid and that pid's start time (liveness), the error it ended with.
@@ -185,6 +185,20 @@ class RunRecord(RunRow):
     sweep: NotRequired[dict[str, Any]]
     imported: NotRequired[dict[str, Any]]
     prediction: NotRequired[str]
+    # A study's run (``studies.runner``): the study's name and the budget it ran at (smoke | full …).
+    study: NotRequired[str]
+    budget: NotRequired[str]
+    # What ``hunch run`` captured around the entry (``execute.captures``): points read from stdout,
+    # TensorBoard and inspect logs, and the files it wrote into the project (the first 200, and how many).
+    captured: NotRequired[dict[str, Any]]
+    outputs: NotRequired[list[str]]
+    n_outputs: NotRequired[int]
+    # Fields other tools' habits left: the wandb stand-in's run info, tags and notes; the model client's
+    # token usage and cost (``models``).
+    wandb: NotRequired[dict[str, Any]]
+    tags: NotRequired[list[str]]
+    notes: NotRequired[str]
+    models: NotRequired[dict[str, Any]]
     # What it holds: saved files, metrics (full histories, or ``MetricStat`` without ``metrics=True``),
     # how many example records, its predictions and (with ``examples=True``) the examples themselves.
     artifacts: list[Artifact]
