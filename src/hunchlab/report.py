@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hunchlab.blocks import Block, render_html, render_markdown
 from hunchlab.compare import compare_groups_of, config_diff, describe, labels_for, notes_of, value_of
@@ -27,6 +27,8 @@ from hunchlab.selectors import Group, Selection, group_runs, plural, resolve
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
+
+    from hunchlab.shapes import ComparisonRecord
 
 X_BUILTIN = ("step", "time")
 MAX_CURVE_PANELS = 3
@@ -290,7 +292,8 @@ def _report_blocks(targets: Sequence[str], pairs: Sequence[tuple[str, Group]], l
     blocks: list[Block] = [("p", f"{time.strftime('%Y-%m-%d %H:%M')} · rebuilt by `hunch report {' '.join(targets)}`")]
     blocks += [("h", 2, "Question")] + _question_blocks(context["questions"])
     blocks.append(("h", 2, "Runs and comparison"))
-    blocks += compare_blocks(result) if result else _group_blocks(pairs, last, notes)
+    # compare_groups_of is typed dict[str, Any] until compare.py (split in issue 13) returns ComparisonRecord
+    blocks += compare_blocks(cast("ComparisonRecord", result)) if result else _group_blocks(pairs, last, notes)
     if figures:
         blocks.append(("h", 2, "Figures"))
         blocks += [("figure", f, f["caption"]) for f in figures]
