@@ -1,9 +1,10 @@
-"""The record types in hunchlab.shapes match the records a real run produces, key for key.
+"""The record types in hunchlab.shapes match the records real runs produce, key for key.
 
 A ``TypedDict`` is only checked where mypy sees the dict built; the run record is
-built from a database row and ``run.json`` merged over it, which mypy cannot see.
-So a key added to (or dropped from) what the store returns fails here until the type
-says so too.
+built from a database row and ``run.json`` merged over it, and a comparison's parts
+from ``asdict`` and keys spelled with f-strings, which mypy cannot see. So a key added
+to (or dropped from) what the store or compare returns fails here until the type says
+so too.
 """
 
 from __future__ import annotations
@@ -83,3 +84,31 @@ def test_the_run_list_rows_have_exactly_the_keys_of_RunRow_on_both_paths(project
     for rows, what in ((fast[0], "runlist.runs_page"), (slow, "Store.list_runs"), (hunchlab.runs(), "runs()")):
         assert len(rows) == 1
         assert_shape(dict(rows[0]), RunRow, f"a row of {what}")
+
+
+def side(seed: int, flip: bool) -> str:
+    """A run scoring four examples; ``flip`` gets the first one wrong (a right→wrong flip against the other side)."""
+    with hunchlab.start({"variant": "b" if flip else "a"}, seed=seed) as run:
+        for i in range(4):
+            run.example(i, input=f"q{i}", output="x", target="x", correct=not (flip and i == 0), score=float(i))
+        run.log({"acc": 0.75 if flip else 1.0})
+    return run.id
+
+
+def test_a_comparison_has_exactly_the_keys_of_ComparisonRecord_down_to_its_flips(project):
+    from hunchlab.compare import compare
+    from hunchlab.shapes import CodeSummary, ComparisonRecord, ConfigRow, Flip, Flips, PairedRecord, SideSummary
+
+    result = compare([side(0, False), side(0, True)])
+    assert_shape(result, ComparisonRecord, "compare's result")
+    for s in result["sides"]:
+        assert_shape(s, SideSummary, "a side")
+    assert_shape(result["config"][0], ConfigRow, "a config row")
+    assert_shape(result["code"], CodeSummary, "the code summary")
+    paired = result["paired"][0]
+    assert_shape(paired, PairedRecord, "a paired record")
+    assert {"accuracy", "mcnemar", "score"} <= set(paired)
+    assert_shape(paired["flips"], Flips, "the flips")
+    assert paired["flips"]["n_right_to_wrong"] == 1
+    assert_shape(paired["flips"]["right_to_wrong"][0], Flip, "a flip with its details")
+    assert paired["flips"]["right_to_wrong"][0]["input"] == "q0"
