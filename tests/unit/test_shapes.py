@@ -64,6 +64,22 @@ def test_a_finished_runs_record_has_exactly_the_keys_of_RunRecord(project, tmp_p
     assert_shape(dict(points[0]), MetricPoint, "a metric point")
 
 
+def test_a_record_of_a_spec_run_has_exactly_the_keys_of_RunRecord(project):
+    """The ``hunch run`` path records the spec, the note given with its predictions and whatever it
+    captured: keys a ``start()`` run may lack."""
+    from hunchlab.claims import parse_claim
+    from hunchlab.execute.local import run_spec
+    from hunchlab.spec import load_spec
+
+    spec = load_spec(project.root / "exp.yaml", ["steps=3"])
+    outcome = run_spec(project, spec, cwd=project.root, argv=["hunch", "run", "exp.yaml"], echo=False,
+                       extra_meta={"prediction": "acc stays low"}, predictions=[parse_claim("acc < 0.5 @ 0.7")])
+    record = get_run(outcome.run_id)
+    assert outcome.status == "finished"
+    assert_shape(dict(record), RunRecord, "a spec run's record")
+    assert record["prediction"] == "acc stays low" and record["spec"]["name"] == "exp"
+
+
 def test_a_record_read_without_histories_holds_each_metric_in_brief(project, tmp_path):
     run_id = finished_run(tmp_path)
     record = get_run(run_id, metrics=False, examples=False)
