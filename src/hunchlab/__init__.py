@@ -15,7 +15,7 @@ nor torch, so that an experiment pays nothing for being tracked until it logs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hunchlab.errors import HunchError
 from hunchlab.run import Run
@@ -24,6 +24,7 @@ from hunchlab.seeds import seed_everything
 
 if TYPE_CHECKING:
     from hunchlab.project import Project
+    from hunchlab.shapes import RunRecord, RunRow
 
 __version__ = "0.1.0"
 
@@ -31,18 +32,18 @@ __all__ = ["HunchError", "Run", "__version__", "calibration", "current_run", "ge
            "start"]
 
 
-def runs(where: list[str] | None = None, *, project: Project | None = None) -> list[dict[str, Any]]:
+def runs(where: list[str] | None = None, *, project: Project | None = None) -> list[RunRow]:
     """All runs of the project, newest first, filtered by ``where`` (e.g. ``["lr=3e-4", "acc>0.8"]``)."""
     from hunchlab import records
 
     return records.runs(where, project=project)
 
 
-def get_run(ref: str, *, project: Project | None = None) -> dict[str, Any]:
+def get_run(ref: str, *, project: Project | None = None) -> RunRecord:
     """One run's whole record (config, code, environment, metrics, examples) as plain data."""
     from hunchlab import records
 
-    return records.get_run(ref, project=project)
+    return cast("RunRecord", records.get_run(ref, project=project))
 
 
 def calibration(*, kind: str | None = None, tag: str | None = None, since: str | None = None,

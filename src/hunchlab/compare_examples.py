@@ -17,9 +17,9 @@ which the metrics table (a seed is the unit) covers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import numpy as np
 
@@ -29,9 +29,10 @@ from hunchlab.verdicts import paired_power
 
 if TYPE_CHECKING:
     from hunchlab.readsql import Tallies
+    from hunchlab.shapes import Flips, PairedRecord
 
 PAIRED_TESTS = ("accuracy", "mcnemar", "score")
-FLIPS = ("right_to_wrong", "wrong_to_right")
+FLIPS: Final[tuple[Literal["right_to_wrong"], Literal["wrong_to_right"]]] = ("right_to_wrong", "wrong_to_right")
 ACCURACY_DIFF_RANGE = (-1.0, 1.0)  # a per-example accuracy is in [0, 1], so its difference is in [-1, 1]
 UNIT_NOTE = ("units: the metrics table counts a seed (a run) as one sample and asks whether the config helps "
              "beyond seed-to-seed noise; the paired tests count an example as one sample, each side's seeds "
@@ -106,7 +107,7 @@ def _wilson_sides(ta: Tallies, tb: Tallies, ja: np.ndarray, jb: np.ndarray, pa: 
 
 
 def _flips(ids: np.ndarray, pa: np.ndarray, pb: np.ndarray, right_a: np.ndarray, right_b: np.ndarray,
-           side_a: tuple[Tallies, np.ndarray], side_b: tuple[Tallies, np.ndarray], shown: int) -> dict[str, Any]:
+           side_a: tuple[Tallies, np.ndarray], side_b: tuple[Tallies, np.ndarray], shown: int) -> Flips:
     """Counts of both kinds of flip, and the first ``shown`` of each: largest change first, then by id."""
     (ta, ja), (tb, jb) = side_a, side_b
     out: dict[str, Any] = {}
@@ -116,15 +117,15 @@ def _flips(ids: np.ndarray, pa: np.ndarray, pb: np.ndarray, right_a: np.ndarray,
         out[f"n_{kind}"] = int(mask.sum())
         out[kind] = [{"id": str(ids[i]), "a_right": int(ta.correct_sum[ja[i]]), "a_n": int(ta.correct_n[ja[i]]),
                       "b_right": int(tb.correct_sum[jb[i]]), "b_n": int(tb.correct_n[jb[i]])} for i in idx]
-    return out
+    return cast("Flips", out)  # both kinds: n_KIND and KIND
 
 
-def shown_flip_ids(paired: list[dict[str, Any]]) -> list[str]:
+def shown_flip_ids(paired: Sequence[PairedRecord]) -> list[str]:
     """The ids of every flip shown, whose inputs and outputs are read afterwards."""
     return sorted({f["id"] for p in paired for kind in FLIPS for f in p["flips"][kind]})
 
 
-def add_flip_details(paired: list[dict[str, Any]], details: dict[tuple[str, str], dict[str, Any]],
+def add_flip_details(paired: Sequence[PairedRecord], details: dict[tuple[str, str], dict[str, Any]],
                      firsts: dict[str, str]) -> None:
     """Input, target and each side's output (from its first run, ``firsts[label]``) for the flips shown."""
     for p in paired:
@@ -132,5 +133,5 @@ def add_flip_details(paired: list[dict[str, Any]], details: dict[tuple[str, str]
         for kind in FLIPS:
             for f in p["flips"][kind]:
                 da, db = details.get((ra, f["id"]), {}), details.get((rb, f["id"]), {})
-                f.update(input=da.get("input", db.get("input")), target=da.get("target", db.get("target")),
-                         a_output=da.get("output"), b_output=db.get("output"))
+                f.update({"input": da.get("input", db.get("input")), "target": da.get("target", db.get("target")),
+                          "a_output": da.get("output"), "b_output": db.get("output")})

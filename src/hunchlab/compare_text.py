@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hunchlab.blocks import Block
 from hunchlab.selectors import plural
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import ComparisonRecord, PairedRecord
 
 CELL_CHARS = 48
 
@@ -16,7 +19,7 @@ CELL_CHARS = 48
 # ============================================================ compare as blocks
 
 
-def compare_blocks(r: dict[str, Any]) -> list[Block]:
+def compare_blocks(r: ComparisonRecord) -> list[Block]:
     """A comparison (``compare.compare``'s result) as blocks: sides, config, code, metrics, paired, flips."""
     labels = [s["label"] for s in r["sides"]]
     blocks: list[Block] = [("table", "sides", ["", "config", "group", "runs", "seeds", "status"],
@@ -38,7 +41,7 @@ def compare_blocks(r: dict[str, Any]) -> list[Block]:
     return blocks
 
 
-def _metric_blocks(r: dict[str, Any], labels: list[str]) -> list[Block]:
+def _metric_blocks(r: ComparisonRecord, labels: list[str]) -> list[Block]:
     """The seed-level table (a seed is the unit), its verdicts, and what is known of each metric's range."""
     base, many = labels[0], len(labels) > 2
     conf = f"{r['confidence']:.0%}"
@@ -76,15 +79,14 @@ def _versus(m: dict[str, Any], base: str) -> str:
     return f" ({m['labels'][1]} vs {base})"
 
 
-def _paired_blocks(p: dict[str, Any], alpha: float) -> list[Block]:
+def _paired_blocks(p: PairedRecord, alpha: float) -> list[Block]:
     a, b = p["labels"]
     only = [f"{n} only in {label}" for label, n in p["only"].items() if n]
     title = (f"paired (an example is the unit): {b} vs {a} on {p['n_shared']:,} shared examples"
              + (f" ({', '.join(only)})" if only else ""))
     rows, verdicts = [], []
-    for key in ("accuracy", "score"):
-        if p.get(key):
-            t = p[key]
+    for key, t in (("accuracy", p.get("accuracy")), ("score", p.get("score"))):
+        if t:
             sides = f"{fmt_num(t['a_mean'])} → {fmt_num(t['b_mean'])}"
             if t.get("a_interval"):
                 sides = (f"{interval(t['a_mean'], *t['a_interval'])} → {interval(t['b_mean'], *t['b_interval'])}"
@@ -102,11 +104,11 @@ def _paired_blocks(p: dict[str, Any], alpha: float) -> list[Block]:
     if p.get("right_rule"):
         blocks.append(("p", p["right_rule"]))
     flips = p["flips"]
-    for kind, arrow in (("right_to_wrong", "right→wrong"), ("wrong_to_right", "wrong→right")):
-        shown = flips[kind]
+    for shown, n, arrow in ((flips["right_to_wrong"], flips["n_right_to_wrong"], "right→wrong"),
+                            (flips["wrong_to_right"], flips["n_wrong_to_right"], "wrong→right")):
         if shown:
-            more = f", first {len(shown)}" if flips[f"n_{kind}"] > len(shown) else ""
-            blocks.append(("table", f"{arrow}: {plural(flips[f'n_{kind}'], 'example')}{more}",
+            more = f", first {len(shown)}" if n > len(shown) else ""
+            blocks.append(("table", f"{arrow}: {plural(n, 'example')}{more}",
                            ["id", "input", "target", f"{a} output", f"{b} output"],
                            [[f["id"], _cell(f.get("input")), _cell(f.get("target")),
                              f"{_cell(f.get('a_output'))} ({f['a_right']}/{f['a_n']} right)",
@@ -114,7 +116,7 @@ def _paired_blocks(p: dict[str, Any], alpha: float) -> list[Block]:
     return blocks
 
 
-def csv_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
+def csv_rows(r: ComparisonRecord) -> list[dict[str, Any]]:
     """One flat row per test (metric or paired), for ``hunch compare --csv``."""
     rows = []
     for m in r["metrics"]:
@@ -125,8 +127,7 @@ def csv_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
                      "p": m["p"], "p_adjusted": m["p_adjusted"], "test": m["test"],
                      "detectable": (m.get("power") or {}).get("detectable"), "verdict": m["verdict"]})
     for p in r["paired"]:
-        for key in ("accuracy", "score", "mcnemar"):
-            t = p.get(key)
+        for key, t in (("accuracy", p.get("accuracy")), ("score", p.get("score")), ("mcnemar", p.get("mcnemar"))):
             if t:
                 rows.append({"kind": "paired", "unit": "example", "name": key, "a": p["labels"][0],
                              "b": p["labels"][1], "a_n": t["n"], "a_mean": t.get("a_mean"), "b_n": t["n"],

@@ -16,6 +16,7 @@ import shlex
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ def draft(*, run_ref: str | None = None, question_id: str | None = None, kind: s
     return "\n".join(body).rstrip() + "\n"
 
 
-def _changes_since_previous(run: dict[str, Any], project: Project) -> list[str]:
+def _changes_since_previous(run: Mapping[str, Any], project: Project) -> list[str]:
     from hunchlab import records
 
     same = [r for r in records.runs(project=project)

@@ -13,8 +13,9 @@ import datetime as dt
 import json
 import re
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hunchlab.calibration import CalibrationReport, brier, calibration_report
 from hunchlab.claims import Claim, parse_claim
@@ -26,6 +27,7 @@ from hunchlab.timeparse import parse_date, parse_duration, today
 
 if TYPE_CHECKING:
     from hunchlab.plots import FigureFiles
+    from hunchlab.shapes import PredictionRecord
 
 KINDS = ("run", "forecast", "read")
 
@@ -77,26 +79,28 @@ def suggest_metrics(project: Project, spec_name: str | None) -> list[str]:
 
 
 def run_predictions(project: Project, run_id: str) -> list[dict[str, Any]]:
+    """A run's predictions, scored: ``shapes.PredictionRecord``s, typed as plain dicts until
+    ``cli/runs.py`` and ``cli/study.py`` (split in issue 13) take PredictionRecord."""
     from hunchlab.store.predictions import list_predictions
 
     threshold = float(project.setting("surprise_threshold"))
     with current_store(project) as store, store.read() as conn:
-        return [scored(p, threshold) for p in list_predictions(conn, run_ids=[run_id])]
+        return [cast("dict[str, Any]", scored(p, threshold)) for p in list_predictions(conn, run_ids=[run_id])]
 
 
-def scored(p: dict[str, Any], surprise_threshold: float = 0.8) -> dict[str, Any]:
+def scored(p: PredictionRecord, surprise_threshold: float = 0.8) -> PredictionRecord:
     """A prediction row with its Brier score once resolved, and whether it was a surprise."""
     from hunchlab.store.fold import is_surprise
 
-    p = dict(p)
-    p["brier"] = brier(p["probability"], bool(p["outcome"])) if p["status"] == "resolved" else None
-    p["surprise"] = p["kind"] == "run" and is_surprise(p, surprise_threshold)
-    return p
+    out = p.copy()
+    out["brier"] = brier(out["probability"], bool(out["outcome"])) if out["status"] == "resolved" else None
+    out["surprise"] = out["kind"] == "run" and is_surprise(cast("dict[str, Any]", out), surprise_threshold)
+    return out
 
 
 # -- forecasts ------------------------------------------------------------------------------
 def add_forecast(text: str, probability: float | str, by: str, *, tags: list[str] | None = None,
-                 project: Project | None = None) -> dict[str, Any]:
+                 project: Project | None = None) -> PredictionRecord:
     """A free-standing forecast: a yes/no statement with a probability and a resolve-by date."""
     from hunchlab.store.predictions import get_prediction, insert_prediction
 
@@ -116,7 +120,7 @@ def add_forecast(text: str, probability: float | str, by: str, *, tags: list[str
 
 
 def resolve(pred_id: int | str, answer: str, *, note: str | None = None,
-            project: Project | None = None) -> dict[str, Any]:
+            project: Project | None = None) -> PredictionRecord:
     """Resolve a forecast (or a run prediction that could not resolve itself) by hand: yes, no or void."""
     from hunchlab.store.predictions import get_prediction, set_resolution
 
@@ -140,12 +144,12 @@ def resolve(pred_id: int | str, answer: str, *, note: str | None = None,
     return scored(row)  # type: ignore[arg-type]
 
 
-def label(pred: dict[str, Any]) -> str:
+def label(pred: Mapping[str, Any]) -> str:
     """How a prediction is named to people: ``f3``, ``r3``, or ``#17`` for a paper guess."""
     return str(pred.get("ref") or f"#{pred['id']}")
 
 
-def _get(conn: Any, pred_id: int | str) -> dict[str, Any]:
+def _get(conn: Any, pred_id: int | str) -> PredictionRecord:
     """A prediction by the id people see: ``f3`` (a forecast), ``r3`` (a run's), ``#17`` or the int 17 (its ``id``).
 
     A bare number typed on the command line is refused: forecasts and run predictions are
@@ -168,7 +172,7 @@ def _get(conn: Any, pred_id: int | str) -> dict[str, Any]:
     return pred
 
 
-def forecasts(*, include_resolved: bool = False, project: Project | None = None) -> list[dict[str, Any]]:
+def forecasts(*, include_resolved: bool = False, project: Project | None = None) -> list[PredictionRecord]:
     """Forecasts and two-year paper forecasts, open ones first by date."""
     from hunchlab.store.predictions import list_predictions
 
@@ -179,9 +183,10 @@ def forecasts(*, include_resolved: bool = False, project: Project | None = None)
     return [scored(p) for p in sorted(rows, key=lambda p: (p["status"] != "open", p["resolve_by"]))]
 
 
-def due(project: Project | None = None) -> list[dict[str, Any]]:
+def due(project: Project | None = None) -> list[PredictionRecord]:
     """Open forecasts whose resolve-by date has come."""
-    return [p for p in forecasts(project=project) if p["resolve_by"] <= today().isoformat()]
+    return [p for p in forecasts(project=project)
+            if p["resolve_by"] is not None and p["resolve_by"] <= today().isoformat()]
 
 
 def _refresh_due(store: Any) -> None:
@@ -301,7 +306,8 @@ def calibration_by_agent(*, kind: str | None = None, tag: str | None = None, sin
     return {who: calibration_report(_scored_items([r for r in rows if label(r["agent"]) == who])) for who in authors}
 
 
-def _resolved(kind: str | None, tag: str | None, since: str | None, project: Project | None) -> list[dict[str, Any]]:
+def _resolved(kind: str | None, tag: str | None, since: str | None,
+              project: Project | None) -> list[PredictionRecord]:
     from hunchlab.store.predictions import list_predictions
 
     if kind is not None and kind not in KINDS:
@@ -316,6 +322,6 @@ def _resolved(kind: str | None, tag: str | None, since: str | None, project: Pro
     return rows
 
 
-def _scored_items(rows: list[dict[str, Any]]) -> list[tuple[float, bool, str]]:
-    return [(r["probability"], bool(r["outcome"]),
-             dt.datetime.fromtimestamp(r["resolved_at"], dt.UTC).isoformat()) for r in rows]
+def _scored_items(rows: list[PredictionRecord]) -> list[tuple[float, bool, str]]:
+    return [(r["probability"], bool(r["outcome"]),  # a resolved row always has resolved_at (set_resolution)
+             dt.datetime.fromtimestamp(cast(float, r["resolved_at"]), dt.UTC).isoformat()) for r in rows]

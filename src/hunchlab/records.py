@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, did_you_mean
 from hunchlab.project import Project, find_project, make_project
 
 if TYPE_CHECKING:
-    pass
+    from hunchlab.shapes import RunRecord, RunRow
+
+RunT = TypeVar("RunT", bound=Mapping[str, Any])  # a run list's row, or any record with its keys (compare's runs)
 
 WHERE = re.compile(r"^\s*([\w./@-]+)\s*(>=|<=|!=|=|>|<|~)\s*(.*?)\s*$")
 RUN_FIELDS = {"id": "id", "name": "name", "status": "status", "spec": "spec_name", "question": "question",
@@ -31,7 +34,7 @@ class Filter:
     value: Any
     text: str
 
-    def matches(self, run: dict[str, Any]) -> bool:
+    def matches(self, run: Mapping[str, Any]) -> bool:
         actual = lookup(run, self.key)
         if actual is MISSING:
             return False
@@ -72,7 +75,7 @@ def parse_where(text: str) -> Filter:
     return Filter(key, op, value, text)
 
 
-def lookup(run: dict[str, Any], key: str) -> Any:
+def lookup(run: Mapping[str, Any], key: str) -> Any:
     """A run's field, param (dotted) or summary metric, by name."""
     if key in RUN_FIELDS:
         return run.get(RUN_FIELDS[key])
@@ -97,7 +100,7 @@ def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def filter_runs(runs: list[dict[str, Any]], where: list[str]) -> list[dict[str, Any]]:
+def filter_runs(runs: list[RunT], where: list[str]) -> list[RunT]:
     filters = [parse_where(w) for w in where]
     for f in filters:
         if runs and not any(lookup(r, f.key) is not MISSING for r in runs):
@@ -118,9 +121,9 @@ def init_project(path: str | os.PathLike[str] = ".") -> tuple[Project, bool]:
     return project, created
 
 
-def runs(where: list[str] | None = None, *, project: Project | None = None) -> list[dict[str, Any]]:
+def runs(where: list[str] | None = None, *, project: Project | None = None) -> list[RunRow]:
     """All runs, newest first, filtered by ``where`` expressions (``["lr=3e-4", "acc>0.8"]``)."""
-    return runs_page(where, project=project)[0]
+    return cast("list[RunRow]", runs_page(where, project=project)[0])
 
 
 def runs_page(where: list[str] | None = None, *, limit: int | None = None, by: str | None = None,
@@ -131,6 +134,9 @@ def runs_page(where: list[str] | None = None, *, limit: int | None = None, by: s
     Without filters only the page is read and decoded: `hunch runs` over 10,000 runs
     shows 50 of them, and decoding the other 9,950 was half its time. When nothing
     waits to be folded, ``runlist`` reads it without importing SQLAlchemy.
+
+    The rows are ``shapes.RunRow``s, typed as plain dicts until ``cli/runs.py`` (split in
+    issue 13) takes RunRow.
     """
     from hunchlab import runlist
     from hunchlab.who import matches
@@ -139,18 +145,23 @@ def runs_page(where: list[str] | None = None, *, limit: int | None = None, by: s
     if not where and by is None:
         fast = runlist.runs_page(project, limit)
         if fast is not None:
-            return fast
+            return cast("list[dict[str, Any]]", fast[0]), fast[1]
     with current_store(project) as store:
         if not where and by is None:
-            return store.list_runs(limit), store.count_runs()
+            return cast("list[dict[str, Any]]", store.list_runs(limit)), store.count_runs()
         found = filter_runs(store.list_runs(), list(where or []))
     if by is not None:
         found = [r for r in found if matches(r["agent"], by)]
-    return (found[:limit] if limit is not None else found), len(found)
+    return cast("list[dict[str, Any]]", found[:limit] if limit is not None else found), len(found)
 
 
-def get_run(ref: str, *, metrics: bool = True, examples: bool = True, project: Project | None = None) -> dict[str, Any]:
-    """The whole record of a run (by id, unique prefix or number) as plain data."""
+def get_run(ref: str, *, metrics: bool = True, examples: bool = True,
+            project: Project | None = None) -> dict[str, Any]:
+    """The whole record of a run (by id, unique prefix or number) as plain data.
+
+    A ``shapes.RunRecord``, typed as a plain dict until ``reproduce.py``, ``cli/runs.py``
+    and ``dashboard.py`` (split in issue 13) take RunRecord; ``hunchlab.get_run`` is typed.
+    """
     from hunchlab.predict import scored
 
     with current_store(project) as store:
@@ -160,10 +171,10 @@ def get_run(ref: str, *, metrics: bool = True, examples: bool = True, project: P
         threshold = float(store.project.setting("surprise_threshold"))
         run["files_elsewhere"] = files_elsewhere(store.project, run)
     run["predictions"] = [scored(p, threshold) for p in run["predictions"]]
-    return run
+    return cast("dict[str, Any]", run)
 
 
-def files_elsewhere(project: Project, run: dict[str, Any]) -> str | None:
+def files_elsewhere(project: Project, run: RunRecord) -> str | None:
     """Where a run's files (stdout, stderr, artifacts, code) are when this project folder lacks them:
     a run recorded by another folder on a shared store, on this machine or another."""
     if project.run_dir(run["id"]).is_dir():
@@ -173,7 +184,7 @@ def files_elsewhere(project: Project, run: dict[str, Any]) -> str | None:
     return f"its files (stdout, stderr, artifacts, code) are on {run.get('host') or 'another machine'} in {where}"
 
 
-def quarantine_note(run: dict[str, Any]) -> str | None:
+def quarantine_note(run: Mapping[str, Any]) -> str | None:
     """"3 lines could not be read (first at byte 1234: why)": the event lines a fold set aside."""
     q = run.get("quarantine")
     if not q:

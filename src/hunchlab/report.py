@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hunchlab.blocks import Block, render_html, render_markdown
 from hunchlab.compare import compare_groups_of
@@ -29,6 +29,8 @@ from hunchlab.selectors import Group, Selection, group_runs, plural, resolve
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
+
+    from hunchlab.shapes import ComparisonRecord
 
 X_BUILTIN = ("step", "time")
 MAX_CURVE_PANELS = 3
@@ -203,7 +205,9 @@ def report(
         pairs = _unique_groups(selections)
         ids = [r["id"] for _, g in pairs for r in g.runs]
         last = q.last_values(conn, ids)
-        result = compare_groups_of(conn, project, pairs, notes_of(selections), flips=flips) if len(pairs) > 1 else None
+        # compare_groups_of is typed dict[str, Any] until compare.py (split in issue 13) returns ComparisonRecord
+        result = cast("ComparisonRecord | None", compare_groups_of(conn, project, pairs, notes_of(selections),
+                                                                   flips=flips) if len(pairs) > 1 else None)
         curves = _curve_metrics(pairs, last, result)
         history = q.histories(conn, ids, curves)
         context = _context(conn, ids, [question["id"]] if question else
@@ -249,7 +253,7 @@ def _context(conn: Connection, run_ids: list[str], question_ids: list[str]) -> d
 
 
 def _curve_metrics(pairs: Sequence[tuple[str, Group]], last: dict[str, dict[str, float]],
-                   result: dict[str, Any] | None) -> list[str]:
+                   result: ComparisonRecord | None) -> list[str]:
     """Logged metrics worth a panel: those also compared first, then the rest, at most MAX_CURVE_PANELS."""
     logged = list(dict.fromkeys(k for _, g in pairs for r in g.runs for k in last.get(r["id"], {})))
     compared = [m["metric"] for m in result["metrics"]] if result else []
@@ -257,7 +261,7 @@ def _curve_metrics(pairs: Sequence[tuple[str, Group]], last: dict[str, dict[str,
 
 
 def _report_figures(pairs: Sequence[tuple[str, Group]], curves: list[str], history: dict[str, Any],
-                    result: dict[str, Any] | None, folder: Path, suffix: str) -> list[dict[str, Any]]:
+                    result: ComparisonRecord | None, folder: Path, suffix: str) -> list[dict[str, Any]]:
     from hunchlab import plots
 
     figures = []
@@ -270,9 +274,9 @@ def _report_figures(pairs: Sequence[tuple[str, Group]], curves: list[str], histo
                    f"from {plots.BAND_FROM} seeds on and every seed's own curve below that")
         figures.append({**vars(files), "caption": caption})
     by_metric: dict[str, list[dict[str, Any]]] = {}
-    for m in (result or {}).get("metrics", []):
+    for m in result["metrics"] if result else []:
         by_metric.setdefault(m["metric"], []).append(m)
-    names = {s["label"]: s["description"] for s in (result or {}).get("sides", [])}
+    names = {s["label"]: s["description"] for s in (result["sides"] if result else [])}
     for metric, rows in list(by_metric.items())[:2]:
         sides = [(rows[0]["labels"][0], rows[0]["a"])] + [(r["labels"][1], r["b"]) for r in rows]
         # Below BAND_FROM seeds a t-interval mostly shows the t quantile (as in the curves): no error bar then.
@@ -287,7 +291,7 @@ def _report_figures(pairs: Sequence[tuple[str, Group]], curves: list[str], histo
 
 
 def _report_blocks(targets: Sequence[str], pairs: Sequence[tuple[str, Group]], last: dict[str, dict[str, float]],
-                   result: dict[str, Any] | None, figures: list[dict[str, Any]], context: dict[str, Any],
+                   result: ComparisonRecord | None, figures: list[dict[str, Any]], context: dict[str, Any],
                    notes: list[str]) -> list[Block]:
     blocks: list[Block] = [("p", f"{time.strftime('%Y-%m-%d %H:%M')} · rebuilt by `hunch report {' '.join(targets)}`")]
     blocks += [("h", 2, "Question")] + _question_blocks(context["questions"])

@@ -15,10 +15,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.project import Project
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import RunRow
 
 SCHEMA = "0010_group_by_value"  # the last migration this reader knows the runs table of (a test pins it)
 COLUMNS = ("id", "seq", "name", "status", "spec_name", "question", "group_key", "seed", "params", "summary",
@@ -51,7 +54,7 @@ def connect_current(project: Project) -> sqlite3.Connection | None:
     return None
 
 
-def runs_page(project: Project, limit: int | None) -> tuple[list[dict[str, Any]], int] | None:
+def runs_page(project: Project, limit: int | None) -> tuple[list[RunRow], int] | None:
     """The newest ``limit`` runs and how many there are, or None when the full path must answer."""
     conn = connect_current(project)
     if conn is None:
@@ -64,11 +67,11 @@ def runs_page(project: Project, limit: int | None) -> tuple[list[dict[str, Any]]
         return None
     finally:
         conn.close()
-    out = []
+    out: list[RunRow] = []
     for row in rows:
         d = dict(zip(COLUMNS, row, strict=True))
         d["params"], d["summary"] = json.loads(d["params"]), json.loads(d["summary"])
-        out.append(d)
+        out.append(cast("RunRow", d))  # COLUMNS are RunRow's keys (tests/unit/test_shapes.py)
     return out, total
 
 

@@ -9,11 +9,14 @@ goal, and the tree shows where the work (and the open predictions) actually are.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, NotFound, WrongState, did_you_mean
 from hunchlab.project import Project, find_project
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import RunRow
 
 KINDS = ("goal", "project", "question")
 
@@ -117,8 +120,9 @@ def tree(project: Project | None = None) -> list[dict[str, Any]]:
         nodes = list_nodes(conn)
         runs = store.list_runs()
         open_preds = list_predictions(conn, kind="run", status="open")
-    run_question = {r["id"]: r["question"] for r in runs}
-    by_question: dict[str, list[dict[str, Any]]] = {}
+    # keyed by str | None: a prediction's run_id is None for a forecast, which has no run
+    run_question: dict[str | None, str | None] = {r["id"]: r["question"] for r in runs}
+    by_question: dict[str, list[RunRow]] = {}
     for r in runs:
         if r["question"]:
             by_question.setdefault(r["question"], []).append(r)
@@ -152,13 +156,13 @@ def tree(project: Project | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def _result_line(run: dict[str, Any]) -> str:
+def _result_line(run: RunRow) -> str:
     metrics = [(k, v) for k, v in run["summary"].items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     shown = ", ".join(f"{k}={v:.4g}" for k, v in metrics[:2])
     return f"{run['id']}: {shown}" if shown else run["id"]
 
 
-def orphans(project: Project | None = None) -> list[dict[str, Any]]:
+def orphans(project: Project | None = None) -> list[RunRow]:
     """Runs that serve no question."""
     from hunchlab import records
 

@@ -136,7 +136,8 @@ def test_importing_a_submodule_is_no_edge_to_its_package(tmp_path):
 
 # The layers of docs/architecture.md, bottom first, by top-level module or package of hunchlab.
 LAYERS = [
-    "errors project rundir events eventcheck spec overrides claims identity downsample seeds who strict_json timeparse",
+    "errors project rundir events eventcheck spec overrides claims identity downsample seeds who strict_json timeparse "
+    "shapes",
     "store readsql runlist",
     "run run_config run_files run_start lifecycle background capture codecache outputs current ids",
     "stat_inputs stat_records intervals significance multiple_comparisons distributions paired power verdicts "

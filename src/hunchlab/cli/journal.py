@@ -34,12 +34,12 @@ def tree(ctx: click.Context, orphans: bool, stale: str | None, as_json: bool) ->
     from hunchlab.timeparse import parse_duration
 
     if orphans:
-        rows = lib.orphans()
+        runs = lib.orphans()  # run rows; the other branches list tree nodes
         if as_json:
-            emit_json(rows)
-        elif rows:
+            emit_json(runs)
+        elif runs:
             console().print(table("runs that serve no question", ["id", "name", "status", "age"],
-                                  [(r["id"], r["name"], r["status"], age(r["created_at"])) for r in rows]))
+                                  [(r["id"], r["name"], r["status"], age(r["created_at"])) for r in runs]))
             click.echo("link future runs with `question:` in the spec or `hunch run --question ID`")
         else:
             click.echo("every run serves a question")

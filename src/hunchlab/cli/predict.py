@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hunchlab.cli.render import console, emit_json, json_option, table
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import PredictionRecord
 
 
 @click.command()
@@ -44,7 +47,7 @@ def forecasts(include_resolved: bool, as_json: bool) -> None:
     _forecast_table(rows, "forecasts")
 
 
-def _forecast_table(rows: list[dict[str, Any]], title: str) -> None:
+def _forecast_table(rows: list[PredictionRecord], title: str) -> None:
     if not rows:
         click.echo(f"no {title}")
         return

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ def export(project: Project, selectors: Sequence[str], fmt: str, out_dir: Path) 
     return {name: len(rows) for name, rows in tables.items()}
 
 
-def _run_row(run: dict[str, Any]) -> dict[str, Any]:
+def _run_row(run: Mapping[str, Any]) -> dict[str, Any]:
     from hunchlab.records import flatten
 
     row = {k: run.get(k) for k in RUN_FIELDS}
@@ -73,7 +73,7 @@ def _run_row(run: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _example_row(run_id: str, e: dict[str, Any]) -> dict[str, Any]:
+def _example_row(run_id: str, e: Mapping[str, Any]) -> dict[str, Any]:
     def text(v: Any) -> Any:
         return v if v is None or isinstance(v, str) else json.dumps(v)
 

@@ -10,6 +10,7 @@ replaced, a run's question is not moved.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -64,7 +65,7 @@ def run(c: Caller, spec: str, predict: list[str] | None = None, overrides: list[
             "notes": notes + ([fault.format_message()] if fault else []), "budget": c.budget.to_dict()}
 
 
-def _brief(r: dict[str, Any]) -> dict[str, Any]:
+def _brief(r: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("id", "status", "seed", "group_key", "question", "summary", "metrics", "error", "predictions")
     return {k: r.get(k) for k in keys}
 

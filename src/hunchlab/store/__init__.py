@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
@@ -29,6 +29,9 @@ from hunchlab.store.fold import ENDED, fold_states, sync_run, unfolded_bytes, wa
 from hunchlab.store.migrations import migrate, pending_migrations
 from hunchlab.store.numbering import next_run_number, run_numbered
 from hunchlab.store.predictions import list_predictions
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import ExampleRecord, MetricPoint, MetricStat, RunRecord, RunRow
 
 __all__ = ["Store", "open_store"]
 
@@ -238,16 +241,16 @@ class Store:
 
         return self.retrying(take)
 
-    def list_runs(self, limit: int | None = None) -> list[dict[str, Any]]:
+    def list_runs(self, limit: int | None = None) -> list[RunRow]:
         """Runs newest first (the newest ``limit`` of them), params and summary decoded."""
         cols = [schema.runs.c[name] for name in RUN_LIST_COLUMNS]
-        out = []
+        out: list[RunRow] = []
         with self.read() as conn:  # decoded inside: stored JSON that no longer parses is a damaged store
             for row in conn.execute(select(*cols).order_by(schema.runs.c.seq.desc()).limit(limit)).all():
                 d = dict(row._mapping)
                 d["params"] = json.loads(d["params"])
                 d["summary"] = json.loads(d["summary"])
-                out.append(d)
+                out.append(cast("RunRow", d))  # RUN_LIST_COLUMNS are RunRow's keys (tests/unit/test_shapes.py)
         return out
 
     def count_runs(self) -> int:
@@ -276,7 +279,7 @@ class Store:
             recent = conn.execute(select(c.id).order_by(c.seq.desc()).limit(2000)).scalars().all()
         raise NotFound(f"no run '{ref}'{did_you_mean(ref, recent)}", fix="`hunch runs` lists the runs")
 
-    def get_run(self, run_id: str, *, metrics: bool = True, examples: bool = True) -> dict[str, Any]:
+    def get_run(self, run_id: str, *, metrics: bool = True, examples: bool = True) -> RunRecord:
         """The whole record of one run as plain data."""
         c = schema.runs.c
         with self.read() as conn:
@@ -299,30 +302,30 @@ class Store:
                 run["examples"] = [example_record(r) for r in conn.execute(
                     select(schema.examples).where(schema.examples.c.run_id == run_id)
                     .order_by(schema.examples.c.example_id))]
-        return run
+        return cast("RunRecord", run)  # the row, run.json and the lists above: RunRecord (tests/unit/test_shapes.py)
 
-    def _metric_histories(self, conn: Connection, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    def _metric_histories(self, conn: Connection, run_id: str) -> dict[str, list[MetricPoint]]:
         m = schema.metrics.c
-        out: dict[str, list[dict[str, Any]]] = {}
+        out: dict[str, list[MetricPoint]] = {}
         for key, step, value, t in conn.execute(select(m.key, m.step, m.value, m.time)
                                                 .where(m.run_id == run_id).order_by(m.key, m.step)):
             out.setdefault(key, []).append({"step": step, "value": value, "time": t})
         return out
 
-    def _last_metrics(self, conn: Connection, run_id: str) -> dict[str, dict[str, Any]]:
+    def _last_metrics(self, conn: Connection, run_id: str) -> dict[str, MetricStat]:
         """Per metric: the number of points and the value at the last step (kept by the fold)."""
         stats = conn.execute(select(schema.runs.c.metric_stats).where(schema.runs.c.id == run_id)).scalar()
         return dict(sorted(json.loads(stats or "{}").items()))
 
 
-def example_record(row: Any) -> dict[str, Any]:
+def example_record(row: Any) -> ExampleRecord:
     d = dict(row._mapping)
     d.pop("run_id")
     d["id"] = d.pop("example_id")
     for key in ("input", "output", "target", "fields"):
         d[key] = None if d[key] is None else json.loads(d[key])
     d["fields"] = d["fields"] or {}
-    return d
+    return cast("ExampleRecord", d)
 
 
 def open_store(project: Project, *, wait: bool = False) -> Store:

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, and_, func, select
 
 from hunchlab.claims import Claim
 from hunchlab.store import ledger, schema
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import PredictionRecord
 
 P = schema.predictions.c
 R = schema.runs.c
@@ -177,7 +181,7 @@ def _resolution(conn: Connection, pred: dict[str, Any], members: list[tuple[str,
 
 
 def list_predictions(conn: Connection, *, kind: str | None = None, run_ids: list[str] | None = None,
-                     reading_id: int | None = None, status: str | None = None) -> list[dict[str, Any]]:
+                     reading_id: int | None = None, status: str | None = None) -> list[PredictionRecord]:
     q = select(schema.predictions).order_by(P.id)
     if kind:
         q = q.where(P.kind == kind)
@@ -190,7 +194,7 @@ def list_predictions(conn: Connection, *, kind: str | None = None, run_ids: list
     return _with_refs(conn, [_row(r) for r in conn.execute(q)])
 
 
-def get_prediction(conn: Connection, pred_id: int) -> dict[str, Any] | None:
+def get_prediction(conn: Connection, pred_id: int) -> PredictionRecord | None:
     row = conn.execute(select(schema.predictions).where(P.id == pred_id)).first()
     return None if row is None else _with_refs(conn, [_row(row)])[0]
 
@@ -201,7 +205,7 @@ def get_prediction(conn: Connection, pred_id: int) -> dict[str, Any] | None:
 REF_KINDS = {"f": P.resolve_by.is_not(None), "r": (P.kind == "run") & P.resolve_by.is_(None)}
 
 
-def ref_letter(pred: dict[str, Any]) -> str | None:
+def ref_letter(pred: Mapping[str, Any]) -> str | None:
     """``f`` for a forecast, ``r`` for a run prediction, None for a paper guess (resolved by its reading)."""
     return "f" if pred.get("resolve_by") else "r" if pred.get("kind") == "run" else None
 
@@ -215,7 +219,7 @@ def find_ref(conn: Connection, ref: str) -> int | None:
                         ).scalar_one_or_none()
 
 
-def _with_refs(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _with_refs(conn: Connection, rows: list[dict[str, Any]]) -> list[PredictionRecord]:
     """Each row with its ``ref`` (``f3``, ``r12``; None for a paper guess): its place among its kind."""
     for row in rows:
         row["ref"] = None
@@ -228,7 +232,7 @@ def _with_refs(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, A
             select(P.id).where(where, P.id <= top).order_by(P.id)).scalars(), 1)}
         for r in mine:
             r["ref"] = f"{letter}{order[r['id']]}"
-    return rows
+    return cast("list[PredictionRecord]", rows)  # every column (decoded by _row) and ref
 
 
 def set_resolution(conn: Connection, pred_id: int, **values: Any) -> None:

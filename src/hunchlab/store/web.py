@@ -7,11 +7,14 @@ pyramid (``store.lod``), and a page of examples needs 50 rows, not the run's 100
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, or_, select
 
 from hunchlab.store import example_record, schema
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import ExampleRecord
 
 
 def metric_range(conn: Connection, run_id: str, key: str, lo: int, hi: int) -> tuple[list[int], list[float | None]]:
@@ -45,7 +48,7 @@ def runs_with_entries(conn: Connection) -> set[str]:
 
 
 def example_page(conn: Connection, run_id: str, *, correct: bool | None = None, search: str | None = None,
-                 offset: int = 0, limit: int = 50) -> tuple[int, list[dict[str, Any]]]:
+                 offset: int = 0, limit: int = 50) -> tuple[int, list[ExampleRecord]]:
     """One page of a run's example records (by id) and how many match in all.
 
     ``search`` matches inside the input, output, target or free fields (their JSON text),

@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hunchlab.claims import Claim
 from hunchlab.errors import BadInput, NotFound, WrongState
@@ -23,6 +23,9 @@ from hunchlab.project import Project
 from hunchlab.spec import load_spec
 from hunchlab.studies import Study
 from hunchlab.studies.runtime import check_settings
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import RunRow
 
 GOAL = "reproduce frontier findings"
 GOAL_WHY = "a finding reproduced by hand is understood; one that does not reproduce is worth knowing"
@@ -129,7 +132,7 @@ def check_study(project: Project, study: Study) -> dict[str, Any]:
             "claims": claims, "passed": bool(claims) and all(c["passed"] for c in claims)}
 
 
-def _budget_of(run: dict[str, Any]) -> str:
+def _budget_of(run: RunRow) -> str:
     from hunchlab import records
 
     return str(records.get_run(run["id"], metrics=False, examples=False).get("budget") or "full")
