@@ -47,8 +47,8 @@ class Config(TypedDict):
 def sweep_view(*, sweep: str | None = None, where: Sequence[str] = (), metric: str | None = None,
                project: Project | None = None) -> dict[str, Any]:
     """The configs of the selected runs with their params and ``metric`` (mean, interval, values)."""
-    from hunchlab.dashboard import cached_runs, seed_groups
     from hunchlab.execute.plan import guess_goal
+    from hunchlab.runs_table import cached_runs, seed_groups
     from hunchlab.store import sweeps as q
 
     with current_store(project) as store:

@@ -142,7 +142,7 @@ LAYERS = [
     "stats distributions paired power verdicts metric_info calibration plots plot_drawing",
     "compat integrations models",
     "records compare compare_examples compare_text blocks report predict due journal tree triage sweeps sweep_view "
-    "overlay dashboard reproduce selectors execute",
+    "overlay runs_table run_page metric_series journal_page triage_page reproduce selectors execute",
     "studies interp",
     "cli web mcp demo __main__",
 ]
