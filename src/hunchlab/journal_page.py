@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from hunchlab import journal
 from hunchlab.project import Project
 
 
 def journal_entries(*, search: str | None = None, kind: str | None = None, run: str | None = None,
                     project: Project | None = None) -> dict[str, Any]:
     """Journal entries, newest first (or best match first for ``search``), optionally about one run."""
-    from hunchlab import journal
-
     found = journal.search(search, project=project) if search else journal.entries(kind=kind, project=project)
     if search and kind:
         found = [e for e in found if e["kind"] == kind]

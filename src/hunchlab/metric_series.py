@@ -11,8 +11,11 @@ import math
 from typing import Any
 
 from hunchlab.current import current_store
+from hunchlab.downsample import bucket_bounds, m4, m4_of_pieces
 from hunchlab.errors import BadInput, NotFound, did_you_mean
 from hunchlab.project import Project
+from hunchlab.store import lod
+from hunchlab.store import web as q
 
 
 def metric_series(run_id: str, key: str, *, lo: float | None = None, hi: float | None = None,
@@ -27,10 +30,6 @@ def metric_series(run_id: str, key: str, *, lo: float | None = None, hi: float |
     length, so a 10-million-point metric charts as fast as a 10-thousand-point one, and
     zooming in refetches the narrower range until it is shown point for point.
     """
-    from hunchlab.downsample import bucket_bounds, m4, m4_of_pieces
-    from hunchlab.store import lod
-    from hunchlab.store import web as q
-
     if not 1 <= buckets <= 20_000:
         raise BadInput(f"buckets={buckets} must be between 1 and 20000")
     with current_store(project) as store, store.read() as conn:

@@ -14,7 +14,10 @@ from typing import Any
 from hunchlab.current import current_store
 from hunchlab.errors import NotFound
 from hunchlab.project import Project, find_project
-from hunchlab.records import flatten
+from hunchlab.records import flatten, get_run, log_tail, quarantine_note
+from hunchlab.store.journal import list_entries
+from hunchlab.store.web import example_counts, example_page
+from hunchlab.tree import why_node
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
                ".webp": "image/webp", ".svg": "image/svg+xml"}
@@ -23,11 +26,6 @@ DIFF_LIMIT = 200_000  # characters of a code diff shown on the run page; the res
 
 def run_page(ref: str, *, log_lines: int = 40, project: Project | None = None) -> dict[str, Any]:
     """Everything the run page shows except the metric points (fetched per chart, downsampled)."""
-    from hunchlab.records import get_run, log_tail, quarantine_note
-    from hunchlab.store.journal import list_entries
-    from hunchlab.store.web import example_counts
-    from hunchlab.tree import why_node
-
     project = project or find_project()
     run = get_run(ref, metrics=False, examples=False, project=project)
     with current_store(project) as store, store.read() as conn:
@@ -66,8 +64,6 @@ def _diff_lines(path: Path) -> dict[str, Any]:
 def artifact_file(run_id: str, name: str, *, project: Project | None = None) -> Path:
     """The file of a recorded artifact, refusing anything that resolves outside the run's
     ``artifacts/`` folder (``..`` in the name, an absolute name, a symlink pointing out)."""
-    from hunchlab.records import get_run
-
     project = project or find_project()
     run = get_run(run_id, metrics=False, examples=False, project=project)
     if name not in {a["name"] for a in run["artifacts"]}:
@@ -83,9 +79,6 @@ def artifact_file(run_id: str, name: str, *, project: Project | None = None) -> 
 def examples_page(run_id: str, *, correct: bool | None = None, search: str | None = None, page: int = 1,
                   per_page: int = 50, project: Project | None = None) -> dict[str, Any]:
     """A page of a run's example records, filtered by correctness and by text."""
-    from hunchlab.records import get_run
-    from hunchlab.store.web import example_counts, example_page
-
     project = project or find_project()
     run = get_run(run_id, metrics=False, examples=False, project=project)
     with current_store(project) as store, store.read() as conn:

@@ -18,6 +18,8 @@ from hunchlab.current import current_store
 from hunchlab.errors import BadInput, did_you_mean
 from hunchlab.project import Project
 from hunchlab.records import MISSING, RUN_FIELDS, filter_runs, flatten, lookup
+from hunchlab.stats import mean_ci
+from hunchlab.store.web import runs_fingerprint, runs_with_entries
 
 SORTABLE_FIELDS = {"created": "created_at", **RUN_FIELDS}
 RUN_STATUSES = ("running", "finished", "failed", "crashed", "interrupted")
@@ -41,8 +43,6 @@ def runs_table(*, where: Sequence[str] = (), search: str | None = None, status: 
     ``sort`` is a key (``acc``, ``lr``, ``created``) with ``-`` for descending; groups sort by
     their mean, or their first run's value. An unknown key is an error, not ignored.
     """
-    from hunchlab.store.web import runs_with_entries
-
     with current_store(project) as store:
         everything = cached_runs(store)
         with store.read() as conn:
@@ -100,8 +100,6 @@ _LISTING_LOCK = threading.Lock()
 def cached_runs(store: Any) -> list[dict[str, Any]]:
     """``store.list_runs()``, kept between calls until the runs table changes: parsing 10,000
     runs' params and summaries is most of a page's time, checking for a change is not."""
-    from hunchlab.store.web import runs_fingerprint
-
     with store.read() as conn:
         fingerprint = runs_fingerprint(conn)
     place = str(store.project.hunch_dir)
@@ -172,8 +170,6 @@ def _order(block: list[dict[str, Any]], key: str) -> tuple[int, int, Any]:
 
 def _block_row(block: list[dict[str, Any]], params: list[str], metrics: list[str], noted: set[str],
                grouped: bool) -> dict[str, Any]:
-    from hunchlab.stats import mean_ci
-
     runs = block
     if len(block) > MEMBERS_SHOWN:  # the newest, then shown in seed order like the rest
         runs = sorted(block, key=lambda r: r["seq"], reverse=True)[:MEMBERS_SHOWN]

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from hunchlab import triage
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, NotFound
 from hunchlab.project import Project
+from hunchlab.store.triage import load_sample
+from hunchlab.store.web import example_counts
 
 
 def triage_page(ref: str, *, position: int = 0, project: Project | None = None) -> dict[str, Any]:
@@ -22,10 +25,6 @@ def triage_page(ref: str, *, position: int = 0, project: Project | None = None) 
     needs, and ``draw_failures`` (a POST) stores one. A GET that drew let any page on the
     machine replace the sample with an ``<img>`` tag.
     """
-    from hunchlab import triage
-    from hunchlab.store.triage import load_sample
-    from hunchlab.store.web import example_counts
-
     with current_store(project) as store, store.read() as conn:
         run_id = store.resolve_run(ref)
         stored = load_sample(conn, run_id) is not None
@@ -47,8 +46,6 @@ def triage_page(ref: str, *, position: int = 0, project: Project | None = None) 
 def draw_failures(ref: str, *, sample: int, seed: int = 0, by: str | None = None,
                   project: Project | None = None) -> dict[str, Any]:
     """Draw and store a failure sample (replacing the stored one; its tags are kept)."""
-    from hunchlab import triage
-
     drawn = triage.failures(ref, sample=sample, seed=seed, by=by, project=project).to_dict()
     return {k: v for k, v in drawn.items() if k != "items"}
 
@@ -57,8 +54,6 @@ def triage_action(ref: str, position: int, action: str, *, category: str | None 
                   project: Project | None = None) -> int:
     """Tag (``tag``), skip (``skip``) or untag (``clear``) the sample's example at ``position``,
     saved as ``hunch failures`` saves it; returns the position to show next."""
-    from hunchlab import triage
-
     with triage.open_failures(ref, resume=True, project=project) as session:
         if not 0 <= position < len(session):
             raise NotFound(f"position {position} is outside the sample of {len(session)}")
