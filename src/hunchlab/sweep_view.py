@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from hunchlab.current import current_store
+from hunchlab.curves import BAND_FROM
 from hunchlab.errors import HunchError, did_you_mean
-from hunchlab.plots import BAND_FROM
 from hunchlab.project import Project
 from hunchlab.records import filter_runs, flatten
 

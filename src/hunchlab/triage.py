@@ -36,7 +36,7 @@ from hunchlab.errors import HunchError, NotFound, did_you_mean
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from hunchlab.plots import FigureFiles
+    from hunchlab.figure_files import FigureFiles
     from hunchlab.project import Project
     from hunchlab.records import Filter
     from hunchlab.store import Store

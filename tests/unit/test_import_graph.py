@@ -139,7 +139,7 @@ LAYERS = [
     "errors project rundir events eventcheck spec overrides claims identity downsample seeds who strict_json timeparse",
     "store readsql runlist",
     "run lifecycle background capture codecache outputs current ids",
-    "stats distributions paired power verdicts metric_info calibration plots plot_drawing",
+    "stats distributions paired power verdicts metric_info calibration plots plot_drawing figure_files curves",
     "compat integrations models",
     "records compare compare_examples compare_text blocks report predict due journal tree triage sweeps sweep_view "
     "overlay runs_table run_page metric_series journal_page triage_page reproduce selectors execute",

@@ -173,7 +173,7 @@ def ablate(target: str, overrides: tuple[str, ...], seeds: int, pairs: bool, met
     Example: hunch ablate exp.yaml --seeds 5 --plot ablation.png
     """
     from hunchlab import sweeps as lib
-    from hunchlab.plots import FigureFiles
+    from hunchlab.figure_files import FigureFiles
 
     if plot_file:
         FigureFiles.beside(plot_file)  # a bad file name fails now, not after the runs
