@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple, TypedDict
 
 from hunchlab.current import current_store
-from hunchlab.plots import BAND_FROM
+from hunchlab.curves import BAND_FROM, aligned, evenly_spaced, mean_band, run_curve
 from hunchlab.project import Project
 
 BAND = "95% t-interval of the mean"
@@ -82,8 +82,6 @@ def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
 
 def _side(label: str, runs: list[tuple[dict[str, Any], Sequence[tuple[Any, ...]]]]) -> _Side | None:
     """One side on its own x, thinned to at most MAX_CURVE_POINTS; None when no run has a point."""
-    from hunchlab.plots import aligned, evenly_spaced, mean_band, run_curve
-
     curves = [(r, run_curve(((step, v) for step, _, v in points), 0)) for r, points in runs]
     curves = [(r, c) for r, c in curves if c[0].size]
     if not curves:

@@ -1,7 +1,7 @@
 """The portable half of ``hunchlab.plots``: draw a figure from the rows of its CSV.
 
 Every function here uses only matplotlib, the standard library, STYLE, COLORS and
-each other, because ``plots`` copies them verbatim into each figure's ``*_plot.py``:
+each other, because ``figure_files`` copies them verbatim into each figure's ``*_plot.py``:
 the script that redraws a figure runs the very code hunchlab drew it with, so the two
 cannot drift. matplotlib is imported inside the functions, and figures are drawn on a
 bare ``Figure`` (no pyplot), so no backend is switched in a host process.
@@ -51,9 +51,6 @@ STYLE: dict[RcKeyType, Any] = {
     # Fixed ids so redrawing unchanged data gives an identical SVG (clean diffs).
     "svg.hashsalt": "hunchlab",
 }
-
-
-
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -337,7 +334,8 @@ def draw_reliability(rows: list[dict[str, str]]) -> Figure:
     return fig
 
 
-_PORTABLE = {
+# By name: what ``figure_files`` may copy into a script (a draw function's closure is looked up here).
+PORTABLE = {
     fn.__name__: fn
     for fn in (
         read_rows,

@@ -26,7 +26,7 @@ from hunchlab.project import Project
 from hunchlab.timeparse import parse_date, parse_duration, today
 
 if TYPE_CHECKING:
-    from hunchlab.plots import FigureFiles
+    from hunchlab.figure_files import FigureFiles
     from hunchlab.shapes import PredictionRecord
 
 KINDS = ("run", "forecast", "read")

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from hunchlab.current import current_store
+from hunchlab.curves import BAND_FROM
 from hunchlab.errors import BadInput, did_you_mean
-from hunchlab.plots import BAND_FROM
 from hunchlab.project import Project
 from hunchlab.records import filter_runs, flatten
 
@@ -47,8 +47,8 @@ class Config(TypedDict):
 def sweep_view(*, sweep: str | None = None, where: Sequence[str] = (), metric: str | None = None,
                project: Project | None = None) -> dict[str, Any]:
     """The configs of the selected runs with their params and ``metric`` (mean, interval, values)."""
-    from hunchlab.dashboard import cached_runs, seed_groups
     from hunchlab.execute.plan import guess_goal
+    from hunchlab.runs_table import cached_runs, seed_groups
     from hunchlab.store import sweeps as q
 
     with current_store(project) as store:

@@ -75,7 +75,7 @@ def test_a_store_server_that_is_down_is_one_clear_line_and_exit_2(project, hunch
 
 
 def test_folding_on_a_postgres_store_replaces_examples_keeps_the_pyramid_and_sets_bad_lines_aside(pg_project, hunch):
-    from hunchlab.dashboard import metric_series
+    from hunchlab.metric_series import metric_series
     from hunchlab.run_start import create_run
 
     run = create_run(pg_project, {"params": {}, "spec": {"entry": "test"}})

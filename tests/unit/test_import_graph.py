@@ -141,10 +141,11 @@ LAYERS = [
     "store readsql runlist",
     "run run_config run_files run_start lifecycle background capture codecache outputs current ids",
     "stat_inputs stat_records intervals significance multiple_comparisons distributions paired power verdicts "
-    "metric_info calibration plots plot_drawing",
+    "metric_info calibration plots figure_files curves plot_drawing",
     "compat integrations models",
     "records compare compare_sides compare_analysis compare_code compare_examples compare_text blocks report predict "
-    "due journal tree triage sweeps sweep_view overlay dashboard reproduce selectors prerun execute",
+    "due journal tree triage sweeps sweep_view overlay runs_table run_page metric_series journal_page triage_page "
+    "reproduce selectors prerun execute",
     "studies interp",
     "cli web mcp demo __main__",
 ]

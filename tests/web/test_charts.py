@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hunchlab.plots import BAND_FROM
+from hunchlab.curves import BAND_FROM
 
 
 def test_overlay_draws_seeds_below_five_and_a_named_band_from_five(sweep_client):

@@ -19,7 +19,7 @@ def test_a_burst_of_requests_runs_at_most_handler_threads_handlers_at_once(
     import anyio
     import httpx
 
-    from hunchlab import dashboard
+    from hunchlab import journal_page as dashboard
     from hunchlab.web import create_app
     from hunchlab.web.app import HANDLER_THREADS
 

@@ -3,7 +3,7 @@ shows its newest runs with a link to the rest."""
 
 from __future__ import annotations
 
-from hunchlab import dashboard
+from hunchlab import runs_table as dashboard
 
 from .data import MANY
 

@@ -186,7 +186,7 @@ def test_bad_parameters_are_a_400_with_one_line_and_no_internals(client, ids, pa
 def test_an_unexpected_failure_is_a_500_that_shows_nothing_internal(web_project, monkeypatch):
     from starlette.testclient import TestClient
 
-    from hunchlab import dashboard
+    from hunchlab import journal_page as dashboard
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("(sqlite3.OperationalError) [SQL: SELECT secret FROM runs] at /home/me/.hunch")

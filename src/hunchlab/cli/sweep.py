@@ -173,7 +173,7 @@ def ablate(target: str, overrides: tuple[str, ...], seeds: int, pairs: bool, met
     """
     from hunchlab import sweeps as lib
     from hunchlab.execute.sweep import ablate as run_or_find
-    from hunchlab.plots import FigureFiles
+    from hunchlab.figure_files import FigureFiles
 
     if plot_file:
         FigureFiles.beside(plot_file)  # a bad file name fails now, not after the runs

@@ -40,7 +40,8 @@ def show_run(c: Caller, run: str, curve_points: int = 10) -> dict[str, Any]:
 
     run: an id, a unique prefix of one, or its number.
     """
-    from hunchlab import dashboard, records
+    from hunchlab import records
+    from hunchlab.metric_series import metric_series
 
     record = records.get_run(run, metrics=False, examples=False, project=c.project)
     env = record.pop("env", None) or {}
@@ -48,7 +49,7 @@ def show_run(c: Caller, run: str, curve_points: int = 10) -> dict[str, Any]:
     keys = list(record["metrics"])[:SHOWN_METRICS]
     curves = {}
     for key in keys:
-        series = dashboard.metric_series(record["id"], key, buckets=max(1, curve_points), project=c.project)
+        series = metric_series(record["id"], key, buckets=max(1, curve_points), project=c.project)
         curves[key] = {"step": series["x"], "value": series["y"], "downsampled": series["downsampled"]}
     return {"run": record, "curves": curves, "curves_left_out": list(record["metrics"])[SHOWN_METRICS:],
             "logs": records.log_tail(c.project, record["id"], LOG_LINES)}

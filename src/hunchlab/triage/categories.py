@@ -19,7 +19,7 @@ from hunchlab.triage.examples import open_run, require_examples
 from hunchlab.triage.stratified import CONFIDENCE, estimate_share
 
 if TYPE_CHECKING:
-    from hunchlab.plots import FigureFiles
+    from hunchlab.figure_files import FigureFiles
     from hunchlab.project import Project
 
 

@@ -14,8 +14,9 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from hunchlab import dashboard
+from hunchlab import journal_page, run_page, runs_table, triage_page
 from hunchlab.errors import BadInput
+from hunchlab.metric_series import metric_series
 from hunchlab.project import Project
 from hunchlab.web.responses import ARTIFACT_CSP, HERE, Page, json_response, redirect, visible_controls
 
@@ -88,16 +89,16 @@ def _text(request: Request, name: str) -> str | None:
 
 def runs(request: Request) -> dict[str, Any]:
     where = (request.query_params.get("where") or "").split()
-    return dashboard.runs_table(where=where, search=_text(request, "q"), status=_text(request, "status"),
-                                question=_text(request, "question"), sort=_text(request, "sort") or "-created",
-                                page=_int(request, "page", 1, hi=10**6),
-                                per_page=_int(request, "per", dashboard.ROWS_PER_PAGE, hi=1000),
-                                grouped=_choice(request, "group", {"": True, "1": True, "0": False}),
-                                project=_project(request))
+    return runs_table.runs_table(where=where, search=_text(request, "q"), status=_text(request, "status"),
+                                 question=_text(request, "question"), sort=_text(request, "sort") or "-created",
+                                 page=_int(request, "page", 1, hi=10**6),
+                                 per_page=_int(request, "per", runs_table.ROWS_PER_PAGE, hi=1000),
+                                 grouped=_choice(request, "group", {"": True, "1": True, "0": False}),
+                                 project=_project(request))
 
 
 def run(request: Request) -> dict[str, Any]:
-    return dashboard.run_page(request.path_params["run_id"], project=_project(request))
+    return run_page.run_page(request.path_params["run_id"], project=_project(request))
 
 
 def series(request: Request) -> dict[str, Any]:
@@ -108,15 +109,15 @@ def series(request: Request) -> dict[str, Any]:
               for v in (_float(request, "lo"), _float(request, "hi")))
     if lo is not None and hi is not None and lo > hi:
         raise BadInput(f"lo={lo:g} is above hi={hi:g}", fix="lo is the first step of the range, hi the last")
-    return dashboard.metric_series(request.path_params["run_id"], key, lo=lo, hi=hi,
-                                   buckets=_int(request, "buckets", 1000, hi=20_000), project=_project(request))
+    return metric_series(request.path_params["run_id"], key, lo=lo, hi=hi,
+                         buckets=_int(request, "buckets", 1000, hi=20_000), project=_project(request))
 
 
 def examples(request: Request) -> dict[str, Any]:
     correct = _choice(request, "correct", {"": None, "right": True, "wrong": False})
-    return dashboard.examples_page(request.path_params["run_id"], correct=correct, search=_text(request, "q"),
-                                   page=_int(request, "page", 1), per_page=_int(request, "per", 50, hi=500),
-                                   project=_project(request))
+    return run_page.examples_page(request.path_params["run_id"], correct=correct, search=_text(request, "q"),
+                                  page=_int(request, "page", 1), per_page=_int(request, "per", 50, hi=500),
+                                  project=_project(request))
 
 
 def add_note(request: Request, form: FormData) -> Any:
@@ -132,11 +133,11 @@ def add_note(request: Request, form: FormData) -> Any:
 
 async def artifact(request: Request) -> Response:
     """An artifact file: images inline, everything else as a download; always sandboxed."""
-    path = await run_in_threadpool(dashboard.artifact_file, request.path_params["run_id"],
+    path = await run_in_threadpool(run_page.artifact_file, request.path_params["run_id"],
                                    request.path_params["name"], project=_project(request))
-    media = (dashboard.IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
+    media = (run_page.IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
              or "application/octet-stream")
-    inline = path.suffix.lower() in dashboard.IMAGE_TYPES
+    inline = path.suffix.lower() in run_page.IMAGE_TYPES
     response = FileResponse(path, media_type=media, filename=None if inline else visible_controls(path.name))
     response.headers["Content-Security-Policy"] = ARTIFACT_CSP
     return response
@@ -149,7 +150,7 @@ def triage(request: Request) -> dict[str, Any]:
     if drawing:
         raise BadInput(f"{drawing[0]}= draws a new failure sample, which a GET never does",
                        fix=f"use the page's Draw button (a POST to /runs/{run_id}/samples)")
-    return dashboard.triage_page(run_id, position=_int(request, "pos", 0, lo=0, hi=10**6), project=_project(request))
+    return triage_page.triage_page(run_id, position=_int(request, "pos", 0, lo=0, hi=10**6), project=_project(request))
 
 
 def draw_sample(request: Request, form: FormData) -> Any:
@@ -157,8 +158,8 @@ def draw_sample(request: Request, form: FormData) -> Any:
     run_id = request.path_params["run_id"]
     size, seed = (_form_int(form, name, default, lo, hi)
                   for name, default, lo, hi in (("sample", 100, 1, 10_000), ("seed", 0, 0, 2**31)))
-    drawn = dashboard.draw_failures(run_id, sample=size, seed=seed, by=str(form.get("by") or "").strip() or None,
-                                    project=_project(request))
+    drawn = triage_page.draw_failures(run_id, sample=size, seed=seed, by=str(form.get("by") or "").strip() or None,
+                                      project=_project(request))
     if "application/json" in request.headers.get("accept", ""):
         return json_response({"ok": True, "sample": drawn})
     return redirect(f"/runs/{quote(drawn['run_id'])}/triage")
@@ -168,9 +169,9 @@ def tag(request: Request, form: FormData) -> Any:
     """Tag, skip or untag one example of the failure sample (the same tags ``hunch tag`` writes)."""
     position = _form_int(form, "position", None, 0, 10**6)
     run_id = request.path_params["run_id"]
-    nxt = dashboard.triage_action(run_id, position, str(form.get("action") or "tag"),
-                                  category=str(form.get("category") or "") or None,
-                                  note=str(form.get("note") or "") or None, project=_project(request))
+    nxt = triage_page.triage_action(run_id, position, str(form.get("action") or "tag"),
+                                    category=str(form.get("category") or "") or None,
+                                    note=str(form.get("note") or "") or None, project=_project(request))
     if "application/json" in request.headers.get("accept", ""):
         return json_response({"ok": True, "next": nxt})
     return redirect(f"/runs/{quote(run_id)}/triage?pos={nxt}")
@@ -213,8 +214,8 @@ def tree(request: Request) -> dict[str, Any]:
 
 
 def journal(request: Request) -> dict[str, Any]:
-    return dashboard.journal_entries(search=_text(request, "q"), kind=_text(request, "kind"),
-                                     run=_text(request, "run"), project=_project(request))
+    return journal_page.journal_entries(search=_text(request, "q"), kind=_text(request, "kind"),
+                                        run=_text(request, "run"), project=_project(request))
 
 
 def calibration(request: Request) -> dict[str, Any]:

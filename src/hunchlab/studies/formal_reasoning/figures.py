@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
+from hunchlab.figure_files import FigureFiles
 from hunchlab.plot_drawing import COLORS, group_by, number
-from hunchlab.plots import FigureFiles, custom_figure
+from hunchlab.plots import custom_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

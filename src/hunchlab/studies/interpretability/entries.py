@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hunchlab.plots import FigureFiles
+from hunchlab.figure_files import FigureFiles
 from hunchlab.studies.interpretability import figures, induction, residual_sae, sae, superposition
 from hunchlab.studies.interpretability.common import mean_metrics, training_seeds
 from hunchlab.studies.params import from_params

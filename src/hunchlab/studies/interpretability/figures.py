@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hunchlab.figure_files import FigureFiles
 from hunchlab.plot_drawing import COLORS, group_by, number
-from hunchlab.plots import FigureFiles, custom_figure
+from hunchlab.plots import custom_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
