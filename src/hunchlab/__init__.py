@@ -15,7 +15,7 @@ nor torch, so that an experiment pays nothing for being tracked until it logs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from hunchlab.errors import HunchError
 from hunchlab.run import Run
@@ -43,7 +43,7 @@ def get_run(ref: str, *, project: Project | None = None) -> RunRecord:
     """One run's whole record (config, code, environment, metrics, examples) as plain data."""
     from hunchlab import records
 
-    return cast("RunRecord", records.get_run(ref, project=project))
+    return records.get_run(ref, project=project)
 
 
 def calibration(*, kind: str | None = None, tag: str | None = None, since: str | None = None,

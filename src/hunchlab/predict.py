@@ -78,14 +78,13 @@ def suggest_metrics(project: Project, spec_name: str | None) -> list[str]:
         return known_metrics(conn, last) if last else []
 
 
-def run_predictions(project: Project, run_id: str) -> list[dict[str, Any]]:
-    """A run's predictions, scored: ``shapes.PredictionRecord``s, typed as plain dicts until
-    ``cli/runs.py`` and ``cli/study.py`` (split in issue 13) take PredictionRecord."""
+def run_predictions(project: Project, run_id: str) -> list[PredictionRecord]:
+    """A run's predictions, scored."""
     from hunchlab.store.predictions import list_predictions
 
     threshold = float(project.setting("surprise_threshold"))
     with current_store(project) as store, store.read() as conn:
-        return [cast("dict[str, Any]", scored(p, threshold)) for p in list_predictions(conn, run_ids=[run_id])]
+        return [scored(p, threshold) for p in list_predictions(conn, run_ids=[run_id])]
 
 
 def scored(p: PredictionRecord, surprise_threshold: float = 0.8) -> PredictionRecord:
@@ -94,7 +93,7 @@ def scored(p: PredictionRecord, surprise_threshold: float = 0.8) -> PredictionRe
 
     out = p.copy()
     out["brier"] = brier(out["probability"], bool(out["outcome"])) if out["status"] == "resolved" else None
-    out["surprise"] = out["kind"] == "run" and is_surprise(cast("dict[str, Any]", out), surprise_threshold)
+    out["surprise"] = out["kind"] == "run" and is_surprise(out, surprise_threshold)
     return out
 
 

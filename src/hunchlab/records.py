@@ -11,14 +11,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, did_you_mean
 from hunchlab.project import Project, find_project, make_project
 
 if TYPE_CHECKING:
-    from hunchlab.shapes import RunRecord, RunRow
+    from hunchlab.shapes import MetricPoint, MetricStat, RunRecord, RunRow
 
 RunT = TypeVar("RunT", bound=Mapping[str, Any])  # a run list's row, or any record with its keys (compare's runs)
 
@@ -123,20 +123,17 @@ def init_project(path: str | os.PathLike[str] = ".") -> tuple[Project, bool]:
 
 def runs(where: list[str] | None = None, *, project: Project | None = None) -> list[RunRow]:
     """All runs, newest first, filtered by ``where`` expressions (``["lr=3e-4", "acc>0.8"]``)."""
-    return cast("list[RunRow]", runs_page(where, project=project)[0])
+    return runs_page(where, project=project)[0]
 
 
 def runs_page(where: list[str] | None = None, *, limit: int | None = None, by: str | None = None,
-              project: Project | None = None) -> tuple[list[dict[str, Any]], int]:
+              project: Project | None = None) -> tuple[list[RunRow], int]:
     """The newest ``limit`` runs that match ``where`` (and were started by ``by``: "you", "agent"
     for any agent, or one agent's name), and how many match in all.
 
     Without filters only the page is read and decoded: `hunch runs` over 10,000 runs
     shows 50 of them, and decoding the other 9,950 was half its time. When nothing
     waits to be folded, ``runlist`` reads it without importing SQLAlchemy.
-
-    The rows are ``shapes.RunRow``s, typed as plain dicts until ``cli/runs.py`` (split in
-    issue 13) takes RunRow.
     """
     from hunchlab import runlist
     from hunchlab.who import matches
@@ -145,23 +142,19 @@ def runs_page(where: list[str] | None = None, *, limit: int | None = None, by: s
     if not where and by is None:
         fast = runlist.runs_page(project, limit)
         if fast is not None:
-            return cast("list[dict[str, Any]]", fast[0]), fast[1]
+            return fast
     with current_store(project) as store:
         if not where and by is None:
-            return cast("list[dict[str, Any]]", store.list_runs(limit)), store.count_runs()
+            return store.list_runs(limit), store.count_runs()
         found = filter_runs(store.list_runs(), list(where or []))
     if by is not None:
         found = [r for r in found if matches(r["agent"], by)]
-    return cast("list[dict[str, Any]]", found[:limit] if limit is not None else found), len(found)
+    return (found[:limit] if limit is not None else found), len(found)
 
 
 def get_run(ref: str, *, metrics: bool = True, examples: bool = True,
-            project: Project | None = None) -> dict[str, Any]:
-    """The whole record of a run (by id, unique prefix or number) as plain data.
-
-    A ``shapes.RunRecord``, typed as a plain dict until ``reproduce.py``, ``cli/runs.py``
-    and ``dashboard.py`` (split in issue 13) take RunRecord; ``hunchlab.get_run`` is typed.
-    """
+            project: Project | None = None) -> RunRecord:
+    """The whole record of a run (by id, unique prefix or number) as plain data."""
     from hunchlab.predict import scored
 
     with current_store(project) as store:
@@ -171,7 +164,21 @@ def get_run(ref: str, *, metrics: bool = True, examples: bool = True,
         threshold = float(store.project.setting("surprise_threshold"))
         run["files_elsewhere"] = files_elsewhere(store.project, run)
     run["predictions"] = [scored(p, threshold) for p in run["predictions"]]
-    return cast("dict[str, Any]", run)
+    return run
+
+
+def histories(run: RunRecord) -> dict[str, list[MetricPoint]]:
+    """``run["metrics"]`` of a record read with ``metrics=True`` (the default): each metric's whole history.
+
+    The key holds ``MetricStat``s instead when read with ``metrics=False``; the check
+    tells the two apart for the type checker and keeps nothing out of a full record.
+    """
+    return {k: v for k, v in run["metrics"].items() if isinstance(v, list)}
+
+
+def last_metrics(run: RunRecord) -> dict[str, MetricStat]:
+    """``run["metrics"]`` of a record read with ``metrics=False``: each metric's count and last point."""
+    return {k: v for k, v in run["metrics"].items() if not isinstance(v, list)}
 
 
 def files_elsewhere(project: Project, run: RunRecord) -> str | None:

@@ -19,11 +19,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from hunchlab.errors import WrongState
 from hunchlab.project import Project, find_project
-from hunchlab.records import get_run
+from hunchlab.records import get_run, histories
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import ExampleRecord, MetricPoint, RunRecord
 
 REPRODUCED, NOT_REPRODUCED, NOTHING = "reproduced", "not reproduced", "nothing to compare"
 
@@ -93,7 +96,7 @@ class Reproduction:
 
 
 def rerun(ref: str, *, project: Project | None = None, echo: bool = True, argv: list[str] | None = None,
-          rtol: float = 1e-9, atol: float = 1e-12) -> tuple[dict[str, Any], dict[str, Any], Reproduction]:
+          rtol: float = 1e-9, atol: float = 1e-12) -> tuple[RunRecord, RunRecord, Reproduction]:
     """Re-execute a run from its stored code state, resolved config and seed, and check the result.
 
     Returns the original record, the new one, and the reproduction check.
@@ -139,15 +142,16 @@ def rerun(ref: str, *, project: Project | None = None, echo: bool = True, argv: 
     return original, b, check_reproduction(a, b, rtol=rtol, atol=atol)
 
 
-def check_reproduction(a: dict[str, Any], b: dict[str, Any], *, rtol: float, atol: float) -> Reproduction:
+def check_reproduction(a: RunRecord, b: RunRecord, *, rtol: float, atol: float) -> Reproduction:
     """Every summary value, metric history and example record of ``a`` against ``b``."""
     def same(x: Any, y: Any) -> bool:
         return _same(x, y, rtol, atol)
 
     checks = [_summary_check(k, a["summary"], b["summary"], same)
               for k in list(a["summary"]) + [k for k in b["summary"] if k not in a["summary"]]]
-    checks += [_history_check(k, a["metrics"].get(k, []), b["metrics"].get(k, []), same)
-               for k in list(a["metrics"]) + [k for k in b["metrics"] if k not in a["metrics"]]]
+    ha, hb = histories(a), histories(b)
+    checks += [_history_check(k, ha.get(k, []), hb.get(k, []), same)
+               for k in list(ha) + [k for k in hb if k not in ha]]
     if a.get("examples") or b.get("examples"):
         checks.append(_examples_check(a.get("examples") or [], b.get("examples") or [], same))
     return Reproduction(a["id"], b["id"], b["status"], checks)
@@ -174,7 +178,7 @@ def _summary_check(key: str, a: dict[str, Any], b: dict[str, Any], same: Any) ->
     return Check("summary", key, _short(x), _short(y), key in a and key in b and same(x, y))
 
 
-def _history_check(key: str, a: list[dict[str, Any]], b: list[dict[str, Any]], same: Any) -> Check:
+def _history_check(key: str, a: list[MetricPoint], b: list[MetricPoint], same: Any) -> Check:
     """A metric's whole history: the same steps, each with the same value."""
     detail = None
     if len(a) != len(b):
@@ -187,10 +191,13 @@ def _history_check(key: str, a: list[dict[str, Any]], b: list[dict[str, Any]], s
     return Check("history", key, f"{len(a):,} points", f"{len(b):,} points", detail is None, detail)
 
 
-def _examples_check(a: list[dict[str, Any]], b: list[dict[str, Any]], same: Any) -> Check:
+EXAMPLE_KEYS: tuple[Literal["correct", "score", "output"], ...] = ("correct", "score", "output")
+
+
+def _examples_check(a: list[ExampleRecord], b: list[ExampleRecord], same: Any) -> Check:
     """The records by id: the same ids, and per id the same correct, score and output."""
     left, right = {e["id"]: e for e in a}, {e["id"]: e for e in b}
-    differ = [(i, k) for i in left if i in right for k in ("correct", "score", "output")
+    differ = [(i, k) for i in left if i in right for k in EXAMPLE_KEYS
               if not same(left[i][k], right[i][k])]
     missing = [i for i in left if i not in right] + [i for i in right if i not in left]
     detail = None

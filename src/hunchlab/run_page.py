@@ -42,7 +42,7 @@ def run_page(ref: str, *, log_lines: int = 40, project: Project | None = None) -
         "diff": _diff_lines(run_dir / "code" / "diff.patch"),
         "entries": entries,
         "examples": examples,
-        "chain": why_node(run["question"], project) if run.get("question") else [],
+        "chain": why_node(question, project) if (question := run["question"]) else [],
     }
 
 

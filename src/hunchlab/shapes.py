@@ -60,6 +60,8 @@ class Artifact(TypedDict):
     name: str
     sha256: str
     size: int
+    # ``run_page.run_page`` only: whether the page shows it inline (by its name's suffix).
+    image: NotRequired[bool]
 
 
 class MetricPoint(TypedDict):
@@ -195,9 +197,10 @@ class RunRecord(RunRow):
     n_outputs: NotRequired[int]
     # Fields other tools' habits left: the wandb stand-in's run info, tags and notes; the model client's
     # token usage and cost (``models``).
+    # An imported run's tags are what its tool kept: a list (W&B) or {name: value} (MLflow), and its notes may be None.
     wandb: NotRequired[dict[str, Any]]
-    tags: NotRequired[list[str]]
-    notes: NotRequired[str]
+    tags: NotRequired[list[str] | dict[str, str]]
+    notes: NotRequired[str | None]
     models: NotRequired[dict[str, Any]]
     # What it holds: saved files, metrics (full histories, or ``MetricStat`` without ``metrics=True``),
     # how many example records, its predictions and (with ``examples=True``) the examples themselves.

@@ -7,11 +7,14 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hunchlab.cli.render import age, console, duration, emit_csv, emit_json, fmt, output_options, table
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import PredictionRecord, RunRow
 
 
 @click.command()
@@ -107,7 +110,7 @@ def run(spec_file: str | None, overrides: tuple[str, ...], seed_flag: str | None
     if seeds > 1:
         from hunchlab.cli.compare import echo_group
 
-        echo_group(project, outcomes)
+        echo_group(project, outcomes, spec.seed)
     statuses = {o.status for o in outcomes}
     sys.exit(0 if statuses == {"finished"} else (130 if "interrupted" in statuses else 1))
 
@@ -196,7 +199,7 @@ def _report_predictions(project: Any, run_id: str) -> None:
                    "(hunch surprises)", err=True)
 
 
-def prediction_line(p: dict[str, Any]) -> str:
+def prediction_line(p: PredictionRecord) -> str:
     """``acc > 0.8 @ 70%: ✓ held (actual 0.91) · Brier 0.09``, or why it is still open."""
     if p["status"] == "resolved":
         mark = "✓ held" if p["outcome"] else "✗ did not hold"
@@ -254,10 +257,11 @@ def runs(where: tuple[str, ...], limit: int | None, by: str | None, as_json: boo
                           caption=caption))
 
 
-def _flat_row(r: dict[str, Any]) -> dict[str, Any]:
+def _flat_row(r: RunRow) -> dict[str, Any]:
     from hunchlab.records import flatten
 
-    row = {k: r[k] for k in ("id", "name", "status", "spec_name", "question", "seed", "group_key", "exit_code", "agent")}
+    row: dict[str, Any] = {k: r[k] for k in ("id", "name", "status", "spec_name", "question", "seed", "group_key",
+                                             "exit_code", "agent")}
     row["created_at"] = r["created_at"]
     row.update({f"param.{k}": v for k, v in flatten(r["params"]).items()})
     row.update({f"metric.{k}": v for k, v in r["summary"].items()})

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hunchlab.cli.render import age, console, duration, emit_json, json_option, table
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import RunRecord
 
 
 @click.command()
@@ -38,40 +41,43 @@ def show(ref: str, as_json: bool, tail: int) -> None:
     _print_predictions(r)
 
 
-def _print_predictions(r: dict[str, Any]) -> None:
+RESULT: dict[bool | None, str] = {True: "✓ right", False: "✗ wrong"}  # a resolved prediction's outcome
+
+
+def _print_predictions(r: RunRecord) -> None:
     if r.get("predictions"):
         rows = [(p.get("ref") or "", p["text"], f"{p['probability']:.0%}", p.get("actual"),
-                 {True: "✓ right", False: "✗ wrong"}.get(p["outcome"], p["status"]) if p["status"] == "resolved"
-                 else p["status"], None if p.get("brier") is None else round(p["brier"], 4), p.get("note") or "")
+                 RESULT.get(p["outcome"], p["status"]) if p["status"] == "resolved"
+                 else p["status"], None if (brier := p.get("brier")) is None else round(brier, 4), p.get("note") or "")
                 for p in r["predictions"]]
         console().print(table("predictions", ["id", "claim", "p", "actual", "result", "Brier", "note"], rows))
     elif r.get("prediction"):
         console().print(f"[bold]predictions[/] {r['prediction']}")
 
 
-def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
+def _print_run(r: RunRecord, logs: dict[str, str]) -> None:
     from rich.markup import escape
 
-    from hunchlab.records import flatten, quarantine_note
+    from hunchlab.records import flatten, last_metrics, quarantine_note
 
     out = console()
     spec = r.get("spec") or {}
     took = duration((r["ended_at"] or time.time()) - r["created_at"])
     out.print(f"[bold]{r['id']}[/]  {escape(r.get('name') or '')}  [{_status_style(r['status'])}]{r['status']}[/]"
               f"  {took}  started {age(r['created_at'])}")
-    if r.get("error"):
-        out.print(f"  [red]{escape(r['error'])}[/]")
+    if error := r.get("error"):
+        out.print(f"  [red]{escape(error)}[/]")
     quarantine = quarantine_note(r)
     if quarantine:
         out.print(f"  [yellow]{escape(quarantine)}[/]")
-    if r.get("files_elsewhere"):
-        out.print(f"  [yellow]not in this project folder: {escape(r['files_elsewhere'])}[/]")
+    if elsewhere := r.get("files_elsewhere"):
+        out.print(f"  [yellow]not in this project folder: {escape(elsewhere)}[/]")
     what = spec.get("entry") or spec.get("command") or ""
     out.print(f"  spec {escape(str(spec.get('path') or '-'))} · entry {escape(str(what))} · seed {r['seed']}"
-              + (f" · question {escape(r['question'])}" if r.get("question") else "")
+              + (f" · question {escape(question)}" if (question := r.get("question")) else "")
               + (" · smoke" if spec.get("smoke") else "")
               + (f" · rerun of {r['rerun_of']}" if r.get("rerun_of") else "")
-              + (f" · started by agent {escape(r['agent'])}" if r.get("agent") else ""))
+              + (f" · started by agent {escape(agent)}" if (agent := r.get("agent")) else ""))
     if spec.get("overrides"):
         out.print(f"  overrides: {escape(' '.join(spec['overrides']))}")
     from hunchlab.compat.provenance import provenance_lines
@@ -101,7 +107,7 @@ def _print_run(r: dict[str, Any], logs: dict[str, str]) -> None:
         out.print(table("summary", ["metric", "value"], list(r["summary"].items())))
     if r["metrics"]:
         out.print(table("metrics (last logged)", ["metric", "step", "value", "points"],
-                        [(k, m["step"], m["value"], m["n"]) for k, m in r["metrics"].items()]))
+                        [(k, m["step"], m["value"], m["n"]) for k, m in last_metrics(r).items()]))
     if r["n_examples"]:
         out.print(f"[bold]examples[/] {r['n_examples']} records")
     if r["artifacts"]:
@@ -144,7 +150,7 @@ def rerun(ref: str, check: bool, rtol: float, quiet: bool, as_json: bool) -> Non
     sys.exit(0 if result.verdict == reproduce.REPRODUCED else 1)
 
 
-def _print_reproduction(result: Any, rtol: float, new: dict[str, Any]) -> None:
+def _print_reproduction(result: Any, rtol: float, new: RunRecord) -> None:
     """The checks as a table, then one line: what was compared and whether it reproduced."""
     from hunchlab import reproduce
 

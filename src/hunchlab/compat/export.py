@@ -55,7 +55,7 @@ def export(project: Project, selectors: Sequence[str], fmt: str, out_dir: Path) 
         run = records.get_run(run_id, project=project)
         tables["runs"].append(_run_row(run))
         tables["metrics"].extend({"run_id": run_id, "key": key, **point}
-                                 for key, points in run["metrics"].items() for point in points)
+                                 for key, points in records.histories(run).items() for point in points)
         tables["examples"].extend(_example_row(run_id, e) for e in run.get("examples", []))
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():

@@ -9,12 +9,13 @@ to guess. A run that called models says how many tokens it used and what they co
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import Any
 
 NO_POINTS_HINT = "name them in the spec with metrics_from: (see docs/bring-your-code.md)"
 
 
-def provenance_lines(run: dict[str, Any]) -> list[str]:
+def provenance_lines(run: Mapping[str, Any]) -> list[str]:
     """``imported from …``, ``captured …``, ``tags …``, ``notes …`` lines for a run record (what applies)."""
     lines = []
     imported = run.get("imported")

@@ -13,7 +13,7 @@ import gc
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
@@ -186,7 +186,7 @@ def quarantine(run_dir: Path, state: dict[str, Any], bad: list[BadLine]) -> dict
     return {**state, **first, "lines": state.get("lines", 0) + len(bad), "bytes": size}
 
 
-def is_surprise(pred: dict[str, Any], threshold: float) -> bool:
+def is_surprise(pred: Mapping[str, Any], threshold: float) -> bool:
     """A confident prediction that came out wrong: the outcome had a stated chance of 1 - threshold or less."""
     if pred.get("status") != "resolved":
         return False
