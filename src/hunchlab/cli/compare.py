@@ -152,12 +152,15 @@ def report(targets: tuple[str, ...], out: str, flips: int) -> None:
         click.echo(f"  {figure}")
 
 
-def echo_group(project: Any, outcomes: Sequence[Any]) -> None:
-    """After ``hunch run --seeds N``: the group's id and what to do with it next."""
+def echo_group(project: Any, outcomes: Sequence[Any], first_seed: int) -> None:
+    """After ``hunch run --seeds N``: the group's id and what to do with it next.
+
+    ``first_seed`` is the spec's: ``run_seeds`` ran seeds ``first_seed`` to ``first_seed + n - 1``.
+    """
     from hunchlab import records
 
     first = records.get_run(outcomes[0].run_id, metrics=False, examples=False, project=project)
     done = sum(o.status == "finished" for o in outcomes)
     key = first["group_key"]
-    click.echo(f"group {key}: {len(outcomes)} runs (seeds {first['seed']}–{first['seed'] + len(outcomes) - 1}), "
+    click.echo(f"group {key}: {len(outcomes)} runs (seeds {first_seed}–{first_seed + len(outcomes) - 1}), "
                f"{done} finished · next: hunch compare {key} OTHER  ·  hunch plot {key} --metric M")
