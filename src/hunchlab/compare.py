@@ -33,7 +33,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hunchlab import readsql as q
 from hunchlab.compare_analysis import analyse
@@ -46,6 +46,9 @@ from hunchlab.paired import DEFAULT_RESAMPLES
 from hunchlab.project import Project, find_project
 from hunchlab.selectors import Group, resolve, run_resolver
 
+if TYPE_CHECKING:
+    from hunchlab.shapes import ComparisonRecord
+
 
 def compare(
     selectors: Sequence[str],
@@ -57,7 +60,7 @@ def compare(
     resamples: int = DEFAULT_RESAMPLES,
     detect: float | None = None,
     project: Project | None = None,
-) -> dict[str, Any]:
+) -> ComparisonRecord:
     """Compare two or more runs or seed groups (see ``hunchlab.selectors``) as plain data.
 
     ``detect``: a difference worth detecting; each test then says how many seeds per
@@ -88,7 +91,7 @@ def reading(project: Project) -> Iterator[Any]:
 
 
 def compare_groups_of(conn: Any, project: Project, picked: Sequence[tuple[str, Group]], notes: list[str],
-                      **options: Any) -> dict[str, Any]:
+                      **options: Any) -> ComparisonRecord:
     """Load what ``analyse`` needs for the (selector, group) pairs and run it.
 
     One query per table for all runs (one per side for the examples, summed by the

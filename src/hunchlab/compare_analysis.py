@@ -25,6 +25,7 @@ from hunchlab.verdicts import Comparison, compare_groups, effective_alpha, paire
 
 if TYPE_CHECKING:
     from hunchlab.readsql import Tallies
+    from hunchlab.shapes import ComparisonRecord, PairedRecord, SideSummary
 
 
 def analyse(
@@ -37,7 +38,7 @@ def analyse(
     alpha: float = 0.05,
     resamples: int = DEFAULT_RESAMPLES,
     detect: float | None = None,
-) -> dict[str, Any]:
+) -> ComparisonRecord:
     """Compare every side with the first, on plain data.
 
     ``sides``: ``[{"label", "description", "runs": [{"id", "seed", "status", "params",
@@ -54,7 +55,8 @@ def analyse(
             if a and b:
                 info = metric_info(m, [r.get("metric_specs") for s in (base, other) for r in s["runs"]], a + b)
                 samples.append(Sample(m, a, b, (base["label"], other["label"]), info))
-    paired, retests = [], []
+    paired: list[PairedRecord] = []
+    retests: list[Retest] = []
     for i in range(1, len(sides)):
         found, redo = paired_sides(tallies[0], tallies[i], (base["label"], sides[i]["label"]),
                                    (len(base["runs"]), len(sides[i]["runs"])), flips=flips, alpha=alpha,
@@ -153,7 +155,7 @@ def _finite(side: dict[str, Any], metric: str, notes: list[str]) -> list[float]:
     return values
 
 
-def _metric_tests(samples: list[Sample], paired: list[dict[str, Any]], retests: list[Retest], confidence: float,
+def _metric_tests(samples: list[Sample], paired: list[PairedRecord], retests: list[Retest], confidence: float,
                   alpha: float, detect: float | None) -> list[dict[str, Any]]:
     """Welch per metric; then Holm over every p-value of the comparison, paired tests included.
 
@@ -188,13 +190,13 @@ def _metric_row(c: Comparison, info: MetricInfo) -> dict[str, Any]:
             "bounds_from": info.bounds_from, "goal": info.goal, "goal_from": info.goal_from}
 
 
-def _family_size(tests: list[dict[str, Any]], paired: list[dict[str, Any]]) -> int:
+def _family_size(tests: list[dict[str, Any]], paired: list[PairedRecord]) -> int:
     """How many p-values were Holm-adjusted together (0: one test, nothing to adjust)."""
     n = sum(t["p"] is not None for t in tests) + sum(1 for p in paired for k in PAIRED_TESTS if p.get(k))
     return n if n > 1 else 0
 
 
-def _side_summary(side: dict[str, Any]) -> dict[str, Any]:
+def _side_summary(side: dict[str, Any]) -> SideSummary:
     runs = side["runs"]
     statuses: dict[str, int] = {}
     for r in runs:

@@ -9,11 +9,14 @@ states it fingerprints.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hunchlab.project import Project
 from hunchlab.run_files import sha256_of
 from hunchlab.selectors import plural
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import CodeSummary, SideCode
 
 
 def code_state(project: Project, run: dict[str, Any]) -> dict[str, Any]:
@@ -30,9 +33,9 @@ def code_state(project: Project, run: dict[str, Any]) -> dict[str, Any]:
             "fingerprint": ":".join(parts)}
 
 
-def code_summary(sides: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def code_summary(sides: Sequence[dict[str, Any]]) -> CodeSummary:
     """Did the sides run the same code? One sentence, and the distinct states per side."""
-    per_side = []
+    per_side: list[SideCode] = []
     for s in sides:
         distinct: dict[str | None, dict[str, Any]] = {}
         for r in s["runs"]:

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from hunchlab.readsql import Tallies
     from hunchlab.shapes import Flips, PairedRecord
 
-PAIRED_TESTS = ("accuracy", "mcnemar", "score")
+PAIRED_TESTS: Final[tuple[Literal["accuracy"], Literal["mcnemar"], Literal["score"]]] = ("accuracy", "mcnemar",
+                                                                                         "score")
 FLIPS: Final[tuple[Literal["right_to_wrong"], Literal["wrong_to_right"]]] = ("right_to_wrong", "wrong_to_right")
 ACCURACY_DIFF_RANGE = (-1.0, 1.0)  # a per-example accuracy is in [0, 1], so its difference is in [-1, 1]
 UNIT_NOTE = ("units: the metrics table counts a seed (a run) as one sample and asks whether the config helps "
@@ -49,7 +50,7 @@ class Retest:
 
 
 def paired_sides(ta: Tallies, tb: Tallies, labels: tuple[str, str], runs: tuple[int, int], *, flips: int,
-                 alpha: float, resamples: int, detect: float | None) -> tuple[dict[str, Any] | None, list[Retest]]:
+                 alpha: float, resamples: int, detect: float | None) -> tuple[PairedRecord | None, list[Retest]]:
     """Paired tests on the examples two sides share; None when fewer than two are shared."""
     shared, ia, ib = np.intersect1d(ta.ids, tb.ids, assume_unique=True, return_indices=True)
     with_correct = (ta.correct_n[ia] > 0) & (tb.correct_n[ib] > 0)
@@ -75,7 +76,8 @@ def paired_sides(ta: Tallies, tb: Tallies, labels: tuple[str, str], runs: tuple[
         sa, sb = ta.score_sum[ja] / ta.score_n[ja], tb.score_sum[jb] / tb.score_n[jb]
         retests.append(_add_test(out, "score", sa, sb, None, alpha, resamples, detect))
     out.setdefault("flips", {"n_right_to_wrong": 0, "n_wrong_to_right": 0, "right_to_wrong": [], "wrong_to_right": []})
-    return out, retests
+    # Built key by key so that --json keeps its key order (flips after the correctness tests, before score).
+    return cast("PairedRecord", out), retests
 
 
 def _add_test(out: dict[str, Any], kind: str, x: np.ndarray, y: np.ndarray, bounds: tuple[float, float] | None,

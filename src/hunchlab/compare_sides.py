@@ -10,12 +10,15 @@ without comparing anything.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hunchlab.errors import BadInput
 from hunchlab.identity import same_text
 from hunchlab.records import flatten
 from hunchlab.selectors import Group, Selection, plural
+
+if TYPE_CHECKING:
+    from hunchlab.shapes import ConfigRow
 
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -61,12 +64,12 @@ def sides_from(picked: Sequence[tuple[str, Group]]) -> list[dict[str, Any]]:
             for i, (text, g) in enumerate(picked)]
 
 
-def config_diff(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def config_diff(runs: Sequence[dict[str, Any]]) -> list[ConfigRow]:
     """The config keys (flattened params, and the spec name) whose values differ across ``runs``."""
     flat = [{"spec": r.get("spec_name"), **flatten(r["params"])} for r in runs]
     keys = list(dict.fromkeys(k for f in flat for k in f))
     missing = object()
-    rows = []
+    rows: list[ConfigRow] = []
     for key in keys:
         values = [f.get(key, missing) for f in flat]
         if len({same_text(v) for v in values}) > 1:

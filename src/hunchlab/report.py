@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from hunchlab.blocks import Block, render_html, render_markdown
 from hunchlab.compare import compare_groups_of
@@ -205,9 +205,8 @@ def report(
         pairs = _unique_groups(selections)
         ids = [r["id"] for _, g in pairs for r in g.runs]
         last = q.last_values(conn, ids)
-        # compare_groups_of is typed dict[str, Any] until compare.py (split in issue 13) returns ComparisonRecord
-        result = cast("ComparisonRecord | None", compare_groups_of(conn, project, pairs, notes_of(selections),
-                                                                   flips=flips) if len(pairs) > 1 else None)
+        result = compare_groups_of(conn, project, pairs, notes_of(selections),
+                                   flips=flips) if len(pairs) > 1 else None
         curves = _curve_metrics(pairs, last, result)
         history = q.histories(conn, ids, curves)
         context = _context(conn, ids, [question["id"]] if question else

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import click
 
 from hunchlab.cli.render import console, emit_csv, emit_json, output_options, table
-
-if TYPE_CHECKING:
-    from hunchlab.shapes import ComparisonRecord
 
 
 def _echo_notes(notes: Sequence[str]) -> None:
@@ -78,9 +75,7 @@ def compare(selectors: tuple[str, ...], metrics: tuple[str, ...], flips: int, sh
     if show_code:
         click.echo(lib.code_diff(selectors) or "the code states are identical\n", nl=False)
         return
-    # compare() is typed dict[str, Any] until compare.py (split in issue 13) returns ComparisonRecord itself
-    result = cast("ComparisonRecord", lib.compare(selectors, metrics=metrics, flips=flips, resamples=resamples,
-                                                  detect=detect))
+    result = lib.compare(selectors, metrics=metrics, flips=flips, resamples=resamples, detect=detect)
     if as_json:
         emit_json(result)
         return

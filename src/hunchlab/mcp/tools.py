@@ -9,12 +9,9 @@ are in ``hunchlab.mcp.actions``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from hunchlab.mcp.guard import Caller, inside
-
-if TYPE_CHECKING:
-    from hunchlab.shapes import ComparisonRecord
 
 SHOWN_METRICS = 12  # curves in one show_run answer: enough for a training run, small enough for a context window
 LOG_LINES = 20
@@ -67,8 +64,7 @@ def compare(c: Caller, selectors: list[str], metrics: list[str] | None = None, f
     from hunchlab.blocks import render_markdown
     from hunchlab.compare_text import compare_blocks
 
-    # compare() is typed dict[str, Any] until compare.py (split in issue 13) returns ComparisonRecord itself
-    result = cast("ComparisonRecord", lib.compare(selectors, metrics=metrics or (), flips=flips, project=c.project))
+    result = lib.compare(selectors, metrics=metrics or (), flips=flips, project=c.project)
     title = " vs ".join(f"{s['label']} ({s['description']})" for s in result["sides"])
     return {"text": render_markdown(title, compare_blocks(result), c.project.root), "result": result}
 

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import mimetypes
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -19,9 +19,6 @@ from hunchlab.errors import BadInput
 from hunchlab.metric_series import metric_series
 from hunchlab.project import Project
 from hunchlab.web.responses import ARTIFACT_CSP, HERE, Page, json_response, redirect, visible_controls
-
-if TYPE_CHECKING:
-    from hunchlab.shapes import ComparisonRecord
 
 # Steps are integers; a bound past 2**53 cannot name one exactly (and 1e308 overflowed SQLite's
 # 64-bit INTEGER), so zoom bounds are clamped to this.
@@ -188,8 +185,7 @@ def compare(request: Request) -> dict[str, Any]:
     selectors = _selectors(request)
     if not selectors:
         return {"selectors": [], "result": None, "blocks": []}
-    # compare() is typed dict[str, Any] until compare.py (split in issue 13) returns ComparisonRecord itself
-    result = cast("ComparisonRecord", compare_sides(selectors, project=_project(request)))
+    result = compare_sides(selectors, project=_project(request))
     return {"selectors": selectors, "result": result, "blocks": compare_blocks(result)}
 
 
