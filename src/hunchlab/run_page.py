@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from hunchlab.current import current_store
 from hunchlab.errors import NotFound
@@ -19,12 +19,53 @@ from hunchlab.store.journal import list_entries
 from hunchlab.store.web import example_counts, example_page
 from hunchlab.tree import why_node
 
+if TYPE_CHECKING:
+    from hunchlab.shapes import ExampleRecord, RunRecord
+
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
                ".webp": "image/webp", ".svg": "image/svg+xml"}
 DIFF_LIMIT = 200_000  # characters of a code diff shown on the run page; the rest is in the file
 
 
-def run_page(ref: str, *, log_lines: int = 40, project: Project | None = None) -> dict[str, Any]:
+class DiffLines(TypedDict):
+    """A code diff as (kind, text) lines (kind: file, add, del, hunk, ctx), whether it was cut, its length."""
+
+    lines: list[tuple[str, str]]
+    truncated: bool
+    bytes: int
+
+
+class RunPage(TypedDict):
+    """The run page's data (``/runs/ID`` and its ``.json`` twin): the run (each artifact marked
+    ``image`` or not), why its unreadable lines were set aside, its flattened config, log tails,
+    code diff, journal entries, example counts, and the question's chain up to the goal."""
+
+    run: RunRecord
+    unreadable: str | None
+    params: dict[str, Any]
+    logs: dict[str, str]
+    diff: DiffLines
+    entries: list[dict[str, Any]]
+    examples: dict[str, int]
+    chain: list[dict[str, Any]]
+
+
+class ExamplesPage(TypedDict):
+    """One page of a run's examples (``/runs/ID/examples``): the run's id, name and status, the
+    counts, how many match the filters, the page, the filters, and the records."""
+
+    run: dict[str, Any]
+    counts: dict[str, int]
+    matched: int
+    page: int
+    pages: int
+    per_page: int
+    correct: bool | None
+    search: str | None
+    examples: list[ExampleRecord]
+
+
+def run_page(ref: str, *, log_lines: int = 40, project: Project | None = None) -> RunPage:
     """Everything the run page shows except the metric points (fetched per chart, downsampled)."""
     project = project or find_project()
     run = get_run(ref, metrics=False, examples=False, project=project)
@@ -46,7 +87,7 @@ def run_page(ref: str, *, log_lines: int = 40, project: Project | None = None) -
     }
 
 
-def _diff_lines(path: Path) -> dict[str, Any]:
+def _diff_lines(path: Path) -> DiffLines:
     """A unified diff as (kind, text) lines, kind from the first character, so it can be coloured."""
     try:
         text = path.read_text(errors="replace")
@@ -77,7 +118,7 @@ def artifact_file(run_id: str, name: str, *, project: Project | None = None) -> 
 
 
 def examples_page(run_id: str, *, correct: bool | None = None, search: str | None = None, page: int = 1,
-                  per_page: int = 50, project: Project | None = None) -> dict[str, Any]:
+                  per_page: int = 50, project: Project | None = None) -> ExamplesPage:
     """A page of a run's example records, filtered by correctness and by text."""
     project = project or find_project()
     run = get_run(run_id, metrics=False, examples=False, project=project)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, did_you_mean
@@ -31,9 +31,63 @@ ROWS_PER_PAGE = 100
 MEMBERS_SHOWN = 5
 
 
+class TableRun(TypedDict):
+    """One run as a row of the table: its identity and state, whether the journal mentions it,
+    who started it, and its values of the table's param and metric columns (None: it has none)."""
+
+    id: str
+    seq: int
+    name: str | None
+    status: str
+    seed: int | None
+    question: str | None
+    spec: str | None
+    created_at: float
+    ended_at: float | None
+    noted: bool
+    agent: str | None
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+
+
+class TableRow(TypedDict):
+    """A seed group (or a lone run): its key, how many runs it has and how many are not shown, the
+    mean and t-interval per metric column (``{metric: {mean, lo, hi, n}}``, lo and hi None without an
+    interval; empty for one run), its runs."""
+
+    group: str | None
+    n: int
+    more: int
+    stats: dict[str, dict[str, float | None]]
+    runs: list[TableRun]
+
+
+class RunsTable(TypedDict):
+    """The runs page's data (``/`` and ``/runs.json``): counts, the page, the filters and sort as
+    applied, the choices for the filter menus, the param and metric columns, and the rows."""
+
+    total: int
+    matched: int
+    groups: int
+    grouped: bool
+    page: int
+    pages: int
+    per_page: int
+    sort: str
+    where: list[str]
+    search: str | None
+    status: str | None
+    question: str | None
+    statuses: list[str]
+    questions: list[str]
+    params: list[str]
+    metrics: list[str]
+    rows: list[TableRow]
+
+
 def runs_table(*, where: Sequence[str] = (), search: str | None = None, status: str | None = None,
                question: str | None = None, sort: str = "-created", page: int = 1, per_page: int = ROWS_PER_PAGE,
-               grouped: bool = True, project: Project | None = None) -> dict[str, Any]:
+               grouped: bool = True, project: Project | None = None) -> RunsTable:
     """One page of the runs table: filtered, sorted, and (by default) grouped by seed group.
 
     Filtering and sorting see every run; only the page's groups get their statistics
@@ -169,12 +223,12 @@ def _order(block: list[dict[str, Any]], key: str) -> tuple[int, int, Any]:
 
 
 def _block_row(block: list[dict[str, Any]], params: list[str], metrics: list[str], noted: set[str],
-               grouped: bool) -> dict[str, Any]:
+               grouped: bool) -> TableRow:
     runs = block
     if len(block) > MEMBERS_SHOWN:  # the newest, then shown in seed order like the rest
         runs = sorted(block, key=lambda r: r["seq"], reverse=True)[:MEMBERS_SHOWN]
     runs = sorted(runs, key=lambda r: (r["seed"] is None, r["seed"] or 0, r["seq"]))
-    stats = {}
+    stats: dict[str, dict[str, float | None]] = {}
     if grouped and len(block) > 1:
         for m in metrics:
             vals = [float(v) for r in block if _is_number(v := r["summary"].get(m)) and math.isfinite(float(v))]

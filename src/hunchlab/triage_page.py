@@ -7,7 +7,7 @@ page's POSTs call ``draw_failures`` and ``triage_action``, its GET only reads.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from hunchlab import triage
 from hunchlab.current import current_store
@@ -17,7 +17,32 @@ from hunchlab.store.triage import load_sample
 from hunchlab.store.web import example_counts
 
 
-def triage_page(ref: str, *, position: int = 0, project: Project | None = None) -> dict[str, Any]:
+class NoSample(TypedDict):
+    """The triage page before a sample is drawn: the run's id, its example counts, the draw's default size."""
+
+    run: dict[str, str]
+    sample: None
+    examples: dict[str, int]
+    default_size: int
+
+
+class TriagePage(TypedDict):
+    """The triage page (``/runs/ID/triage``): the run's id, the stored sample (without its items, which
+    come next), the example at ``position`` with its tag and a target/output diff when both are text,
+    progress, the categories in use, and the categories report (``triage.categories``)."""
+
+    run: dict[str, str]
+    sample: dict[str, Any]
+    items: list[dict[str, Any]]
+    position: int
+    example: dict[str, Any]
+    diff: list[list[tuple[str, str]]] | None
+    progress: dict[str, int]
+    categories: list[str]
+    report: dict[str, Any]
+
+
+def triage_page(ref: str, *, position: int = 0, project: Project | None = None) -> TriagePage | NoSample:
     """One example of the run's stored failure sample, the sample with its tags, and the
     categories largest first: the page ``hunch failures`` is on a terminal.
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -150,7 +150,7 @@ def check_parameters(request: Request) -> None:
                            fix="remove it from the address")
 
 
-def html_response(request: Request, template: str, data: dict[str, Any], status: int = 200) -> HTMLResponse:
+def html_response(request: Request, template: str, data: Mapping[str, Any], status: int = 200) -> HTMLResponse:
     env: Environment = request.app.state.templates
     twin = request.url.path.rstrip("/") + ".json" + (f"?{request.url.query}" if request.url.query else "")
     context = {**data, "request_path": request.url.path, "json_url": twin, "csrf": request.app.state.csrf,

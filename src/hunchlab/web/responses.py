@@ -4,7 +4,7 @@ application that registers them)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,8 @@ HERE = Path(__file__).parent
 # opening one can never act as the dashboard.
 ARTIFACT_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 
-Handler = Callable[..., dict[str, Any]]
+# A page's data (a plain dict, often a page TypedDict such as ``runs_table.RunsTable``), or a Response.
+Handler = Callable[..., Mapping[str, Any]]
 
 
 @dataclass(frozen=True)

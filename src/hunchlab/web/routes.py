@@ -84,7 +84,7 @@ def _text(request: Request, name: str) -> str | None:
 # ============================================================ runs
 
 
-def runs(request: Request) -> dict[str, Any]:
+def runs(request: Request) -> runs_table.RunsTable:
     where = (request.query_params.get("where") or "").split()
     return runs_table.runs_table(where=where, search=_text(request, "q"), status=_text(request, "status"),
                                  question=_text(request, "question"), sort=_text(request, "sort") or "-created",
@@ -94,7 +94,7 @@ def runs(request: Request) -> dict[str, Any]:
                                  project=_project(request))
 
 
-def run(request: Request) -> dict[str, Any]:
+def run(request: Request) -> run_page.RunPage:
     return run_page.run_page(request.path_params["run_id"], project=_project(request))
 
 
@@ -110,7 +110,7 @@ def series(request: Request) -> dict[str, Any]:
                          buckets=_int(request, "buckets", 1000, hi=20_000), project=_project(request))
 
 
-def examples(request: Request) -> dict[str, Any]:
+def examples(request: Request) -> run_page.ExamplesPage:
     correct = _choice(request, "correct", {"": None, "right": True, "wrong": False})
     return run_page.examples_page(request.path_params["run_id"], correct=correct, search=_text(request, "q"),
                                   page=_int(request, "page", 1), per_page=_int(request, "per", 50, hi=500),
@@ -140,7 +140,7 @@ async def artifact(request: Request) -> Response:
     return response
 
 
-def triage(request: Request) -> dict[str, Any]:
+def triage(request: Request) -> triage_page.TriagePage | triage_page.NoSample:
     """The stored failure sample, read only: drawing one changes the store, so it is a POST."""
     run_id = request.path_params["run_id"]
     drawing = [k for k in ("sample", "seed", "by") if k in request.query_params]
