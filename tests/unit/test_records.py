@@ -30,3 +30,20 @@ def test_unknown_key_suggests_close_names():
 def test_malformed_expression():
     with pytest.raises(HunchError, match="KEY OP VALUE"):
         parse_where("just words")
+
+
+def test_histories_and_last_metrics_take_the_metrics_of_the_record_kind_they_name(project):
+    """A record read with histories yields them all to ``histories`` and nothing to ``last_metrics``;
+    one read in brief, the other way round (export and ``hunch rerun`` read the first, ``hunch show`` the second)."""
+    import hunchlab
+    from hunchlab.records import get_run, histories, last_metrics
+
+    with hunchlab.start({"lr": 0.1}) as run:
+        for step in range(3):
+            run.log({"loss": 1.0 / (step + 1), "acc": step / 2}, step=step)
+    full = get_run(run.id)
+    brief = get_run(run.id, metrics=False, examples=False)
+    assert histories(full) == full["metrics"] and [p["step"] for p in histories(full)["loss"]] == [0, 1, 2]
+    assert last_metrics(full) == {}
+    assert last_metrics(brief) == brief["metrics"] and last_metrics(brief)["acc"]["value"] == 1.0
+    assert histories(brief) == {}
