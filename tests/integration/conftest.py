@@ -1,5 +1,9 @@
-"""Fixtures for the team tests: a throwaway PostgreSQL cluster per module, a database per test,
-and a Ray cluster of two real nodes for the session.
+"""Fixtures of the integration tests: the demo project built once for the session, a throwaway
+PostgreSQL cluster per module with a database per test, and a Ray cluster of two real nodes.
+
+The demo is the slowest set-up of the suite (`hunch demo` takes 21 s of CPU, 46 s of wall time at
+a load of about 4) and two tests read it: `cli/test_demo.py` and the README's tour. Each gets a
+copy (``Demo.copy``, a fraction of a second) of one demo built per session, instead of a build each.
 
 The PostgreSQL cluster is Debian's, started with initdb + pg_ctl in a temporary folder
 on 127.0.0.1 only, and removed afterwards. ``cluster.restart()``/``stop()``/``start()``
@@ -24,6 +28,37 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from readme_tour import tour_env
+
+
+@dataclass
+class Demo:
+    """The project `hunch demo hunch-demo` built, as the README's `make demo` builds it, and what it printed.
+
+    ``folder`` is never changed: a test works in a ``copy``. The copy keeps the absolute paths the
+    demo recorded (each run's ``project_root``, its code state's ``root``), which only say where a
+    run was made: restoring a run's code (``rerun``, ``compare``'s code diff) reads the commit from
+    the recorded folder's git, and ``folder`` holds the same commits for the whole session.
+    """
+
+    folder: Path
+    proc: subprocess.CompletedProcess[str]
+    seconds: float
+
+    def copy(self, dest: Path) -> Path:
+        shutil.copytree(self.folder, dest, symlinks=True)
+        return dest
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """`hunch demo` run once per session, in the shell of a reader who followed the README's set-up."""
+    base = tmp_path_factory.mktemp("demo")
+    env = tour_env(base / "bin", sys.executable, base / "home")
+    started = time.monotonic()
+    proc = subprocess.run(["hunch", "demo", "hunch-demo"], cwd=base, env=env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=600)
+    return Demo(base / "hunch-demo", proc, time.monotonic() - started)
 
 
 def _pg_bin() -> Path | None:

@@ -1,4 +1,4 @@
-"""Sweep planning (grids, random draws, budgets, ablations) and the median pruning rule."""
+"""Sweep planning: grids, random draws, budgets, ablations, baselines."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 
 from hunchlab.errors import HunchError, SpecError
 from hunchlab.execute.plan import guess_goal, parse_axes, plan_ablation, plan_sweep, plan_with_baseline
-from hunchlab.execute.prune import MedianPruner
 from hunchlab.spec import load_spec
 
 BASE = 'command: "echo {lr} {model.width}"\nparams: {lr: 0.1, steps: 10, act: relu, model: {width: 8}}\nseed: 5\n'
@@ -169,65 +168,3 @@ def test_baseline_gets_the_same_budget_over_its_own_space(tmp_path):
 def test_goal_is_guessed_from_the_metric_name():
     names = ("acc", "val_loss", "error_rate", "f1", "ppl")
     assert [guess_goal(m) for m in names] == ["max", "min", "min", "max", "min"]
-
-
-def _pruner(**rule):
-    return MedianPruner({"metric": "acc", "goal": "max", "after": 0, "min_trials": 2, **rule})
-
-
-def _feed(pruner, run_id, points, tmp_path):
-    path = tmp_path / f"{run_id}.jsonl"
-    logs = [f'{{"t": "log", "step": {s}, "m": {{"acc": {v}}}}}' for s, v in points]
-    lines = ['{"hunch_events": 1, "run": "x"}', *logs]
-    path.write_text("\n".join(lines) + "\n")
-    pruner.observe(run_id, path)
-
-
-def test_median_stopping_prunes_only_below_the_median_of_enough_finished_trials(tmp_path):
-    p = _pruner()
-    p.add_finished([(0, 0.5), (10, 0.8)])
-    _feed(p, "bad", [(0, 0.1), (10, 0.2)], tmp_path)
-    assert p.verdict("bad") is None, "one finished trial is not enough"
-    p.add_finished([(0, 0.6), (10, 0.9)])
-    reason = p.verdict("bad")
-    assert reason and "step 10" in reason and "median 0.85" in reason
-    _feed(p, "good", [(0, 0.55), (10, 0.95)], tmp_path)
-    assert p.verdict("good") is None
-    _feed(p, "early", [(3, 0.0)], tmp_path)
-    assert "median 0.55" in p.verdict("early"), "finished values at or before the step count"
-    late = _pruner(after=5)
-    late.finished = p.finished
-    _feed(late, "early", [(3, 0.0)], tmp_path)
-    assert late.verdict("early") is None, "nothing is judged before `after`"
-
-
-def test_median_stopping_respects_the_goal_and_learns_from_finished_trials(tmp_path):
-    p = _pruner(goal="min", min_trials=1)
-    p.add_finished([(0, 1.0)])
-    _feed(p, "a", [(0, 0.5)], tmp_path)
-    assert p.verdict("a") is None
-    p.ended("a", "finished")
-    _feed(p, "b", [(0, 0.9)], tmp_path)
-    assert "median 0.75" in p.verdict("b")
-    p.ended("b", "pruned")
-    assert len(p.finished) == 2, "a pruned trial does not move the median"
-
-
-def test_ablate_runs_a_spec_file_and_takes_anything_else_for_an_ablations_id(tmp_path, monkeypatch):
-    from hunchlab.execute import sweep
-    from hunchlab.execute.sweep_driver import Result
-
-    ran = []
-
-    def run_ablation(target, overrides, **kw):
-        ran.append((target, overrides, kw["seeds"]))
-        return Result(["sweep-9"], 0, {}, 0.0, False, [])
-
-    monkeypatch.setattr(sweep, "run_ablation", run_ablation)
-    monkeypatch.chdir(tmp_path)
-    assert sweep.ablate("sweep-3", ["steps=5"]) == (None, "sweep-3")
-    assert ran == [], "an id runs nothing"
-    result, ref = sweep.ablate("exp.yaml", ("steps=5",), seeds=2)  # a .yaml name is a spec, even unwritten
-    assert ref == "sweep-9" and result is not None and ran == [("exp.yaml", ["steps=5"], 2)]
-    (tmp_path / "exp.spec").write_text(BASE)
-    assert sweep.ablate("exp.spec")[1] == "sweep-9", "any file that exists is a spec"

@@ -1,4 +1,7 @@
-"""`hunch demo` walks the whole loop in a fresh folder, as the README's `make demo` does."""
+"""`hunch demo` walks the whole loop in a fresh folder, as the README's `make demo` does.
+
+The demo is built once per session (``demo`` in tests/integration/conftest.py); this test reads a copy.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ from hunchlab import records
 from hunchlab.project import find_project
 
 
-def test_demo_runs_every_step_and_leaves_a_project_to_explore(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "hunchlab", "demo", "d"], cwd=tmp_path, capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, timeout=300)
+def test_demo_runs_every_step_and_leaves_a_project_to_explore(demo, tmp_path):
+    proc = demo.proc  # `hunch demo hunch-demo`, built once for the session (conftest.py)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    demo.copy(tmp_path / "d")
     assert "✓ compared 2 summary values, 3 metric histories, 300 example records: all match, reproduced" in proc.stdout
     assert "Welch" in proc.stdout or "difference" in proc.stdout  # the compare table
     project = find_project(tmp_path / "d")
