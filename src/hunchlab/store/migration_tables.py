@@ -5,7 +5,7 @@ it shipped, or a store it built then and one it builds today differ. So each mig
 creates tables creates them from here, never from ``schema.py``: 0001 makes the four tables of
 the first release (no ``metric_stats``, ``quarantine`` or ``agent`` column on ``runs``: 0005,
 0006 and 0008 add those), and a later migration adds its columns without asking whether they
-exist. Nothing here is ever edited (tests/unit/test_migrations.py pins every migration's
+exist. Nothing here is ever edited (tests/unit/store/test_migrations.py pins every migration's
 result); a change to the schema is a new migration with its own DDL.
 """
 

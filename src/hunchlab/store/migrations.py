@@ -12,7 +12,7 @@ code, ``lod.backfill`` and ``fold.group_key``, so that old rows match new ones; 
 step may touch only columns the migrations before it made.) That is why a later migration adds its column
 without asking whether it exists: nothing before it made one. To change the schema, edit
 ``schema.py`` and append a migration with its own DDL that makes the same change; never
-edit or reorder one that has shipped (tests/unit/test_migrations.py pins what each does,
+edit or reorder one that has shipped (tests/unit/store/test_migrations.py pins what each does,
 and that running them all builds exactly ``schema.py``).
 """
 
