@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from hunchlab.project import find_project
+
 LOCK_FILE = "folder.lock"
 LOG_FILE = "folder.log"
 LINGER_SECONDS = 2.0  # stay this long after the last fold: a loop of runs ends one every few ms
@@ -63,7 +65,7 @@ def _lock(hunch_dir: Path) -> int | None:
 
 def run_folder(root: Path, fd: int | None) -> int:
     """The folder's loop (holding the lock as ``fd``); returns the number of passes that folded."""
-    from hunchlab.project import find_project
+    # lazy: loads hashlib, hunchlab.claims, hunchlab.downsample and more only when called
     from hunchlab.store import open_store
 
     project = find_project(root)

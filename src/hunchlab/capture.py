@@ -66,7 +66,7 @@ def capture_code(cwd: Path, dest: Path) -> dict[str, Any]:
     if outputs:
         state["outputs_skipped"] = len(outputs)  # written by runs, or binary: outputs, not code
     if skipped:
-        from hunchlab.outputs import gitignore_hint
+        from hunchlab.outputs import gitignore_hint  # lazy: loads glob, hunchlab.outputs only when called
 
         state["skipped"] = skipped
         state["warning"] = gitignore_hint(skipped, MAX_UNTRACKED_FILE, MAX_UNTRACKED_TOTAL)
@@ -129,7 +129,7 @@ def ignored_paths(root: Path) -> list[str]:
 
 def _copy_untracked(root: Path, names: list[str], tar_path: Path, cwd: Path) -> tuple[list[str], list[str], list[str]]:
     """Copy untracked code into ``tar_path``; returns (kept, skipped as too large, skipped as outputs)."""
-    from hunchlab.outputs import is_binary, known_outputs
+    from hunchlab.outputs import is_binary, known_outputs  # lazy: loads glob, hunchlab.outputs only when called
 
     earlier_outputs = known_outputs(cwd, root)
     kept: list[str] = []

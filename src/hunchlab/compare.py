@@ -36,12 +36,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hunchlab import readsql as q
+from hunchlab.capture import restore_code
 from hunchlab.compare_analysis import analyse
 from hunchlab.compare_code import code_state
 from hunchlab.compare_examples import add_flip_details, shown_flip_ids
 from hunchlab.compare_sides import notes_of, pick_sides, sides_from
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, WrongState
+from hunchlab.outputs import drop_binary_sections
 from hunchlab.paired import DEFAULT_RESAMPLES
 from hunchlab.project import Project, find_project
 from hunchlab.selectors import Group, resolve, run_resolver
@@ -113,8 +115,6 @@ def compare_groups_of(conn: Any, project: Project, picked: Sequence[tuple[str, G
 
 def code_diff(selectors: Sequence[str], *, project: Project | None = None) -> str:
     """The diff between the code states of the first run of the first two sides (git diff of the rebuilt trees)."""
-    from hunchlab.capture import restore_code  # tarfile and importlib.metadata: only --code needs them
-
     project = project or find_project()
     with reading(project) as conn:
         picked = pick_sides(resolve(selectors, (runs := q.all_runs(conn)), run_resolver(runs)))
@@ -132,6 +132,5 @@ def code_diff(selectors: Sequence[str], *, project: Project | None = None) -> st
             restore_code(run["code"], project.run_dir(run["id"]) / "code", Path(tmp) / label)
         out = subprocess.run(["git", "diff", "--no-index", "--no-color", "--src-prefix=", "--dst-prefix=", "A", "B"],
                              cwd=tmp, capture_output=True, text=True)
-    from hunchlab.outputs import drop_binary_sections  # only --code needs it
 
     return drop_binary_sections(out.stdout)  # checkpoints and other binary outputs are not code

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import numpy as np
 
+from hunchlab.calibration import wilson_interval
 from hunchlab.paired import paired_test
 from hunchlab.significance import mcnemar
 from hunchlab.verdicts import paired_power
@@ -100,8 +101,6 @@ def _wilson_sides(ta: Tallies, tb: Tallies, ja: np.ndarray, jb: np.ndarray, pa: 
     With several runs a side's records of one example are not independent draws, so
     no per-side interval is given there: the metrics table has the seed-level ones.
     """
-    from hunchlab.calibration import wilson_interval
-
     if not ((ta.correct_n[ja] == 1).all() and (tb.correct_n[jb] == 1).all()):
         return {"a_interval": None, "b_interval": None, "side_interval": None}
     return {"a_interval": list(wilson_interval(float(pa.sum()), pa.size, 0.95)),

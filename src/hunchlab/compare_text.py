@@ -147,14 +147,14 @@ def seeds_text(seeds: Sequence[Any]) -> str:
 
 
 def fmt_num(x: float | None, decimals: int | None = None) -> str:
-    from hunchlab.verdicts import fmt
+    from hunchlab.verdicts import fmt  # lazy: loads numpy only when called
 
     return "" if x is None else fmt(x, decimals)
 
 
 def interval(mean: float, lo: float | None, hi: float | None) -> str:
     """``mean [lo, hi]`` to the precision the interval's width supports."""
-    from hunchlab.verdicts import decimals_for
+    from hunchlab.verdicts import decimals_for  # lazy: loads numpy only when called
 
     if lo is None or hi is None:
         return fmt_num(mean)
@@ -168,7 +168,7 @@ def _mean_cell(s: dict[str, Any]) -> str:
 
 def _diff_cell(m: dict[str, Any]) -> str:
     """The difference with its interval, and the interval's level when the verdict's is not 95%."""
-    from hunchlab.verdicts import interval_text
+    from hunchlab.verdicts import interval_text  # lazy: loads numpy only when called
 
     if m["lo"] is None or m["hi"] is None:
         return f"{fmt_num(m['diff'])} (no interval)"
@@ -176,7 +176,7 @@ def _diff_cell(m: dict[str, Any]) -> str:
 
 
 def _p_cell(adjusted: float | None, p: float | None, alpha: float) -> str:
-    from hunchlab.verdicts import fmt_p
+    from hunchlab.verdicts import fmt_p  # lazy: loads numpy only when called
 
     value = adjusted if adjusted is not None else p
     return "" if value is None else fmt_p(value, alpha).lstrip("=")

@@ -39,6 +39,7 @@ def process_store(project: Project) -> Store:
     """The store runs of this process fold into, opened once: a sweep's trials each opened it
     anew, and a new engine compiles every statement again (31 ms of a trial's 38 ms in the
     driver, on the loaded machine)."""
+    # lazy: loads hashlib, hunchlab.claims, hunchlab.downsample and more only when called
     from hunchlab.store import open_store
 
     with _stores_lock:

@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hunchlab.errors import HunchError
+
 MAX_LINE_BYTES = 16 << 20
 MAX_NAME_CHARS = 250
 MAX_ID_CHARS = 500
@@ -130,8 +132,7 @@ def _artifact(event: dict[str, Any]) -> str | None:
 
 
 def _prediction(event: dict[str, Any]) -> str | None:
-    from hunchlab.claims import Claim
-    from hunchlab.errors import HunchError
+    from hunchlab.claims import Claim  # lazy: loads hunchlab.claims only when called
 
     record = event.get("d")
     if type(record) is not dict or type(record.get("text")) is not str or type(record.get("claim")) is not dict:

@@ -40,7 +40,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from hunchlab.errors import StoreError
+from hunchlab.errors import StoreError, machine_error
 from hunchlab.eventcheck import MAX_LINE_BYTES, problem
 
 VERSION = 1
@@ -112,8 +112,6 @@ class EventWriter:
     def _failed(self, e: OSError, written: int) -> Exception:
         """A write that failed (the disk filled) after ``written`` bytes: cut those bytes off, so the
         file still ends on a whole line, and say what happened in the user's terms."""
-        from hunchlab.errors import machine_error
-
         if written:
             try:
                 os.ftruncate(self.fd, os.fstat(self.fd).st_size - written)

@@ -22,6 +22,7 @@ import random
 import re
 from pathlib import Path
 
+from hunchlab.current import process_store
 from hunchlab.project import Project
 
 ADJECTIVES = (
@@ -74,8 +75,6 @@ def new_run_id(project: Project) -> str:
     if project.setting("store") == "sqlite":
         n = next_sequence(project.hunch_dir)
     else:
-        from hunchlab.current import process_store
-
         n = process_store(project).next_run_number()
     rng = random.Random()
     return f"{rng.choice(ADJECTIVES)}-{rng.choice(NOUNS)}-{n}"

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hunchlab import predict, records, tree
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, NotFound
 from hunchlab.project import Project, find_project
@@ -40,8 +41,6 @@ def _check_kind(kind: str) -> None:
 def draft(*, run_ref: str | None = None, question_id: str | None = None, kind: str = "note",
           project: Project | None = None) -> str:
     """The Markdown template for a new entry, pre-filled from the run and its question."""
-    from hunchlab import records, tree
-
     project = project or find_project()
     sections: dict[str, list[str]] = {h: [] for h in HEADINGS}
     title = kind.capitalize()
@@ -73,8 +72,6 @@ def draft(*, run_ref: str | None = None, question_id: str | None = None, kind: s
 
 
 def _changes_since_previous(run: Mapping[str, Any], project: Project) -> list[str]:
-    from hunchlab import records
-
     same = [r for r in records.runs(project=project)
             if r["spec_name"] == run["spec_name"] and r["seq"] < run["seq"]]
     if not same:
@@ -131,8 +128,7 @@ def add_note(text: str, *, kind: str = "note", run_ref: str | None = None, quest
     An empty note is refused, and so is the ``template`` it was drafted from saved
     unchanged: the facts were pre-filled, the thinking is what makes it an entry.
     """
-    from hunchlab import records, tree
-    from hunchlab.store.journal import get_entry, insert_entry
+    from hunchlab.store.journal import get_entry, insert_entry  # lazy: loads sqlalchemy only when called
 
     _check_kind(kind)
     project = project or find_project()
@@ -170,7 +166,7 @@ def edit_entry(entry_id: int | str, project: Project) -> dict[str, Any]:
 
 
 def get(entry_id: int | str, project: Project | None = None) -> dict[str, Any]:
-    from hunchlab.store.journal import get_entry
+    from hunchlab.store.journal import get_entry  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store, store.read() as conn:
         entry = get_entry(conn, _number(entry_id))
@@ -189,7 +185,7 @@ def _number(entry_id: int | str) -> int:
 def rewrite(entry_id: int | str, text: str, project: Project | None = None) -> dict[str, Any]:
     """Replace an entry's text (e.g. writing up a surprise); a surprise counts as written up once
     its "What I now believe" section has something in it."""
-    from hunchlab.store.journal import get_entry, update_entry
+    from hunchlab.store.journal import get_entry, update_entry  # lazy: loads sqlalchemy only when called
 
     entry = get(entry_id, project)
     title, body = _title_and_body(text, entry["title"])
@@ -212,7 +208,7 @@ def _section(body: str, heading: str) -> str:
 
 def entries(*, since: str | None = None, question_id: str | None = None, kind: str | None = None,
             project: Project | None = None) -> list[dict[str, Any]]:
-    from hunchlab.store.journal import list_entries
+    from hunchlab.store.journal import list_entries  # lazy: loads sqlalchemy only when called
 
     if kind:
         _check_kind(kind)
@@ -222,7 +218,7 @@ def entries(*, since: str | None = None, question_id: str | None = None, kind: s
 
 
 def search(words: str, project: Project | None = None) -> list[dict[str, Any]]:
-    from hunchlab.store.journal import search_entries
+    from hunchlab.store.journal import search_entries  # lazy: loads sqlalchemy only when called
 
     if not words.strip():
         raise BadInput("nothing to search for", fix='hunch journal search "words"')
@@ -232,7 +228,7 @@ def search(words: str, project: Project | None = None) -> list[dict[str, Any]]:
 
 def surprises(project: Project | None = None) -> list[dict[str, Any]]:
     """Surprise entries still waiting for "what I now believe"."""
-    from hunchlab.store.journal import list_entries
+    from hunchlab.store.journal import list_entries  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store, store.read() as conn:
         return list_entries(conn, kind="surprise", written_up=False)
@@ -259,15 +255,13 @@ def export(directory: str | Path, project: Project | None = None) -> list[Path]:
 # -- review -----------------------------------------------------------------------------------------
 def review(since: str = "30d", project: Project | None = None) -> dict[str, Any]:
     """The "reread last month" page as data."""
-    from hunchlab import predict, records, tree
-
     project = project or find_project()
     cutoff = time.time() - parse_duration(since)
     runs = [r for r in records.runs(project=project) if r["created_at"] >= cutoff]
     per_question: dict[str, int] = {}
     for r in runs:
         per_question[r["question"] or "(no question)"] = per_question.get(r["question"] or "(no question)", 0) + 1
-    from hunchlab.store.predictions import list_predictions
+    from hunchlab.store.predictions import list_predictions  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store, store.read() as conn:
         preds = [predict.scored(p) for p in list_predictions(conn) if p["created_at"] >= cutoff]

@@ -15,9 +15,12 @@ import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple, TypedDict
 
+from hunchlab import readsql as q
+from hunchlab.compare_sides import labels_for, pick_sides
 from hunchlab.current import current_store
 from hunchlab.curves import BAND_FROM, aligned, evenly_spaced, mean_band, run_curve
 from hunchlab.project import Project
+from hunchlab.selectors import resolve
 
 BAND = "95% t-interval of the mean"
 
@@ -59,10 +62,6 @@ class _Side(NamedTuple):
 def compare_curves(selectors: Sequence[str], metrics: Sequence[str] = (), *,
                    project: Project | None = None) -> dict[str, Any]:
     """Per logged metric (or those named), each side's curve on one shared x."""
-    from hunchlab import readsql as q
-    from hunchlab.compare_sides import labels_for, pick_sides
-    from hunchlab.selectors import resolve
-
     with current_store(project) as store, store.read() as conn:
         picked = pick_sides(resolve(selectors, q.all_runs(conn), store.resolve_run))
         ids = [r["id"] for _, g in picked for r in g.runs]

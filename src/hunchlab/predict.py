@@ -55,7 +55,7 @@ def check_references(project: Project, claims: list[Claim]) -> None:
     ``acc > 1.acc`` where run 1 logged no ``acc`` used to be accepted, the run made,
     and the prediction left unresolvable afterwards.
     """
-    from hunchlab.store.predictions import reference_problem
+    from hunchlab.store.predictions import reference_problem  # lazy: loads sqlalchemy only when called
 
     comparisons = [c for c in claims if c.kind == "comparison"]
     if not comparisons:
@@ -71,7 +71,7 @@ def check_references(project: Project, claims: list[Claim]) -> None:
 
 def suggest_metrics(project: Project, spec_name: str | None) -> list[str]:
     """Metric names to hint at when asking for a prediction: those the last run of this spec logged."""
-    from hunchlab.store.predictions import known_metrics
+    from hunchlab.store.predictions import known_metrics  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store, store.read() as conn:
         last = [r["id"] for r in store.list_runs() if r["spec_name"] == spec_name][:1]
@@ -80,7 +80,7 @@ def suggest_metrics(project: Project, spec_name: str | None) -> list[str]:
 
 def run_predictions(project: Project, run_id: str) -> list[PredictionRecord]:
     """A run's predictions, scored."""
-    from hunchlab.store.predictions import list_predictions
+    from hunchlab.store.predictions import list_predictions  # lazy: loads sqlalchemy only when called
 
     threshold = float(project.setting("surprise_threshold"))
     with current_store(project) as store, store.read() as conn:
@@ -89,7 +89,7 @@ def run_predictions(project: Project, run_id: str) -> list[PredictionRecord]:
 
 def scored(p: PredictionRecord, surprise_threshold: float = 0.8) -> PredictionRecord:
     """A prediction row with its Brier score once resolved, and whether it was a surprise."""
-    from hunchlab.store.fold import is_surprise
+    from hunchlab.store.fold import is_surprise  # lazy: loads sqlalchemy only when called
 
     out = p.copy()
     out["brier"] = brier(out["probability"], bool(out["outcome"])) if out["status"] == "resolved" else None
@@ -101,7 +101,7 @@ def scored(p: PredictionRecord, surprise_threshold: float = 0.8) -> PredictionRe
 def add_forecast(text: str, probability: float | str, by: str, *, tags: list[str] | None = None,
                  project: Project | None = None) -> PredictionRecord:
     """A free-standing forecast: a yes/no statement with a probability and a resolve-by date."""
-    from hunchlab.store.predictions import get_prediction, insert_prediction
+    from hunchlab.store.predictions import get_prediction, insert_prediction  # lazy: loads sqlalchemy only when called
 
     if not text.strip():
         raise BadInput("the forecast has no text", fix='hunch forecast "what will happen" --p 0.3 --by 2027-12-31')
@@ -121,7 +121,7 @@ def add_forecast(text: str, probability: float | str, by: str, *, tags: list[str
 def resolve(pred_id: int | str, answer: str, *, note: str | None = None,
             project: Project | None = None) -> PredictionRecord:
     """Resolve a forecast (or a run prediction that could not resolve itself) by hand: yes, no or void."""
-    from hunchlab.store.predictions import get_prediction, set_resolution
+    from hunchlab.store.predictions import get_prediction, set_resolution  # lazy: loads sqlalchemy only when called
 
     answer = answer.lower()
     if answer not in ("yes", "no", "void"):
@@ -154,7 +154,7 @@ def _get(conn: Any, pred_id: int | str) -> PredictionRecord:
     A bare number typed on the command line is refused: forecasts and run predictions are
     numbered apart, and ``2`` could mean either.
     """
-    from hunchlab.store.predictions import find_ref, get_prediction
+    from hunchlab.store.predictions import find_ref, get_prediction  # lazy: loads sqlalchemy only when called
 
     text = f"#{pred_id}" if isinstance(pred_id, int) else str(pred_id).strip()
     where = "forecasts are f1, f2, … (`hunch forecasts --all`), run predictions r1, r2, … (`hunch show RUN`)"
@@ -173,7 +173,7 @@ def _get(conn: Any, pred_id: int | str) -> PredictionRecord:
 
 def forecasts(*, include_resolved: bool = False, project: Project | None = None) -> list[PredictionRecord]:
     """Forecasts and two-year paper forecasts, open ones first by date."""
-    from hunchlab.store.predictions import list_predictions
+    from hunchlab.store.predictions import list_predictions  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store, store.read() as conn:
         rows = [p for p in list_predictions(conn) if p["resolve_by"]]
@@ -189,7 +189,7 @@ def due(project: Project | None = None) -> list[PredictionRecord]:
 
 
 def _refresh_due(store: Any) -> None:
-    from hunchlab.store.predictions import open_dates
+    from hunchlab.store.predictions import open_dates  # lazy: loads sqlalchemy only when called
 
     with store.read() as conn:
         dates = open_dates(conn)
@@ -203,7 +203,7 @@ def _refresh_due(store: Any) -> None:
 def add_reading(title: str, *, guesses: list[str], matters: float | str | None, url: str | None = None,
                 area: str | None = None, project: Project | None = None) -> dict[str, Any]:
     """Record a reading: guesses about the reported numbers (from the methods alone) and a two-year forecast."""
-    from hunchlab.store.predictions import insert_prediction, insert_reading
+    from hunchlab.store.predictions import insert_prediction, insert_reading  # lazy: loads sqlalchemy only when called
 
     if not title.strip():
         raise BadInput("the reading has no title", fix='hunch read "Paper title"')
@@ -225,7 +225,7 @@ def add_reading(title: str, *, guesses: list[str], matters: float | str | None, 
 
 
 def reading(reading_id: int | str, *, project: Project | None = None) -> dict[str, Any]:
-    from hunchlab.store.predictions import get_reading, list_predictions
+    from hunchlab.store.predictions import get_reading, list_predictions  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store, store.read() as conn:
         row = get_reading(conn, _reading_number(reading_id))
@@ -236,7 +236,7 @@ def reading(reading_id: int | str, *, project: Project | None = None) -> dict[st
 
 
 def readings(project: Project | None = None) -> list[dict[str, Any]]:
-    from hunchlab.store.predictions import list_readings
+    from hunchlab.store.predictions import list_readings  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store, store.read() as conn:
         return list_readings(conn)
@@ -252,6 +252,7 @@ def _reading_number(reading_id: int | str) -> int:
 def resolve_reading(reading_id: int | str, actuals: dict[str, float], *,
                     project: Project | None = None) -> dict[str, Any]:
     """Score a reading's guesses against the numbers the paper reports; guesses without a number stay open."""
+    # lazy: loads sqlalchemy only when called
     from hunchlab.store.predictions import mark_reading_resolved, set_resolution
 
     current = reading(reading_id, project=project)
@@ -298,7 +299,7 @@ def calibration_by_agent(*, kind: str | None = None, tag: str | None = None, sin
     An agent that predicts through ``hunch mcp`` is scored exactly as a person is, so the
     two track records can be read side by side.
     """
-    from hunchlab.who import PERSON, label
+    from hunchlab.who import PERSON, label  # local: the name is bound differently elsewhere in this module
 
     rows = _resolved(kind, tag, since, project)
     authors = [PERSON, *sorted({r["agent"] for r in rows if r["agent"]})]
@@ -307,7 +308,7 @@ def calibration_by_agent(*, kind: str | None = None, tag: str | None = None, sin
 
 def _resolved(kind: str | None, tag: str | None, since: str | None,
               project: Project | None) -> list[PredictionRecord]:
-    from hunchlab.store.predictions import list_predictions
+    from hunchlab.store.predictions import list_predictions  # lazy: loads sqlalchemy only when called
 
     if kind is not None and kind not in KINDS:
         raise BadInput(f"--kind {kind!r} is not one of {', '.join(KINDS)}")

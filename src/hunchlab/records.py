@@ -13,9 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from hunchlab import runlist
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, did_you_mean
+from hunchlab.predict import scored
 from hunchlab.project import Project, find_project, make_project
+from hunchlab.who import matches
 
 if TYPE_CHECKING:
     from hunchlab.shapes import MetricPoint, MetricStat, RunRecord, RunRow
@@ -65,7 +68,7 @@ def _comparable(v: Any) -> Any:
 
 def parse_where(text: str) -> Filter:
     """``lr=3e-4``, ``acc>0.8``, ``status!=failed``, ``name~otter`` → a Filter."""
-    from hunchlab.overrides import parse_override
+    from hunchlab.overrides import parse_override  # lazy: loads yaml only when called
 
     m = WHERE.match(text)
     if not m:
@@ -135,9 +138,6 @@ def runs_page(where: list[str] | None = None, *, limit: int | None = None, by: s
     shows 50 of them, and decoding the other 9,950 was half its time. When nothing
     waits to be folded, ``runlist`` reads it without importing SQLAlchemy.
     """
-    from hunchlab import runlist
-    from hunchlab.who import matches
-
     project = project or find_project()
     if not where and by is None:
         fast = runlist.runs_page(project, limit)
@@ -155,8 +155,6 @@ def runs_page(where: list[str] | None = None, *, limit: int | None = None, by: s
 def get_run(ref: str, *, metrics: bool = True, examples: bool = True,
             project: Project | None = None) -> RunRecord:
     """The whole record of a run (by id, unique prefix or number) as plain data."""
-    from hunchlab.predict import scored
-
     with current_store(project) as store:
         run_id = store.resolve_run(ref)
         store.refresh_run(run_id)

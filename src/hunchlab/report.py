@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hunchlab import plots
 from hunchlab.blocks import Block, render_html, render_markdown
 from hunchlab.compare import compare_groups_of
 from hunchlab.compare_analysis import value_of
@@ -23,6 +24,7 @@ from hunchlab.compare_sides import config_diff, describe, labels_for, notes_of
 from hunchlab.compare_text import compare_blocks, fmt_num, interval, seeds_text
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, NotFound, did_you_mean
+from hunchlab.intervals import mean_ci
 from hunchlab.project import Project, find_project
 from hunchlab.records import flatten
 from hunchlab.selectors import Group, Selection, group_runs, plural, resolve
@@ -53,7 +55,7 @@ def plot(
 
     Returns ``{"files": [{"figure", "data", "script"}], "notes": [...]}``.
     """
-    from hunchlab import readsql as q
+    from hunchlab import readsql as q  # local: the name is bound differently elsewhere in this module
 
     project = project or find_project()
     with current_store(project) as store, store.read() as conn:
@@ -111,8 +113,6 @@ def _known(groups: Sequence[Group], last: dict[str, dict[str, float]]) -> str:
 
 def _draw(pairs: list[tuple[str, Group]], metrics: Sequence[str], x: str, smooth: int, band: str, out: Path,
           history: dict[str, Any], last: dict[str, dict[str, float]]) -> list[dict[str, Path]]:
-    from hunchlab import plots
-
     groups = [g for _, g in pairs]
     labels = labels_for(pairs)
     if x in X_BUILTIN:
@@ -183,7 +183,7 @@ def report(
     """Write a shareable page about a question (its id) or selected runs: why, comparison, figures,
     predictions and how they scored, journal entries. ``.md`` puts the figures in a folder beside it;
     ``.html`` is one self-contained file. Returns ``{"path", "figures", "notes"}``."""
-    from hunchlab import readsql as q
+    from hunchlab import readsql as q  # local: the name is bound differently elsewhere in this module
 
     out = Path(out)
     if out.suffix.lower() not in REPORT_FORMATS:
@@ -226,15 +226,15 @@ def report(
 
 def _question(conn: Connection, targets: Sequence[str]) -> dict[str, Any] | None:
     """The question node a single target names, if it names one."""
-    from hunchlab.store.journal import get_node
+    from hunchlab.store.journal import get_node  # lazy: loads sqlalchemy only when called
 
     return get_node(conn, targets[0].strip()) if len(targets) == 1 and targets[0].strip() else None
 
 
 def _context(conn: Connection, run_ids: list[str], question_ids: list[str]) -> dict[str, Any]:
     """The tree above each question, the runs' predictions and the journal entries linked to them."""
-    from hunchlab.store.journal import get_node, list_entries
-    from hunchlab.store.predictions import list_predictions
+    from hunchlab.store.journal import get_node, list_entries  # lazy: loads sqlalchemy only when called
+    from hunchlab.store.predictions import list_predictions  # lazy: loads sqlalchemy only when called
 
     chains = []
     for qid in question_ids:
@@ -261,8 +261,6 @@ def _curve_metrics(pairs: Sequence[tuple[str, Group]], last: dict[str, dict[str,
 
 def _report_figures(pairs: Sequence[tuple[str, Group]], curves: list[str], history: dict[str, Any],
                     result: ComparisonRecord | None, folder: Path, suffix: str) -> list[dict[str, Any]]:
-    from hunchlab import plots
-
     figures = []
     if curves and history:
         labels = labels_for(pairs)
@@ -347,8 +345,6 @@ def _question_blocks(questions: list[dict[str, Any]]) -> list[Block]:
 def _group_blocks(pairs: Sequence[tuple[str, Group]], last: dict[str, dict[str, float]],
                   notes: list[str]) -> list[Block]:
     """One group, nothing to compare with: each metric's mean and interval over its seeds."""
-    from hunchlab.intervals import mean_ci
-
     (text, group), = pairs
     metrics = list(dict.fromkeys(k for r in group.runs for k, v in r["summary"].items()
                                  if isinstance(v, (int, float)) and not isinstance(v, bool)))

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from hunchlab.capture import restore_code
 from hunchlab.errors import WrongState
+from hunchlab.execute import run_spec
 from hunchlab.project import Project, find_project
 from hunchlab.records import get_run, histories
 
@@ -101,9 +103,7 @@ def rerun(ref: str, *, project: Project | None = None, echo: bool = True, argv: 
 
     Returns the original record, the new one, and the reproduction check.
     """
-    from hunchlab.capture import restore_code
-    from hunchlab.execute import run_spec
-    from hunchlab.spec import Spec
+    from hunchlab.spec import Spec  # lazy: loads pydantic, yaml only when called
 
     project = project or find_project()
     original = get_run(ref, examples=False, metrics=False, project=project)

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hunchlab.background import fold_soon
 from hunchlab.current import drop_process_store, process_store
 from hunchlab.errors import BadInput, HunchWarning, MachineError, NoSpace, NotFound, StoreError, WrongState
 from hunchlab.eventcheck import INT64_MAX, INT64_MIN, MAX_ID_CHARS, MAX_KEYS, MAX_LINE_BYTES, MAX_NAME_CHARS, problem
@@ -240,8 +241,6 @@ class Run:
         if not self._owner:
             return None
         if self._fold_in_background:
-            from hunchlab.background import fold_soon  # imports subprocess: only a finishing run pays for it
-
             fold_soon(self.project.hunch_dir)
             return None
         self.unrecorded = self._record()

@@ -20,7 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hunchlab.background import fold_soon
+from hunchlab.capture import capture_code, environment
 from hunchlab.errors import StoreError, WrongState, machine_error
+from hunchlab.ids import new_run_id, sequence_of
 from hunchlab.project import Project, find_project
 from hunchlab.run import Run, active_run, make_current
 from hunchlab.run_files import write_json_atomic
@@ -38,8 +41,6 @@ def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None 
     ``run_id`` is one taken earlier with ``ids.new_run_id`` (a Ray trial's worker
     knows its id before the driver records the run).
     """
-    from hunchlab.ids import new_run_id, sequence_of  # imports random: kept off `import hunchlab`
-
     if run_id is not None:
         project.run_dir(run_id).mkdir(parents=True)
     else:
@@ -55,8 +56,6 @@ def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None 
     assert run_id is not None
     run_dir = project.run_dir(run_id)
     if code_cwd is not None:
-        from hunchlab.capture import capture_code
-
         meta = {**meta, "code": capture_code(code_cwd, run_dir / "code")}
     pid = os.getpid()
     meta = {
@@ -109,8 +108,6 @@ def start(
     context manager; a run left open is finished when the interpreter exits, and an
     uncaught exception marks it failed.
     """
-    from hunchlab.capture import environment
-
     proj = find_project(project)
     meta = {
         "name": name,
@@ -124,7 +121,6 @@ def start(
         run = create_run(proj, meta, code_cwd=Path.cwd(), fold_in_background=True)
     except OSError as e:  # a full disk, a read-only project: its message, not a traceback from inside hunchlab
         raise machine_error(e, "starting a run") or e from None
-    from hunchlab.background import fold_soon  # imports subprocess: only a script's start() pays for it
 
     fold_soon(proj.hunch_dir)  # folds as the run goes: after a kill, only the tail is left to fold
     return make_current(run, end_at_exit=True)

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hunchlab.claims import parse_claim
 from hunchlab.errors import SpecError, did_you_mean
 from hunchlab.overrides import Loader as _Loader
 from hunchlab.overrides import parse_override
@@ -178,7 +179,6 @@ def load_spec(path: str | Path, overrides: list[str] = (), *, smoke: bool = Fals
         model = SpecModel.model_validate(data)
     except ValidationError as e:
         raise _spec_error(e, path, lines) from None
-    from hunchlab.claims import parse_claim
 
     for i, text in enumerate(model.predict):
         parse_claim(text, source=f"{path}:{lines.get(('predict', i)) or lines.get(('predict',), '?')}: predict")

@@ -18,6 +18,7 @@ from typing import Any, TypedDict
 from hunchlab.current import current_store
 from hunchlab.curves import BAND_FROM
 from hunchlab.errors import BadInput, did_you_mean
+from hunchlab.intervals import mean_ci
 from hunchlab.project import Project
 from hunchlab.records import filter_runs, flatten
 
@@ -47,9 +48,9 @@ class Config(TypedDict):
 def sweep_view(*, sweep: str | None = None, where: Sequence[str] = (), metric: str | None = None,
                project: Project | None = None) -> dict[str, Any]:
     """The configs of the selected runs with their params and ``metric`` (mean, interval, values)."""
-    from hunchlab.execute.plan import guess_goal
-    from hunchlab.runs_table import cached_runs, seed_groups
-    from hunchlab.store import sweeps as q
+    from hunchlab.execute.plan import guess_goal  # lazy: loads pydantic, yaml only when called
+    from hunchlab.runs_table import cached_runs, seed_groups  # lazy: loads sqlalchemy only when called
+    from hunchlab.store import sweeps as q  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store:
         everything = cached_runs(store)
@@ -78,7 +79,7 @@ def sweep_view(*, sweep: str | None = None, where: Sequence[str] = (), metric: s
 
 def _sweep(conn: Any, ref: str) -> dict[str, Any]:
     """A sweep's id, ranking metric and every run of its trials (read only)."""
-    from hunchlab.store import sweeps as q
+    from hunchlab.store import sweeps as q  # lazy: loads sqlalchemy only when called
 
     sweep_id = q.resolve_sweep(conn, ref)
     record = q.get_sweep(conn, sweep_id)
@@ -118,8 +119,6 @@ def _text(v: Any) -> str:
 
 
 def _config(runs: list[dict[str, Any]], metric: str, axes: list[Axis]) -> Config:
-    from hunchlab.intervals import mean_ci
-
     values = [float(r["summary"][metric]) for r in runs]
     params = flatten(runs[0]["params"])
     shown = {a["name"]: (float(params[a["name"]]) if a["kind"] == "number" else _text(params[a["name"]]))

@@ -15,6 +15,7 @@ from typing import Any, TypeGuard
 
 from hunchlab.current import current_store
 from hunchlab.errors import NotFound, WrongState, did_you_mean
+from hunchlab.metric_info import metric_info
 from hunchlab.project import Project
 
 
@@ -23,7 +24,7 @@ def _store(project: Project | None, wait: bool = False) -> Iterator[Any]:
     """The store, current, with dead drivers' sweeps marked, so what is shown is current.
 
     ``wait``: the sweep that just ran shows its table, waiting out a restarting team store."""
-    from hunchlab.store import sweeps as q
+    from hunchlab.store import sweeps as q  # lazy: loads sqlalchemy only when called
 
     with current_store(project, wait=wait) as store:
         with store.write() as conn:
@@ -33,7 +34,7 @@ def _store(project: Project | None, wait: bool = False) -> Iterator[Any]:
 
 def list_sweeps(*, project: Project | None = None) -> list[dict[str, Any]]:
     """Every sweep and ablation, newest first, with how its trials stand (latest attempt of each)."""
-    from hunchlab.store import sweeps as q
+    from hunchlab.store import sweeps as q  # lazy: loads sqlalchemy only when called
 
     with _store(project) as store, store.read() as conn:
         out = []
@@ -46,7 +47,7 @@ def list_sweeps(*, project: Project | None = None) -> list[dict[str, Any]]:
 
 
 def _load(ref: str, project: Project | None, wait: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from hunchlab.store import sweeps as q
+    from hunchlab.store import sweeps as q  # lazy: loads sqlalchemy only when called
 
     with _store(project, wait) as store, store.read() as conn:
         sweep = q.get_sweep(conn, q.resolve_sweep(conn, ref))
@@ -65,7 +66,7 @@ def _metric_and_goal(trials: list[dict[str, Any]], metric: str | None,
                      sweep: dict[str, Any]) -> tuple[str | None, str | None, bool]:
     """The metric to rank by (asked for, else the sweep's, else the first numeric summary metric of a
     finished trial), its goal, and whether that goal was only guessed from the metric's name."""
-    from hunchlab.execute.plan import guess_goal
+    from hunchlab.execute.plan import guess_goal  # lazy: loads pydantic, yaml only when called
 
     finished = [t["runs"][-1]["summary"] for t in trials if t["runs"] and t["runs"][-1]["status"] == "finished"]
     known = list(dict.fromkeys(k for s in finished for k, v in s.items() if _number(v)))
@@ -86,8 +87,6 @@ def _metric_and_goal(trials: list[dict[str, Any]], metric: str | None,
 
 def _bounds(sweep: dict[str, Any], metric: str | None, rows: list[dict[str, Any]]) -> tuple[float, float] | None:
     """The metric's range (declared in the spec's ``metrics:``, or [0, 1] for a proportion): intervals stay in it."""
-    from hunchlab.metric_info import metric_info
-
     if metric is None:
         return None
     values = [v for r in rows for v in r["values"]]
@@ -117,7 +116,7 @@ def _groups(trials: list[dict[str, Any]], metric: str | None) -> list[dict[str, 
 
 
 def _summarise(row: dict[str, Any], bounds: tuple[float, float] | None) -> dict[str, Any]:
-    from hunchlab.intervals import mean_ci
+    from hunchlab.intervals import mean_ci  # lazy: loads numpy only when called
 
     values = row.pop("values")
     row["n"] = len(values)
@@ -167,8 +166,8 @@ def ablation_table(ref: str, *, metric: str | None = None, project: Project | No
     chance. Rows after the full config are sorted by harm: the variant whose removal
     costs most comes first.
     """
-    from hunchlab.multiple_comparisons import holm
-    from hunchlab.verdicts import compare_groups
+    from hunchlab.multiple_comparisons import holm  # lazy: loads numpy only when called
+    from hunchlab.verdicts import compare_groups  # lazy: loads numpy only when called
 
     sweep, trials = _load(ref, project)
     if sweep["kind"] != "ablation":
@@ -202,7 +201,7 @@ def ablation_table(ref: str, *, metric: str | None = None, project: Project | No
 
 def ablation_plot(ref: str, out: str | Path, *, metric: str | None = None, project: Project | None = None) -> Any:
     """The ablation table as a bar chart with 95% error bars (plus its CSV and script); the hook for `hunch plot`."""
-    from hunchlab.plots import bar_chart
+    from hunchlab.plots import bar_chart  # lazy: loads numpy only when called
 
     table = ablation_table(ref, metric=metric, project=project)
     bars = [{"label": r["label"], "mean": r["mean"], "lo": r["lo"], "hi": r["hi"]} for r in table["rows"]

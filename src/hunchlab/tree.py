@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from hunchlab import records
 from hunchlab.current import current_store
-from hunchlab.errors import BadInput, NotFound, WrongState, did_you_mean
+from hunchlab.errors import BadInput, NotFound, SpecError, WrongState, did_you_mean
+from hunchlab.events import FILENAME, EventWriter
 from hunchlab.project import Project, find_project
 
 if TYPE_CHECKING:
@@ -22,7 +24,7 @@ KINDS = ("goal", "project", "question")
 
 
 def _node(conn: Any, node_id: str) -> dict[str, Any]:
-    from hunchlab.store.journal import get_node, list_nodes
+    from hunchlab.store.journal import get_node, list_nodes  # lazy: loads sqlalchemy only when called
 
     node = get_node(conn, node_id)
     if node is None:
@@ -37,7 +39,7 @@ def add(title: str, *, under: str | None = None, why: str | None = None, kind: s
     """Add a node; its kind follows from its parent (none → goal, goal → project, else question).
 
     ``agent`` names the agent that added it (None: you)."""
-    from hunchlab.store.journal import get_node, insert_node
+    from hunchlab.store.journal import get_node, insert_node  # lazy: loads sqlalchemy only when called
 
     if not title.strip():
         raise BadInput("a node needs a title", fix='hunch tree add "title" --under ID --why "..."')
@@ -58,7 +60,7 @@ def add(title: str, *, under: str | None = None, why: str | None = None, kind: s
 
 def move(node_id: str, *, under: str, project: Project | None = None) -> dict[str, Any]:
     """Re-parent a node; refuses a move that would make a cycle."""
-    from hunchlab.store.journal import get_node, update_node
+    from hunchlab.store.journal import get_node, update_node  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store, store.write() as conn:
         node = _node(conn, node_id)
@@ -81,7 +83,7 @@ def drop(node_id: str, why: str, *, project: Project | None = None) -> dict[str,
 
 
 def _close(node_id: str, status: str, *, answer: str, project: Project | None) -> dict[str, Any]:
-    from hunchlab.store.journal import get_node, update_node
+    from hunchlab.store.journal import get_node, update_node  # lazy: loads sqlalchemy only when called
 
     if not answer.strip() or answer.strip() == "dropped:":
         raise BadInput("say what was learned (or why it is dropped) in a sentence or two")
@@ -93,8 +95,7 @@ def _close(node_id: str, status: str, *, answer: str, project: Project | None) -
 
 def check_question(project: Project, question_id: str, *, where: str | None = None) -> None:
     """Fail before a run starts if the question it names is not in the tree."""
-    from hunchlab.errors import SpecError
-    from hunchlab.store.journal import list_nodes
+    from hunchlab.store.journal import list_nodes  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store, store.read() as conn:
         nodes = {n["id"]: n for n in list_nodes(conn)}
@@ -105,7 +106,7 @@ def check_question(project: Project, question_id: str, *, where: str | None = No
 
 
 def open_questions(project: Project | None = None) -> list[dict[str, Any]]:
-    from hunchlab.store.journal import list_nodes
+    from hunchlab.store.journal import list_nodes  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store, store.read() as conn:
         return [n for n in list_nodes(conn) if n["kind"] == "question" and n["status"] == "open"]
@@ -113,8 +114,8 @@ def open_questions(project: Project | None = None) -> list[dict[str, Any]]:
 
 def tree(project: Project | None = None) -> list[dict[str, Any]]:
     """Every node with its depth and activity, in display order (children under parents)."""
-    from hunchlab.store.journal import list_nodes
-    from hunchlab.store.predictions import list_predictions
+    from hunchlab.store.journal import list_nodes  # lazy: loads sqlalchemy only when called
+    from hunchlab.store.predictions import list_predictions  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store, store.read() as conn:
         nodes = list_nodes(conn)
@@ -164,8 +165,6 @@ def _result_line(run: RunRow) -> str:
 
 def orphans(project: Project | None = None) -> list[RunRow]:
     """Runs that serve no question."""
-    from hunchlab import records
-
     return [r for r in records.runs(project=project) if not r["question"]]
 
 
@@ -178,7 +177,7 @@ def stale(days: float, project: Project | None = None) -> list[dict[str, Any]]:
 
 def why_node(node_id: str, project: Project | None = None) -> list[dict[str, Any]]:
     """A node and its ancestors up to the goal (raises NotFound for an unknown node)."""
-    from hunchlab.store.journal import get_node
+    from hunchlab.store.journal import get_node  # lazy: loads sqlalchemy only when called
 
     with current_store(project) as store, store.read() as conn:
         node: dict[str, Any] | None = _node(conn, node_id)
@@ -191,8 +190,6 @@ def why_node(node_id: str, project: Project | None = None) -> list[dict[str, Any
 
 def why(run_ref: str, project: Project | None = None) -> list[dict[str, Any]]:
     """The chain from a run up to its goal: the run, then each node with its why."""
-    from hunchlab import records
-
     run = records.get_run(run_ref, metrics=False, examples=False, project=project)
     head = {"kind": "run", "id": run["id"], "title": run["name"] or run["id"],
             "why": (run.get("spec") or {}).get("description")}
@@ -207,9 +204,7 @@ def attach(run_ref: str, question_id: str, *, move: bool = False, project: Proje
     the link survives ``hunch store rebuild``. A run that already serves another
     question keeps it unless ``move`` is given.
     """
-    from hunchlab import records
-    from hunchlab.events import FILENAME, EventWriter
-    from hunchlab.store import open_store
+    from hunchlab.store import open_store  # lazy: loads sqlalchemy only when called
 
     project = project or find_project()
     run = records.get_run(run_ref, metrics=False, examples=False, project=project)

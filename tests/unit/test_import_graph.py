@@ -170,3 +170,24 @@ def test_every_module_has_a_layer_and_imports_only_its_own_or_lower_ones_but_the
             if layer_of(target) > layer_of(module):
                 upward.add((module, ".".join(target.split(".")[:2])))
     assert upward <= UPWARD, f"imports up a layer (see docs/architecture.md): {sorted(upward - UPWARD)}"
+
+
+def test_every_import_of_our_own_modules_inside_a_function_says_why_it_is_not_at_the_top():
+    """An import inside a function hides a dependency from the reader; it is there only to keep an
+    import cheap (SQLAlchemy, numpy, pydantic/YAML, torch off the logging path and ``--help``) or
+    because the name means something else in that module. The comment on it (or the line above)
+    says which, so the next reader need not guess and nobody hides a cycle this way."""
+    unexplained = []
+    for name, path in modules().items():
+        lines = path.read_text().splitlines()
+        for fn in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("hunchlab")) \
+                        or isinstance(node, ast.Import) and any(a.name.startswith("hunchlab") for a in node.names):
+                    here, above = lines[node.lineno - 1], lines[node.lineno - 2].strip()
+                    if "#" not in here and not above.startswith("#"):
+                        unexplained.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert not unexplained, ("imports inside functions with no comment saying why (move them to the top, "
+                             f"or say what they keep light): {sorted(set(unexplained))}")

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from hunchlab.errors import HunchError
+from hunchlab.errors import HunchError, HunchWarning, did_you_mean, machine_error
+from hunchlab.project import find_project
 
 # name -> (module under hunchlab.cli, function, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -74,8 +75,6 @@ class LazyGroup(click.Group):
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         name = args[0] if args else ""
         if name and not name.startswith("-") and name not in COMMANDS:
-            from hunchlab.errors import did_you_mean
-
             raise click.UsageError(f"no command '{name}'{did_you_mean(name, COMMANDS)}")
         return super().resolve_command(ctx, args)
 
@@ -118,8 +117,6 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.exit(0)
     except OSError as e:
-        from hunchlab.errors import machine_error
-
         fault = machine_error(e)
         if fault is None:
             raise
@@ -135,7 +132,6 @@ def _show_warnings() -> None:
     """The library's ``HunchWarning``s (a store that could not be folded into, …) as ``warning:`` lines."""
     import warnings
 
-    from hunchlab.errors import HunchWarning
 
     default = warnings.showwarning
 
@@ -152,8 +148,7 @@ def _mention_due(args: list[str]) -> None:
     """Every command ends with one line when forecasts are due (read from a small file, no store)."""
     if not args or args[0] in ("due", "resolve", "init", "demo") or {"-h", "--help", "--version"} & set(args):
         return
-    from hunchlab.due import due_count
-    from hunchlab.project import find_project
+    from hunchlab.due import due_count  # lazy: loads hunchlab.due, hunchlab.timeparse only when called
 
     try:
         n = due_count(find_project())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+from hunchlab.mcp.launch import serve, token
+from hunchlab.project import find_project
+
 
 @click.command()
 @click.option("--agent", metavar="NAME", help="Record the agent's work under NAME (default: the setting agent_name, "
@@ -22,9 +25,6 @@ def mcp(agent: str | None, http_port: int | None) -> None:
 
     Example: hunch mcp --agent claude-code
     """
-    from hunchlab.mcp.launch import serve, token
-    from hunchlab.project import find_project
-
     project = find_project()
     secret = None
     if http_port is not None:

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
+from hunchlab.compat.export import export as run_export
+from hunchlab.compat.importers import ImportResult
+from hunchlab.project import find_project
+
 
 def _report(result: object) -> None:
-    from hunchlab.compat.importers import ImportResult
-
     assert isinstance(result, ImportResult)
     click.echo(f"imported {len(result.imported)} run(s), {result.points:,} metric points"
                + (f", {result.examples:,} examples" if result.examples else "")
@@ -39,8 +41,8 @@ def import_mlflow(tracking_uri: str | None, experiment: str | None) -> None:
 
     Example: hunch import mlflow --tracking-uri sqlite:///mlflow.db --experiment baseline
     """
+    # local: the name is bound differently elsewhere in this module
     from hunchlab.compat.mlflow_import import import_mlflow as run_import
-    from hunchlab.project import find_project
 
     _report(run_import(find_project(), tracking_uri, experiment))
 
@@ -52,8 +54,8 @@ def import_wandb(path: str) -> None:
 
     Example: hunch import wandb wandb/
     """
+    # local: the name is bound differently elsewhere in this module
     from hunchlab.compat.wandb_import import import_wandb as run_import
-    from hunchlab.project import find_project
 
     _report(run_import(find_project(), path))
 
@@ -65,8 +67,8 @@ def import_tensorboard(logdir: str) -> None:
 
     Example: hunch import tensorboard runs/Nov01_12-00-00_host
     """
+    # local: the name is bound differently elsewhere in this module
     from hunchlab.compat.importers import import_tensorboard as run_import
-    from hunchlab.project import find_project
 
     _report(run_import(find_project(), logdir))
 
@@ -81,8 +83,8 @@ def import_inspect(paths: tuple[str, ...]) -> None:
 
     Example: hunch import inspect logs/
     """
+    # local: the name is bound differently elsewhere in this module
     from hunchlab.compat.inspect_log import import_inspect as run_import
-    from hunchlab.project import find_project
 
     _report(run_import(find_project(), paths))
 
@@ -99,8 +101,5 @@ def export(selectors: tuple[str, ...], fmt: str, out_dir: str) -> None:
 
     Example: hunch export all --format parquet -o export/
     """
-    from hunchlab.compat.export import export as run_export
-    from hunchlab.project import find_project
-
     counts = run_export(find_project(), list(selectors), fmt, Path(out_dir))
     click.echo(f"wrote {out_dir}/: " + ", ".join(f"{name}.{fmt} ({n:,} rows)" for name, n in counts.items()))

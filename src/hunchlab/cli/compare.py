@@ -8,7 +8,10 @@ from typing import Any
 
 import click
 
+from hunchlab import records
+from hunchlab.blocks import render_markdown
 from hunchlab.cli.render import console, emit_csv, emit_json, output_options, table
+from hunchlab.compare_text import compare_blocks, csv_rows
 
 
 def _echo_notes(notes: Sequence[str]) -> None:
@@ -70,7 +73,7 @@ def compare(selectors: tuple[str, ...], metrics: tuple[str, ...], flips: int, sh
 
     Example: hunch compare model.width=16 model.width=64 --detect 0.01
     """
-    from hunchlab import compare as lib
+    from hunchlab import compare as lib  # lazy: loads numpy only when called
 
     if show_code:
         click.echo(lib.code_diff(selectors) or "the code states are identical\n", nl=False)
@@ -79,8 +82,6 @@ def compare(selectors: tuple[str, ...], metrics: tuple[str, ...], flips: int, sh
     if as_json:
         emit_json(result)
         return
-    from hunchlab.blocks import render_markdown  # matplotlib-free, but not needed for JSON
-    from hunchlab.compare_text import compare_blocks, csv_rows
 
     if as_csv:
         emit_csv(csv_rows(result))
@@ -115,7 +116,7 @@ def plot(selectors: tuple[str, ...], metrics: tuple[str, ...], x: str, smooth: i
 
     Example: hunch plot model.width=16 model.width=64 --metric test_acc --out fig.pdf
     """
-    from hunchlab.report import plot as lib_plot
+    from hunchlab.report import plot as lib_plot  # lazy: loads numpy only when called
 
     result = lib_plot(selectors, metrics=metrics, x=x, smooth=smooth, band=band, outs=outs)
     _echo_notes(result["notes"])
@@ -138,7 +139,7 @@ def report(targets: tuple[str, ...], out: str, flips: int) -> None:
 
     Example: hunch report model.width=16 model.width=64 --out report.html
     """
-    from hunchlab.report import report as lib_report
+    from hunchlab.report import report as lib_report  # lazy: loads numpy only when called
 
     result = lib_report(targets, out=out, flips=flips)
     _echo_notes(result["notes"])
@@ -152,8 +153,6 @@ def echo_group(project: Any, outcomes: Sequence[Any], first_seed: int) -> None:
 
     ``first_seed`` is the spec's: ``run_seeds`` ran seeds ``first_seed`` to ``first_seed + n - 1``.
     """
-    from hunchlab import records
-
     first = records.get_run(outcomes[0].run_id, metrics=False, examples=False, project=project)
     done = sum(o.status == "finished" for o in outcomes)
     key = first["group_key"]

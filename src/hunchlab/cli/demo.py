@@ -8,6 +8,10 @@ from pathlib import Path
 
 import click
 
+from hunchlab import records
+from hunchlab.demo import FILES, STEPS, build_demo
+from hunchlab.project import find_project
+
 
 @click.command()
 @click.argument("path", default="hunch-demo", type=click.Path(file_okay=False))
@@ -18,8 +22,6 @@ def demo(path: str) -> None:
 
     Example: hunch demo
     """
-    from hunchlab.demo import FILES, STEPS, build_demo
-
     root = build_demo(path)
     click.echo(f"built a demo project in {root} (a git repo with {', '.join(FILES)})\n")
     first = None
@@ -41,8 +43,5 @@ def demo(path: str) -> None:
 
 
 def _first_run_id(root: Path) -> str:
-    from hunchlab import records
-    from hunchlab.project import find_project
-
     run_id: str = records.runs(project=find_project(root))[-1]["id"]
     return run_id

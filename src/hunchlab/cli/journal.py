@@ -8,7 +8,11 @@ from typing import Any
 
 import click
 
+from hunchlab.cli.prompts import interactive
 from hunchlab.cli.render import age, console, emit_json, json_option, table
+from hunchlab.predict import label
+from hunchlab.project import find_project
+from hunchlab.timeparse import parse_duration
 
 
 @click.group(invoke_without_command=True)
@@ -30,8 +34,7 @@ def tree(ctx: click.Context, orphans: bool, stale: str | None, as_json: bool) ->
     """
     if ctx.invoked_subcommand:
         return
-    from hunchlab import tree as lib
-    from hunchlab.timeparse import parse_duration
+    from hunchlab import tree as lib  # local: the name is bound differently elsewhere in this module
 
     if orphans:
         runs = lib.orphans()  # run rows; the other branches list tree nodes
@@ -91,7 +94,7 @@ def _print_tree(rows: list[dict[str, Any]]) -> None:
 @click.option("--kind", type=click.Choice(["goal", "project", "question"]), help="Override the kind (default from the parent).")
 def tree_add(title: str, under: str | None, why: str | None, kind: str | None) -> None:
     """Add a goal, project or question. Example: hunch tree add "Does width help?" --under p1 --why "..." """
-    from hunchlab import tree as lib
+    from hunchlab import tree as lib  # local: the name is bound differently elsewhere in this module
 
     n = lib.add(title, under=under, why=why, kind=kind)
     click.echo(f"added {n['kind']} {n['id']}: {n['title']}" + (f" (under {n['parent_id']})" if n["parent_id"] else ""))
@@ -104,7 +107,7 @@ def tree_add(title: str, under: str | None, why: str | None, kind: str | None) -
 @click.argument("text")
 def tree_answer(node_id: str, text: str) -> None:
     """Close a question with its answer in a sentence or two. Example: hunch tree answer q1 "Yes, +3 points." """
-    from hunchlab import tree as lib
+    from hunchlab import tree as lib  # local: the name is bound differently elsewhere in this module
 
     n = lib.answer(node_id, text)
     click.echo(f"{n['id']} answered: {n['answer']}")
@@ -115,7 +118,7 @@ def tree_answer(node_id: str, text: str) -> None:
 @click.option("--why", required=True, help="Why it is dropped.")
 def tree_drop(node_id: str, why: str) -> None:
     """Drop a node, saying why. Example: hunch tree drop q2 --why "superseded by q3" """
-    from hunchlab import tree as lib
+    from hunchlab import tree as lib  # local: the name is bound differently elsewhere in this module
 
     n = lib.drop(node_id, why)
     click.echo(f"{n['id']} {n['answer']}")
@@ -127,7 +130,7 @@ def tree_drop(node_id: str, why: str) -> None:
 @click.option("--move", is_flag=True, help="Move a run that already serves another question.")
 def tree_attach(ref: str, question_id: str, move: bool) -> None:
     """Make an existing run serve a question. Example: hunch tree attach bright-otter-7 q3"""
-    from hunchlab import tree as lib
+    from hunchlab import tree as lib  # local: the name is bound differently elsewhere in this module
 
     done = lib.attach(ref, question_id, move=move)
     click.echo(f"run {done['run_id']} serves {done['question']}" + (f" (was {done['was']})" if done["was"] else ""))
@@ -138,7 +141,7 @@ def tree_attach(ref: str, question_id: str, move: bool) -> None:
 @click.option("--under", required=True, metavar="ID", help="The new parent.")
 def tree_move(node_id: str, under: str) -> None:
     """Move a node under another. Example: hunch tree move q3 --under p2"""
-    from hunchlab import tree as lib
+    from hunchlab import tree as lib  # local: the name is bound differently elsewhere in this module
 
     n = lib.move(node_id, under=under)
     click.echo(f"{n['id']} is now under {n['parent_id']}")
@@ -151,7 +154,7 @@ def why(ref: str) -> None:
 
     Example: hunch why bright-otter-7
     """
-    from hunchlab import tree as lib
+    from hunchlab import tree as lib  # local: the name is bound differently elsewhere in this module
 
     chain = lib.why(ref)
     for depth, step in enumerate(chain):
@@ -180,8 +183,7 @@ def note(message: str | None, run_ref: str | None, question: str | None, kind: s
 
     Example: hunch note --run bright-otter-7 --kind result
     """
-    from hunchlab import journal
-    from hunchlab.project import find_project
+    from hunchlab import journal  # local: the name is bound differently elsewhere in this module
 
     project = find_project()
     if edit_id:
@@ -207,7 +209,7 @@ def journal(ctx: click.Context, since: str | None, question: str | None, kind: s
     """
     if ctx.invoked_subcommand:
         return
-    from hunchlab import journal as lib
+    from hunchlab import journal as lib  # local: the name is bound differently elsewhere in this module
 
     rows = lib.entries(since=since, question_id=question, kind=kind)
     _print_entries(rows, as_json, empty="no journal entries yet: hunch note -m \"...\"")
@@ -230,7 +232,7 @@ def _print_entries(rows: list[dict[str, Any]], as_json: bool, *, empty: str) -> 
 @json_option()
 def journal_search(words: str, as_json: bool) -> None:
     """Full-text search over titles and bodies, best match first. Example: hunch journal search "width noise" """
-    from hunchlab import journal as lib
+    from hunchlab import journal as lib  # local: the name is bound differently elsewhere in this module
 
     _print_entries(lib.search(words), as_json, empty=f"nothing matches {words!r}")
 
@@ -239,7 +241,7 @@ def journal_search(words: str, as_json: bool) -> None:
 @click.argument("directory", type=click.Path(file_okay=False))
 def journal_export(directory: str) -> None:
     """Write every entry as a Markdown file (date-id-slug.md). Example: hunch journal export notes/"""
-    from hunchlab import journal as lib
+    from hunchlab import journal as lib  # local: the name is bound differently elsewhere in this module
 
     paths = lib.export(directory)
     click.echo(f"wrote {len(paths)} entries to {directory}")
@@ -253,7 +255,7 @@ def surprises() -> None:
 
     Example: hunch surprises
     """
-    from hunchlab import journal as lib
+    from hunchlab import journal as lib  # local: the name is bound differently elsewhere in this module
 
     _print_entries(lib.surprises(), False, empty="no surprises waiting to be written up")
 
@@ -269,8 +271,7 @@ def review(since: str, important: str | None, why_not: str | None, as_json: bool
 
     Example: hunch review --since 30d
     """
-    from hunchlab import journal as lib
-    from hunchlab.cli.prompts import interactive
+    from hunchlab import journal as lib  # local: the name is bound differently elsewhere in this module
 
     data = lib.review(since)
     if as_json:
@@ -288,7 +289,6 @@ def review(since: str, important: str | None, why_not: str | None, as_json: bool
 def _print_review(d: dict[str, Any]) -> None:
     from rich.markup import escape
 
-    from hunchlab.predict import label
 
     out = console()
     out.print(f"[bold]Review of the last {d['since']}[/]: {d['runs']} runs")

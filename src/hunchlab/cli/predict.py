@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from hunchlab import predict
+from hunchlab.claims import parse_claim
+from hunchlab.cli.prompts import ask_claims, ask_number, ask_probability, interactive
 from hunchlab.cli.render import console, emit_json, json_option, table
+from hunchlab.errors import BadInput
+from hunchlab.predict import add_forecast, calibration_by_agent, calibration_plot, label
+from hunchlab.predict import calibration as report_calibration
+from hunchlab.predict import due as due_forecasts
+from hunchlab.predict import forecasts as list_forecasts
+from hunchlab.predict import resolve as resolve_prediction
 
 if TYPE_CHECKING:
     from hunchlab.shapes import PredictionRecord
@@ -23,8 +32,6 @@ def forecast(statement: str, probability: str, by: str, tags: tuple[str, ...]) -
 
     Example: hunch forecast "SAE features will be used in a frontier model's safety case" --p 0.3 --by 2027-12-31 --tag interp
     """
-    from hunchlab.predict import add_forecast
-
     row = add_forecast(statement, probability, by, tags=list(tags))
     click.echo(f"forecast {row['ref']}: {row['text']} — {row['probability']:.0%} by {row['resolve_by']}")
     click.echo(f"  resolve it then: hunch resolve {row['ref']} yes|no|void")
@@ -38,8 +45,6 @@ def forecasts(include_resolved: bool, as_json: bool) -> None:
 
     Example: hunch forecasts --all
     """
-    from hunchlab.predict import forecasts as list_forecasts
-
     rows = list_forecasts(include_resolved=include_resolved)
     if as_json:
         emit_json(rows)
@@ -68,9 +73,6 @@ def resolve(pred_id: str, answer: str, note: str | None) -> None:
 
     Example: hunch resolve f3 yes --note "announced in the system card"
     """
-    from hunchlab.predict import label
-    from hunchlab.predict import resolve as resolve_prediction
-
     p = resolve_prediction(pred_id, answer, note=note)
     score = "" if p["brier"] is None else f" · Brier {p['brier']:.3f}"
     click.echo(f"{label(p)} {p['text']} — stated {p['probability']:.0%}, resolved {answer}{score}")
@@ -82,8 +84,6 @@ def due() -> None:
 
     Example: hunch due
     """
-    from hunchlab.predict import due as due_forecasts
-
     rows = due_forecasts()
     _forecast_table(rows, "forecasts due")
     if rows:
@@ -109,8 +109,6 @@ def read(words: tuple[str, ...], url: str | None, area: str | None, guesses: tup
 
     Example: hunch read "Let's Verify Step by Step" --guess 'prm_acc in [0.7, 0.8] @ 60%' --matters 70%
     """
-    from hunchlab import predict
-
     if list_all:
         _print_readings(predict.readings())
         return
@@ -123,11 +121,8 @@ def read(words: tuple[str, ...], url: str | None, area: str | None, guesses: tup
     if not title:
         raise click.UsageError('give the paper\'s title: hunch read "Paper title"')
     guess_list, p = list(guesses), matters
-    from hunchlab.cli.prompts import ask_claims, ask_probability, interactive
 
     if not guess_list and interactive():
-        from hunchlab.claims import parse_claim
-
         guess_list = [c.render() for c in ask_claims(
             "Cover the results section. From the methods alone, guess the numbers it reports:", [],
             lambda t: parse_claim(t, source="guess"), "gsm8k_acc in [0.5, 0.6] @ 70%")]
@@ -140,10 +135,6 @@ def read(words: tuple[str, ...], url: str | None, area: str | None, guesses: tup
 
 
 def _resolve_reading(reading_id: str, actual_texts: list[str]) -> None:
-    from hunchlab import predict
-    from hunchlab.cli.prompts import ask_number, interactive
-    from hunchlab.errors import BadInput
-
     current = predict.reading(reading_id)
     actuals: dict[str, float] = {}
     for text in actual_texts:
@@ -164,8 +155,6 @@ def _resolve_reading(reading_id: str, actual_texts: list[str]) -> None:
 
 
 def _print_readings(rows: list[dict[str, Any]], *, detail: bool = False) -> None:
-    from hunchlab import predict
-
     if not rows:
         click.echo('no paper readings yet: hunch read "Paper title"')
         return
@@ -195,9 +184,6 @@ def calibration(kind: str | None, tag: str | None, since: str | None, plot_path:
 
     Example: hunch calibration --since 90d --plot cal.png
     """
-    from hunchlab.predict import calibration as report_calibration
-    from hunchlab.predict import calibration_plot
-
     if by:
         _calibration_by_agent(kind, tag, since, as_json)
         return
@@ -214,8 +200,6 @@ def calibration(kind: str | None, tag: str | None, since: str | None, plot_path:
 
 
 def _calibration_by_agent(kind: str | None, tag: str | None, since: str | None, as_json: bool) -> None:
-    from hunchlab.predict import calibration_by_agent
-
     reports = calibration_by_agent(kind=kind, tag=tag, since=since)
     if as_json:
         emit_json({who: r.to_dict() for who, r in reports.items()})

@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from hunchlab import strict_json
+
 JSON_HELP = "Write JSON to stdout."
 
 
@@ -38,8 +40,6 @@ def emit_json(data: Any) -> None:
     ``json.dump`` to a stream with ``indent`` takes the pure-Python encoder and writes piece by
     piece: ``hunch show --json`` of a 200,000-point run took 5.2 s that way, 1.5 s now.
     Indented only for a person at a terminal."""
-    from hunchlab import strict_json
-
     indent = 1 if sys.stdout.isatty() else None
     sys.stdout.write(strict_json.dumps(data, indent=indent) + "\n")
 

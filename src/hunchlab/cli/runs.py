@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from hunchlab import records
+from hunchlab.cli.compare import echo_group
+from hunchlab.cli.prompts import ask_claims, interactive, pick_question
 from hunchlab.cli.render import age, console, duration, emit_csv, emit_json, fmt, output_options, table
+from hunchlab.compat.provenance import NO_POINTS_HINT
+from hunchlab.predict import run_predictions, suggest_metrics
+from hunchlab.project import find_project
+from hunchlab.records import flatten, init_project
+from hunchlab.who import label
 
 if TYPE_CHECKING:
     from hunchlab.shapes import PredictionRecord, RunRow
@@ -26,8 +34,6 @@ def init(path: str) -> None:
 
     Example: hunch init
     """
-    from hunchlab.records import init_project
-
     project, created = init_project(path)
     verb = "created" if created else "already a project:"
     click.echo(f"{verb} {project.hunch_dir}")
@@ -87,10 +93,9 @@ def run(spec_file: str | None, overrides: tuple[str, ...], seed_flag: str | None
 
     Example: hunch run exp.yaml lr=3e-4 model.width=128 --predict 'acc > 0.9 @ 70%'
     """
-    from hunchlab import prerun
-    from hunchlab.execute.local import outcome_fault
-    from hunchlab.execute.seeds import run_seeds
-    from hunchlab.project import find_project
+    from hunchlab import prerun  # lazy: loads pydantic, yaml only when called
+    from hunchlab.execute.local import outcome_fault  # lazy: loads pydantic, yaml only when called
+    from hunchlab.execute.seeds import run_seeds  # lazy: loads pydantic, yaml only when called
 
     project = find_project()
     spec = _spec_of(spec_file, list(overrides), smoke, seed_flag, save_spec)
@@ -108,8 +113,6 @@ def run(spec_file: str | None, overrides: tuple[str, ...], seed_flag: str | None
     if fault is not None:
         raise fault
     if seeds > 1:
-        from hunchlab.cli.compare import echo_group
-
         echo_group(project, outcomes, spec.seed)
     statuses = {o.status for o in outcomes}
     sys.exit(0 if statuses == {"finished"} else (130 if "interrupted" in statuses else 1))
@@ -118,7 +121,7 @@ def run(spec_file: str | None, overrides: tuple[str, ...], seed_flag: str | None
 def _spec_of(spec_file: str | None, overrides: list[str], smoke: bool, seed_flag: str | None,
              save_spec: str | None) -> Any:
     """The spec file resolved with overrides, or the spec read from the command after ``--``."""
-    from hunchlab.spec import load_spec
+    from hunchlab.spec import load_spec  # lazy: loads pydantic, yaml only when called
 
     command = click.get_current_context().meta.get("hunch_command")
     if command is None:
@@ -129,8 +132,8 @@ def _spec_of(spec_file: str | None, overrides: list[str], smoke: bool, seed_flag
         return load_spec(spec_file, overrides, smoke=smoke)
     if spec_file or overrides or smoke:
         raise click.UsageError("give either a SPEC (with overrides) or a command after --, not both")
-    from hunchlab.execute.inferred import save_spec as write_spec
-    from hunchlab.execute.inferred import spec_from_command
+    from hunchlab.execute.inferred import save_spec as write_spec  # lazy: loads pydantic, yaml only when called
+    from hunchlab.execute.inferred import spec_from_command  # lazy: loads pydantic, yaml only when called
 
     spec = spec_from_command(command, seed_flag=seed_flag)
     if save_spec:
@@ -142,8 +145,7 @@ def _spec_of(spec_file: str | None, overrides: list[str], smoke: bool, seed_flag
 
 def _ensure_question(project: Any, spec: Any, where: str) -> str | None:
     """The run's question, checked against the tree; without one, warn (and offer one on a terminal)."""
-    from hunchlab.cli.prompts import interactive, pick_question
-    from hunchlab.prerun import run_question
+    from hunchlab.prerun import run_question  # lazy: loads pydantic, yaml only when called
 
     picked = run_question(project, spec, where=where, pick=partial(pick_question, project) if interactive() else None)
     if picked is None:
@@ -154,9 +156,7 @@ def _ensure_question(project: Any, spec: Any, where: str) -> str | None:
 
 def _prompt_for_claims(project: Any, spec: Any) -> Callable[[], list[Any]] | None:
     """On a terminal, the prompt that asks for the run's predictions (None elsewhere: nobody to ask)."""
-    from hunchlab.cli.prompts import ask_claims, interactive
-    from hunchlab.predict import suggest_metrics
-    from hunchlab.prerun import prompted_claim
+    from hunchlab.prerun import prompted_claim  # lazy: loads pydantic, yaml only when called
 
     if not interactive():
         return None
@@ -165,8 +165,6 @@ def _prompt_for_claims(project: Any, spec: Any) -> Callable[[], list[Any]] | Non
 
 
 def _report_outcome(project: Any, outcome: Any) -> None:
-    from hunchlab import records
-
     mark = {"finished": "✓", "interrupted": "■"}.get(outcome.status, "✗")
     if outcome.unrecorded:  # the store could not take it: say what the runner knows, read nothing back
         click.echo(f"{mark} run {outcome.run_id} {outcome.status} in {duration(outcome.duration)}", err=True)
@@ -181,16 +179,12 @@ def _report_outcome(project: Any, outcome: Any) -> None:
         click.echo(f"  {record['error']}", err=True)
     stdout = (record.get("captured") or {}).get("stdout")
     if stdout and not stdout["points"] and not record["metrics"] and not record["summary"]:
-        from hunchlab.compat.provenance import NO_POINTS_HINT
-
         click.echo(f"  no metrics: nothing it printed looked like one; {NO_POINTS_HINT}", err=True)
     _report_predictions(project, outcome.run_id)
     click.echo(f"  hunch show {outcome.run_id}", err=outcome.status != "finished")
 
 
 def _report_predictions(project: Any, run_id: str) -> None:
-    from hunchlab.predict import run_predictions
-
     preds = run_predictions(project, run_id)
     for p in preds:
         click.echo(f"  prediction {prediction_line(p)}", err=True)
@@ -226,8 +220,6 @@ def runs(where: tuple[str, ...], limit: int | None, by: str | None, as_json: boo
 
     Example: hunch runs --where lr=3e-4 --where 'acc>0.8' --json
     """
-    from hunchlab import records
-
     if as_json or as_csv:
         page = limit or None  # every run unless --limit says otherwise
     else:
@@ -242,7 +234,6 @@ def runs(where: tuple[str, ...], limit: int | None, by: str | None, as_json: boo
     params = _varying_keys([records.flatten(r["params"]) for r in shown], 4)
     metrics = _varying_keys([_numeric(r["summary"]) for r in shown], 4, all_keys=True)
     now = time.time()
-    from hunchlab.who import label
 
     who = ["by"] if any(r["agent"] for r in shown) else []
     rows = [[r["id"], r["name"], r["status"], r["question"] or "",
@@ -258,8 +249,6 @@ def runs(where: tuple[str, ...], limit: int | None, by: str | None, as_json: boo
 
 
 def _flat_row(r: RunRow) -> dict[str, Any]:
-    from hunchlab.records import flatten
-
     row: dict[str, Any] = {k: r[k] for k in ("id", "name", "status", "spec_name", "question", "seed", "group_key",
                                              "exit_code", "agent")}
     row["created_at"] = r["created_at"]

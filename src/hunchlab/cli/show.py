@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from hunchlab import records, reproduce
 from hunchlab.cli.render import age, console, duration, emit_json, json_option, table
+from hunchlab.compat.provenance import provenance_lines
+from hunchlab.project import find_project
+from hunchlab.records import flatten, last_metrics, quarantine_note
 
 if TYPE_CHECKING:
     from hunchlab.shapes import RunRecord
@@ -29,9 +33,6 @@ def show(ref: str, as_json: bool, tail: int) -> None:
 
     Example: hunch show bright-otter-7
     """
-    from hunchlab import records
-    from hunchlab.project import find_project
-
     project = find_project()
     if as_json:
         emit_json(records.get_run(ref, project=project))
@@ -58,7 +59,6 @@ def _print_predictions(r: RunRecord) -> None:
 def _print_run(r: RunRecord, logs: dict[str, str]) -> None:
     from rich.markup import escape
 
-    from hunchlab.records import flatten, last_metrics, quarantine_note
 
     out = console()
     spec = r.get("spec") or {}
@@ -80,7 +80,6 @@ def _print_run(r: RunRecord, logs: dict[str, str]) -> None:
               + (f" · started by agent {escape(agent)}" if (agent := r.get("agent")) else ""))
     if spec.get("overrides"):
         out.print(f"  overrides: {escape(' '.join(spec['overrides']))}")
-    from hunchlab.compat.provenance import provenance_lines
 
     for line in provenance_lines(r):
         out.print(f"  {escape(line)}")
@@ -136,8 +135,6 @@ def rerun(ref: str, check: bool, rtol: float, quiet: bool, as_json: bool) -> Non
 
     Example: hunch rerun bright-otter-7 --check
     """
-    from hunchlab import reproduce
-
     original, new, result = reproduce.rerun(ref, echo=not quiet and not as_json, argv=["hunch", *sys.argv[1:]],
                                             rtol=rtol)
     if not check:
@@ -152,8 +149,6 @@ def rerun(ref: str, check: bool, rtol: float, quiet: bool, as_json: bool) -> Non
 
 def _print_reproduction(result: Any, rtol: float, new: RunRecord) -> None:
     """The checks as a table, then one line: what was compared and whether it reproduced."""
-    from hunchlab import reproduce
-
     click.echo(f"rerun of {result.original}: run {result.rerun} {result.status}")
     if result.checks:
         rows = [(c.kind, c.name, c.original, c.rerun, ("✓ match" if c.match else "✗ differs")

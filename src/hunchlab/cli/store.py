@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from hunchlab.cli.render import duration, emit_json, json_option
+from hunchlab.project import find_project
 
 
 @click.group()
@@ -32,8 +33,7 @@ def check(as_json: bool) -> None:
 
     Example: hunch store check
     """
-    from hunchlab.project import find_project
-    from hunchlab.store.rebuild import check as check_store
+    from hunchlab.store.rebuild import check as check_store  # lazy: loads sqlalchemy only when called
 
     report = check_store(find_project())
     if as_json:
@@ -73,8 +73,7 @@ def rebuild(as_json: bool) -> None:
 
     Example: hunch store rebuild
     """
-    from hunchlab.project import find_project
-    from hunchlab.store.rebuild import rebuild as rebuild_store
+    from hunchlab.store.rebuild import rebuild as rebuild_store  # lazy: loads sqlalchemy only when called
 
     with _progress() as progress:
         report = rebuild_store(find_project(), progress)

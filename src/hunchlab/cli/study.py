@@ -8,7 +8,13 @@ from typing import Any
 
 import click
 
+from hunchlab.cli.prompts import ask_probability, interactive
 from hunchlab.cli.render import emit_json, fmt, json_option
+from hunchlab.cli.runs import prediction_line
+from hunchlab.errors import HunchError
+from hunchlab.predict import parse_claims, run_predictions
+from hunchlab.project import find_project
+from hunchlab.studies import all_studies, get_study
 
 
 @click.group()
@@ -27,9 +33,6 @@ def study() -> None:
 
 
 def _project_or_none() -> Any:
-    from hunchlab.errors import HunchError
-    from hunchlab.project import find_project
-
     try:
         return find_project()
     except HunchError:
@@ -40,8 +43,6 @@ def _project_or_none() -> Any:
 @json_option()
 def study_list(as_json: bool) -> None:
     """List studies: area, paper, finding, minutes at the full budget. Example: hunch study list"""
-    from hunchlab.studies import all_studies
-
     studies = all_studies(_project_or_none())
     rows = [{"name": s.name, "area": s.area, "paper": s.paper, "finding": s.finding, "minutes": s.minutes,
              "yours": not s.shipped} for s in studies]
@@ -57,8 +58,6 @@ def study_list(as_json: bool) -> None:
 @click.argument("name")
 def study_show(name: str) -> None:
     """Print a study's README. Example: hunch study show self-consistency"""
-    from hunchlab.studies import get_study
-
     s = get_study(name, _project_or_none())
     click.echo(s.readme.read_text() if s.readme.exists() else f"{s.name}: {s.finding}")
 
@@ -85,11 +84,9 @@ def study_run(name: str, overrides: tuple[str, ...], budget: str, seeds: int, pr
 
     Example: hunch study run self-consistency --p 70% --seeds 2
     """
-    from hunchlab.cli.prompts import interactive
-    from hunchlab.predict import parse_claims
-    from hunchlab.prerun import gather_predictions
-    from hunchlab.project import find_project
-    from hunchlab.studies import get_study
+    from hunchlab.prerun import gather_predictions  # lazy: loads pydantic, yaml only when called
+
+    # lazy: loads pydantic, yaml only when called
     from hunchlab.studies.runner import endpoint_overrides, run_study, study_claim
 
     project = find_project()
@@ -112,8 +109,7 @@ def study_run(name: str, overrides: tuple[str, ...], budget: str, seeds: int, pr
 
 def _ask_for_claim(s: Any) -> list[Any]:
     """The study's claim at the probability typed at the prompt (none if Enter)."""
-    from hunchlab.cli.prompts import ask_probability
-    from hunchlab.studies.runner import study_claim
+    from hunchlab.studies.runner import study_claim  # lazy: loads pydantic, yaml only when called
 
     click.echo(f"{s.question}\n  the study's claim: {s.claim}", err=True)
     answer = ask_probability("  How likely is it, before you look?")
@@ -121,9 +117,6 @@ def _ask_for_claim(s: Any) -> list[Any]:
 
 
 def _print_predictions(project: Any, run_id: str) -> None:
-    from hunchlab.cli.runs import prediction_line
-    from hunchlab.predict import run_predictions
-
     for p in run_predictions(project, run_id):
         click.echo(f"  prediction {prediction_line(p)}")
 
@@ -136,9 +129,7 @@ def study_check(name: str, as_json: bool) -> None:
 
     Example: hunch study check self-consistency
     """
-    from hunchlab.project import find_project
-    from hunchlab.studies import get_study
-    from hunchlab.studies.runner import check_study
+    from hunchlab.studies.runner import check_study  # lazy: loads pydantic, yaml only when called
 
     project = find_project()
     result = check_study(project, get_study(name, project))
@@ -179,8 +170,7 @@ def study_new(name: str) -> None:
 
     Example: hunch study new grokking-mod-p
     """
-    from hunchlab.project import find_project
-    from hunchlab.studies.runner import new_study
+    from hunchlab.studies.runner import new_study  # lazy: loads pydantic, yaml only when called
 
     dest = new_study(find_project(), name)
     click.echo(f"created {dest}/: README.md, study.yaml, spec.yaml, entry.py, check.py")

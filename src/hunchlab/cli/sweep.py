@@ -9,7 +9,9 @@ from typing import Any
 
 import click
 
+from hunchlab import sweeps as lib
 from hunchlab.cli.render import age, console, duration, emit_json, fmt, json_option, table
+from hunchlab.sweeps import sweep_columns
 
 
 def executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -75,7 +77,7 @@ def start(spec_file: str, args: tuple[str, ...], seeds: int | None, budget: int 
 
     Example: hunch sweep exp.yaml lr=0.5,1,2 model.width=8,32 --seeds 3 --jobs 2
     """
-    from hunchlab.execute.sweep import run_sweep
+    from hunchlab.execute.sweep import run_sweep  # lazy: loads pydantic, yaml only when called
 
     with _progress() as progress:
         result = run_sweep(spec_file, list(args), seeds=seeds, budget=budget, metric=metric, goal=goal, smoke=smoke,
@@ -94,7 +96,7 @@ def show(ref: str, metric: str | None, as_json: bool) -> None:
 
     Example: hunch sweep show sweep-3 --metric acc
     """
-    from hunchlab import sweeps
+    from hunchlab import sweeps  # local: the name is bound differently elsewhere in this module
 
     data = sweeps.sweep_table(ref, metric=metric)
     if data["sweep"]["kind"] == "ablation":
@@ -117,7 +119,7 @@ def resume(ref: str, jobs: int | None, executor: str | None, address: str | None
 
     Example: hunch sweep resume sweep-3
     """
-    from hunchlab.execute.sweep import resume as resume_sweep
+    from hunchlab.execute.sweep import resume as resume_sweep  # lazy: loads pydantic, yaml only when called
 
     with _progress() as progress:
         result = resume_sweep(ref, executor=executor, jobs=jobs, address=address, progress=progress)
@@ -134,8 +136,6 @@ def sweeps(as_json: bool) -> None:
 
     Example: hunch sweeps
     """
-    from hunchlab import sweeps as lib
-
     found = lib.list_sweeps()
     if as_json:
         emit_json(found)
@@ -171,9 +171,8 @@ def ablate(target: str, overrides: tuple[str, ...], seeds: int, pairs: bool, met
 
     Example: hunch ablate exp.yaml --seeds 5 --plot ablation.png
     """
-    from hunchlab import sweeps as lib
-    from hunchlab.execute.sweep import ablate as run_or_find
-    from hunchlab.figure_files import FigureFiles
+    from hunchlab.execute.sweep import ablate as run_or_find  # lazy: loads pydantic, yaml only when called
+    from hunchlab.figure_files import FigureFiles  # lazy: loads numpy only when called
 
     if plot_file:
         FigureFiles.beside(plot_file)  # a bad file name fails now, not after the runs
@@ -258,8 +257,6 @@ def _summary(result: Any) -> None:
 
 
 def _finish(result: Any, metric: str | None) -> None:
-    from hunchlab import sweeps as lib
-
     _summary(result)
     fault = result.fault()
     if fault is not None:
@@ -288,8 +285,6 @@ def _better(data: dict[str, Any]) -> str:
 
 
 def _print_sweep(data: dict[str, Any]) -> None:
-    from hunchlab.sweeps import sweep_columns
-
     s = data["sweep"]
     metric = data["metric"] or "(no metric yet)"
     keys = list(dict.fromkeys(k for r in data["rows"] for k in r["overrides"]))

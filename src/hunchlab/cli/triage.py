@@ -9,7 +9,10 @@ from typing import Any
 
 import click
 
+from hunchlab import strict_json, triage
+from hunchlab.cli.failures_view import check_terminal, walk
 from hunchlab.cli.render import console, emit_csv, emit_json, output_options, table
+from hunchlab.errors import BadInput
 from hunchlab.triage import DEFAULT_SAMPLE
 
 where_option = click.option(
@@ -31,8 +34,6 @@ def examples(ref: str, where: tuple[str, ...], limit: int, as_jsonl: bool, as_js
 
     Example: hunch examples 1 --where correct=false --where topic=outer --csv > failures.csv
     """
-    from hunchlab import triage
-
     if as_json or as_csv or as_jsonl:
         names, rows = triage.export_examples(ref, list(where))
         if as_csv:
@@ -77,8 +78,6 @@ def _csv_stream(names: list[str], rows: Iterator[dict[str, Any]]) -> None:
 
 def _json_stream(rows: Iterator[dict[str, Any]], *, lines: bool) -> None:
     """One record per line (JSONL), or a JSON array written as it streams; strict JSON (``strict_json``)."""
-    from hunchlab import strict_json
-
     def dumps(record: dict[str, Any]) -> str:
         return strict_json.dumps(record, ensure_ascii=False)
 
@@ -116,13 +115,10 @@ def failures(ref: str, size: int | None, seed: int | None, where: tuple[str, ...
 
     Example: hunch failures 1 --sample 100 --by topic
     """
-    from hunchlab import triage
-
     options: dict[str, Any] = {"sample": size, "seed": seed, "where": list(where), "by": by, "resume": resume}
     if as_json or as_csv or not (sys.stdin.isatty() and sys.stdout.isatty()):
         _print_sample(triage.failures(ref, **options), as_json=as_json, as_csv=as_csv)
         return
-    from hunchlab.cli.failures_view import check_terminal, walk
 
     check_terminal()
     with triage.open_failures(ref, **options) as session:
@@ -167,9 +163,6 @@ def tag(ref: str, example_id: str | None, category: str | None, note: str | None
 
     Example: hunch tag 1 t017 'boundary case' --note 'right on the ring edge'
     """
-    from hunchlab import triage
-    from hunchlab.errors import BadInput
-
     if from_csv:
         if example_id or category:
             raise BadInput("give either EXAMPLE_ID CATEGORY or --from FILE.csv, not both", fix="hunch tag RUN --from tags.csv")
@@ -199,8 +192,6 @@ def categories(ref: str, vs: str | None, plot: str | None, as_json: bool, as_csv
 
     Example: hunch categories 1 --vs 2 --plot categories.png
     """
-    from hunchlab import triage
-
     report = triage.categories(ref, vs=vs)
     if plot:
         files = triage.plot_categories(report, plot)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from hunchlab.project import find_project
+
 
 @click.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
@@ -22,9 +24,10 @@ def ui(port: int, host: str, get_path: str | None) -> None:
     """
     import secrets
 
-    from hunchlab.project import find_project
-    from hunchlab.web import create_app
-    from hunchlab.web.app import is_loopback
+    from hunchlab.web import create_app  # lazy: loads jinja2, numpy, sqlalchemy and more only when called
+    from hunchlab.web.app import is_loopback  # lazy: loads jinja2, numpy, sqlalchemy and more only when called
+
+    # lazy: loads jinja2, numpy, sqlalchemy and more only when called
     from hunchlab.web.serve import bind, get_once, serve
 
     project = find_project()

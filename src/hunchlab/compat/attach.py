@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import hunchlab
 from hunchlab.errors import HunchError
 from hunchlab.run import Run
 from hunchlab.run_config import Config
@@ -18,8 +19,6 @@ from hunchlab.run_config import Config
 
 def current_or_start(params: dict[str, Any], name: str | None = None) -> tuple[Run, bool]:
     """The active run (``owner=False``: someone else ends it) with ``params`` added, or a new one we own."""
-    import hunchlab
-
     try:
         run = hunchlab.current_run()
     except HunchError:

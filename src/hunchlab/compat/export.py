@@ -19,9 +19,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hunchlab import records
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, MissingPackage
 from hunchlab.project import Project
+from hunchlab.records import flatten
+from hunchlab.selectors import resolve
 
 FORMATS = ("parquet", "csv", "jsonl")
 RUN_FIELDS = ("id", "name", "status", "seed", "group_key", "question", "created_at", "ended_at")
@@ -29,8 +32,7 @@ RUN_FIELDS = ("id", "name", "status", "seed", "group_key", "question", "created_
 
 def select_run_ids(project: Project, selectors: Sequence[str]) -> list[str]:
     """The runs the selectors name (every run for ``all``), any status, oldest first."""
-    from hunchlab import readsql as q
-    from hunchlab.selectors import resolve
+    from hunchlab import readsql as q  # lazy: loads numpy only when called
 
     with current_store(project) as store, store.read() as conn:
         runs = q.all_runs(conn)
@@ -44,8 +46,6 @@ def select_run_ids(project: Project, selectors: Sequence[str]) -> list[str]:
 
 def export(project: Project, selectors: Sequence[str], fmt: str, out_dir: Path) -> dict[str, int]:
     """Write runs, metrics and examples of the selected runs; returns the rows written per table."""
-    from hunchlab import records
-
     if fmt not in FORMATS:
         raise BadInput(f"unknown export format '{fmt}'", fix=f"use one of: {', '.join(FORMATS)}")
     if fmt == "parquet":
@@ -64,8 +64,6 @@ def export(project: Project, selectors: Sequence[str], fmt: str, out_dir: Path) 
 
 
 def _run_row(run: Mapping[str, Any]) -> dict[str, Any]:
-    from hunchlab.records import flatten
-
     row = {k: run.get(k) for k in RUN_FIELDS}
     row["imported_from"] = (run.get("imported") or {}).get("from")
     row.update({f"param.{k}": v for k, v in flatten(run["params"]).items()})

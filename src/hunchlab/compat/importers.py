@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hunchlab.compat.tensorboard import event_folders, read_logdir
 from hunchlab.errors import BadInput, NotFound
 from hunchlab.project import Project
 from hunchlab.run_start import create_run
@@ -141,8 +142,6 @@ def _rows(metrics: dict[str, list[tuple[int, float, float | None]]]) -> list[Row
 
 def import_tensorboard(project: Project, logdir: str) -> ImportResult:
     """A TensorBoard logdir as one run: every scalar series under it, keyed as ``compat.tensorboard`` names them."""
-    from hunchlab.compat.tensorboard import event_folders, read_logdir
-
     root = Path(logdir).resolve()
     if not root.is_dir() or not event_folders(root):
         raise NotFound(f"no TensorBoard event files under {logdir}",

@@ -26,6 +26,7 @@ from typing import Any
 
 from hunchlab.compat.attach import add_params, add_record
 from hunchlab.compat.importers import ImportedRun, save_all
+from hunchlab.compat.inspect_log import inspect_log_module, read_log
 from hunchlab.errors import HunchError, MissingPackage
 from hunchlab.run import Run
 from hunchlab.spec import Spec
@@ -78,7 +79,6 @@ def capture(run: Run, roots: list[Path], since: float) -> dict[str, Any] | None:
     """Read the eval logs written under ``roots`` since ``since`` into the run; what was done, for ``captured``."""
     if not any(True for _ in _candidates(roots, since)):
         return None  # the common case: no eval here, and inspect_ai (a second to import) is never loaded
-    from hunchlab.compat.inspect_log import inspect_log_module, read_log
 
     try:
         log_api = inspect_log_module()

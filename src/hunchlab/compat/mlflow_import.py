@@ -56,7 +56,7 @@ def _runs(client: Any, uri: str, experiments: list[Any]) -> Iterator[ImportedRun
 
 
 def _convert(client: Any, uri: str, exp: Any, run: Any) -> ImportedRun:
-    from hunchlab.overrides import parse_override
+    from hunchlab.overrides import parse_override  # lazy: loads yaml only when called
 
     info, data = run.info, run.data
     tags = dict(data.tags)

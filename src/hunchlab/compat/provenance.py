@@ -12,6 +12,8 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from hunchlab.models.usage import describe
+
 NO_POINTS_HINT = "name them in the spec with metrics_from: (see docs/bring-your-code.md)"
 
 
@@ -26,7 +28,6 @@ def provenance_lines(run: Mapping[str, Any]) -> list[str]:
                      + (f"; {len(refs)} artifact(s) by reference" if refs else ""))
     for source, info in (run.get("captured") or {}).items():
         lines.append(f"captured from {source}: {capture_text(info)}")
-    from hunchlab.models.usage import describe
 
     lines += [f"model {line}" for line in describe(run.get("models") or {})]
     if run.get("n_outputs"):

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hunchlab.compat import wandb as ours
 from hunchlab.compat.wandb import ConfigBase
 
 ENV_MODE = "HUNCH_CAPTURE_WANDB"
@@ -36,8 +37,6 @@ def activate(shim_file: str) -> None:
 
 def install_tee(real: Any) -> None:
     """Wrap the real module's ``init`` so each run it starts is mirrored into hunchlab."""
-    from hunchlab.compat import wandb as ours
-
     real_init = real.init
 
     def init(*args: Any, **kwargs: Any) -> Any:

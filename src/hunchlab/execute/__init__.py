@@ -17,7 +17,7 @@ __all__ = ["RunOutcome", "run_spec"]
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from hunchlab.execute import local
+        from hunchlab.execute import local  # lazy: loads pydantic, yaml only when called
 
         return getattr(local, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,9 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from hunchlab.compat.attach import add_record
+from hunchlab.compat.inspect_capture import log_roots
+from hunchlab.compat.tensorboard import TensorBoardFollower
 from hunchlab.errors import HunchError, SpecError
-from hunchlab.execute.entrypoint import locate_module
+from hunchlab.execute.entrypoint import expand_command, locate_module
 from hunchlab.execute.scalars import StdoutScalars, build
+from hunchlab.outputs import git_root, kept_by_globs, remember, written_since
 from hunchlab.project import Project
 from hunchlab.run import Run
 from hunchlab.spec import Spec
@@ -76,6 +79,7 @@ class EntryHooks:
         if self._tensorboard is not None and self._tensorboard.points:
             self.captured["tensorboard"] = {"points": self._tensorboard.points,
                                             "note": f"from {len(self._tensorboard._accumulators)} folder(s)"}
+        # local: the name is bound differently elsewhere in this module
         from hunchlab.compat.inspect_capture import capture
 
         evals = capture(self.run, self.inspect_roots, self.started)
@@ -103,8 +107,6 @@ class EntryHooks:
 
 def start(project: Project, spec: Spec, run: Run, cwd: Path, search: list[str]) -> EntryHooks:
     """Set up every capture the spec asks for (or its defaults) for a run about to start."""
-    from hunchlab.compat.tensorboard import TensorBoardFollower
-
     hooks = EntryHooks(run, project, spec, cwd, started=time.time())
     hooks.scalars = build(spec.metrics_from, command=bool(spec.command),
                           log=lambda values, step: run.log(values, step=step), where=spec.path)
@@ -114,8 +116,6 @@ def start(project: Project, spec: Spec, run: Run, cwd: Path, search: list[str]) 
         hooks.env["HUNCH_CAPTURE_WANDB"] = mode
         hooks.captured["wandb"] = {"note": f"{mode}: {why}"}
         add_record(run, {"captured": hooks.captured})  # said before the entry starts, in case it never ends
-    from hunchlab.compat.inspect_capture import log_roots
-    from hunchlab.execute.entrypoint import expand_command
 
     command = expand_command(spec) if spec.command else None
     hooks.inspect_roots = log_roots(spec, command, run.dir, cwd, hooks.env)
@@ -197,8 +197,6 @@ def _scripts(spec: Spec, cwd: Path, search: list[str]) -> list[Path]:
 
 def _outputs(run: Run, project: Project, spec: Spec, cwd: Path, started: float) -> dict[str, Any]:
     """Keep the spec's ``outputs:`` as artifacts; remember every file the run wrote as an output, not code."""
-    from hunchlab.outputs import git_root, kept_by_globs, remember, written_since
-
     for path in kept_by_globs(cwd, spec.outputs, started):
         run.artifact(path, name=str(path.relative_to(cwd)))
     root = git_root(cwd)

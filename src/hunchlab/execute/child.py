@@ -38,6 +38,10 @@ import sys
 import time
 from pathlib import Path
 
+import hunchlab
+from hunchlab.errors import MachineError, NoSpace
+from hunchlab.rundir import ENTRY_PID_FILE, process_start_time
+
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 ENV_RUNNER_PID = "HUNCH_RUNNER_PID"
@@ -94,12 +98,10 @@ def _entry(mode: str, target: str) -> int:
         os.execv(*shell_argv(target))
     import importlib
 
-    from hunchlab.errors import MachineError, NoSpace
 
     module_name, func_name = target.split(":")
     sys.path.insert(0, os.getcwd())
     func = getattr(importlib.import_module(module_name), func_name)
-    import hunchlab
 
     run = hunchlab.current_run()
     hunchlab.seed_everything(run.seed)
@@ -115,7 +117,6 @@ def _write_pid_file() -> None:
     run_dir = os.environ.get("HUNCH_RUN_DIR")
     if not run_dir:
         return
-    from hunchlab.rundir import ENTRY_PID_FILE, process_start_time
 
     try:
         (Path(run_dir) / ENTRY_PID_FILE).write_text(f"{_supervisor} {process_start_time(_supervisor)}\n")

@@ -84,7 +84,7 @@ def run_spec(
     }
     if "env" not in meta:
         meta["env"] = environment()
-    from hunchlab.store.health import check_recordable
+    from hunchlab.store.health import check_recordable  # lazy: loads sqlalchemy only when called
 
     check_recordable(project)
     run = _record_start(project, meta, cwd=cwd if capture_code_state else None, code_dir=code_dir,

@@ -21,7 +21,7 @@ from hunchlab.errors import BadInput, SpecError
 from hunchlab.execute.local import child_argv, search_path
 from hunchlab.overrides import parse_override
 from hunchlab.records import flatten
-from hunchlab.spec import Spec, apply_override, axis_values
+from hunchlab.spec import Spec, apply_override, axis_values, load_spec
 
 LOWER_IS_BETTER = re.compile(r"loss|err|ppl|perplexity|mse|mae|rmse|regret|cost|latency|time", re.I)
 
@@ -228,8 +228,6 @@ def plan_ablation(spec: Spec, *, seeds: int = 3, pairs: bool = False, metric: st
 def plan_with_baseline(spec: Spec, *, budget: int, seeds: int | None = None, metric: str | None = None,
                        goal: str | None = None) -> list[Plan]:
     """The method and its ``baseline:`` spec, each tuned over its own search space with the same budget."""
-    from hunchlab.spec import load_spec
-
     if not spec.baseline:
         return [plan_sweep(spec, seeds=seeds, budget=budget, metric=metric, goal=goal)]
     path = (Path(spec.path or ".").parent / spec.baseline)

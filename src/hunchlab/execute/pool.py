@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hunchlab.capture import environment
 from hunchlab.execute.jobs import Job
 from hunchlab.execute.local import Control, RunOutcome, run_spec
 from hunchlab.execute.sweep_code import restore_snapshot, sweep_dir
@@ -35,8 +36,6 @@ class LocalExecutor:
 
     def open(self, sweeps: list[dict[str, Any]]) -> None:
         """Rebuild each sweep's submitted code in ``.hunch/sweeps/<id>/tree`` and record the environment once."""
-        from hunchlab.capture import environment
-
         self._env = environment()
         for sweep in sweeps:
             self._cwd[sweep["id"]] = restore_snapshot(self.project, sweep, self._tree(sweep["id"]), link_ignored=True)

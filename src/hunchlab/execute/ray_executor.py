@@ -51,7 +51,9 @@ from hunchlab.execute.local import INTERRUPT_GRACE_SECONDS, Control, RunOutcome,
 from hunchlab.execute.ray_connect import connect, first_line
 from hunchlab.execute.ray_worker import LOG_FILES, trial_task
 from hunchlab.execute.sweep_code import data_paths, local_repo, restore_snapshot, sweep_dir
+from hunchlab.ids import new_run_id
 from hunchlab.project import Project
+from hunchlab.run_start import create_run
 
 # A cancelled task gets the entry's SIGINT grace, then its supervisor's kill (a few seconds), before
 # the driver kills the worker outright.
@@ -103,8 +105,6 @@ class RayExecutor:
             self._code[sweep["id"]] = _Code(self._ray.put(data), digest_of(data), relcwd, ignored)
 
     def run(self, job: Job, control: Control) -> RunOutcome:
-        from hunchlab.ids import new_run_id
-
         spec = job.spec()
         run_id = new_run_id(self.project)
         code = self._code[job.sweep["id"]]
@@ -157,8 +157,6 @@ class RayExecutor:
         return RunOutcome(run_id, status, exit_code, time.time() - started, error)
 
     def _record_start(self, job: Job, run_id: str, meta: dict[str, Any]) -> Any:
-        from hunchlab.run_start import create_run
-
         run = create_run(self.project, meta, run_id=run_id)
         for name in LOG_FILES:  # as a local run has them, even if the entry prints nothing
             (run.dir / name).touch()

@@ -27,11 +27,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from hunchlab.capture import environment
 from hunchlab.events import FILENAME as EVENTS_FILE
+from hunchlab.events import EventWriter
+from hunchlab.execute import captures
 from hunchlab.execute.codepack import unpack
 from hunchlab.execute.local import Control, child_argv, execute, search_path
 from hunchlab.project import HUNCH, SETTINGS_FILE, Project
+from hunchlab.run import Run
+from hunchlab.run_files import write_json_atomic
 from hunchlab.rundir import META_FILE
+from hunchlab.spec import Spec
 
 STREAM_SECONDS = 0.5
 CHUNK_BYTES = 4 << 20  # what one streamed message carries, unless one event line is longer (up to 16 MiB)
@@ -44,10 +50,6 @@ MISSING_FILE = re.compile(rb"No such file or directory: '([^']+)'|([^\s:'\"]+): 
 
 def trial_task(code: bytes, digest: str, payload: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """The Ray task: run one trial in a scratch project and stream its record back."""
-    from hunchlab.capture import environment
-    from hunchlab.events import EventWriter
-    from hunchlab.run_files import write_json_atomic
-
     tree = unpack(code, digest)
     root = Path(tempfile.mkdtemp(prefix=f"hunch-ray-{payload['run_id']}-"))
     try:
@@ -81,10 +83,6 @@ def _worker() -> dict[str, Any]:
 
 def _run_entry(tree: Path, scratch: Project, tail: _Tail, payload: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """Start the entry with the run's captures, stream while it runs, then its end."""
-    from hunchlab.execute import captures
-    from hunchlab.run import Run
-    from hunchlab.spec import Spec
-
     spec = Spec(**payload["spec"])
     cwd = tree / payload["relcwd"]
     search = search_path(spec, cwd)

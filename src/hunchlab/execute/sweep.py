@@ -18,10 +18,13 @@ from typing import Any
 from hunchlab.errors import BadInput, SpecError, WrongState
 from hunchlab.execute.jobs import Executor, Job
 from hunchlab.execute.plan import Plan, parse_axes, plan_ablation, plan_sweep, plan_with_baseline
+from hunchlab.execute.pool import LocalExecutor
+from hunchlab.execute.ray_executor import RayExecutor
 from hunchlab.execute.sweep_code import check_code
 from hunchlab.execute.sweep_driver import DONE, Progress, Result, drive
 from hunchlab.execute.sweep_record import driver_identity, record
 from hunchlab.project import Project, find_project
+from hunchlab.spec import load_spec
 
 
 def make_executor(name: str, project: Project, *, jobs: int | None, address: str | None = None) -> Executor:
@@ -29,12 +32,8 @@ def make_executor(name: str, project: Project, *, jobs: int | None, address: str
     if jobs is not None and jobs < 1:
         raise BadInput(f"--jobs must be at least 1, got {jobs}", fix="e.g. --jobs 4")
     if name == "local":
-        from hunchlab.execute.pool import LocalExecutor
-
         return LocalExecutor(project, jobs or os.cpu_count() or 1)
     if name == "ray":
-        from hunchlab.execute.ray_executor import RayExecutor
-
         return RayExecutor(project, jobs=jobs, address=address or project.setting("ray_address"))
     raise BadInput(f"unknown executor '{name}'", fix="use --executor local or --executor ray")
 
@@ -64,8 +63,6 @@ def plan_sweeps(spec_path: str | Path, args: list[str] = (), *, seeds: int | Non
                 budget: int | None = None, metric: str | None = None, goal: str | None = None,
                 smoke: bool = False) -> list[Plan]:
     """The plans ``run_sweep`` runs: one, or a method and its baseline tuned with the same budget."""
-    from hunchlab.spec import load_spec
-
     overrides, axes = parse_axes(list(args))
     spec = load_spec(spec_path, overrides, smoke=smoke)
     if budget is not None and spec.baseline:
@@ -86,8 +83,6 @@ def run_ablation(spec_path: str | Path, overrides: list[str] = (), *, seeds: int
                  progress: Callable[[Progress], None] | None = None, project: Project | None = None,
                  cwd: Path | None = None) -> Result:
     """``hunch ablate SPEC``: the full config and each ablation (``pairs``: two at a time), ``seeds`` each."""
-    from hunchlab.spec import load_spec
-
     spec = load_spec(spec_path, list(overrides), smoke=smoke)
     plan = plan_ablation(spec, seeds=seeds, pairs=pairs, metric=metric, goal=goal)
     return _run_plans([plan], executor=executor, jobs=jobs, address=address, progress=progress, project=project,
@@ -116,9 +111,9 @@ def _run_plans(plans: list[Plan], *, executor: str, jobs: int | None, address: s
 
     Trials of a method/baseline pair are interleaved so both sides advance together.
     """
-    from hunchlab.store import open_store
-    from hunchlab.store import sweeps as q
-    from hunchlab.store.health import check_recordable
+    from hunchlab.store import open_store  # lazy: loads sqlalchemy only when called
+    from hunchlab.store import sweeps as q  # lazy: loads sqlalchemy only when called
+    from hunchlab.store.health import check_recordable  # lazy: loads sqlalchemy only when called
 
     project = project or find_project()
     check_recordable(project)  # a damaged store or a full disk stops the sweep before it is recorded
@@ -142,8 +137,8 @@ def resume(ref: str, *, executor: str | None = None, jobs: int | None = None, ad
     taken over in one compare-and-set, so two clones never both run it. A Ray sweep
     joins the cluster it ran on unless ``address`` says otherwise.
     """
-    from hunchlab.store import open_store
-    from hunchlab.store import sweeps as q
+    from hunchlab.store import open_store  # lazy: loads sqlalchemy only when called
+    from hunchlab.store import sweeps as q  # lazy: loads sqlalchemy only when called
 
     project = project or find_project()
     with open_store(project) as store:
@@ -173,7 +168,7 @@ def resume(ref: str, *, executor: str | None = None, jobs: int | None = None, ad
 
 
 def _refuse_running(sweep: dict[str, Any]) -> None:
-    from hunchlab.store import sweeps as q
+    from hunchlab.store import sweeps as q  # lazy: loads sqlalchemy only when called
 
     if sweep["status"] == "running":
         raise WrongState(f"sweep {sweep['id']} is still running ({q.driver_note(sweep)})",

@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hunchlab.capture import ignored_paths, restore_code
 from hunchlab.codecache import CODE_FILES
 from hunchlab.errors import CodeMissing
 from hunchlab.project import Project
@@ -36,7 +37,7 @@ def sweep_dir(project: Project, sweep_id: str) -> Path:
 
 def store_files(conn: Connection, folder: Path) -> dict[str, str]:
     """Put the code files captured in ``folder`` into the store; ``{name: sha256}`` for the sweep's code state."""
-    from hunchlab.store import codefiles
+    from hunchlab.store import codefiles  # lazy: loads sqlalchemy only when called
 
     return {name: codefiles.put(conn, (folder / name).read_bytes()) for name in CODE_FILES
             if (folder / name).is_file()}
@@ -49,8 +50,6 @@ def restore_snapshot(project: Project, sweep: dict[str, Any], dest: Path, *, lin
     this clone's work tree: the code is frozen, the data is this machine's. Not a git
     repo: the work tree as is.
     """
-    from hunchlab.capture import restore_code
-
     code = sweep["code"]
     if not code.get("git"):
         return Path(code.get("cwd") or project.root)
@@ -77,8 +76,6 @@ def check_code(project: Project, sweep: dict[str, Any]) -> None:
 
 def data_paths(repo: Path) -> list[str]:
     """What git ignores in ``repo`` that may be data a trial reads (caches and the project left out)."""
-    from hunchlab.capture import ignored_paths
-
     out = []
     for name in (p.rstrip("/") for p in ignored_paths(repo)):
         if not NOT_DATA & set(Path(name).parts) and not name.endswith(".pyc"):
@@ -92,7 +89,7 @@ def fetch_files(project: Project, sweep: dict[str, Any], code_dir: Path) -> None
     wanted: dict[str, str] = code.get("files") or {}
     missing = [name for name, digest in wanted.items() if _digest(code_dir / name) != digest]
     if missing:
-        from hunchlab.store import codefiles, open_store
+        from hunchlab.store import codefiles, open_store  # lazy: loads sqlalchemy only when called
 
         with open_store(project, wait=True) as store, store.read() as conn:
             found = {name: codefiles.get(conn, wanted[name]) for name in missing}

@@ -25,6 +25,7 @@ from hunchlab.execute.local import Control, RunOutcome
 from hunchlab.execute.prune import MedianPruner
 from hunchlab.execute.sweep_record import driver_identity
 from hunchlab.project import Project
+from hunchlab.store.faults import retrying
 
 POLL_SECONDS = 0.25
 # Ended states of a trial that `resume` leaves alone; any other (failed, crashed,
@@ -120,9 +121,8 @@ class _Driver:
 
     def _record_end(self, status: str) -> None:
         """Mark the sweeps ended; a store still out of reach leaves them to be marked by the next reader."""
-        from hunchlab.store import open_store
-        from hunchlab.store import sweeps as q
-        from hunchlab.store.faults import retrying
+        from hunchlab.store import open_store  # lazy: loads sqlalchemy only when called
+        from hunchlab.store import sweeps as q  # lazy: loads sqlalchemy only when called
 
         def mark() -> None:
             with open_store(self.project, wait=True) as store, store.write() as conn:
@@ -150,8 +150,8 @@ class _Driver:
     def _renew_lease(self) -> None:
         """Tell every project folder on the store this driver is alive (``store/sweeps.py``); a sweep
         another driver took over (this one was stalled past its lease) starts nothing more here."""
-        from hunchlab.store import open_store
-        from hunchlab.store import sweeps as q
+        from hunchlab.store import open_store  # lazy: loads sqlalchemy only when called
+        from hunchlab.store import sweeps as q  # lazy: loads sqlalchemy only when called
 
         if time.monotonic() - self.renewed < q.LEASE_RENEW_SECONDS:
             return
@@ -233,8 +233,8 @@ def _prune(project: Project, pruners: dict[str, MedianPruner], running: list[tup
 
 def _pruner(project: Project, sweep: dict[str, Any]) -> MedianPruner:
     """A pruner that already knows the sweep's finished trials (from before a resume)."""
-    from hunchlab.store import open_store
-    from hunchlab.store import sweeps as q
+    from hunchlab.store import open_store  # lazy: loads sqlalchemy only when called
+    from hunchlab.store import sweeps as q  # lazy: loads sqlalchemy only when called
 
     pruner = MedianPruner(sweep["prune"])
     with open_store(project) as store, store.read() as conn:

@@ -17,10 +17,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from hunchlab.capture import capture_code
 from hunchlab.errors import WrongState
 from hunchlab.execute.plan import Plan
 from hunchlab.execute.sweep_code import store_files, sweep_dir
 from hunchlab.project import Project
+from hunchlab.rundir import process_start_time
 
 
 def record(project: Project, plans: list[Plan], *, executor: str, cwd: Path,
@@ -32,9 +34,8 @@ def record(project: Project, plans: list[Plan], *, executor: str, cwd: Path,
     in the store always has its code. ``address``: the Ray cluster the sweep runs on.
     ``agent`` names the agent that started it (``hunch mcp``); its trials' runs carry the name too.
     """
-    from hunchlab.capture import capture_code
-    from hunchlab.store import open_store
-    from hunchlab.store import sweeps as q
+    from hunchlab.store import open_store  # lazy: loads sqlalchemy only when called
+    from hunchlab.store import sweeps as q  # lazy: loads sqlalchemy only when called
 
     staging = project.hunch_dir / "sweeps" / f".staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -74,6 +75,4 @@ def record(project: Project, plans: list[Plan], *, executor: str, cwd: Path,
 
 def driver_identity() -> dict[str, Any]:
     """This process as a sweep's driver: host, pid and the pid's start time (against pid reuse)."""
-    from hunchlab.rundir import process_start_time
-
     return {"host": socket.gethostname(), "pid": os.getpid(), "pid_start": process_start_time(os.getpid())}

@@ -14,8 +14,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from hunchlab import journal, records, triage
+from hunchlab import tree as lib
 from hunchlab.errors import Refused
 from hunchlab.mcp.guard import Caller, inside
+from hunchlab.predict import parse_claims
+from hunchlab.sweeps import sweep_table
+from hunchlab.tree import check_question
 
 GRAMMAR = "'acc > 0.8 @ 70%', 'loss in [0.3, 0.4] @ 80%', 'acc > baseline.acc @ 60%'"
 
@@ -32,12 +37,9 @@ def run(c: Caller, spec: str, predict: list[str] | None = None, overrides: list[
     question: the id of the tree's question this run serves (`tree` lists them).
     Blocks until the runs end; returns each run's status, summary metrics and how the predictions scored.
     """
-    from hunchlab import records
-    from hunchlab.execute.local import outcome_fault
-    from hunchlab.execute.seeds import run_seeds
-    from hunchlab.predict import parse_claims
-    from hunchlab.spec import load_spec
-    from hunchlab.tree import check_question
+    from hunchlab.execute.local import outcome_fault  # lazy: loads pydantic, yaml only when called
+    from hunchlab.execute.seeds import run_seeds  # lazy: loads pydantic, yaml only when called
+    from hunchlab.spec import load_spec  # lazy: loads pydantic, yaml only when called
 
     if not predict:
         raise Refused("a run needs your prediction first: nothing was started",
@@ -79,8 +81,7 @@ def sweep(c: Caller, spec: str, args: list[str] | None = None, seeds: int | None
     trials do not fit. budget: exactly this many trials (with a baseline: this many for each side, the fair
     way to tune both). Returns the table: one row per config, mean and interval over seeds, best first.
     """
-    from hunchlab.execute.sweep import run_sweep
-    from hunchlab.sweeps import sweep_table
+    from hunchlab.execute.sweep import run_sweep  # lazy: loads pydantic, yaml only when called
 
     path = inside(c.project, spec, what="spec")
     admitted = [0]
@@ -111,8 +112,6 @@ def failures(c: Caller, run: str, sample: int = 20, seed: int = 0, where: list[s
     category. A run keeps one stored sample: asking again with the same sample, seed, where and by returns it
     with the tags so far; a different one is refused rather than replacing it. by: stratify by a logged field.
     """
-    from hunchlab import triage
-
     drawn = triage.failures(run, sample=sample, seed=seed, where=where or [], by=by, replace=False,
                             project=c.project)
     return drawn.to_dict()
@@ -124,8 +123,6 @@ def tag(c: Caller, run: str, example: str, category: str | None = None, note: st
     Reuse a category's exact name for the same kind of failure (`categories` lists them) so counts add up.
     A tag someone else gave is kept as it is: that is refused, not overwritten.
     """
-    from hunchlab import triage
-
     return triage.tag(run, example, category, note=note, agent=c.agent, keep_others=True, project=c.project)
 
 
@@ -134,8 +131,6 @@ def note(c: Caller, text: str, kind: str = "note", run: str | None = None,
     """Write a journal entry under your name (like `hunch note -m`): why a run exists, what you expected, what you
     found, what you now believe. kind: note, plan, result, surprise or decision. The first line (or a leading
     "# title") is its title. run / question link it to a run or a question of the tree."""
-    from hunchlab import journal
-
     return journal.add_note(text, kind=kind, run_ref=run, question_id=question, agent=c.agent, project=c.project)
 
 
@@ -144,14 +139,10 @@ def tree_add(c: Caller, title: str, under: str | None = None, why: str | None = 
 
     under: the parent's id (none: a goal; under a goal: a project; else a question). why: how answering it
     moves its parent; a node without one is allowed but is the first thing a reviewer asks about."""
-    from hunchlab import tree as lib
-
     return lib.add(title, under=under, why=why, agent=c.agent, project=c.project)
 
 
 def attach(c: Caller, run: str, question: str) -> dict[str, Any]:
     """Make an existing run serve a question of the tree (like `hunch tree attach`), so `hunch why RUN` can
     trace it up to its goal. A run that already serves another question keeps it (refused)."""
-    from hunchlab import tree as lib
-
     return lib.attach(run, question, project=c.project)

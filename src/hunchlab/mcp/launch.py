@@ -23,7 +23,7 @@ def serve(*, agent: str | None = None, http_port: int | None = None, http_token:
     The agent's name, when given or set, is checked before anything is served; the store
     is opened once so a damaged or newer store is reported here, not at the first tool call.
     """
-    from hunchlab.store import open_store
+    from hunchlab.store import open_store  # lazy: loads sqlalchemy only when called
 
     project = project or find_project()
     name = agent_name(agent, where="--agent") if agent else None
@@ -33,7 +33,7 @@ def serve(*, agent: str | None = None, http_port: int | None = None, http_token:
         raise MissingPackage("`hunch mcp` needs the Model Context Protocol SDK, which is not installed",
                              fix="pip install 'hunchlab[mcp]'")
     open_store(project).close()
-    from hunchlab.mcp.server import serve_http, serve_stdio
+    from hunchlab.mcp.server import serve_http, serve_stdio  # lazy: loads mcp only when called
 
     if http_port is None:
         serve_stdio(project, agent=name)

@@ -19,7 +19,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
-from hunchlab import strict_json
+from hunchlab import __version__, journal, records, strict_json
 from hunchlab.errors import HunchError
 from hunchlab.mcp import actions, tools
 from hunchlab.mcp.guard import Budget, Caller
@@ -40,8 +40,6 @@ name and your predictions are scored like the person's (calibration)."""
 
 def build(project: Project, *, agent: str | None = None, budget: Budget | None = None) -> MCPServer:
     """The server for one project. ``agent``: the name to record work under (default: the client's own name)."""
-    from hunchlab import __version__
-
     server: MCPServer = MCPServer("hunchlab", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
     spend = budget or Budget.from_settings(project)
     fixed = agent or project.setting("agent_name")
@@ -78,8 +76,6 @@ def _tool(fn: Callable[..., dict[str, Any]], caller: Callable[[Context], Caller]
 
 def _resources(server: MCPServer, project: Project) -> None:
     """Run records and the journal, readable without a tool call."""
-    from hunchlab import journal, records
-
     def recent_runs() -> str:
         return strict_json.dumps(records.runs_page([], limit=100, project=project)[0])
 

@@ -11,7 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from hunchlab import records, triage
+from hunchlab.blocks import render_markdown
+from hunchlab.compare_text import compare_blocks
 from hunchlab.mcp.guard import Caller, inside
+from hunchlab.predict import calibration_by_agent
 
 SHOWN_METRICS = 12  # curves in one show_run answer: enough for a training run, small enough for a context window
 LOG_LINES = 20
@@ -24,8 +28,6 @@ def runs(c: Caller, where: list[str] | None = None, by: str | None = None, limit
     agent), e.g. ["lr=3e-4", "acc>0.8", "status=finished"]. by: "you" (the person), "agent" (any agent) or
     one agent's name. Each run has its id, status, params, summary metrics, question, seed group and agent.
     """
-    from hunchlab import records
-
     shown, total = records.runs_page(where or [], limit=limit or None, by=by, project=c.project)
     return {"total": total, "shown": len(shown), "runs": shown}
 
@@ -37,8 +39,7 @@ def show_run(c: Caller, run: str, curve_points: int = 10) -> dict[str, Any]:
 
     run: an id, a unique prefix of one, or its number.
     """
-    from hunchlab import records
-    from hunchlab.metric_series import metric_series
+    from hunchlab.metric_series import metric_series  # lazy: loads sqlalchemy only when called
 
     record = records.get_run(run, metrics=False, examples=False, project=c.project)
     env = record.pop("env", None) or {}
@@ -60,9 +61,7 @@ def compare(c: Caller, selectors: list[str], metrics: list[str] | None = None, f
     selectors: two or more of a run id, a seed group id, or filters in one string ("spec=exp lr=3e-4").
     Read "text" first: it is the comparison as a person sees it, verdicts included; "result" holds the numbers.
     """
-    from hunchlab import compare as lib
-    from hunchlab.blocks import render_markdown
-    from hunchlab.compare_text import compare_blocks
+    from hunchlab import compare as lib  # lazy: loads numpy only when called
 
     result = lib.compare(selectors, metrics=metrics or (), flips=flips, project=c.project)
     title = " vs ".join(f"{s['label']} ({s['description']})" for s in result["sides"])
@@ -76,8 +75,8 @@ def plot(c: Caller, selectors: list[str], metrics: list[str], x: str = "step", o
 
     out: a .png, .pdf or .svg path inside the project (default figures/<metrics>-by-<x>.png).
     """
-    from hunchlab.report import default_figure
-    from hunchlab.report import plot as lib_plot
+    from hunchlab.report import default_figure  # lazy: loads numpy only when called
+    from hunchlab.report import plot as lib_plot  # lazy: loads numpy only when called
 
     target = inside(c.project, out or str(default_figure(metrics, x)), what="figure")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -92,8 +91,6 @@ def examples(c: Caller, run: str, where: list[str] | None = None, limit: int = 2
 
     where: filters such as ["correct=false", "topic=algebra", "output~units"] (~ means contains).
     """
-    from hunchlab import triage
-
     return triage.list_examples(run, where or [], limit=limit or None, project=c.project)
 
 
@@ -101,8 +98,6 @@ def categories(c: Caller, run: str, vs: str | None = None) -> dict[str, Any]:
     """Failure categories of a run, largest first (like `hunch categories`): counts, shares of the tagged, and the
     estimated share of all failures with its interval. vs: another run; says how many of each category it gets
     right (did the fix shrink the category it aimed at?)."""
-    from hunchlab import triage
-
     return triage.categories(run, vs=vs, project=c.project).to_dict()
 
 
@@ -110,15 +105,13 @@ def calibration(c: Caller, kind: str | None = None) -> dict[str, Any]:
     """Track records side by side (like `hunch calibration --by agent`): the person's ("you") and each agent's,
     each with Brier and log score against always-50% and the base rate, a reliability table and a verdict.
     kind: only "run", "forecast" or "read" predictions."""
-    from hunchlab.predict import calibration_by_agent
-
     reports = calibration_by_agent(kind=kind, project=c.project)
     return {"you_are": c.agent, "by": {who: r.to_dict() for who, r in reports.items()}}
 
 
 def journal(c: Caller, search: str | None = None, limit: int = 20) -> dict[str, Any]:
     """Journal entries, newest first (or best match for search): what was planned, found, surprising, decided."""
-    from hunchlab import journal as lib
+    from hunchlab import journal as lib  # local: the name is bound differently elsewhere in this module
 
     found = lib.search(search, project=c.project) if search else lib.entries(project=c.project)
     return {"total": len(found), "entries": found[:limit]}
@@ -126,7 +119,7 @@ def journal(c: Caller, search: str | None = None, limit: int = 20) -> dict[str, 
 
 def tree(c: Caller) -> dict[str, Any]:
     """The theory-of-change tree (goal → project → question), each node with its why, runs, open predictions."""
-    from hunchlab import tree as lib
+    from hunchlab import tree as lib  # local: the name is bound differently elsewhere in this module
 
     return {"nodes": lib.tree(project=c.project)}
 

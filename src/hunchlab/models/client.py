@@ -44,9 +44,11 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hunchlab.compat.attach import add_record
 from hunchlab.errors import BadInput, EndpointError
 from hunchlab.models.cache import CompletionCache, Entry
 from hunchlab.models.usage import Tally, Usage
+from hunchlab.project import find_project
 
 if TYPE_CHECKING:
     from hunchlab.project import Project
@@ -110,8 +112,6 @@ class Client:
     def for_project(cls, endpoint: str, model: str, *, params: dict[str, Any] | None = None,
                     project: Project | None = None, **options: Any) -> Client:
         """A client with the project's settings: the key's variable, concurrency and prices."""
-        from hunchlab.project import find_project
-
         project = project or find_project()
         return cls(endpoint, model, params=params, key_env=project.setting("model_key_env"),
                    concurrency=project.setting("model_concurrency"), prices=project.setting("model_prices"),
@@ -217,8 +217,6 @@ class Client:
 
     def record(self, run: Run) -> None:
         """Write the usage so far into the run's record (``hunch show`` prints it)."""
-        from hunchlab.compat.attach import add_record
-
         add_record(run, {"models": self.usage()})
 
 

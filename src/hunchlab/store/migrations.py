@@ -25,6 +25,8 @@ from sqlalchemy import Connection, column, select, table
 
 from hunchlab.errors import StoreError
 from hunchlab.store import migration_tables as frozen
+from hunchlab.store.fold import group_key
+from hunchlab.store.lod import backfill
 
 
 def _initial(conn: Connection) -> None:
@@ -76,8 +78,6 @@ def _quarantine(conn: Connection) -> None:
 
 def _metric_lod(conn: Connection) -> None:
     """The metric pyramid, built for every long metric already folded (store/lod.py)."""
-    from hunchlab.store.lod import backfill
-
     frozen.METRIC_LOD.create_all(conn, checkfirst=False)
     backfill(conn)
 
@@ -117,7 +117,6 @@ def _group_by_value(conn: Connection) -> None:
 
     from sqlalchemy import update
 
-    from hunchlab.store.fold import group_key
 
     runs = table("runs", column("id"), column("params"), column("meta"), column("group_key"))
     c = runs.c

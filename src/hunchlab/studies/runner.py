@@ -15,13 +15,15 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hunchlab.claims import Claim
+from hunchlab import records, tree
+from hunchlab.claims import Claim, parse_claim
 from hunchlab.errors import BadInput, NotFound, WrongState
 from hunchlab.execute import RunOutcome
 from hunchlab.execute.seeds import run_seeds
+from hunchlab.overrides import parse_override
 from hunchlab.project import Project
 from hunchlab.spec import load_spec
-from hunchlab.studies import Study
+from hunchlab.studies import Study, shipped_studies
 from hunchlab.studies.runtime import check_settings
 
 if TYPE_CHECKING:
@@ -34,8 +36,6 @@ BUDGETS = ("smoke", "full")
 
 def ensure_question(project: Project, study: Study) -> str:
     """The tree node this study's runs serve, creating goal → area → question when missing."""
-    from hunchlab import tree
-
     nodes = tree.tree(project)
 
     def find(title: str, parent: str | None) -> str | None:
@@ -51,8 +51,6 @@ def ensure_question(project: Project, study: Study) -> str:
 
 def study_claim(study: Study, probability: str) -> Claim:
     """The study's claim at the probability the user states."""
-    from hunchlab.claims import parse_claim
-
     p = probability.strip()
     return parse_claim(f"{study.claim} @ {p if p.endswith('%') or '.' in p else p + '%'}", source="study prediction")
 
@@ -89,7 +87,6 @@ def endpoint_overrides(study: Study, endpoint: str | None, model: str | None, ov
     """
     import json
 
-    from hunchlab.overrides import parse_override
 
     params = load_spec(study.spec).params
     served = "endpoint" in params and "model" in params
@@ -108,15 +105,11 @@ def endpoint_overrides(study: Study, endpoint: str | None, model: str | None, ov
 
 
 def _studies_on_endpoints() -> list[Study]:
-    from hunchlab.studies import shipped_studies
-
     return [s for s in shipped_studies() if "endpoint" in load_spec(s.spec).params]
 
 
 def check_study(project: Project, study: Study) -> dict[str, Any]:
     """Did the finding appear? The study's check over its latest group of finished runs."""
-    from hunchlab import records
-
     spec_name = load_spec(study.spec).name
     runs = [r for r in records.runs(project=project) if r["spec_name"] == spec_name and r["status"] == "finished"]
     if not runs:
@@ -133,8 +126,6 @@ def check_study(project: Project, study: Study) -> dict[str, Any]:
 
 
 def _budget_of(run: RunRow) -> str:
-    from hunchlab import records
-
     return str(records.get_run(run["id"], metrics=False, examples=False).get("budget") or "full")
 
 

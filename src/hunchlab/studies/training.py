@@ -27,6 +27,8 @@ from typing import Any, TypeVar
 import torch
 import torch.nn as nn
 
+from hunchlab.models.cache import cache_home
+
 CACHE_VERSION = 1  # bump when a change to the code changes what a cached model would be
 
 Callback = Callable[[int, float], None]
@@ -79,8 +81,6 @@ def train(
 
 
 def cache_root() -> Path:
-    from hunchlab.models.cache import cache_home
-
     return cache_home() / "studies"
 
 

@@ -67,7 +67,7 @@ def categories(ref: str, *, vs: str | None = None, project: Project | None = Non
     With ``vs``, each row also says how many of its examples the other run gets right:
     did the fix shrink the category it aimed at?
     """
-    from hunchlab.store import triage as q
+    from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
     store, run_id = open_run(ref, project)
     with store:
@@ -105,7 +105,7 @@ def categories(ref: str, *, vs: str | None = None, project: Project | None = Non
 
 def plot_categories(report: CategoryReport, out: str | Path) -> FigureFiles:
     """The estimated share of failures per category as bars with their intervals, largest first."""
-    from hunchlab.plots import bar_chart
+    from hunchlab.plots import bar_chart  # lazy: loads numpy only when called
 
     if not report.rows:
         raise WrongState(f"nothing tagged in run {report.run_id} to plot", fix=f"hunch failures {report.run_id} --sample 100")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from hunchlab.current import current_store
 from hunchlab.errors import NotFound, WrongState, did_you_mean
+from hunchlab.records import parse_where
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -37,8 +38,7 @@ def open_run(ref: str, project: Project | None) -> tuple[Store, str]:
 
 def where_filters(conn: Connection, run_id: str, where: Sequence[str]) -> list[Filter]:
     """Parsed ``--where`` filters, refusing a key no example of the run has (and listing the fields)."""
-    from hunchlab.records import parse_where
-    from hunchlab.store import triage as q
+    from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
     filters = [parse_where(w) for w in where]
     for f in filters:
@@ -51,7 +51,7 @@ def where_filters(conn: Connection, run_id: str, where: Sequence[str]) -> list[F
 
 def require_examples(conn: Connection, run_id: str) -> dict[bool | None, int]:
     """The run's examples counted by correctness (True, False, None), refusing a run that logged none."""
-    from hunchlab.store import triage as q
+    from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
     counts = q.correctness_counts(conn, run_id)
     if not counts:
@@ -66,7 +66,7 @@ def list_examples(ref: str, where: Sequence[str] = (), *, limit: int | None = 50
     Returns ``{"run_id", "total", "fields", "examples"}``: ``total`` counts every match,
     ``examples`` holds the first ``limit`` (all for None), ``fields`` their free fields.
     """
-    from hunchlab.store import triage as q
+    from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
     store, run_id = open_run(ref, project)
     with store, store.read() as conn:
@@ -84,7 +84,7 @@ def export_examples(ref: str, where: Sequence[str] = (), *,
 
     The names come first so a CSV can have one column per field from its header on.
     """
-    from hunchlab.store import triage as q
+    from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
     store, run_id = open_run(ref, project)
     try:

@@ -59,7 +59,7 @@ class Sample:
 def _draw(conn: Connection, run_id: str, filters: Sequence[Filter], size: int, seed: int,
           by: str | None) -> tuple[list[tuple[str, str | None]], list[tuple[str | None, int]]]:
     """A reproducible random sample of the failures: items in walking order, and the strata sizes."""
-    from hunchlab.store import triage as q
+    from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
     where = q.condition(conn, run_id, filters, failures=True)
     if by is None:
@@ -88,7 +88,7 @@ def stored_or_drawn(conn: Connection, store: Store, run_id: str, *, size: int | 
     rather than silently drawing it. Only an explicit ``size`` draws (and replaces, unless
     ``replace`` is False: then drawing over a stored sample is refused).
     """
-    from hunchlab.store import triage as q
+    from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
     if size is not None and size < 1:
         raise BadInput(f"--sample {size}: a sample needs at least one example", fix="e.g. --sample 100")
@@ -120,7 +120,7 @@ def stored_or_drawn(conn: Connection, store: Store, run_id: str, *, size: int | 
 def _draw_and_store(conn: Connection, store: Store, run_id: str, wanted: dict[str, Any],
                     stored: dict[str, Any] | None, counts: Mapping[bool | None, int]) -> Sample:
     """Draw the sample ``wanted`` describes and store it in place of ``stored`` (its tags and reads kept)."""
-    from hunchlab.store import triage as q
+    from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
     where, by, size = wanted["where"], wanted["by"], wanted["asked"]
     filters = where_filters(conn, run_id, where)

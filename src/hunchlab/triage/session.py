@@ -44,7 +44,7 @@ class Triage:
     """
 
     def __init__(self, store: Store, sample: Sample) -> None:
-        from hunchlab.store import triage as q
+        from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
         self.store = store
         self.sample = sample
@@ -72,7 +72,7 @@ class Triage:
 
     def example(self, position: int) -> dict[str, Any]:
         """The whole record at ``position`` with its tag, note, stratum and earlier runs' tags."""
-        from hunchlab.store import triage as q
+        from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
         item = self.items[position]
         with self.store.read() as conn:
@@ -100,7 +100,7 @@ class Triage:
 
     def skip(self, position: int) -> None:
         """Count the example as read without a category."""
-        from hunchlab.store import triage as q
+        from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
         if not self.items[position]["seen"]:
             with self.store.write() as conn:
@@ -108,7 +108,7 @@ class Triage:
             self.items[position]["seen"] = True
 
     def _save(self, position: int, *, category: str | None, note: str | None) -> None:
-        from hunchlab.store import triage as q
+        from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
         item = self.items[position]
         with self.store.write() as conn:

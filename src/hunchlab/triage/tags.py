@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hunchlab.errors import BadInput, NotFound, Refused, did_you_mean
 from hunchlab.triage.examples import open_run, require_examples
+from hunchlab.who import label
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -38,8 +39,7 @@ def tag(ref: str, example_id: str, category: str | None = None, *, note: str | N
     never replaced (an agent adds to the record, it does not overwrite yours).
     Returns ``{"run_id", "example_id", "category", "note", "agent"}``.
     """
-    from hunchlab.store import triage as q
-    from hunchlab.who import label
+    from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
     if category is None and note is None and not clear:
         raise BadInput("nothing to tag with", fix="give a CATEGORY, --note TEXT, or --clear")
@@ -64,7 +64,7 @@ def tag(ref: str, example_id: str, category: str | None = None, *, note: str | N
 
 def _unknown_example(conn: Connection, run_id: str, example_id: str, where: str | None = None) -> NotFound:
     """No such example in the run, with the closest of the ids that share its first half."""
-    from hunchlab.store import triage as q
+    from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
     near = q.ids_like(conn, run_id, example_id[: max(1, len(example_id) // 2)])
     return NotFound(f"no example '{example_id}' in run {run_id}{did_you_mean(example_id, near)}", where=where,
@@ -77,7 +77,7 @@ def tag_from_csv(ref: str, path: str | Path, *, project: Project | None = None) 
     All or nothing: every id is checked before anything is written. Rows with neither
     a category nor a note are skipped. Returns how many examples were tagged.
     """
-    from hunchlab.store import triage as q
+    from hunchlab.store import triage as q  # lazy: loads sqlalchemy only when called
 
     rows, line_of = _read_tag_csv(Path(path))
     store, run_id = open_run(ref, project)

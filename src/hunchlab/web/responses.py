@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.responses import RedirectResponse, Response
 
+from hunchlab import strict_json
 from hunchlab.errors import NotFound
 
 HERE = Path(__file__).parent
@@ -35,8 +36,6 @@ class Page:
 
 def json_response(data: Any, status: int = 200) -> Response:
     """JSON with NaN and infinities as null: strict JSON has no NaN, and a diverged loss is one."""
-    from hunchlab import strict_json
-
     body = strict_json.dumps(data, separators=(",", ":"))
     return Response(body, status_code=status, media_type="application/json")
 

@@ -15,9 +15,16 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from hunchlab import journal_page, run_page, runs_table, triage_page
+from hunchlab.calibration import MIN_FOR_VERDICT
+from hunchlab.compare import compare as compare_sides
+from hunchlab.compare_text import compare_blocks
 from hunchlab.errors import BadInput
 from hunchlab.metric_series import metric_series
+from hunchlab.overlay import compare_curves
+from hunchlab.predict import calibration as report
 from hunchlab.project import Project
+from hunchlab.sweep_view import sweep_view
+from hunchlab.tree import tree as nodes
 from hunchlab.web.responses import ARTIFACT_CSP, HERE, Page, json_response, redirect, visible_controls
 
 # Steps are integers; a bound past 2**53 cannot name one exactly (and 1e308 overflowed SQLite's
@@ -119,7 +126,7 @@ def examples(request: Request) -> run_page.ExamplesPage:
 
 def add_note(request: Request, form: FormData) -> Any:
     """Save a journal entry about the run (``hunch note --run RUN -m TEXT`` from a form)."""
-    from hunchlab import journal
+    from hunchlab import journal  # local: the name is bound differently elsewhere in this module
 
     entry = journal.add_note(str(form.get("text") or ""), kind=str(form.get("kind") or "note"),
                              run_ref=request.path_params["run_id"], project=_project(request))
@@ -179,9 +186,6 @@ def tag(request: Request, form: FormData) -> Any:
 
 def compare(request: Request) -> dict[str, Any]:
     """The comparison as data, and as the blocks ``hunch compare`` prints (so both always agree)."""
-    from hunchlab.compare import compare as compare_sides
-    from hunchlab.compare_text import compare_blocks
-
     selectors = _selectors(request)
     if not selectors:
         return {"selectors": [], "result": None, "blocks": []}
@@ -194,8 +198,6 @@ def _selectors(request: Request) -> list[str]:
 
 
 def curves(request: Request) -> dict[str, Any]:
-    from hunchlab.overlay import compare_curves
-
     return compare_curves(_selectors(request), request.query_params.getlist("metric"),
                                     project=_project(request))
 
@@ -204,8 +206,6 @@ def curves(request: Request) -> dict[str, Any]:
 
 
 def tree(request: Request) -> dict[str, Any]:
-    from hunchlab.tree import tree as nodes
-
     return {"nodes": nodes(_project(request))}
 
 
@@ -215,9 +215,6 @@ def journal(request: Request) -> dict[str, Any]:
 
 
 def calibration(request: Request) -> dict[str, Any]:
-    from hunchlab.calibration import MIN_FOR_VERDICT
-    from hunchlab.predict import calibration as report
-
     return {"report": report(project=_project(request)).to_dict(), "min_for_charts": MIN_FOR_VERDICT}
 
 
@@ -225,8 +222,6 @@ def calibration(request: Request) -> dict[str, Any]:
 
 
 def sweep(request: Request) -> dict[str, Any]:
-    from hunchlab.sweep_view import sweep_view
-
     where = (request.query_params.get("where") or "").split()
     return sweep_view(sweep=_text(request, "sweep"), where=where, metric=_text(request, "metric"),
                       project=_project(request))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hunchlab.figure_files import FigureFiles
+from hunchlab.plots import bar_chart, custom_figure
 from hunchlab.studies.interpretability import figures, induction, residual_sae, sae, superposition
 from hunchlab.studies.interpretability.common import mean_metrics, training_seeds
 from hunchlab.studies.params import from_params
@@ -98,8 +99,6 @@ def induction_entry(run: Any) -> None:
 def _residual_sae(run: Any, s: induction.InductionSettings, model: Any
                   ) -> tuple[dict[str, float], list[dict[str, Any]], FigureFiles]:
     """The bonus: an SAE on the residual stream, its latents as records, a bar chart of what they encode."""
-    from hunchlab.plots import bar_chart
-
     (seed, log), = _seeds(run, 1, "residual_sae", residual_sae.STEPS)
     acts, tokens = residual_sae.activations(model, s, seed)
     metrics, latents = residual_sae.measure(residual_sae.train(acts, s, seed, log), acts, tokens)
@@ -112,8 +111,6 @@ def _residual_sae(run: Any, s: induction.InductionSettings, model: Any
 
 def _induction_figures(folder: Path, s: induction.InductionSettings, model: Any, batch: induction.Batch,
                        analysis: induction.Analysis) -> list[FigureFiles]:
-    from hunchlab.plots import custom_figure
-
     m = analysis.metrics
     heads = [f"L{layer}/h{h}" for layer in range(2) for h in range(s.n_head)]
     rows: list[dict[str, Any]] = [

@@ -87,7 +87,7 @@ def draw_wtw(rows: list[dict[str, str]]) -> Figure:
 
 
 def superposition_figures(folder: Path, s: SuperpositionSettings, per_seed: list[Measures]) -> list[FigureFiles]:
-    from hunchlab.studies.interpretability.superposition import ARMS
+    from hunchlab.studies.interpretability.superposition import ARMS  # lazy: loads torch only when called
 
     phase = [{"arm": arm, "sparsity": sparsity, "seed": k, "represented": int(m.represented[a, i]),
               "dims_per_feature": float(m.dims_per_feature[a, i])}

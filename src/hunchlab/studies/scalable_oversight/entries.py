@@ -41,7 +41,7 @@ def weak_to_strong(run: Any) -> None:
         grid = w2s.grid(s, seeds[: s.grid_seeds])
         summary |= {name: sum(values) / len(values) for name, values in grid.items()}
     _report(run, summary)
-    from hunchlab.studies.scalable_oversight import figures
+    from hunchlab.studies.scalable_oversight import figures  # lazy: loads numpy only when called
 
     paths = figures.weak_to_strong(run.dir, per_seed, grid, s)
     for path in paths:
@@ -64,7 +64,7 @@ def debate(run: Any) -> None:
         for record in records if i == 0 else []:
             run.example(**record)
     _report(run, summarise(per_seed))
-    from hunchlab.studies.scalable_oversight import figures
+    from hunchlab.studies.scalable_oversight import figures  # lazy: loads numpy only when called
 
     for path in figures.debate(run.dir, per_seed, s):
         run.artifact(path)
@@ -84,7 +84,7 @@ def _report(run: Any, summary: dict[str, float]) -> None:
 
 def summarise(per_seed: list[dict[str, float]]) -> dict[str, float]:
     """The mean over seeds of every metric; ``NAME/lo``, ``NAME/hi`` (95% t-interval) for the compared ones."""
-    from hunchlab.intervals import mean_ci
+    from hunchlab.intervals import mean_ci  # lazy: loads numpy only when called
 
     out: dict[str, float] = {}
     for name in per_seed[0]:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hunchlab import plots
+from hunchlab.intervals import mean_ci
 from hunchlab.studies.scalable_oversight import debate as debate_study
 from hunchlab.studies.scalable_oversight import weak_to_strong as w2s
 
@@ -18,8 +19,6 @@ Metrics = dict[str, float]
 
 def _bar(label: str, values: Sequence[float]) -> dict[str, object]:
     """A bar: the mean of ``values`` with its 95% t-interval (none from one seed)."""
-    from hunchlab.intervals import mean_ci
-
     ci = mean_ci(list(values))
     return {"label": label, "mean": ci.mean, "lo": ci.lo, "hi": ci.hi}
 

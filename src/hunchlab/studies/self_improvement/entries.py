@@ -38,7 +38,7 @@ def star(run: Any) -> None:
         run.log({f"star/{c}": _mean(per_seed, f"{c}/r{r}") for c in curves}, step=r)
     for record in results[0].records:
         run.example(**record)
-    from hunchlab.plots import param_curve
+    from hunchlab.plots import param_curve  # lazy: loads numpy only when called
 
     figures = run.dir / "figures"
     labels = {"step_acc": "steps: all", "step_acc_seen": "steps: taught", "step_acc_unseen": "steps: held out",
@@ -59,7 +59,7 @@ def reward_overoptimisation(run: Any) -> None:
     _report(run, per_seed, intervals=[])
     for record in results[0].records:
         run.example(**record)
-    from hunchlab.plots import param_curve
+    from hunchlab.plots import param_curve  # lazy: loads numpy only when called
 
     figures = run.dir / "figures"
     n = s.n_values
@@ -102,7 +102,7 @@ def _mean(per_seed: Sequence[Metrics], name: str) -> float:
 
 def _report(run: Any, per_seed: Sequence[Metrics], intervals: Sequence[str]) -> None:
     """The mean over seeds of every metric, and a 95% t-interval over seeds for ``intervals``."""
-    from hunchlab.intervals import mean_ci
+    from hunchlab.intervals import mean_ci  # lazy: loads numpy only when called
 
     for name in per_seed[0]:
         mean = _mean(per_seed, name)

@@ -148,7 +148,7 @@ def _gap(single: list[float], maj: list[float], metrics: dict[str, float], n: in
     A per-problem difference lies in [-1, 1], and the interval is cut there; an interval
     the data cannot bound is NaN, which the check reads as "not measured".
     """
-    from hunchlab.paired import paired_test
+    from hunchlab.paired import paired_test  # lazy: loads numpy only when called
 
     test = paired_test(single, maj, bounds=(-1.0, 1.0))
     return {"acc/maj": metrics[f"acc/maj/n{n}"], "acc/pass": metrics[f"acc/pass/n{n}"],

@@ -31,9 +31,9 @@ def toy_model(holdout_frac: float = 0.15, data_seed: int = 0, iters: int = 600,
     """``respond`` for ``models.serve.Server``: the trained toy generator (from the model cache) answering."""
     import torch
 
-    from hunchlab.studies.test_time_compute.experiment import build_generator
-    from hunchlab.studies.test_time_compute.search import sample_chains
-    from hunchlab.studies.test_time_compute.world import Problems
+    from hunchlab.studies.test_time_compute.experiment import build_generator  # lazy: loads torch only when called
+    from hunchlab.studies.test_time_compute.search import sample_chains  # lazy: loads torch only when called
+    from hunchlab.studies.test_time_compute.world import Problems  # lazy: loads torch only when called
 
     torch.set_num_threads(1)
     generator, _ = build_generator(holdout_frac, data_seed, iters, seed)
