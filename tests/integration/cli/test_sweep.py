@@ -28,6 +28,22 @@ def main(run):
     run.summary["acc"] = run.config.q
 '''
 
+# A trial that starts once two have finished waits for the file `go` (at most 60 s): at most three
+# of six finish before it, so the sweep is mid-way for as long as the test needs to stop it however
+# loaded the machine is (with plain sleeps a starved test read "[2/6]" late, after the sweep ended).
+GATED = '''
+import pathlib, time
+def main(run):
+    gate = pathlib.Path(run.config.gate)
+    if (gate / "done").exists() and len((gate / "done").read_text()) >= 2:
+        deadline = time.time() + 60
+        while not (gate / "go").exists() and time.time() < deadline:
+            time.sleep(0.05)
+    run.summary["acc"] = run.config.q
+    with open(gate / "done", "a") as f:
+        f.write("x")
+'''
+
 ABLATE = '''
 def main(run):
     c = run.config
@@ -113,11 +129,13 @@ def test_a_failed_trial_does_not_stop_the_sweep(project, hunch):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_a_sweep_stopped_halfway_resumes_to_completion_without_duplicates(project, hunch, sig):
-    _sleepy(project, steps=8, pause=0.1)
-    proc = _start(project, "sweep", "sleepy.yaml", "q=1,2,3", "--seeds", "2", "--jobs", "2")
+    _write(project, "gated.py", GATED)
+    _write(project, "gated.yaml", f"entry: gated:main\nparams: {{q: 1.0, gate: '{project.root}'}}\n")
+    proc = _start(project, "sweep", "gated.yaml", "q=1,2,3", "--seeds", "2", "--jobs", "2")
     _wait_for_line(proc, "[2/6]")
     proc.send_signal(sig)
     proc.communicate(timeout=60)
+    (project.root / "go").touch()  # the resumed trials run straight through
     assert proc.returncode == (130 if sig == signal.SIGINT else -9)
     before = _trial_runs(project, "sweep-1")
     statuses = [s for runs in before.values() for s in runs]
