@@ -139,9 +139,9 @@ PEER_LIST = """
 import json, os, statistics, sys, time
 tool, store, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if tool == "hunchlab":
-    from hunchlab import records
+    from hunchlab import run_records
     from hunchlab.project import find_project
-    call = lambda: records.runs_page(limit=50, project=find_project(store))[1]
+    call = lambda: run_records.runs_page(limit=50, project=find_project(store))[1]
 elif tool == "mlflow":
     import mlflow
     mlflow.set_tracking_uri(f"sqlite:///{store}/mlflow.db")

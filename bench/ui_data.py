@@ -59,7 +59,7 @@ def _wait_folded(root: Path) -> None:
 
 def build(root: Path, runs: int, points: int, workers: int, group_size: int = 50) -> dict:
     """Create a project at ``root`` with ``runs`` small runs and, if ``points``, one long run."""
-    from hunchlab.records import init_project
+    from hunchlab.run_records import init_project
 
     root.mkdir(parents=True, exist_ok=True)
     init_project(root)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hunchlab.project import Project
-from hunchlab.records import init_project
+from hunchlab.run_records import init_project
 
 TRAIN = '''
 import time

@@ -34,16 +34,16 @@ __all__ = ["HunchError", "Run", "__version__", "calibration", "current_run", "ge
 
 def runs(where: list[str] | None = None, *, project: Project | None = None) -> list[RunRow]:
     """All runs of the project, newest first, filtered by ``where`` (e.g. ``["lr=3e-4", "acc>0.8"]``)."""
-    from hunchlab import records  # lazy: loads hunchlab.records only when called
+    from hunchlab import run_records  # lazy: loads hunchlab.run_records only when called
 
-    return records.runs(where, project=project)
+    return run_records.runs(where, project=project)
 
 
 def get_run(ref: str, *, project: Project | None = None) -> RunRecord:
     """One run's whole record (config, code, environment, metrics, examples) as plain data."""
-    from hunchlab import records  # lazy: loads hunchlab.records only when called
+    from hunchlab import run_records  # lazy: loads hunchlab.run_records only when called
 
-    return records.get_run(ref, project=project)
+    return run_records.get_run(ref, project=project)
 
 
 def calibration(*, kind: str | None = None, tag: str | None = None, since: str | None = None,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hunchlab.errors import BadInput
 from hunchlab.identity import same_text
-from hunchlab.records import flatten
+from hunchlab.run_records import flatten
 from hunchlab.selectors import Group, Selection, plural
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hunchlab import predict, records, tree
+from hunchlab import predict, run_records, tree
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, NotFound
 from hunchlab.project import Project, find_project
@@ -45,12 +45,12 @@ def draft(*, run_ref: str | None = None, question_id: str | None = None, kind: s
     sections: dict[str, list[str]] = {h: [] for h in HEADINGS}
     title = kind.capitalize()
     if run_ref:
-        run = records.get_run(run_ref, metrics=False, examples=False, project=project)
+        run = run_records.get_run(run_ref, metrics=False, examples=False, project=project)
         title = f"{kind.capitalize()}: {run['name'] or 'run'} {run['id']}"
         question_id = question_id or run["question"]
         sections["Settings"] += [f"- run {run['id']} ({run['status']}), spec {(run.get('spec') or {}).get('path')}, "
                                  f"seed {run['seed']}",
-                                 *[f"- {k} = {v}" for k, v in records.flatten(run["params"]).items()]]
+                                 *[f"- {k} = {v}" for k, v in run_records.flatten(run["params"]).items()]]
         changed = _changes_since_previous(run, project)
         if changed:
             sections["Settings"] += ["", "Changed since the previous run of this spec:", *changed]
@@ -72,12 +72,12 @@ def draft(*, run_ref: str | None = None, question_id: str | None = None, kind: s
 
 
 def _changes_since_previous(run: Mapping[str, Any], project: Project) -> list[str]:
-    same = [r for r in records.runs(project=project)
+    same = [r for r in run_records.runs(project=project)
             if r["spec_name"] == run["spec_name"] and r["seq"] < run["seq"]]
     if not same:
         return []
-    prev = records.flatten(same[0]["params"])
-    now = records.flatten(run["params"])
+    prev = run_records.flatten(same[0]["params"])
+    now = run_records.flatten(run["params"])
     lines = [f"- {k}: {prev.get(k, '(absent)')} → {now.get(k, '(absent)')} (vs {same[0]['id']})"
              for k in sorted(set(prev) | set(now)) if prev.get(k) != now.get(k)]
     if same[0]["seed"] != run["seed"]:
@@ -138,7 +138,7 @@ def add_note(text: str, *, kind: str = "note", run_ref: str | None = None, quest
                        fix='write something, e.g. hunch note -m "..."')
     run_id = None
     if run_ref:
-        run = records.get_run(run_ref, metrics=False, examples=False, project=project)
+        run = run_records.get_run(run_ref, metrics=False, examples=False, project=project)
         run_id, question_id = run["id"], question_id or run["question"]
     if question_id:
         tree.why_node(question_id, project=project)  # raises NotFound for an unknown node
@@ -257,7 +257,7 @@ def review(since: str = "30d", project: Project | None = None) -> dict[str, Any]
     """The "reread last month" page as data."""
     project = project or find_project()
     cutoff = time.time() - parse_duration(since)
-    runs = [r for r in records.runs(project=project) if r["created_at"] >= cutoff]
+    runs = [r for r in run_records.runs(project=project) if r["created_at"] >= cutoff]
     per_question: dict[str, int] = {}
     for r in runs:
         per_question[r["question"] or "(no question)"] = per_question.get(r["question"] or "(no question)", 0) + 1

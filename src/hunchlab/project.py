@@ -179,7 +179,7 @@ def find_project(start: str | os.PathLike[str] | None = None) -> Project:
 def make_project(path: str | os.PathLike[str] = ".") -> tuple[Project, bool]:
     """Create ``.hunch/`` at ``path`` (idempotent); returns the project and whether it was new.
 
-    The folders and settings only: ``records.init_project`` also creates the store."""
+    The folders and settings only: ``run_records.init_project`` also creates the store."""
     root = Path(path).resolve()
     hunch_dir = root / HUNCH
     created = not hunch_dir.exists()

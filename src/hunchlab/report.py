@@ -26,7 +26,7 @@ from hunchlab.current import current_store
 from hunchlab.errors import BadInput, NotFound, did_you_mean
 from hunchlab.intervals import mean_ci
 from hunchlab.project import Project, find_project
-from hunchlab.records import flatten
+from hunchlab.run_records import flatten
 from hunchlab.selectors import Group, Selection, group_runs, plural, resolve
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from hunchlab.capture import restore_code
 from hunchlab.errors import WrongState
 from hunchlab.execute import run_spec
 from hunchlab.project import Project, find_project
-from hunchlab.records import get_run, histories
+from hunchlab.run_records import get_run, histories
 
 if TYPE_CHECKING:
     from hunchlab.shapes import ExampleRecord, MetricPoint, RunRecord

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from hunchlab.current import current_store
 from hunchlab.errors import NotFound
 from hunchlab.project import Project, find_project
-from hunchlab.records import flatten, get_run, log_tail, quarantine_note
+from hunchlab.run_records import flatten, get_run, log_tail, quarantine_note
 from hunchlab.store.journal import list_entries
 from hunchlab.store.web import example_counts, example_page
 from hunchlab.tree import why_node

@@ -18,7 +18,7 @@ from hunchlab.current import current_store
 from hunchlab.errors import BadInput, did_you_mean
 from hunchlab.intervals import mean_ci
 from hunchlab.project import Project
-from hunchlab.records import MISSING, RUN_FIELDS, filter_runs, flatten, lookup
+from hunchlab.run_records import MISSING, RUN_FIELDS, filter_runs, flatten, lookup
 from hunchlab.store.web import runs_fingerprint, runs_with_entries
 
 SORTABLE_FIELDS = {"created": "created_at", **RUN_FIELDS}

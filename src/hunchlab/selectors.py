@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hunchlab.errors import BadInput, HunchError, NotFound, did_you_mean
-from hunchlab.records import Filter, filter_runs, parse_where
+from hunchlab.run_records import Filter, filter_runs, parse_where
 
 GROUP_ID = re.compile(r"^[0-9a-f]{4,}$")
 FILTER_OP = re.compile(r"[=<>~]")

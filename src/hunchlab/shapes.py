@@ -158,7 +158,7 @@ class RunRecord(RunRow):
 
     Built by ``Store.get_run`` from the run's row (every ``runs`` column but ``meta``
     and ``folded_bytes``), the keys of its ``run.json`` (``meta``) merged over it, its
-    artifacts, metrics, predictions and examples; ``records.get_run`` scores the
+    artifacts, metrics, predictions and examples; ``run_records.get_run`` scores the
     predictions and adds ``files_elsewhere``. The keys of ``run.json`` and of the
     ``meta`` events a run writes while it runs (``compat.attach.add_record``) are
     declared below, each where hunchlab writes it.
@@ -209,7 +209,7 @@ class RunRecord(RunRow):
     n_examples: int
     predictions: list[PredictionRecord]
     examples: NotRequired[list[ExampleRecord]]
-    # ``records.get_run`` only: where the run's files are when this folder lacks them (a shared store), else None.
+    # ``run_records.get_run`` only: where the run's files are when this folder lacks them (a shared store), else None.
     files_elsewhere: NotRequired[str | None]
 
 

@@ -20,7 +20,7 @@ from hunchlab.curves import BAND_FROM
 from hunchlab.errors import BadInput, did_you_mean
 from hunchlab.intervals import mean_ci
 from hunchlab.project import Project
-from hunchlab.records import filter_runs, flatten
+from hunchlab.run_records import filter_runs, flatten
 
 MAX_AXES = 8  # swept params drawn; past this a parallel-coordinates chart 1280 px wide is unreadable
 LOG_SPAN = 100.0  # a positive numeric param whose max/min reaches this is drawn on a log axis (lr, weight decay)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from hunchlab import records
+from hunchlab import run_records
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, NotFound, SpecError, WrongState, did_you_mean
 from hunchlab.events import FILENAME, EventWriter
@@ -165,7 +165,7 @@ def _result_line(run: RunRow) -> str:
 
 def orphans(project: Project | None = None) -> list[RunRow]:
     """Runs that serve no question."""
-    return [r for r in records.runs(project=project) if not r["question"]]
+    return [r for r in run_records.runs(project=project) if not r["question"]]
 
 
 def stale(days: float, project: Project | None = None) -> list[dict[str, Any]]:
@@ -190,7 +190,7 @@ def why_node(node_id: str, project: Project | None = None) -> list[dict[str, Any
 
 def why(run_ref: str, project: Project | None = None) -> list[dict[str, Any]]:
     """The chain from a run up to its goal: the run, then each node with its why."""
-    run = records.get_run(run_ref, metrics=False, examples=False, project=project)
+    run = run_records.get_run(run_ref, metrics=False, examples=False, project=project)
     head = {"kind": "run", "id": run["id"], "title": run["name"] or run["id"],
             "why": (run.get("spec") or {}).get("description")}
     return [head, *(why_node(run["question"], project) if run["question"] else [])]
@@ -207,7 +207,7 @@ def attach(run_ref: str, question_id: str, *, move: bool = False, project: Proje
     from hunchlab.store import open_store  # lazy: loads sqlalchemy only when called
 
     project = project or find_project()
-    run = records.get_run(run_ref, metrics=False, examples=False, project=project)
+    run = run_records.get_run(run_ref, metrics=False, examples=False, project=project)
     check_question(project, question_id, where=f"run {run['id']}")
     was = run["question"]
     if was not in (None, question_id) and not move:

@@ -378,7 +378,7 @@ def test_another_local_page_cannot_change_the_failure_sample(page, site, tmp_pat
 def test_two_token_dashboards_side_by_side_keep_their_own_sessions(browser, tmp_path_factory):
     """Cookies ignore ports: one cookie name for every dashboard let the second overwrite
     the first's, which then answered 401; and the cookie held the token itself."""
-    from hunchlab.records import init_project
+    from hunchlab.run_records import init_project
 
     servers = []
     try:

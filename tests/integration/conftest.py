@@ -152,7 +152,7 @@ def pg_project(project, cluster, request):
 def second_clone(pg_project, tmp_path):
     """Another project folder on the same store, as a teammate has it: a git clone of the first
     (`.hunch/` is not in git), `hunch init` there, and the same `store:` setting."""
-    from hunchlab.records import init_project
+    from hunchlab.run_records import init_project
 
     root = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(pg_project.root), str(root)], check=True)

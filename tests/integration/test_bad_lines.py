@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from hunchlab import records
+from hunchlab import run_records
 
 TORN = '''
 import os, signal, hunchlab
@@ -53,8 +53,8 @@ def _run_spec(project, hunch, spec: str, exit_code: int) -> tuple[str, str, dict
     """Run a spec through `hunch run`; the run's id, what `hunch show` prints, and its record."""
     (project.root / "bad.yaml").write_text(spec)
     hunch("run", "bad.yaml", "--no-predict", check=exit_code)
-    run_id = records.runs(project=project)[0]["id"]
-    return run_id, hunch("show", run_id, check=0).stdout, records.get_run(run_id, project=project)
+    run_id = run_records.runs(project=project)[0]["id"]
+    return run_id, hunch("show", run_id, check=0).stdout, run_records.get_run(run_id, project=project)
 
 
 def test_a_line_torn_by_a_kill_mid_write_costs_that_line_only(project, hunch):
@@ -105,8 +105,8 @@ def test_lines_appended_after_a_run_was_marked_crashed_are_folded(project, hunch
     assert proc.stdout.readline().strip() == "ready"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    run_id = records.runs(project=project)[0]["id"]
-    assert records.get_run(run_id, project=project)["status"] == "crashed"
+    run_id = run_records.runs(project=project)[0]["id"]
+    assert run_records.get_run(run_id, project=project)["status"] == "crashed"
     with open(project.run_dir(run_id) / "events.jsonl", "a") as f:  # a process the run left behind goes on
         for step in range(100, 150):
             f.write(json.dumps({"t": "log", "step": step, "time": time.time(), "m": {"x": step}}) + "\n")

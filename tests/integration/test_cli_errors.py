@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hunchlab import records
+from hunchlab import run_records
 
 
 def assert_clean_error(proc, *needles):
@@ -16,7 +16,7 @@ def assert_clean_error(proc, *needles):
 
 
 def no_runs(project):
-    return records.runs(project=project) == [] and not any(project.runs_dir.iterdir())
+    return run_records.runs(project=project) == [] and not any(project.runs_dir.iterdir())
 
 
 @pytest.mark.parametrize("spec,needles", [
@@ -48,7 +48,7 @@ def test_bad_override_is_rejected(project, hunch, override, needles):
 
 def test_plus_prefix_adds_a_new_param(project, hunch):
     hunch("run", "exp.yaml", "+extra.depth=2", check=0)
-    assert records.runs(project=project)[0]["params"]["extra"] == {"depth": 2}
+    assert run_records.runs(project=project)[0]["params"]["extra"] == {"depth": 2}
 
 
 def test_missing_spec_file(project, hunch):
@@ -63,11 +63,11 @@ def test_run_outside_a_project_says_hunch_init(tmp_path, hunch):
 def test_unknown_and_ambiguous_run_ids(project, hunch):
     hunch("run", "exp.yaml", check=0)
     hunch("run", "exp.yaml", check=0)
-    run_id = records.runs(project=project)[0]["id"]
+    run_id = run_records.runs(project=project)[0]["id"]
     assert_clean_error(hunch("show", run_id[:-1] + "9"), "no run", "did you mean")
     assert_clean_error(hunch("show", "zzz"), "no run 'zzz'")
     # every id contains a dash; a one-letter prefix shared by both runs is ambiguous unless ids differ
-    first = records.runs(project=project)[1]["id"]
+    first = run_records.runs(project=project)[1]["id"]
     common = next((run_id[:i] for i in range(len(run_id), 0, -1) if first.startswith(run_id[:i])), None)
     if common:
         assert_clean_error(hunch("show", common), "ambiguous")

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from hunchlab import records
+from hunchlab import run_records
 
 LOGGER = """
 import os, struct, sys, hunchlab
@@ -41,7 +41,7 @@ def test_kill_9_of_a_logging_process_loses_no_acknowledged_point(project, tmp_pa
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     acked = struct.unpack("q", ack_file.read_bytes())[0]
-    run = records.get_run(records.runs(project=project)[0]["id"], project=project)
+    run = run_records.get_run(run_records.runs(project=project)[0]["id"], project=project)
     assert run["status"] == "crashed" and "vanished" in run["error"]
     for i in range(10):
         steps = [p["step"] for p in run["metrics"][f"m{i}"]]
@@ -57,11 +57,11 @@ def test_kill_9_of_the_runner_marks_the_run_crashed_and_keeps_its_points(project
     os.kill(runner.pid, signal.SIGKILL)
     runner.wait()
     time.sleep(0.3)  # the entry's process dies with its parent
-    run = records.get_run(records.runs(project=project)[0]["id"], project=project)
+    run = run_records.get_run(run_records.runs(project=project)[0]["id"], project=project)
     assert run["status"] == "crashed"
     assert len(run["metrics"]["x"]) > 100
     time.sleep(0.3)
-    again = records.get_run(run["id"], project=project)
+    again = run_records.get_run(run["id"], project=project)
     assert len(again["metrics"]["x"]) == len(run["metrics"]["x"]), "the orphaned entry kept logging"
 
 
@@ -84,11 +84,11 @@ def test_concurrent_writers_never_see_database_is_locked_and_lose_nothing(projec
     errors = [p.communicate()[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * writers, errors
     assert not any("locked" in e for e in errors)
-    found = records.runs(project=project)
+    found = run_records.runs(project=project)
     assert len(found) == writers and {r["status"] for r in found} == {"finished"}
     assert sorted(r["params"]["worker"] for r in found) == list(range(writers))
     for r in found:
-        full = records.get_run(r["id"], project=project)
+        full = run_records.get_run(r["id"], project=project)
         assert len(full["metrics"]["a"]) == steps and len(full["metrics"]["b"]) == steps
         assert len(full["examples"]) == steps // 100
 
@@ -99,7 +99,7 @@ def test_a_reader_sees_a_live_run_so_far(project):
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=project.root, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "ok"
-        run = records.get_run(records.runs(project=project)[0]["id"], project=project)
+        run = run_records.get_run(run_records.runs(project=project)[0]["id"], project=project)
         assert run["status"] == "running" and len(run["metrics"]["x"]) == 50
     finally:
         proc.kill()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from hunchlab import records
+from hunchlab import run_records
 from hunchlab.project import Project, find_project
 
 # Logs one point per call and, only once run.log has returned, records how many in an
@@ -69,7 +69,7 @@ def wait_for(predicate, timeout: float = 30.0) -> None:
 
 
 def all_points_kept(project: Project, run_id: str, n_acked: int) -> dict:
-    run = records.get_run(run_id, project=project)
+    run = run_records.get_run(run_id, project=project)
     steps = [p["step"] for p in run["metrics"]["x"]]
     assert len(steps) == len(set(steps)), "a point was folded twice"
     assert steps[:n_acked] == list(range(n_acked)), f"{n_acked} acknowledged, stored {len(steps)}"
@@ -178,7 +178,7 @@ def test_a_run_that_fills_the_disk_is_recorded_failed_and_keeps_every_acknowledg
     run = all_points_kept(project, run_id, n)
     assert run["status"] == "failed" and run["error"].startswith("no space left on device")
     hunch("run", "exp.yaml", "--no-predict", cwd=project.root, check=0)  # the project works again
-    statuses = sorted(r["status"] for r in records.runs(project=project))
+    statuses = sorted(r["status"] for r in run_records.runs(project=project))
     assert statuses == ["failed", "finished", "finished"]
 
 
@@ -284,10 +284,10 @@ def test_killing_the_runner_of_a_shell_entry_takes_its_whole_tree_and_keeps_ever
     runner.wait()
     wait_for(lambda: not _processes_running(script.name), timeout=5)  # the entry did not outlive its runner
     n = acked(ack)
-    run = all_points_kept(project, records.runs(project=project)[0]["id"], n)
+    run = all_points_kept(project, run_records.runs(project=project)[0]["id"], n)
     assert run["status"] == "crashed"
     time.sleep(0.3)
-    assert len(records.get_run(run["id"], project=project)["metrics"]["x"]) == len(run["metrics"]["x"])
+    assert len(run_records.get_run(run["id"], project=project)["metrics"]["x"]) == len(run["metrics"]["x"])
 
 
 def test_a_background_process_left_by_a_shell_entry_ends_with_the_run(project, hunch, tmp_path):
@@ -297,5 +297,5 @@ def test_a_background_process_left_by_a_shell_entry_ends_with_the_run(project, h
     started = time.time()
     hunch("run", "bg.yaml", "--no-predict", env={"ACK": str(tmp_path / "ack"), "PAUSE": "0.001"}, check=0)
     assert time.time() - started < 10 and not _processes_running(script.name)
-    run = records.get_run("1", project=project)
+    run = run_records.get_run("1", project=project)
     assert run["status"] == "finished" and len(run["metrics"]["x"]) >= acked(tmp_path / "ack")

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from hunchlab import records
+from hunchlab import run_records
 
 pytest.importorskip("psycopg", reason="the test extras install psycopg")
 
@@ -47,9 +47,9 @@ def _started(project, n: int) -> None:
 
 
 def _all_points(project) -> list[dict]:
-    runs = records.runs(project=project)
+    runs = run_records.runs(project=project)
     for r in runs:
-        assert len(records.get_run(r["id"], project=project)["metrics"]["x"]) == 20
+        assert len(run_records.get_run(r["id"], project=project)["metrics"]["x"]) == 20
     return runs
 
 

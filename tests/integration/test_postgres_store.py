@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from hunchlab import records
+from hunchlab import run_records
 
 psycopg = pytest.importorskip("psycopg", reason="the test extras install psycopg")
 
@@ -26,7 +26,7 @@ def test_the_whole_loop_runs_on_a_postgres_store(pg_project, hunch):
     out = hunch("run", "exp.yaml", "-p", "acc > 0.5 @ 80%", check=0)
     assert "acc > 0.5 @ 80%: ✗ did not hold" in out.stderr
     hunch("sweep", "exp.yaml", "model.width=8,16", "--seeds", "2", "--jobs", "2", check=0)  # parallel writers
-    runs = records.runs(project=project)
+    runs = run_records.runs(project=project)
     assert len(runs) == 5 and {r["status"] for r in runs} == {"finished"}
     with psycopg.connect(project.setting("store").replace("+psycopg", "")) as conn:  # the rows are in PostgreSQL itself
         assert conn.execute("SELECT count(*), count(DISTINCT seq) FROM runs").fetchone() == (5, 5)
@@ -59,7 +59,7 @@ def test_a_killed_run_on_a_postgres_store_is_marked_crashed_with_what_it_logged(
         pass
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(30)
-    run = records.get_run("1", project=pg_project)
+    run = run_records.get_run("1", project=pg_project)
     assert run["status"] == "crashed" and "vanished" in run["error"]
     assert len(run["metrics"]["x"]) >= 100
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from hunchlab import records, sweeps
+from hunchlab import run_records, sweeps
 from hunchlab.execute.sweep import resume, run_sweep
 from hunchlab.store import open_store
 from hunchlab.store import sweeps as q
@@ -66,8 +66,8 @@ def on_cluster(ray_cluster, monkeypatch):
 
 def _by_config(project, sweep_id):
     out = {}
-    for r in records.runs(project=project):
-        full = records.get_run(r["id"], project=project)
+    for r in run_records.runs(project=project):
+        full = run_records.get_run(r["id"], project=project)
         if full["sweep"]["id"] == sweep_id:
             out[(full["params"]["lr"], full["params"]["steps"], full["seed"])] = full
     return out
@@ -107,8 +107,8 @@ def test_a_multi_megabyte_example_and_the_summary_after_it_reach_the_driver(proj
     (project.root / "big.yaml").write_text("entry: big:main\nparams: {i: 0}\n")
     result = run_sweep("big.yaml", ["i=1,2"], executor="ray", project=project)
     assert result.counts == {"finished": 2}, result.problems
-    for r in records.runs(project=project):
-        full = records.get_run(r["id"], project=project)
+    for r in run_records.runs(project=project):
+        full = run_records.get_run(r["id"], project=project)
         assert full["summary"] == {"done": 1} and len(full["examples"][0]["input"]) == 5_000_000
 
 
@@ -144,8 +144,8 @@ def test_a_trial_whose_ray_worker_dies_is_crashed_with_what_it_logged_and_resume
     (project.root / "killer.yaml").write_text(f"entry: killer:main\nparams: {{i: 0, flag: '{flag}'}}\n")
     first = run_sweep("killer.yaml", ["i=1,2"], executor="ray", project=project)
     assert first.counts == {"finished": 1, "crashed": 1}, first.problems
-    crashed = [r for r in records.runs(project=project) if r["status"] == "crashed"][0]
-    full = records.get_run(crashed["id"], project=project)
+    crashed = [r for r in run_records.runs(project=project) if r["status"] == "crashed"][0]
+    full = run_records.get_run(crashed["id"], project=project)
     assert "Ray task failed" in full["error"] and [p["value"] for p in full["metrics"]["x"]] == [1.0]
     again = resume(first.sweeps[0], project=project)
     assert again.total == 1 and again.counts == {"finished": 1}
@@ -175,7 +175,7 @@ def test_a_stopped_sweep_leaves_no_scratch_folder_on_the_workers(project, ray_cl
         sweep.send_signal(signal.SIGTERM)  # as Ctrl-C: both trials are stopped
         _, err = sweep.communicate(timeout=120)
     assert sweep.returncode == 130, err
-    assert {r["status"] for r in records.runs(project=project)} == {"interrupted"}
+    assert {r["status"] for r in run_records.runs(project=project)} == {"interrupted"}
     deadline = time.time() + 60
     while any((ray_cluster.tmp / p).exists() for p in scratch):
         assert time.time() < deadline, f"scratch folders left behind: {scratch}"
@@ -187,8 +187,8 @@ def test_stdout_scalars_reach_the_run_from_a_ray_worker(project, on_cluster):
     (project.root / "emit.yaml").write_text(f"command: {sys.executable} emit.py --k {{k}}\nparams: {{k: 0}}\n")
     result = run_sweep("emit.yaml", ["k=1,2"], executor="ray", project=project)
     assert result.counts == {"finished": 2}, result.problems
-    for r in records.runs(project=project):
-        full = records.get_run(r["id"], project=project)
+    for r in run_records.runs(project=project):
+        full = run_records.get_run(r["id"], project=project)
         assert [p["value"] for p in full["metrics"]["loss"]] == [1.0, 0.5, pytest.approx(1 / 3)]
         assert full["captured"]["stdout"]["points"] == 3
 
@@ -202,8 +202,8 @@ def test_a_git_ignored_data_file_is_named_in_the_error_with_how_to_ship_it(proje
     assert run_sweep("reader.yaml", ["i=1,2"], jobs=2, project=project).counts == {"finished": 2}  # locally: linked
     result = run_sweep("reader.yaml", ["i=1,2"], executor="ray", project=project)
     assert result.counts == {"failed": 2}
-    failed = [r for r in records.runs(project=project) if r["status"] == "failed"][0]
-    error = records.get_run(failed["id"], project=project)["error"]
+    failed = [r for r in run_records.runs(project=project) if r["status"] == "failed"][0]
+    error = run_records.get_run(failed["id"], project=project)["error"]
     assert "data/train.csv is git-ignored, so it was not shipped to the Ray worker" in error
     assert "shared storage" in error
 
@@ -213,5 +213,5 @@ def test_a_ray_address_that_does_not_answer_fails_in_seconds_with_nothing_record
     out = hunch("sweep", "exp.yaml", "lr=0.1,0.2", "--executor", "ray", "--address", "127.0.0.1:9", check=2)
     assert time.time() - started < 15
     assert out.stderr.startswith("error: no Ray cluster answers at 127.0.0.1:9") and len(out.stderr.splitlines()) == 2
-    assert sweeps.list_sweeps(project=project) == [] and records.runs(project=project) == []
+    assert sweeps.list_sweeps(project=project) == [] and run_records.runs(project=project) == []
 

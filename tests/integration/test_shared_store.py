@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from hunchlab import records, sweeps
+from hunchlab import run_records, sweeps
 from hunchlab.execute.sweep import resume, run_sweep
 from hunchlab.store import open_store
 from hunchlab.store import sweeps as q
@@ -56,7 +56,7 @@ def test_two_clones_on_one_store_never_share_a_run_number(pg_project, second_clo
     a, b = pg_project, second_clone
     for folder in (a, b, a):
         hunch("run", "exp.yaml", "--no-predict", cwd=folder.root, check=0)
-    runs = records.runs(project=b)
+    runs = run_records.runs(project=b)
     assert sorted(r["seq"] for r in runs) == [1, 2, 3] and len({r["id"] for r in runs}) == 3
     shown = hunch("show", "2", cwd=a.root, check=0).stdout  # recorded by the other clone
     b_run = next(r["id"] for r in runs if r["seq"] == 2)
@@ -81,7 +81,7 @@ def test_a_store_from_before_shared_numbering_numbers_on_after_its_highest_run(p
         conn.execute("DROP TABLE code_files")
         conn.execute("DELETE FROM hunch_migrations WHERE name = '0009_shared_store'")
     hunch("run", "exp.yaml", "--no-predict", check=0)
-    assert sorted(r["seq"] for r in records.runs(project=pg_project)) == [1, 2, 3]
+    assert sorted(r["seq"] for r in run_records.runs(project=pg_project)) == [1, 2, 3]
     with psycopg.connect(url) as conn:
         columns = {row[0] for row in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'sweeps'")}
@@ -123,10 +123,10 @@ def test_a_sweep_resumes_from_either_clone_once_with_the_code_it_recorded(pg_pro
 
     table = sweeps.sweep_table("sweep-1", project=a)
     assert [r["n"] for r in table["rows"]] == [1, 1, 1]
-    finished = [r for r in records.runs(project=a) if r["status"] == "finished"]
+    finished = [r for r in run_records.runs(project=a) if r["status"] == "finished"]
     assert sorted(r["params"]["i"] for r in finished) == [1, 2, 3]  # each trial finished exactly once
     assert {r["summary"]["patched"] for r in finished} == {1}  # the uncommitted change ran in both clones
-    crashed = [r for r in records.runs(project=a) if r["status"] == "crashed"]
+    crashed = [r for r in run_records.runs(project=a) if r["status"] == "crashed"]
     assert [r["params"]["i"] for r in crashed] == [2]  # the attempt the killed driver had in flight
     resumed = next(r for r in finished if r["params"]["i"] == 3)
     shown = json.loads(hunch("show", resumed["id"], "--json", cwd=b.root, check=0).stdout)
@@ -207,8 +207,8 @@ def test_a_ray_node_killed_mid_sweep_crashes_its_trial_and_the_other_clone_finis
     node.kill()
     driver.join(180)
     assert result["r"].counts == {"finished": 2, "crashed": 1}, result["r"].problems
-    crashed = [r for r in records.runs(project=pg_project) if r["status"] == "crashed"]
-    full = records.get_run(crashed[0]["id"], project=pg_project)
+    crashed = [r for r in run_records.runs(project=pg_project) if r["status"] == "crashed"]
+    full = run_records.get_run(crashed[0]["id"], project=pg_project)
     assert full["params"]["i"] == int(victim) and len(full["metrics"]["x"]) >= 5
     monkeypatch.delenv("RAY_ADDRESS")  # the other clone finds the cluster by the address the sweep stored
     again = resume(result["r"].sweeps[0], project=second_clone)

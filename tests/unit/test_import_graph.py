@@ -143,15 +143,15 @@ LAYERS = [
     "stat_inputs stat_records intervals significance multiple_comparisons distributions paired power verdicts "
     "metric_info calibration plots figure_files curves plot_drawing",
     "compat integrations models",
-    "records compare compare_sides compare_analysis compare_code compare_examples compare_text blocks report predict "
+    "run_records compare compare_sides compare_analysis compare_code compare_examples compare_text blocks report predict "
     "due journal tree triage sweeps sweep_view overlay runs_table run_page metric_series journal_page triage_page "
     "reproduce selectors prerun execute",
     "studies interp",
     "cli web mcp demo __main__",
 ]
 # The imports that go up a layer, each with its reason in docs/architecture.md.
-UPWARD = {("hunchlab.execute.captures", "hunchlab.compat"), ("hunchlab.compat.export", "hunchlab.records"),
-          ("hunchlab.compat.export", "hunchlab.selectors"), ("hunchlab.store.triage", "hunchlab.records"),
+UPWARD = {("hunchlab.execute.captures", "hunchlab.compat"), ("hunchlab.compat.export", "hunchlab.run_records"),
+          ("hunchlab.compat.export", "hunchlab.selectors"), ("hunchlab.store.triage", "hunchlab.run_records"),
           ("hunchlab.store.rebuild", "hunchlab.ids")}
 
 

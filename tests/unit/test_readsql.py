@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hunchlab
 from hunchlab import readsql
-from hunchlab.records import init_project
+from hunchlab.run_records import init_project
 from hunchlab.store import open_store
 from hunchlab.store.migrations import schema_version
 

@@ -9,8 +9,8 @@ import pytest
 
 import hunchlab
 from hunchlab.errors import HunchError
-from hunchlab.records import init_project
 from hunchlab.run_config import Config, ConfigReadOnly
+from hunchlab.run_records import init_project
 
 PARAMS = {"lr": 0.001, "model": {"width": 64}, "layers": [32, {"act": "relu"}]}
 

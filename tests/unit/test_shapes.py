@@ -14,7 +14,7 @@ from typing import Any
 import hunchlab
 from hunchlab import runlist
 from hunchlab.current import current_store
-from hunchlab.records import get_run
+from hunchlab.run_records import get_run
 from hunchlab.shapes import (
     Artifact,
     ExampleRecord,

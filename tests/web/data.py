@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hunchlab.project import Project
-from hunchlab.records import init_project
+from hunchlab.run_records import init_project
 
 XSS = "<script>alert(1)</script>"
 IMG_XSS = '<img src=x onerror="alert(2)">'

@@ -49,7 +49,7 @@ def test_calibration_shows_the_too_few_note_instead_of_charts_then_the_charts(tm
     from starlette.testclient import TestClient
 
     from hunchlab import predict
-    from hunchlab.records import init_project
+    from hunchlab.run_records import init_project
     from hunchlab.web import create_app
 
     project = init_project(tmp_path)[0]

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from hunchlab import records
+from hunchlab import run_records
 from hunchlab.blocks import render_markdown
 from hunchlab.cli.render import console, emit_csv, emit_json, output_options, table
 from hunchlab.compare_text import compare_blocks, csv_rows
@@ -153,7 +153,7 @@ def echo_group(project: Any, outcomes: Sequence[Any], first_seed: int) -> None:
 
     ``first_seed`` is the spec's: ``run_seeds`` ran seeds ``first_seed`` to ``first_seed + n - 1``.
     """
-    first = records.get_run(outcomes[0].run_id, metrics=False, examples=False, project=project)
+    first = run_records.get_run(outcomes[0].run_id, metrics=False, examples=False, project=project)
     done = sum(o.status == "finished" for o in outcomes)
     key = first["group_key"]
     click.echo(f"group {key}: {len(outcomes)} runs (seeds {first_seed}–{first_seed + len(outcomes) - 1}), "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from hunchlab import records
+from hunchlab import run_records
 from hunchlab.demo import FILES, STEPS, build_demo
 from hunchlab.project import find_project
 
@@ -43,5 +43,5 @@ def demo(path: str) -> None:
 
 
 def _first_run_id(root: Path) -> str:
-    run_id: str = records.runs(project=find_project(root))[-1]["id"]
+    run_id: str = run_records.runs(project=find_project(root))[-1]["id"]
     return run_id

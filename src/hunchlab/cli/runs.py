@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hunchlab import records
+from hunchlab import run_records
 from hunchlab.cli.compare import echo_group
 from hunchlab.cli.prompts import ask_claims, interactive, pick_question
 from hunchlab.cli.render import age, console, duration, emit_csv, emit_json, fmt, output_options, table
 from hunchlab.compat.provenance import NO_POINTS_HINT
 from hunchlab.predict import run_predictions, suggest_metrics
 from hunchlab.project import find_project
-from hunchlab.records import flatten, init_project
+from hunchlab.run_records import flatten, init_project
 from hunchlab.who import label
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def _report_outcome(project: Any, outcome: Any) -> None:
         if outcome.error:
             click.echo(f"  {outcome.error}", err=True)
         return
-    record = records.get_run(outcome.run_id, metrics=False, examples=False, project=project)
+    record = run_records.get_run(outcome.run_id, metrics=False, examples=False, project=project)
     metrics = ", ".join(f"{k}={fmt(v)}" for k, v in list(_numeric(record["summary"]).items())[:6])
     click.echo(f"{mark} run {outcome.run_id} {outcome.status} in {duration(outcome.duration)}"
                + (f" · {metrics}" if metrics else ""), err=outcome.status != "finished")
@@ -224,20 +224,20 @@ def runs(where: tuple[str, ...], limit: int | None, by: str | None, as_json: boo
         page = limit or None  # every run unless --limit says otherwise
     else:
         page = 50 if limit is None else limit or None  # a screenful; --limit 0 for all
-    shown, total = records.runs_page(list(where), limit=page, by=by)
+    shown, total = run_records.runs_page(list(where), limit=page, by=by)
     if as_json:
         emit_json(shown)
         return
     if as_csv:
         emit_csv([_flat_row(r) for r in shown])
         return
-    params = _varying_keys([records.flatten(r["params"]) for r in shown], 4)
+    params = _varying_keys([run_records.flatten(r["params"]) for r in shown], 4)
     metrics = _varying_keys([_numeric(r["summary"]) for r in shown], 4, all_keys=True)
     now = time.time()
 
     who = ["by"] if any(r["agent"] for r in shown) else []
     rows = [[r["id"], r["name"], r["status"], r["question"] or "",
-             *[records.flatten(r["params"]).get(k, "") for k in params],
+             *[run_records.flatten(r["params"]).get(k, "") for k in params],
              *[r["summary"].get(k, "") for k in metrics], age(r["created_at"], now),
              *([label(r["agent"])] if who else [])] for r in shown]
     caption = f"showing {len(shown)} of {total} (--limit 0 for all)" if len(shown) < total else None

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hunchlab import records, reproduce
+from hunchlab import reproduce, run_records
 from hunchlab.cli.render import age, console, duration, emit_json, json_option, table
 from hunchlab.compat.provenance import provenance_lines
 from hunchlab.project import find_project
-from hunchlab.records import flatten, last_metrics, quarantine_note
+from hunchlab.run_records import flatten, last_metrics, quarantine_note
 
 if TYPE_CHECKING:
     from hunchlab.shapes import RunRecord
@@ -35,10 +35,10 @@ def show(ref: str, as_json: bool, tail: int) -> None:
     """
     project = find_project()
     if as_json:
-        emit_json(records.get_run(ref, project=project))
+        emit_json(run_records.get_run(ref, project=project))
         return
-    r = records.get_run(ref, metrics=False, examples=False, project=project)
-    _print_run(r, records.log_tail(project, r["id"], tail))
+    r = run_records.get_run(ref, metrics=False, examples=False, project=project)
+    _print_run(r, run_records.log_tail(project, r["id"], tail))
     _print_predictions(r)
 
 

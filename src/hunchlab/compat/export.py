@@ -19,11 +19,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hunchlab import records
+from hunchlab import run_records
 from hunchlab.current import current_store
 from hunchlab.errors import BadInput, MissingPackage
 from hunchlab.project import Project
-from hunchlab.records import flatten
+from hunchlab.run_records import flatten
 from hunchlab.selectors import resolve
 
 FORMATS = ("parquet", "csv", "jsonl")
@@ -52,10 +52,10 @@ def export(project: Project, selectors: Sequence[str], fmt: str, out_dir: Path) 
         _pyarrow()
     tables: dict[str, list[dict[str, Any]]] = {"runs": [], "metrics": [], "examples": []}
     for run_id in select_run_ids(project, selectors):
-        run = records.get_run(run_id, project=project)
+        run = run_records.get_run(run_id, project=project)
         tables["runs"].append(_run_row(run))
         tables["metrics"].extend({"run_id": run_id, "key": key, **point}
-                                 for key, points in records.histories(run).items() for point in points)
+                                 for key, points in run_records.histories(run).items() for point in points)
         tables["examples"].extend(_example_row(run_id, e) for e in run.get("examples", []))
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from hunchlab.errors import WrongState
-from hunchlab.records import init_project
+from hunchlab.run_records import init_project
 
 FILES = ("train.py", "exp.yaml", "count.yaml", "method.yaml", "baseline.yaml")
 

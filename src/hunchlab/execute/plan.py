@@ -20,7 +20,7 @@ from typing import Any
 from hunchlab.errors import BadInput, SpecError
 from hunchlab.execute.local import child_argv, search_path
 from hunchlab.overrides import parse_override
-from hunchlab.records import flatten
+from hunchlab.run_records import flatten
 from hunchlab.spec import Spec, apply_override, axis_values, load_spec
 
 LOWER_IS_BETTER = re.compile(r"loss|err|ppl|perplexity|mse|mae|rmse|regret|cost|latency|time", re.I)

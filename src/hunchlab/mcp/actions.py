@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from hunchlab import journal, records, triage
+from hunchlab import journal, run_records, triage
 from hunchlab import tree as lib
 from hunchlab.errors import Refused
 from hunchlab.mcp.guard import Caller, inside
@@ -62,7 +62,7 @@ def run(c: Caller, spec: str, predict: list[str] | None = None, overrides: list[
         raise
     c.budget.give_back(seeds - len(outcomes))  # seeds not started after an interruption
     fault = next((f for f in map(outcome_fault, outcomes) if f is not None), None)
-    done = [records.get_run(o.run_id, metrics=False, examples=False, project=c.project) for o in outcomes]
+    done = [run_records.get_run(o.run_id, metrics=False, examples=False, project=c.project) for o in outcomes]
     return {"runs": [_brief(r) for r in done], "group": done[0]["group_key"] if done else None,
             "notes": notes + ([fault.format_message()] if fault else []), "budget": c.budget.to_dict()}
 

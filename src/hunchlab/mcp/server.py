@@ -19,7 +19,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
-from hunchlab import __version__, journal, records, strict_json
+from hunchlab import __version__, journal, run_records, strict_json
 from hunchlab.errors import HunchError
 from hunchlab.mcp import actions, tools
 from hunchlab.mcp.guard import Budget, Caller
@@ -77,10 +77,10 @@ def _tool(fn: Callable[..., dict[str, Any]], caller: Callable[[Context], Caller]
 def _resources(server: MCPServer, project: Project) -> None:
     """Run records and the journal, readable without a tool call."""
     def recent_runs() -> str:
-        return strict_json.dumps(records.runs_page([], limit=100, project=project)[0])
+        return strict_json.dumps(run_records.runs_page([], limit=100, project=project)[0])
 
     def one_run(run_id: str) -> str:
-        return strict_json.dumps(records.get_run(run_id, metrics=False, examples=False, project=project))
+        return strict_json.dumps(run_records.get_run(run_id, metrics=False, examples=False, project=project))
 
     def entries() -> str:
         return strict_json.dumps(journal.entries(project=project)[:100])

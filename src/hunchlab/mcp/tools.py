@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hunchlab import records, triage
+from hunchlab import run_records, triage
 from hunchlab.blocks import render_markdown
 from hunchlab.compare_text import compare_blocks
 from hunchlab.mcp.guard import Caller, inside
@@ -28,7 +28,7 @@ def runs(c: Caller, where: list[str] | None = None, by: str | None = None, limit
     agent), e.g. ["lr=3e-4", "acc>0.8", "status=finished"]. by: "you" (the person), "agent" (any agent) or
     one agent's name. Each run has its id, status, params, summary metrics, question, seed group and agent.
     """
-    shown, total = records.runs_page(where or [], limit=limit or None, by=by, project=c.project)
+    shown, total = run_records.runs_page(where or [], limit=limit or None, by=by, project=c.project)
     return {"total": total, "shown": len(shown), "runs": shown}
 
 
@@ -41,7 +41,7 @@ def show_run(c: Caller, run: str, curve_points: int = 10) -> dict[str, Any]:
     """
     from hunchlab.metric_series import metric_series  # lazy: loads sqlalchemy only when called
 
-    record = records.get_run(run, metrics=False, examples=False, project=c.project)
+    record = run_records.get_run(run, metrics=False, examples=False, project=c.project)
     env = record.pop("env", None) or {}
     record["env"] = {k: v for k, v in env.items() if k != "packages"}  # hundreds of lines an agent rarely needs
     keys = list(record["metrics"])[:SHOWN_METRICS]
@@ -50,7 +50,7 @@ def show_run(c: Caller, run: str, curve_points: int = 10) -> dict[str, Any]:
         series = metric_series(record["id"], key, buckets=max(1, curve_points), project=c.project)
         curves[key] = {"step": series["x"], "value": series["y"], "downsampled": series["downsampled"]}
     return {"run": record, "curves": curves, "curves_left_out": list(record["metrics"])[SHOWN_METRICS:],
-            "logs": records.log_tail(c.project, record["id"], LOG_LINES)}
+            "logs": run_records.log_tail(c.project, record["id"], LOG_LINES)}
 
 
 def compare(c: Caller, selectors: list[str], metrics: list[str] | None = None, flips: int = 5) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 
-from hunchlab.records import Filter
+from hunchlab.run_records import Filter
 from hunchlab.store import ledger, schema
 
 ex = schema.examples.c

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hunchlab import records, tree
+from hunchlab import run_records, tree
 from hunchlab.claims import Claim, parse_claim
 from hunchlab.errors import BadInput, NotFound, WrongState
 from hunchlab.execute import RunOutcome
@@ -111,7 +111,7 @@ def _studies_on_endpoints() -> list[Study]:
 def check_study(project: Project, study: Study) -> dict[str, Any]:
     """Did the finding appear? The study's check over its latest group of finished runs."""
     spec_name = load_spec(study.spec).name
-    runs = [r for r in records.runs(project=project) if r["spec_name"] == spec_name and r["status"] == "finished"]
+    runs = [r for r in run_records.runs(project=project) if r["spec_name"] == spec_name and r["status"] == "finished"]
     if not runs:
         raise NotFound(f"study '{study.name}' has no finished runs in this project",
                        fix=f"run it first: hunch study run {study.name}")
@@ -126,7 +126,7 @@ def check_study(project: Project, study: Study) -> dict[str, Any]:
 
 
 def _budget_of(run: RunRow) -> str:
-    return str(records.get_run(run["id"], metrics=False, examples=False).get("budget") or "full")
+    return str(run_records.get_run(run["id"], metrics=False, examples=False).get("budget") or "full")
 
 
 def new_study(project: Project, name: str) -> Path:

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from hunchlab.current import current_store
 from hunchlab.errors import NotFound, WrongState, did_you_mean
-from hunchlab.records import parse_where
+from hunchlab.run_records import parse_where
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from hunchlab.project import Project
-    from hunchlab.records import Filter
+    from hunchlab.run_records import Filter
     from hunchlab.store import Store
 
 HOW_TO_LOG = ("log one record per evaluated example: run.example(id=..., input=..., output=..., target=..., "

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from hunchlab.project import Project
-    from hunchlab.records import Filter
+    from hunchlab.run_records import Filter
     from hunchlab.store import Store
 
 DEFAULT_SAMPLE = 100

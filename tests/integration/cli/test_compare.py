@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from hunchlab.cli import cli
 from hunchlab.errors import HunchError
-from hunchlab.records import init_project
+from hunchlab.run_records import init_project
 from hunchlab.store import open_store
 from hunchlab.store.journal import insert_node
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from hunchlab import records
+from hunchlab import run_records
 from hunchlab.project import find_project
 
 
@@ -19,11 +19,11 @@ def test_demo_runs_every_step_and_leaves_a_project_to_explore(demo, tmp_path):
     assert "✓ compared 2 summary values, 3 metric histories, 300 example records: all match, reproduced" in proc.stdout
     assert "Welch" in proc.stdout or "difference" in proc.stdout  # the compare table
     project = find_project(tmp_path / "d")
-    runs = records.runs(project=project)
+    runs = run_records.runs(project=project)
     assert {r["status"] for r in runs} == {"finished"} and len(runs) >= 12
     assert (tmp_path / "d" / "curves.png").stat().st_size > 10_000
     assert any(r["question"] == "q1" for r in runs)
-    first = records.get_run(runs[-1]["id"], project=project)
+    first = run_records.get_run(runs[-1]["id"], project=project)
     assert first["predictions"] and first["n_examples"] == 300 and first["code"]["commit"]
     assert proc.stdout.count("$ hunch ") >= 15
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from hunchlab import journal, records
+from hunchlab import journal, run_records
 
 
 def build_tree(hunch):
@@ -22,7 +22,7 @@ def test_tree_why_orphans_and_stale(project, hunch):
     out = hunch("tree", check=0).stdout
     assert "g1 Understand capacity" in out and "q1 Does width help?" in out and "1 run" in out
     assert "why: if yes use 128" in out
-    run_q1, orphan = records.runs(project=project)[1]["id"], records.runs(project=project)[0]["id"]
+    run_q1, orphan = run_records.runs(project=project)[1]["id"], run_records.runs(project=project)[0]["id"]
     why = hunch("why", run_q1, check=0).stdout.splitlines()
     assert [line.split(":")[0].strip(" ↑") for line in why] == [f"run {run_q1}", "question q1", "project p1", "goal g1"]
     assert "cheapest knob" in why[2]
@@ -49,7 +49,7 @@ def test_answer_drop_move_and_cycles(project, hunch):
 def test_run_with_unknown_question_is_refused_and_runs_without_one_warn(project, hunch):
     proc = hunch("run", "exp.yaml", "--question", "q1")
     assert proc.returncode == 2 and "not in the tree" in proc.stderr
-    assert records.runs(project=project) == []
+    assert run_records.runs(project=project) == []
     proc = hunch("run", "exp.yaml", check=0)
     assert "serves no question" in proc.stderr
 
@@ -70,7 +70,7 @@ def test_note_opens_the_editor_on_a_template_prefilled_from_the_run(project, hun
     build_tree(hunch)
     hunch("run", "exp.yaml", "--question", "q1", "-p", "acc > 0.1 @ 70%", check=0)
     hunch("run", "exp.yaml", "--question", "q1", "model.width=128", "--no-predict", check=0)
-    run_id = records.runs(project=project)[1]["id"]
+    run_id = run_records.runs(project=project)[1]["id"]
     seen = tmp_path / "seen.md"
     editor = (f"{sys.executable} -c \"import sys, shutil; shutil.copy(sys.argv[1], '{seen}'); "
               f"open(sys.argv[1], 'a').write('Width looks fine.\\n')\"")
@@ -81,7 +81,7 @@ def test_note_opens_the_editor_on_a_template_prefilled_from_the_run(project, hun
         assert heading in template
     assert "question q1" in template and "if yes use 128" in template and "goal g1" in template
     assert "model.width = 64" in template and "acc > 0.1 @ 70%" in template and "held (actual 0.2" in template
-    newer = records.runs(project=project)[0]["id"]
+    newer = run_records.runs(project=project)[0]["id"]
     template2 = seen
     hunch("note", "--run", newer, env={"EDITOR": editor}, check=0)
     assert "model.width: 64 → 128" in template2.read_text()

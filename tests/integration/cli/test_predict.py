@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from hunchlab import predict, records
+from hunchlab import predict, run_records
 
 
 def last_run(project):
-    return records.get_run(records.runs(project=project)[0]["id"], project=project)
+    return run_records.get_run(run_records.runs(project=project)[0]["id"], project=project)
 
 
 def test_predictions_are_locked_before_the_run_and_resolved_by_its_result(project, hunch):
@@ -53,7 +53,7 @@ def test_a_comparison_with_a_reference_that_lacks_the_metric_is_refused_before_t
     assert proc.returncode == 2 and f"run {base} logged no 'accuracy' (it has: " in proc.stderr and "acc" in proc.stderr
     proc = hunch("run", "exp.yaml", "-p", "acc > nosuchbaseline.acc @ 60%")
     assert proc.returncode == 2 and "'nosuchbaseline' names no run, seed group or spec" in proc.stderr
-    assert [r["id"] for r in records.runs(project=project)] == [base]  # nothing was started
+    assert [r["id"] for r in run_records.runs(project=project)] == [base]  # nothing was started
 
 
 def test_confident_wrong_prediction_files_a_surprise(project, hunch):
@@ -76,7 +76,7 @@ def test_no_predict_is_recorded_and_non_interactive_never_blocks(project, hunch)
 def test_bad_prediction_shows_where_and_the_grammar_and_writes_nothing(project, hunch):
     proc = hunch("run", "exp.yaml", "-p", "acc >> 0.8 @ 70%")
     assert proc.returncode == 2 and "column 6" in proc.stderr and "acc > 0.8 @ 70%" in proc.stderr
-    assert records.runs(project=project) == []
+    assert run_records.runs(project=project) == []
     (project.root / "exp.yaml").write_text((project.root / "exp.yaml").read_text() + "predict: [acc > 2 @ 150%]\n")
     proc = hunch("run", "exp.yaml")
     assert proc.returncode == 2 and "exp.yaml:9" in proc.stderr

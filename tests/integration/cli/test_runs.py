@@ -6,18 +6,18 @@ import json
 import subprocess
 import sys
 
-from hunchlab import records
+from hunchlab import run_records
 from hunchlab.store import open_store
 
 
 def _ids(project):
-    return [r["id"] for r in records.runs(project=project)]
+    return [r["id"] for r in run_records.runs(project=project)]
 
 
 def test_run_records_config_code_env_metrics_examples_and_logs(project, hunch):
     out = hunch("run", "exp.yaml", "lr=3e-4", "model.width=128", check=0)
     assert "trained 128" in out.stdout
-    run = records.get_run(_ids(project)[0], project=project)
+    run = run_records.get_run(_ids(project)[0], project=project)
     assert run["status"] == "finished" and run["exit_code"] == 0
     assert run["params"] == {"lr": 0.0003, "steps": 20, "model": {"width": 128}}
     assert run["seed"] == 3
@@ -34,7 +34,7 @@ def test_code_state_includes_uncommitted_diff_and_untracked_files(project, hunch
     (project.root / "train.py").write_text((project.root / "train.py").read_text() + "\n# edited\n")
     (project.root / "helper.py").write_text("X = 1\n")
     hunch("run", "exp.yaml", check=0)
-    run = records.get_run(_ids(project)[0], project=project)
+    run = run_records.get_run(_ids(project)[0], project=project)
     assert run["code"]["dirty"] and run["code"]["diff_bytes"] > 0
     assert run["code"]["untracked"] == ["helper.py"]
     assert "# edited" in (project.run_dir(run["id"]) / "code" / "diff.patch").read_text()
@@ -69,7 +69,7 @@ def test_show_resolves_prefix_and_number_and_prints_the_record(project, hunch):
 
 def test_smoke_applies_the_spec_smoke_overrides(project, hunch):
     hunch("run", "exp.yaml", "--smoke", check=0)
-    run = records.get_run(_ids(project)[0], project=project)
+    run = run_records.get_run(_ids(project)[0], project=project)
     assert run["params"]["steps"] == 2 and run["spec"]["smoke"] is True
 
 
@@ -80,7 +80,7 @@ def test_shell_command_entry_substitutes_params_and_logs_through_the_event_file(
         "params: {model: {width: 32}}\nseed: 5\n")
     out = hunch("run", "sh.yaml", "model.width=48", check=0)
     assert "width=48 seed=5" in out.stdout
-    run = records.get_run(_ids(project)[0], project=project)
+    run = run_records.get_run(_ids(project)[0], project=project)
     assert run["summary"] == {"w": 48} and run["spec"]["command"]
 
 
@@ -92,7 +92,7 @@ def test_rerun_check_reproduces_from_stored_code_even_after_the_file_changed(pro
         "run.config.steps / 100", "run.config.steps / 50"))
     out = hunch("rerun", first, "--check", check=0)
     assert "reproduced" in out.stdout
-    new = records.get_run(_ids(project)[0], project=project)
+    new = run_records.get_run(_ids(project)[0], project=project)
     assert new["rerun_of"] == first and new["summary"] == {"acc": 0.2}
 
 
@@ -116,7 +116,7 @@ def test_failing_experiment_is_recorded_failed_with_traceback_exit_1(project, hu
     (project.root / "bad.yaml").write_text("entry: train:fail\n")
     out = hunch("run", "bad.yaml")
     assert out.returncode == 1 and "ValueError: boom" in out.stderr
-    run = records.get_run(_ids(project)[0], project=project)
+    run = run_records.get_run(_ids(project)[0], project=project)
     assert run["status"] == "failed" and run["metrics"]["loss"][0]["value"] == 0.5
     assert "ValueError: boom" in (project.run_dir(run["id"]) / "stderr.log").read_text()
 
@@ -133,7 +133,7 @@ def test_python_api_start_records_a_run(project):
             "with hunchlab.start(config={'lr': 0.1}, name='adhoc') as run:\n"
             "    run.log({'x': 1}); run.log({'x': 2}); run.summary['done'] = 1\n")
     subprocess.run([sys.executable, "-c", code], cwd=project.root, check=True)
-    run = records.get_run(_ids(project)[0], project=project)
+    run = run_records.get_run(_ids(project)[0], project=project)
     assert run["name"] == "adhoc" and run["status"] == "finished"
     assert [p["step"] for p in run["metrics"]["x"]] == [0, 1] and run["summary"] == {"done": 1}
 
@@ -142,7 +142,7 @@ def test_python_api_uncaught_exception_marks_the_run_failed(project):
     code = "import hunchlab\nrun = hunchlab.start()\nrun.log({'x': 1})\nraise SystemError('bad')\n"
     proc = subprocess.run([sys.executable, "-c", code], cwd=project.root, capture_output=True)
     assert proc.returncode == 1
-    run = records.get_run(_ids(project)[0], project=project)
+    run = run_records.get_run(_ids(project)[0], project=project)
     assert run["status"] == "failed" and "bad" in run["error"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hunchlab import records, tree
+from hunchlab import run_records, tree
 
 CHECK = '''
 def check(summaries):
@@ -30,12 +30,12 @@ def test_scaffold_list_run_check(project, hunch):
     assert proc.returncode == 1 and "not written yet" in proc.stdout
     (folder / "check.py").write_text(CHECK)
     hunch("study", "run", "coin-flip", "--seeds", "3", "--p", "80%", check=0)
-    runs = records.runs(project=project)[:3]
+    runs = run_records.runs(project=project)[:3]
     assert {r["question"] for r in runs} == {"q1"} and len({r["group_key"] for r in runs}) == 1
     assert sorted(r["seed"] for r in runs) == [0, 1, 2]
     chain = [n["title"] for n in tree.why(runs[0]["id"], project)[1:]]
     assert chain == ["reproduce: Author et al. YEAR, Title", "my area", "reproduce frontier findings"]
-    first = records.get_run(runs[-1]["id"], project=project)
+    first = run_records.get_run(runs[-1]["id"], project=project)
     (pred,) = first["predictions"]
     assert pred["group_size"] == 3 and pred["status"] == "resolved" and "mean of 3 seeds" in pred["note"]
     result = json.loads(hunch("study", "check", "coin-flip", "--json", check=0).stdout)
@@ -63,4 +63,4 @@ def test_a_bad_study_param_is_one_line_and_exit_2_with_no_run_recorded(project, 
     assert "Traceback" not in proc.stderr
     what, fix = proc.stderr.strip().splitlines()[-2:]  # what and where, then the fix
     assert what == "error: star study: filter 'random'" and "answer, none, shuffled" in fix
-    assert records.runs(project=project) == []
+    assert run_records.runs(project=project) == []

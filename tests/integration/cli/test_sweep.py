@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from hunchlab import records, sweeps
+from hunchlab import run_records, sweeps
 from hunchlab.execute.plan import plan_sweep
 from hunchlab.execute.sweep import run_sweep
 from hunchlab.execute.sweep_record import record
@@ -90,11 +90,11 @@ def test_sweep_runs_every_config_and_seed_in_parallel_with_progress_and_a_table(
                 check=0)
     assert "[8/8]" in out.stderr and "sweep-1: 8 trials" in out.stderr and "8 finished" in out.stderr
     assert "lr" in out.stdout and "model.width" in out.stdout and "2/2" in out.stdout and "95% CI" in out.stdout
-    runs = records.runs(project=project)
+    runs = run_records.runs(project=project)
     assert len(runs) == 8 and {r["status"] for r in runs} == {"finished"}
     assert len({(r["params"]["lr"], r["params"]["model"]["width"], r["seed"]) for r in runs}) == 8
     assert {r["params"]["steps"] for r in runs} == {30}
-    one = records.get_run(runs[0]["id"], project=project)
+    one = run_records.get_run(runs[0]["id"], project=project)
     assert one["sweep"]["id"] == "sweep-1" and one["sweep"]["budget"] == 8 and one["code"]["commit"]
     table = sweeps.sweep_table("1", project=project)
     assert [r["n"] for r in table["rows"]] == [2, 2, 2, 2] and table["metric"] == "acc"
@@ -109,11 +109,11 @@ def test_an_override_of_a_swept_key_runs_that_value_only_and_an_ablated_one_is_r
            + "sweep: {params: {model.width: [32, 64]}}\nablate: {narrow: {model.width: 2}}\n")
     out = hunch("sweep", "swept.yaml", "model.width=8", "lr=0.001,0.01", check=0)
     assert "model.width=8 replaces the sweep's axis model.width (32, 64)" in out.stderr
-    runs = records.runs(project=project)
+    runs = run_records.runs(project=project)
     assert len(runs) == 2 and {r["params"]["model"]["width"] for r in runs} == {8}
     out = hunch("ablate", "swept.yaml", "model.width=8", check=2)
     assert "override 'model.width=8' sets model.width, which ablation 'narrow' switches off" in out.stderr
-    assert len(records.runs(project=project)) == 2 and len(sweeps.list_sweeps(project=project)) == 1
+    assert len(run_records.runs(project=project)) == 2 and len(sweeps.list_sweeps(project=project)) == 1
 
 
 def test_a_failed_trial_does_not_stop_the_sweep(project, hunch):
@@ -155,8 +155,8 @@ def test_median_pruning_stops_a_bad_trial_and_says_why(project, hunch):
             extra="sweep: {metric: acc}\nprune: {metric: acc, after: 3, min_trials: 2}\n")
     out = hunch("sweep", "sleepy.yaml", "q=1.0,0.9,0.1,0.97", "--jobs", "1", check=0)
     assert "3 finished, 1 pruned" in out.stderr and "median stopping" in out.stderr
-    run = [r for r in records.runs(project=project) if r["params"]["q"] == 0.1][0]
-    full = records.get_run(run["id"], project=project)
+    run = [r for r in run_records.runs(project=project) if r["params"]["q"] == 0.1][0]
+    full = run_records.get_run(run["id"], project=project)
     assert full["status"] == "pruned" and "worse than the median" in full["error"]
     assert len(full["metrics"]["acc"]) < 10
 
@@ -189,7 +189,7 @@ def test_bad_input_is_refused_before_anything_is_recorded(project, hunch, args, 
                                  "ablate: {same: {lr: 0.1}}\n")
     out = hunch(*args, check=2)
     assert out.stderr.startswith("error: ") and needle in out.stderr and "Traceback" not in out.stderr
-    assert sweeps.list_sweeps(project=project) == [] and records.runs(project=project) == []
+    assert sweeps.list_sweeps(project=project) == [] and run_records.runs(project=project) == []
     assert not (project.hunch_dir / "sweeps").exists() or not any((project.hunch_dir / "sweeps").iterdir())
 
 
@@ -200,10 +200,10 @@ def test_32_workers_write_one_store_without_losing_a_point(project):
     _write(project, "many.yaml", "entry: many:main\nparams: {i: 0}\n")
     result = run_sweep("many.yaml", [f"i={','.join(map(str, range(32)))}"], jobs=32, project=project)
     assert result.counts == {"finished": 32} and not result.problems
-    runs = records.runs(project=project)
+    runs = run_records.runs(project=project)
     assert sorted(r["summary"]["i"] for r in runs) == list(range(32))
     for r in runs:
-        full = records.get_run(r["id"], project=project, examples=False)
+        full = run_records.get_run(r["id"], project=project, examples=False)
         assert [p["step"] for p in full["metrics"]["x"]] == list(range(200))
         assert "locked" not in (project.run_dir(r["id"]) / "stderr.log").read_text()
 
@@ -222,7 +222,7 @@ def test_trials_run_the_code_submitted_with_the_sweep_not_later_edits(project, h
         q.set_driver(conn, recorded[0]["id"], status="interrupted")
     _write(project, "ver.py", 'def main(run):\n    raise SystemExit("the edited code ran")\n')
     hunch("sweep", "resume", recorded[0]["id"], check=0)
-    for r in records.runs(project=project):
+    for r in run_records.runs(project=project):
         assert r["summary"]["version"] == "edited before submission" and r["summary"]["data"] == "shared data"
     assert (project.root / "data" / "x.txt").read_text() == "shared data", "cleaning the snapshot keeps linked data"
     assert not (project.hunch_dir / "sweeps" / recorded[0]["id"] / "tree").exists()
@@ -239,5 +239,5 @@ def test_method_and_baseline_are_tuned_with_the_same_budget(project, hunch):
     method = listed["sweep-1"]
     assert (method["role"], method["pair_id"], method["budget"]) == ("method", "sweep-2", 4)
     assert (listed["sweep-2"]["role"], listed["sweep-2"]["budget"]) == ("baseline", 4)
-    metas = [records.get_run(r["id"], project=project, examples=False)["sweep"] for r in records.runs(project=project)]
+    metas = [run_records.get_run(r["id"], project=project, examples=False)["sweep"] for r in run_records.runs(project=project)]
     assert sorted((m["role"], m["budget"]) for m in metas) == [("baseline", 4)] * 4 + [("method", 4)] * 4

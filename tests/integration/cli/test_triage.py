@@ -123,7 +123,7 @@ def test_sampling_reads_the_index_not_the_records(project):
     """The queries behind a sample must be answerable from the covering index (no record text read)."""
     from sqlalchemy import func, select, text
 
-    from hunchlab.records import parse_where
+    from hunchlab.run_records import parse_where
     from hunchlab.store import open_store, schema
     from hunchlab.store import triage as q
 

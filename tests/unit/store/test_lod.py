@@ -8,7 +8,7 @@ import random
 import pytest
 from sqlalchemy import delete, select
 
-from hunchlab import records
+from hunchlab import run_records
 from hunchlab.downsample import bucket_bounds, m4_of_pieces
 from hunchlab.run_start import create_run
 from hunchlab.store import fold, lod, open_store, schema
@@ -31,7 +31,7 @@ def long_run(project, monkeypatch):
         value = SPIKES.get(step, rng.gauss(0, 1))
         run.log({"v": float("nan") if step % 4099 == 3 else value}, step=step)
         if step == 20_000:
-            records.get_run(run.id, project=project)  # a reader folds a part while the run goes on
+            run_records.get_run(run.id, project=project)  # a reader folds a part while the run goes on
     run.finish()
     return run.id
 

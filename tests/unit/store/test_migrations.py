@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, insert
 
-from hunchlab.records import init_project
+from hunchlab.run_records import init_project
 from hunchlab.store import open_store, schema
 from hunchlab.store.journal import insert_entry, list_entries
 from hunchlab.store.migration_tables import BOOKKEEPING

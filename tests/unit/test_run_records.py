@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from hunchlab.errors import HunchError
-from hunchlab.records import filter_runs, parse_where
+from hunchlab.run_records import filter_runs, parse_where
 
 RUNS = [
     {"id": "a-b-1", "name": "exp", "status": "finished", "spec_name": "exp", "question": None, "seed": 0,
@@ -36,7 +36,7 @@ def test_histories_and_last_metrics_take_the_metrics_of_the_record_kind_they_nam
     """A record read with histories yields them all to ``histories`` and nothing to ``last_metrics``;
     one read in brief, the other way round (export and ``hunch rerun`` read the first, ``hunch show`` the second)."""
     import hunchlab
-    from hunchlab.records import get_run, histories, last_metrics
+    from hunchlab.run_records import get_run, histories, last_metrics
 
     with hunchlab.start({"lr": 0.1}) as run:
         for step in range(3):
