@@ -95,6 +95,7 @@ class _Driver:
         self.pending = deque(jobs)
         self.running: dict[tuple[str, int], tuple[Job, Control]] = {}
         self.updates: queue.Queue[tuple[tuple[str, int], RunOutcome | BaseException]] = queue.Queue()
+        self.stop = threading.Event()  # set by Ctrl-C or SIGTERM; the loop acts on it between two steps
         self.counts: dict[str, int] = {}
         self.problems: list[str] = []
         self.unrecorded: list[str] = []
@@ -104,20 +105,17 @@ class _Driver:
         self.renewed = time.monotonic()
 
     def run(self) -> Result:
-        completed = interrupted = False
-        with _stop_on_sigterm():
+        completed = False
+        with _stop_on_signals(self.stop):
             try:
                 self.executor.open(self.sweeps)
                 self._loop()
-                completed = True
-            except KeyboardInterrupt:
-                interrupted = True
-                self._stop_all()
+                completed = not self.stop.is_set()
             finally:
                 self.executor.close()
                 self._record_end("finished" if completed else "interrupted")
         return Result([s["id"] for s in self.sweeps], len(self.jobs), self.counts, time.time() - self.started,
-                      interrupted, self.problems, unrecorded=self.unrecorded)
+                      self.stop.is_set(), self.problems, unrecorded=self.unrecorded)
 
     def _record_end(self, status: str) -> None:
         """Mark the sweeps ended; a store still out of reach leaves them to be marked by the next reader."""
@@ -136,6 +134,8 @@ class _Driver:
 
     def _loop(self) -> None:
         while self.pending or self.running:
+            if self.stop.is_set():
+                self._stop_all()
             if self.pending and len(self.running) < self.executor.slots:
                 while self.pending and len(self.running) < self.executor.slots:
                     self._launch(self.pending.popleft())
@@ -167,12 +167,13 @@ class _Driver:
                                  "so this one started no more of its trials")
 
     def _stop_all(self) -> None:
-        """Ctrl-C: start nothing more, stop what runs (recorded as interrupted), keep what finished."""
+        """Ctrl-C: start nothing more, stop what runs (recorded as interrupted), keep what finished.
+
+        Called again on every pass once stopping (a trial told to stop before its process started
+        stops when it does); the loop collects the stopped trials' ends like any other."""
         self.pending.clear()
         for _, control in self.running.values():
             control.stop("interrupted", "the sweep was stopped (Ctrl-C)")
-        while self.running:
-            self._ended(*self.updates.get())
 
     def _launch(self, job: Job) -> None:
         control = Control()
@@ -245,8 +246,15 @@ def _pruner(project: Project, sweep: dict[str, Any]) -> MedianPruner:
 
 
 @contextmanager
-def _stop_on_sigterm() -> Iterator[None]:
-    """``kill PID`` stops a sweep as cleanly as Ctrl-C: running trials are recorded as interrupted."""
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C, or ``kill PID``, stops a sweep cleanly: nothing more starts, running trials are
+    recorded as interrupted, finished ones stay. A second Ctrl-C raises KeyboardInterrupt at once.
+
+    The handler only sets ``stop``, which the loop reads between two steps. It used to raise
+    KeyboardInterrupt wherever the main thread was: between taking a trial's end off the queue and
+    counting it, or between listing a trial as running and starting its thread, that lost the
+    trial, and the sweep then waited for it forever (seen in 1 of ~10 Ctrl-Cs sent as a trial ended).
+    """
     import signal
 
     if threading.current_thread() is not threading.main_thread():
@@ -254,10 +262,13 @@ def _stop_on_sigterm() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # the second Ctrl-C: the person wants out now
+        stop.set()
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)

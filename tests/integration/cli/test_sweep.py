@@ -127,7 +127,7 @@ def test_a_failed_trial_does_not_stop_the_sweep(project, hunch):
     assert table["rows"][-1]["statuses"] == {"failed": 1} and table["rows"][-1]["mean"] is None
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_a_sweep_stopped_halfway_resumes_to_completion_without_duplicates(project, hunch, sig):
     _write(project, "gated.py", GATED)
     _write(project, "gated.yaml", f"entry: gated:main\nparams: {{q: 1.0, gate: '{project.root}'}}\n")
@@ -136,13 +136,14 @@ def test_a_sweep_stopped_halfway_resumes_to_completion_without_duplicates(projec
     proc.send_signal(sig)
     proc.communicate(timeout=60)
     (project.root / "go").touch()  # the resumed trials run straight through
-    assert proc.returncode == (130 if sig == signal.SIGINT else -9)
+    assert proc.returncode == (-9 if sig == signal.SIGKILL else 130)  # kill PID stops it as Ctrl-C does
     before = _trial_runs(project, "sweep-1")
     statuses = [s for runs in before.values() for s in runs]
     assert statuses.count("finished") >= 2 and "running" not in statuses
-    assert set(statuses) <= {"finished", "interrupted" if sig == signal.SIGINT else "crashed"}
+    ended = "crashed" if sig == signal.SIGKILL else "interrupted"
+    assert set(statuses) <= {"finished", ended}
     listed = sweeps.list_sweeps(project=project)
-    assert listed[0]["status"] == ("interrupted" if sig == signal.SIGINT else "crashed")
+    assert listed[0]["status"] == ended
     out = hunch("sweep", "resume", "sweep-1", check=0)
     assert "sweep-1" in out.stderr
     after = _trial_runs(project, "sweep-1")
