@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hunchlab import reproduce, run_records
+from hunchlab import run_records
 from hunchlab.cli.render import age, console, duration, emit_json, json_option, table
 from hunchlab.compat.provenance import provenance_lines
 from hunchlab.project import find_project
@@ -135,6 +135,8 @@ def rerun(ref: str, check: bool, rtol: float, quiet: bool, as_json: bool) -> Non
 
     Example: hunch rerun bright-otter-7 --check
     """
+    from hunchlab import reproduce  # lazy: loads pydantic, yaml only when called (not for `hunch show`)
+
     original, new, result = reproduce.rerun(ref, echo=not quiet and not as_json, argv=["hunch", *sys.argv[1:]],
                                             rtol=rtol)
     if not check:
@@ -149,6 +151,8 @@ def rerun(ref: str, check: bool, rtol: float, quiet: bool, as_json: bool) -> Non
 
 def _print_reproduction(result: Any, rtol: float, new: RunRecord) -> None:
     """The checks as a table, then one line: what was compared and whether it reproduced."""
+    from hunchlab import reproduce  # lazy: loads pydantic, yaml only when called (not for `hunch show`)
+
     click.echo(f"rerun of {result.original}: run {result.rerun} {result.status}")
     if result.checks:
         rows = [(c.kind, c.name, c.original, c.rerun, ("✓ match" if c.match else "✗ differs")
