@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Connection, false, update
@@ -83,19 +85,29 @@ def quick_check(store: Store, seconds: float | None) -> list[str]:
     pragma = "quick_check(20)" if seconds is not None else "integrity_check(20)"
     with store.read() as conn:
         raw = _sqlite(conn)
-        timer = threading.Timer(seconds, raw.interrupt) if seconds is not None else None
-        if timer is not None:
-            timer.start()
+        if seconds is not None:  # checked by SQLite itself between steps: see _stop_after
+            raw.set_progress_handler(_stop_after(time.monotonic() + seconds), 10_000)
         try:
             rows = [r[0] for r in raw.execute(f"PRAGMA {pragma}").fetchall()]
         except sqlite3.DatabaseError as e:
             return [] if "interrupted" in str(e) else [str(e)]
         finally:
-            if timer is not None:
-                timer.cancel()
+            raw.set_progress_handler(None, 0)
     if rows == ["ok"]:
         return []
     return [line for r in rows for line in r.splitlines() if line.strip() and not line.startswith("***")]
+
+
+def _stop_after(deadline: float) -> Callable[[], int]:
+    """A progress handler that interrupts the statement once ``deadline`` has passed.
+
+    The deadline used to be a timer thread calling ``interrupt()``: a timer already firing when
+    the check ended could interrupt whatever statement the pooled connection ran next, for
+    this thread or another (the likely cause of a sweep trial that "could not run" in one CI
+    run, under load). A progress handler runs inside the statement it stops, and is removed
+    with it.
+    """
+    return lambda: int(time.monotonic() > deadline)
 
 
 def _sqlite(conn: Connection) -> sqlite3.Connection:

@@ -75,13 +75,14 @@ def _start(project, *args):
 
 
 def _wait_for_line(proc, needle, timeout=60):
+    """The lines the command printed to stderr up to and including the first with ``needle``."""
     deadline = time.time() + timeout
     seen = []
     while time.time() < deadline:
         line = proc.stderr.readline()
         seen.append(line)
         if needle in line:
-            return
+            return seen
     raise AssertionError(f"no {needle!r} in {seen}")
 
 
@@ -132,14 +133,14 @@ def test_a_sweep_stopped_halfway_resumes_to_completion_without_duplicates(projec
     _write(project, "gated.py", GATED)
     _write(project, "gated.yaml", f"entry: gated:main\nparams: {{q: 1.0, gate: '{project.root}'}}\n")
     proc = _start(project, "sweep", "gated.yaml", "q=1,2,3", "--seeds", "2", "--jobs", "2")
-    _wait_for_line(proc, "[2/6]")
+    seen = _wait_for_line(proc, "[2/6]")
     proc.send_signal(sig)
-    proc.communicate(timeout=60)
+    seen += proc.communicate(timeout=60)[1].splitlines(keepends=True)
     (project.root / "go").touch()  # the resumed trials run straight through
     assert proc.returncode == (-9 if sig == signal.SIGKILL else 130)  # kill PID stops it as Ctrl-C does
     before = _trial_runs(project, "sweep-1")
     statuses = [s for runs in before.values() for s in runs]
-    assert statuses.count("finished") >= 2 and "running" not in statuses
+    assert statuses.count("finished") >= 2 and "running" not in statuses, (before, "".join(seen))
     ended = "crashed" if sig == signal.SIGKILL else "interrupted"
     assert set(statuses) <= {"finished", ended}
     listed = sweeps.list_sweeps(project=project)
