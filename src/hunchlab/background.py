@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,6 +42,8 @@ def fold_soon(hunch_dir: Path) -> None:
     fd = _lock(hunch_dir)
     if fd is None:  # a folder holds it, and looks again before it leaves
         return
+    import subprocess  # lazy: ~5 ms that `import hunchlab` need not pay
+
     try:
         subprocess.Popen([sys.executable, "-m", "hunchlab.background", str(hunch_dir.parent), str(fd)],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

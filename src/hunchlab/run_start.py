@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from hunchlab.background import fold_soon
-from hunchlab.capture import capture_code, environment
 from hunchlab.errors import StoreError, WrongState, machine_error
 from hunchlab.ids import new_run_id, sequence_of
 from hunchlab.project import Project, find_project
@@ -56,6 +55,8 @@ def create_run(project: Project, meta: dict[str, Any], *, code_cwd: Path | None 
     assert run_id is not None
     run_dir = project.run_dir(run_id)
     if code_cwd is not None:
+        from hunchlab.capture import capture_code  # lazy: importlib.metadata and tarfile, off `import hunchlab`
+
         meta = {**meta, "code": capture_code(code_cwd, run_dir / "code")}
     pid = os.getpid()
     meta = {
@@ -108,6 +109,8 @@ def start(
     context manager; a run left open is finished when the interpreter exits, and an
     uncaught exception marks it failed.
     """
+    from hunchlab.capture import environment  # lazy: importlib.metadata and tarfile, off `import hunchlab`
+
     proj = find_project(project)
     meta = {
         "name": name,
