@@ -28,6 +28,18 @@ def test_import_and_help_load_nothing_heavy():
     assert out.strip().splitlines()[-1] == "[]"
 
 
+def test_the_everyday_commands_help_loads_no_statistics_nor_store():
+    """Each command module imports what its body needs inside the body: an import pass that moved
+    those to the top made `hunch compare --help` load 33 more modules (statistics, sqlite3, html)."""
+    slow = ["statistics", "sqlite3", "html", "importlib.metadata", "tarfile", "sqlalchemy", "numpy", "rich"]
+    for words in ("run", "runs", "show", "compare", "study run", "journal", "forecast", "calibration"):
+        code = ("import sys, hunchlab.cli\n"
+                f"try:\n    hunchlab.cli.main({[*words.split(), '--help']!r})\nexcept SystemExit:\n    pass\n"
+                f"print([m for m in {slow!r} if m in sys.modules])")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        assert out.strip().splitlines()[-1] == "[]", words
+
+
 def test_every_command_has_help_with_an_example_and_a_readme_mention():
     from click.testing import CliRunner
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from hunchlab.mcp.launch import serve, token
 from hunchlab.project import find_project
 
 
@@ -25,6 +24,8 @@ def mcp(agent: str | None, http_port: int | None) -> None:
 
     Example: hunch mcp --agent claude-code
     """
+    from hunchlab.mcp.launch import serve, token  # lazy: keeps `hunch mcp --help` light
+
     project = find_project()
     secret = None
     if http_port is not None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from hunchlab.compat.export import export as run_export
-from hunchlab.compat.importers import ImportResult
 from hunchlab.project import find_project
 
 
 def _report(result: object) -> None:
+    from hunchlab.compat.importers import ImportResult  # lazy: keeps `hunch import --help` light
+
     assert isinstance(result, ImportResult)
     click.echo(f"imported {len(result.imported)} run(s), {result.points:,} metric points"
                + (f", {result.examples:,} examples" if result.examples else "")
@@ -101,5 +101,7 @@ def export(selectors: tuple[str, ...], fmt: str, out_dir: str) -> None:
 
     Example: hunch export all --format parquet -o export/
     """
+    from hunchlab.compat.export import export as run_export  # lazy: keeps `hunch export --help` light
+
     counts = run_export(find_project(), list(selectors), fmt, Path(out_dir))
     click.echo(f"wrote {out_dir}/: " + ", ".join(f"{name}.{fmt} ({n:,} rows)" for name, n in counts.items()))

@@ -8,10 +8,7 @@ from typing import Any
 
 import click
 
-from hunchlab import run_records
-from hunchlab.blocks import render_markdown
 from hunchlab.cli.render import console, emit_csv, emit_json, output_options, table
-from hunchlab.compare_text import compare_blocks, csv_rows
 
 
 def _echo_notes(notes: Sequence[str]) -> None:
@@ -74,6 +71,8 @@ def compare(selectors: tuple[str, ...], metrics: tuple[str, ...], flips: int, sh
     Example: hunch compare model.width=16 model.width=64 --detect 0.01
     """
     from hunchlab import compare as lib  # lazy: loads numpy only when called
+    from hunchlab.blocks import render_markdown  # lazy: keeps `hunch compare --help` light
+    from hunchlab.compare_text import compare_blocks, csv_rows  # lazy: keeps `hunch compare --help` light
 
     if show_code:
         click.echo(lib.code_diff(selectors) or "the code states are identical\n", nl=False)
@@ -153,6 +152,8 @@ def echo_group(project: Any, outcomes: Sequence[Any], first_seed: int) -> None:
 
     ``first_seed`` is the spec's: ``run_seeds`` ran seeds ``first_seed`` to ``first_seed + n - 1``.
     """
+    from hunchlab import run_records  # lazy: keeps `hunch run --help` light
+
     first = run_records.get_run(outcomes[0].run_id, metrics=False, examples=False, project=project)
     done = sum(o.status == "finished" for o in outcomes)
     key = first["group_key"]

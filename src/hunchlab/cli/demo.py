@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from hunchlab import run_records
-from hunchlab.demo import FILES, STEPS, build_demo
 from hunchlab.project import find_project
 
 
@@ -22,6 +20,8 @@ def demo(path: str) -> None:
 
     Example: hunch demo
     """
+    from hunchlab.demo import FILES, STEPS, build_demo  # lazy: keeps `hunch demo --help` light
+
     root = build_demo(path)
     click.echo(f"built a demo project in {root} (a git repo with {', '.join(FILES)})\n")
     first = None
@@ -43,5 +43,7 @@ def demo(path: str) -> None:
 
 
 def _first_run_id(root: Path) -> str:
+    from hunchlab import run_records  # lazy: keeps `hunch demo --help` light
+
     run_id: str = run_records.runs(project=find_project(root))[-1]["id"]
     return run_id

@@ -10,7 +10,6 @@ import click
 
 from hunchlab.cli.prompts import interactive
 from hunchlab.cli.render import age, console, emit_json, json_option, table
-from hunchlab.predict import label
 from hunchlab.project import find_project
 from hunchlab.timeparse import parse_duration
 
@@ -306,6 +305,8 @@ def _print_review(d: dict[str, Any]) -> None:
     for n in d["questions_without_runs"]:
         out.print(f"  {n['id']} {escape(n['title'])}")
     out.print(f"[bold]Overdue forecasts[/]: {len(d['overdue'])}")
+    from hunchlab.predict import label  # lazy: keeps `hunch review --help` light
+
     for p in d["overdue"]:
         out.print(f"  {label(p)} {escape(p['text'])} (by {p['resolve_by']})")
     out.print("[bold]Hamming at lunch[/]")

@@ -7,16 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hunchlab import predict
 from hunchlab.claims import parse_claim
 from hunchlab.cli.prompts import ask_claims, ask_number, ask_probability, interactive
 from hunchlab.cli.render import console, emit_json, json_option, table
 from hunchlab.errors import BadInput
-from hunchlab.predict import add_forecast, calibration_by_agent, calibration_plot, label
-from hunchlab.predict import calibration as report_calibration
-from hunchlab.predict import due as due_forecasts
-from hunchlab.predict import forecasts as list_forecasts
-from hunchlab.predict import resolve as resolve_prediction
 
 if TYPE_CHECKING:
     from hunchlab.shapes import PredictionRecord
@@ -32,7 +26,9 @@ def forecast(statement: str, probability: str, by: str, tags: tuple[str, ...]) -
 
     Example: hunch forecast "SAE features will be used in a frontier model's safety case" --p 0.3 --by 2027-12-31 --tag interp
     """
-    row = add_forecast(statement, probability, by, tags=list(tags))
+    from hunchlab import predict  # lazy: keeps the prediction commands' `--help` light
+
+    row = predict.add_forecast(statement, probability, by, tags=list(tags))
     click.echo(f"forecast {row['ref']}: {row['text']} — {row['probability']:.0%} by {row['resolve_by']}")
     click.echo(f"  resolve it then: hunch resolve {row['ref']} yes|no|void")
 
@@ -45,7 +41,9 @@ def forecasts(include_resolved: bool, as_json: bool) -> None:
 
     Example: hunch forecasts --all
     """
-    rows = list_forecasts(include_resolved=include_resolved)
+    from hunchlab import predict  # lazy: keeps the prediction commands' `--help` light
+
+    rows = predict.forecasts(include_resolved=include_resolved)
     if as_json:
         emit_json(rows)
         return
@@ -73,9 +71,11 @@ def resolve(pred_id: str, answer: str, note: str | None) -> None:
 
     Example: hunch resolve f3 yes --note "announced in the system card"
     """
-    p = resolve_prediction(pred_id, answer, note=note)
+    from hunchlab import predict  # lazy: keeps the prediction commands' `--help` light
+
+    p = predict.resolve(pred_id, answer, note=note)
     score = "" if p["brier"] is None else f" · Brier {p['brier']:.3f}"
-    click.echo(f"{label(p)} {p['text']} — stated {p['probability']:.0%}, resolved {answer}{score}")
+    click.echo(f"{predict.label(p)} {p['text']} — stated {p['probability']:.0%}, resolved {answer}{score}")
 
 
 @click.command()
@@ -84,7 +84,9 @@ def due() -> None:
 
     Example: hunch due
     """
-    rows = due_forecasts()
+    from hunchlab import predict  # lazy: keeps the prediction commands' `--help` light
+
+    rows = predict.due()
     _forecast_table(rows, "forecasts due")
     if rows:
         click.echo("resolve each with: hunch resolve ID yes|no|void")
@@ -109,6 +111,8 @@ def read(words: tuple[str, ...], url: str | None, area: str | None, guesses: tup
 
     Example: hunch read "Let's Verify Step by Step" --guess 'prm_acc in [0.7, 0.8] @ 60%' --matters 70%
     """
+    from hunchlab import predict  # lazy: keeps the prediction commands' `--help` light
+
     if list_all:
         _print_readings(predict.readings())
         return
@@ -135,6 +139,8 @@ def read(words: tuple[str, ...], url: str | None, area: str | None, guesses: tup
 
 
 def _resolve_reading(reading_id: str, actual_texts: list[str]) -> None:
+    from hunchlab import predict  # lazy: keeps the prediction commands' `--help` light
+
     current = predict.reading(reading_id)
     actuals: dict[str, float] = {}
     for text in actual_texts:
@@ -155,6 +161,8 @@ def _resolve_reading(reading_id: str, actual_texts: list[str]) -> None:
 
 
 def _print_readings(rows: list[dict[str, Any]], *, detail: bool = False) -> None:
+    from hunchlab import predict  # lazy: keeps the prediction commands' `--help` light
+
     if not rows:
         click.echo('no paper readings yet: hunch read "Paper title"')
         return
@@ -184,23 +192,27 @@ def calibration(kind: str | None, tag: str | None, since: str | None, plot_path:
 
     Example: hunch calibration --since 90d --plot cal.png
     """
+    from hunchlab import predict  # lazy: keeps the prediction commands' `--help` light
+
     if by:
         _calibration_by_agent(kind, tag, since, as_json)
         return
-    report = report_calibration(kind=kind, tag=tag, since=since)
+    report = predict.calibration(kind=kind, tag=tag, since=since)
     if as_json:
         emit_json(report.to_dict())
     else:
         click.echo(report.render())
     if plot_path:
-        files = calibration_plot(report, plot_path)
+        files = predict.calibration_plot(report, plot_path)
         click.echo(f"wrote {files.figure} (data {files.data}, script {files.script})", err=as_json)
     sys.stdout.flush()
 
 
 
 def _calibration_by_agent(kind: str | None, tag: str | None, since: str | None, as_json: bool) -> None:
-    reports = calibration_by_agent(kind=kind, tag=tag, since=since)
+    from hunchlab import predict  # lazy: keeps the prediction commands' `--help` light
+
+    reports = predict.calibration_by_agent(kind=kind, tag=tag, since=since)
     if as_json:
         emit_json({who: r.to_dict() for who, r in reports.items()})
         return

@@ -13,8 +13,6 @@ from typing import Any
 
 import click
 
-from hunchlab import tree
-
 
 def interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty() and not os.environ.get("CI")
@@ -79,6 +77,8 @@ def ask_number(question: str) -> float | None:
 
 def pick_question(project: Any) -> str | None:
     """Offer the open questions (or a new one) for a run that names none."""
+    from hunchlab import tree  # lazy: keeps `--help` light for the commands that prompt
+
     questions = tree.open_questions(project)
     if not questions:
         return None  # an empty tree: the one-line note is enough, no prompt

@@ -11,14 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hunchlab import run_records
-from hunchlab.cli.compare import echo_group
 from hunchlab.cli.prompts import ask_claims, interactive, pick_question
 from hunchlab.cli.render import age, console, duration, emit_csv, emit_json, fmt, output_options, table
 from hunchlab.compat.provenance import NO_POINTS_HINT
-from hunchlab.predict import run_predictions, suggest_metrics
 from hunchlab.project import find_project
-from hunchlab.run_records import flatten, init_project
 from hunchlab.who import label
 
 if TYPE_CHECKING:
@@ -34,6 +30,8 @@ def init(path: str) -> None:
 
     Example: hunch init
     """
+    from hunchlab.run_records import init_project  # lazy: keeps `hunch init --help` light
+
     project, created = init_project(path)
     verb = "created" if created else "already a project:"
     click.echo(f"{verb} {project.hunch_dir}")
@@ -113,6 +111,8 @@ def run(spec_file: str | None, overrides: tuple[str, ...], seed_flag: str | None
     if fault is not None:
         raise fault
     if seeds > 1:
+        from hunchlab.cli.compare import echo_group  # lazy: keeps `hunch run --help` light
+
         echo_group(project, outcomes, spec.seed)
     statuses = {o.status for o in outcomes}
     sys.exit(0 if statuses == {"finished"} else (130 if "interrupted" in statuses else 1))
@@ -156,6 +156,7 @@ def _ensure_question(project: Any, spec: Any, where: str) -> str | None:
 
 def _prompt_for_claims(project: Any, spec: Any) -> Callable[[], list[Any]] | None:
     """On a terminal, the prompt that asks for the run's predictions (None elsewhere: nobody to ask)."""
+    from hunchlab.predict import suggest_metrics  # lazy: keeps `hunch run --help` light
     from hunchlab.prerun import prompted_claim  # lazy: loads pydantic, yaml only when called
 
     if not interactive():
@@ -171,6 +172,8 @@ def _report_outcome(project: Any, outcome: Any) -> None:
         if outcome.error:
             click.echo(f"  {outcome.error}", err=True)
         return
+    from hunchlab import run_records  # lazy: keeps `hunch run --help` light
+
     record = run_records.get_run(outcome.run_id, metrics=False, examples=False, project=project)
     metrics = ", ".join(f"{k}={fmt(v)}" for k, v in list(_numeric(record["summary"]).items())[:6])
     click.echo(f"{mark} run {outcome.run_id} {outcome.status} in {duration(outcome.duration)}"
@@ -185,6 +188,8 @@ def _report_outcome(project: Any, outcome: Any) -> None:
 
 
 def _report_predictions(project: Any, run_id: str) -> None:
+    from hunchlab.predict import run_predictions  # lazy: keeps `hunch run --help` light
+
     preds = run_predictions(project, run_id)
     for p in preds:
         click.echo(f"  prediction {prediction_line(p)}", err=True)
@@ -220,6 +225,8 @@ def runs(where: tuple[str, ...], limit: int | None, by: str | None, as_json: boo
 
     Example: hunch runs --where lr=3e-4 --where 'acc>0.8' --json
     """
+    from hunchlab import run_records  # lazy: keeps `hunch runs --help` light
+
     if as_json or as_csv:
         page = limit or None  # every run unless --limit says otherwise
     else:
@@ -249,6 +256,8 @@ def runs(where: tuple[str, ...], limit: int | None, by: str | None, as_json: boo
 
 
 def _flat_row(r: RunRow) -> dict[str, Any]:
+    from hunchlab.run_records import flatten  # lazy: keeps `hunch runs --help` light
+
     row: dict[str, Any] = {k: r[k] for k in ("id", "name", "status", "spec_name", "question", "seed", "group_key",
                                              "exit_code", "agent")}
     row["created_at"] = r["created_at"]

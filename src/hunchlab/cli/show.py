@@ -12,11 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hunchlab import run_records
 from hunchlab.cli.render import age, console, duration, emit_json, json_option, table
 from hunchlab.compat.provenance import provenance_lines
 from hunchlab.project import find_project
-from hunchlab.run_records import flatten, last_metrics, quarantine_note
 
 if TYPE_CHECKING:
     from hunchlab.shapes import RunRecord
@@ -33,6 +31,8 @@ def show(ref: str, as_json: bool, tail: int) -> None:
 
     Example: hunch show bright-otter-7
     """
+    from hunchlab import run_records  # lazy: keeps `hunch show --help` light
+
     project = find_project()
     if as_json:
         emit_json(run_records.get_run(ref, project=project))
@@ -58,6 +58,8 @@ def _print_predictions(r: RunRecord) -> None:
 
 def _print_run(r: RunRecord, logs: dict[str, str]) -> None:
     from rich.markup import escape
+
+    from hunchlab.run_records import flatten, last_metrics, quarantine_note  # lazy: keeps `hunch show --help` light
 
 
     out = console()

@@ -12,7 +12,6 @@ from hunchlab.cli.prompts import ask_probability, interactive
 from hunchlab.cli.render import emit_json, fmt, json_option
 from hunchlab.cli.runs import prediction_line
 from hunchlab.errors import HunchError
-from hunchlab.predict import parse_claims, run_predictions
 from hunchlab.project import find_project
 from hunchlab.studies import all_studies, get_study
 
@@ -84,6 +83,7 @@ def study_run(name: str, overrides: tuple[str, ...], budget: str, seeds: int, pr
 
     Example: hunch study run self-consistency --p 70% --seeds 2
     """
+    from hunchlab.predict import parse_claims  # lazy: keeps `hunch study --help` light
     from hunchlab.prerun import gather_predictions  # lazy: loads pydantic, yaml only when called
 
     # lazy: loads pydantic, yaml only when called
@@ -117,6 +117,8 @@ def _ask_for_claim(s: Any) -> list[Any]:
 
 
 def _print_predictions(project: Any, run_id: str) -> None:
+    from hunchlab.predict import run_predictions  # lazy: keeps `hunch study --help` light
+
     for p in run_predictions(project, run_id):
         click.echo(f"  prediction {prediction_line(p)}")
 
