@@ -21,12 +21,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, column, select, table
+from sqlalchemy import Connection, column, literal_column, select, table
 
+from hunchlab import packed
 from hunchlab.errors import StoreError
 from hunchlab.store import migration_tables as frozen
 from hunchlab.store.fold import group_key
 from hunchlab.store.lod import backfill
+from hunchlab.store.rows import insert_rows
 
 
 def _initial(conn: Connection) -> None:
@@ -79,7 +81,7 @@ def _quarantine(conn: Connection) -> None:
 def _metric_lod(conn: Connection) -> None:
     """The metric pyramid, built for every long metric already folded (store/lod.py)."""
     frozen.METRIC_LOD.create_all(conn, checkfirst=False)
-    backfill(conn)
+    backfill(conn, frozen.INITIAL.tables["metrics"])
 
 
 def _agents(conn: Connection) -> None:
@@ -126,6 +128,26 @@ def _group_by_value(conn: Connection) -> None:
             conn.execute(update(runs).where(c.id == run_id).values(group_key=key))
 
 
+def _metric_blocks(conn: Connection) -> None:
+    """Logged points as packed blocks (``hunchlab.packed``) in place of a row per point: folding
+    2M points spent 3.8 s of CPU on the rows' inserts, 0.24 s as blocks. Each metric's points are
+    read in step order (equal steps in the order written: SQLite's rowid) and cut into full blocks;
+    the rows' table goes. The pyramid (0007) is built from the same points and stays as it is."""
+    frozen.METRIC_BLOCKS.create_all(conn, checkfirst=False)
+    metrics = frozen.INITIAL.tables["metrics"]
+    m = metrics.c
+    order = [m.step, literal_column("rowid")] if conn.dialect.name == "sqlite" else [m.step]
+    blocks = frozen.METRIC_BLOCKS.tables["metric_blocks"]
+    columns = [c.name for c in blocks.columns]
+    for run_id, key in conn.execute(select(m.run_id, m.key).distinct()).all():
+        rows = conn.execute(select(m.step, m.value, m.time).where(m.run_id == run_id, m.key == key)
+                            .order_by(*order)).all()
+        split = packed.split([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+        insert_rows(conn, blocks, columns, [(run_id, key, i, *b) for i, b in enumerate(split)])
+    conn.exec_driver_sql("DROP INDEX ix_metrics_run_key_step")
+    conn.exec_driver_sql("DROP TABLE metrics")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_predictions_journal", _predictions_and_journal),
@@ -137,6 +159,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0008_agents", _agents),
     ("0009_shared_store", _shared_store),
     ("0010_group_by_value", _group_by_value),
+    ("0011_metric_blocks", _metric_blocks),
 ]
 
 
