@@ -47,9 +47,10 @@ def pack_steps(steps: Sequence[int]) -> bytes:
 
 def pack_values(values: Sequence[Value]) -> bytes:
     """Doubles, with None as ``NULL`` (ints become doubles, as in the REAL column before)."""
-    if None in values:
-        values = [NULL if v is None else v for v in values]
-    return _bytes(array("d", values))
+    try:
+        return _bytes(array("d", values))
+    except TypeError:  # a None among them (rare): a pass to find it costs more than this retry
+        return _bytes(array("d", [NULL if v is None else v for v in values]))
 
 
 def unpack_steps(blob: bytes) -> list[int]:
