@@ -30,8 +30,13 @@ from itertools import islice
 from operator import le
 
 # Points a block holds at most: a range read decodes at most two partial blocks (~20 µs each), and a
-# 2M-point metric is ~500 rows; a fold fills the metric's last block before it starts a new one.
+# 2M-point metric is ~500 rows.
 BLOCK_POINTS = 4096
+# A fold adds to the metric's last block while it holds fewer than this, so a run folded every few
+# seconds as it logs still gets blocks of hundreds of points, while each fold rewrites at most
+# ~12 KiB a metric (filling blocks to 4,096 would rewrite ~96 KiB a metric every 2 s: 100 MiB a
+# minute for a run with 1,000 metrics).
+MERGE_BELOW = 512
 _NULL_BITS = 0x7FF8_0000_0000_0A11  # a quiet NaN no arithmetic makes: the payload marks "no value"
 _NULL_BYTES = struct.pack("<Q", _NULL_BITS)
 NULL: float = struct.unpack("<d", _NULL_BYTES)[0]

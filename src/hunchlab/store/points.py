@@ -22,15 +22,15 @@ COLUMNS = ["run_id", "key", "seq", "min_step", "max_step", "n", "steps", "vals",
 
 def append(conn: Connection, run_id: str, key: str, steps: list[int], values: list[packed.Value],
            times: list[packed.Value]) -> None:
-    """Add a fold's new points of one metric, in the order logged: the metric's last block is
-    filled up to ``BLOCK_POINTS`` first (a run folded every few seconds adds a few points each
-    time), so blocks stay full whatever the chunks were."""
+    """Add a fold's new points of one metric, in the order logged, as blocks of up to
+    ``BLOCK_POINTS``; a last block shorter than ``MERGE_BELOW`` takes them first (a run folded
+    every few seconds adds a few points each time), so no block but the last is shorter than that."""
     last = conn.execute(select(B.seq, B.n, B.steps, B.vals, B.times).where(B.run_id == run_id, B.key == key)
                         .order_by(B.seq.desc()).limit(1)).first()
     seq = 0
     if last is not None:
         seq = last.seq + 1
-        if last.n < packed.BLOCK_POINTS:  # NULL round-trips exactly; a NaN stays NaN (nan_is_null off)
+        if last.n < packed.MERGE_BELOW:  # NULL round-trips exactly; a NaN stays NaN (nan_is_null off)
             seq = last.seq
             steps = packed.unpack_steps(last.steps) + steps
             values = packed.unpack_values(last.vals, False) + values

@@ -62,7 +62,8 @@ def test_a_metric_whose_steps_go_backwards_folded_in_tiny_chunks_reads_back_in_s
     with open_store(project) as store, store.read() as conn:
         b = schema.metric_blocks.c
         sizes = [n for (n,) in conn.execute(select(b.n).where(b.run_id == tiny).order_by(b.seq))]
-        assert sizes[:-1] == [packed.BLOCK_POINTS] * (len(sizes) - 1) and sum(sizes) == len(BACKWARDS)
+        assert all(packed.MERGE_BELOW <= n <= packed.BLOCK_POINTS for n in sizes[:-1]), sizes
+        assert sum(sizes) == len(BACKWARDS) and len(sizes) < len(BACKWARDS) / 300  # not a block a chunk
         # the highest step, 8999, was logged twice: the later value is the last value
         assert predictions.metric_value(conn, tiny, "v") == 8999 * 0.5 + (len(BACKWARDS) - 1) * 1e-6
         assert readsql.last_values(conn, [tiny]) == {tiny: {"v": 8999 * 0.5 + (len(BACKWARDS) - 1) * 1e-6}}
@@ -127,17 +128,21 @@ def test_a_row_per_point_store_upgrades_to_blocks_and_reads_back_the_same():
         assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'metrics'").scalar() == 0
 
 
-@pytest.mark.parametrize("n", [packed.BLOCK_POINTS - 1, packed.BLOCK_POINTS, packed.BLOCK_POINTS + 1])
-def test_appending_to_a_metric_fills_its_last_block_before_starting_another(n):
+@pytest.mark.parametrize(("chunk", "sizes"), [
+    (100, [600, 600, 600, 600, 600, 600, 400]),  # merged into the last block while it is short
+    (1000, [1000, 1000, 1000, 1000]),  # each fold's points are a block of their own
+    (10_000, [4096, 4096, 1808]),  # cut at BLOCK_POINTS; the short last block takes the next fold's
+])
+def test_a_fold_adds_to_a_short_last_block_and_cuts_at_block_points(chunk, sizes):
+    assert packed.MERGE_BELOW == 512 and packed.BLOCK_POINTS == 4096  # the sizes above follow from these
     engine, _ = _old_store_with_rows()
+    n = sum(sizes)
     with engine.begin() as conn:
         migrate(conn, "test")
-        for start in range(0, n, 1000):
-            chunk = list(range(start, min(n, start + 1000)))
-            points.append(conn, "r3", "x", chunk, [float(s) for s in chunk], [None] * len(chunk))
+        for start in range(0, n, chunk):
+            part = list(range(start, min(n, start + chunk)))
+            points.append(conn, "r3", "x", part, [float(s) for s in part], [None] * len(part))
         b = schema.metric_blocks.c
-        sizes = [n for (n,) in conn.execute(select(b.n).where(b.run_id == "r3").order_by(b.seq))]
-        assert sizes == [packed.BLOCK_POINTS] * (n // packed.BLOCK_POINTS) + ([n % packed.BLOCK_POINTS]
-                                                                                if n % packed.BLOCK_POINTS else [])
+        assert [n for (n,) in conn.execute(select(b.n).where(b.run_id == "r3").order_by(b.seq))] == sizes
         steps, values, times = points.read(conn, "r3", "x")
         assert steps == list(range(n)) and values == [float(s) for s in range(n)] and times == [None] * n
