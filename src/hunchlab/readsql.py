@@ -22,10 +22,13 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
+from hunchlab import packed
 from hunchlab.runlist import SCHEMA, connect_current
 
 __all__ = ["IN_CHUNK", "SCHEMA", "Reader", "Tallies", "connect_current", "reader"]
@@ -113,12 +116,15 @@ def last_values(conn: Any, run_ids: Sequence[str]) -> dict[str, dict[str, float]
     """Per run, per logged metric, the value at its last step: what a run without a summary has so far."""
     r = reader(conn)
     out: dict[str, dict[str, float]] = {}
-    for chunk in _chunks(run_ids):
-        sql = (f"SELECT m.run_id, m.key, m.value FROM metrics m JOIN (SELECT run_id, key, max(step) AS step "
-               f"FROM metrics WHERE run_id IN ({r.marks(len(chunk))}) GROUP BY run_id, key) last "
-               "ON m.run_id = last.run_id AND m.key = last.key AND m.step = last.step")
-        for run_id, key, value in r.rows(sql, chunk):
-            out.setdefault(run_id, {})[key] = value
+    for chunk in _chunks(run_ids):  # the blocks that hold a metric's highest step (usually its last one)
+        sql = (f"SELECT b.run_id, b.key, b.steps, b.vals FROM metric_blocks b JOIN (SELECT run_id, key, "
+               f"max(max_step) AS top FROM metric_blocks WHERE run_id IN ({r.marks(len(chunk))}) "
+               "GROUP BY run_id, key) last ON b.run_id = last.run_id AND b.key = last.key AND b.max_step = last.top "
+               "ORDER BY b.run_id, b.key, b.seq")
+        for (run_id, key), blocks in groupby(r.rows(sql, chunk), key=itemgetter(0, 1)):
+            point = packed.last_point(((s, v) for _, _, s, v in blocks), not r.postgres)
+            if point is not None:
+                out.setdefault(run_id, {})[key] = point[1]  # type: ignore[assignment]  # NaN: None, as before
     return out
 
 
@@ -132,10 +138,11 @@ def histories(conn: Any, run_ids: Sequence[str], keys: Sequence[str]) -> dict[st
     if not keys:
         return out
     for chunk in _chunks(run_ids):
-        sql = (f"SELECT run_id, key, step, time, value FROM metrics WHERE run_id IN ({r.marks(len(chunk))}) "
-               f"AND key IN ({r.marks(len(keys))}) ORDER BY run_id, key, step")
-        for run_id, key, step, t, value in r.rows(sql, [*chunk, *keys]):
-            out.setdefault(run_id, {}).setdefault(key, []).append((step, t, value))
+        sql = (f"SELECT run_id, key, steps, vals, times FROM metric_blocks WHERE run_id IN ({r.marks(len(chunk))}) "
+               f"AND key IN ({r.marks(len(keys))}) ORDER BY run_id, key, seq")
+        for (run_id, key), blocks in groupby(r.rows(sql, [*chunk, *keys]), key=itemgetter(0, 1)):
+            steps, values, times = packed.points((row[2:] for row in blocks), not r.postgres)
+            out.setdefault(run_id, {})[key] = list(zip(steps, times, values, strict=True))  # type: ignore[arg-type]
     return out
 
 

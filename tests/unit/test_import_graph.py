@@ -138,7 +138,7 @@ def test_importing_a_submodule_is_no_edge_to_its_package(tmp_path):
 LAYERS = [
     "errors project rundir events eventcheck spec overrides claims identity downsample seeds who strict_json timeparse "
     "shapes",
-    "store readsql runlist",
+    "store readsql runlist packed",
     "run run_config run_files run_start lifecycle background capture codecache outputs current ids",
     "stat_inputs stat_records intervals significance multiple_comparisons distributions paired power verdicts "
     "metric_info calibration plots figure_files curves plot_drawing",

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from hunchlab.errors import HunchError, HunchWarning, MachineError, NotFound, ReadOnly, StoreDamaged, did_you_mean
 from hunchlab.project import Project
 from hunchlab.rundir import RESERVE_FILE
-from hunchlab.store import ledger, schema
+from hunchlab.store import ledger, points, schema
 from hunchlab.store.engine import IMMEDIATE, is_read_only, make_engine, sqlite_path
 from hunchlab.store.faults import retrying, store_fault
 from hunchlab.store.fold import ENDED, fold_states, sync_run, unfolded_bytes, watch_longer
@@ -305,12 +305,8 @@ class Store:
         return cast("RunRecord", run)  # the row, run.json and the lists above: RunRecord (tests/unit/test_shapes.py)
 
     def _metric_histories(self, conn: Connection, run_id: str) -> dict[str, list[MetricPoint]]:
-        m = schema.metrics.c
-        out: dict[str, list[MetricPoint]] = {}
-        for key, step, value, t in conn.execute(select(m.key, m.step, m.value, m.time)
-                                                .where(m.run_id == run_id).order_by(m.key, m.step)):
-            out.setdefault(key, []).append({"step": step, "value": value, "time": t})
-        return out
+        return {key: [{"step": s, "value": v, "time": t} for s, v, t in zip(*pts, strict=True)]
+                for _, key, pts in points.histories(conn, [run_id])}
 
     def _last_metrics(self, conn: Connection, run_id: str) -> dict[str, MetricStat]:
         """Per metric: the number of points and the value at the last step (kept by the fold)."""

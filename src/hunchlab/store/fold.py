@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import repeat
 from json.encoder import encode_basestring as _encode_str
 from pathlib import Path
 from typing import Any
@@ -30,14 +29,13 @@ from hunchlab.events import QUARANTINE_FILE, BadLine, Chunk, read_events
 from hunchlab.identity import config_key
 from hunchlab.project import Project
 from hunchlab.rundir import META_FILE, entry_alive, process_alive
-from hunchlab.store import lod, schema
+from hunchlab.store import lod, points, schema
 from hunchlab.store.journal import insert_entry
 from hunchlab.store.predictions import insert_run_prediction, resolve_run_predictions
 from hunchlab.store.rows import insert_rows
 from hunchlab.store.sweeps import link_run
 
 ENDED = END_STATUSES
-METRIC_COLUMNS = ["run_id", "key", "step", "value", "time"]
 EXAMPLE_COLUMNS = ["run_id", "example_id", "input", "output", "target", "correct", "score", "fields"]
 ARTIFACT_COLUMNS = ["run_id", "name", "sha256", "size"]
 ORPHAN_QUIET_SECONDS = 3600.0
@@ -293,10 +291,10 @@ def _series(logs: list[dict[str, Any]]) -> Series:
 
 
 def _insert_series(conn: Connection, run_id: str, series: Series, stats: dict[str, dict[str, Any]]) -> None:
-    """Insert each metric's new points, one metric after the other (the index is appended to in
-    order), count them into ``stats`` and extend the metric's pyramid (``store.lod``)."""
+    """Append each metric's new points to its blocks (``store.points``), count them into ``stats``
+    and extend the metric's pyramid (``store.lod``)."""
     for key, (steps, vals, times) in series.items():
-        insert_rows(conn, schema.metrics, METRIC_COLUMNS, zip(repeat(run_id), repeat(key), steps, vals, times))
+        points.append(conn, run_id, key, steps, vals, times)
         top = max(steps)  # the value at the highest step, the latest logged of equal steps
         at = len(steps) - 1 - steps[::-1].index(top)
         st = stats.get(key)

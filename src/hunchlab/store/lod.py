@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Table, func, select
 
 from hunchlab.downsample import segment_m4
-from hunchlab.store import schema
+from hunchlab.store import points, schema
 from hunchlab.store.rows import insert_rows
 
 if TYPE_CHECKING:
@@ -37,17 +37,16 @@ COLUMNS = ["run_id", "key", "level", "bucket", "n", "first_step", "first_value",
 Point = tuple[int, "float | None"]
 Row = tuple[Any, ...]  # (bucket, n, first_step, first_value, last_step, last_value, min_step, ..., max_value)
 
-M = schema.metrics.c
 L = schema.metric_lod.c
 
 
 def update(conn: Connection, run_id: str, key: str, steps: Sequence[int], values: Sequence[float | None],
            n_before: int) -> None:
-    """Add a chunk's new points of one metric (already in the metrics table) to its pyramid."""
+    """Add a chunk's new points of one metric (already in its blocks) to its pyramid."""
     if n_before + len(steps) <= MIN_POINTS:
         return
     if n_before == 0:  # long in its first chunk: these are all its points
-        _levels(conn, run_id, key, steps, values, None)
+        _levels(conn, run_id, key, steps, values, None, (min(steps), max(steps)))
         return
     if n_before <= MIN_POINTS:  # the metric has just grown long: build from all its points
         build(conn, run_id, key)
@@ -56,22 +55,24 @@ def update(conn: Connection, run_id: str, key: str, steps: Sequence[int], values
     if built is None:
         build(conn, run_id, key)
     else:
-        _levels(conn, run_id, key, steps, values, built)
+        _levels(conn, run_id, key, steps, values, built, step_span(conn, run_id, key))
 
 
 def build(conn: Connection, run_id: str, key: str) -> None:
     """The pyramid of one metric from all its points (it has none yet)."""
-    rows = conn.execute(select(M.step, M.value).where(M.run_id == run_id, M.key == key)).all()
-    _levels(conn, run_id, key, [r[0] for r in rows], [r[1] for r in rows], None)
+    steps, values, _ = points.read(conn, run_id, key, times=False)
+    if steps:
+        _levels(conn, run_id, key, steps, values, None, (steps[0], steps[-1]))
 
 
 def _levels(conn: Connection, run_id: str, key: str, steps: Sequence[int], values: Sequence[float | None],
-            built: int | None) -> None:
-    """Write every level the metric's span calls for: new points merged into the levels that
-    exist (``built`` is the highest; None: none exist), levels new to it from the one below."""
+            built: int | None, span: tuple[int | None, int | None]) -> None:
+    """Write every level the metric's span (its first and last step) calls for: new points merged
+    into the levels that exist (``built`` is the highest; None: none exist), levels new to it from
+    the one below."""
     import numpy as np
 
-    first, last = step_span(conn, run_id, key)
+    first, last = span
     if first is None or last is None:
         return
     s = np.asarray(steps, dtype=np.int64)
@@ -150,12 +151,7 @@ def _write(conn: Connection, run_id: str, key: str, level: int, rows: list[Row])
     insert_rows(conn, schema.metric_lod, COLUMNS, [(run_id, key, level, *r) for r in rows], replace=True)
 
 
-def step_span(conn: Connection, run_id: str, key: str) -> tuple[int | None, int | None]:
-    """The first and last step a metric was logged at (None, None when it never was)."""
-    ends = [select(M.step).where(M.run_id == run_id, M.key == key).order_by(order).limit(1).scalar_subquery()
-            for order in (M.step, M.step.desc())]  # two index probes; min() and max() together scan
-    row = conn.execute(select(*ends)).one()
-    return row[0], row[1]
+step_span = points.span
 
 
 def pieces(conn: Connection, run_id: str, key: str, lo: int, hi: int, buckets: int) -> list[list[Point]]:
@@ -182,8 +178,8 @@ def pieces(conn: Connection, run_id: str, key: str, lo: int, hi: int, buckets: i
             rest += [(x, y) for x, y in ((a, first * width - 1), ((last + 1) * width, b)) if x <= y]
         spans = rest
     for a, b in spans:
-        out += [[(int(step), value)] for step, value in conn.execute(
-            select(M.step, M.value).where(M.run_id == run_id, M.key == key, M.step.between(a, b)))]
+        steps, values, _ = points.read(conn, run_id, key, a, b, times=False)
+        out += [[(step, value)] for step, value in zip(steps, values, strict=True)]
     return sorted(out)
 
 
@@ -193,9 +189,13 @@ def _piece(r: Iterable[Any]) -> list[Point]:
     return sorted(points, key=lambda p: p[0])
 
 
-def backfill(conn: Connection) -> int:
-    """Build the pyramid of every long metric already in the store (the migration that adds it)."""
-    long = conn.execute(select(M.run_id, M.key).group_by(M.run_id, M.key).having(func.count() > MIN_POINTS)).all()
+def backfill(conn: Connection, metrics: Table) -> int:
+    """Build the pyramid of every long metric in a store that kept a row per point, in ``metrics``
+    (the migration that adds the pyramid, 0007, came before the blocks)."""
+    m = metrics.c
+    long = conn.execute(select(m.run_id, m.key).group_by(m.run_id, m.key).having(func.count() > MIN_POINTS)).all()
     for run_id, key in long:
-        build(conn, run_id, key)
+        rows = conn.execute(select(m.step, m.value).where(m.run_id == run_id, m.key == key)).all()
+        steps = [r[0] for r in rows]
+        _levels(conn, run_id, key, steps, [r[1] for r in rows], None, (min(steps), max(steps)))
     return len(long)

@@ -11,7 +11,7 @@ result); a change to the schema is a new migration with its own DDL.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 # What migrate() keeps: the names of the migrations a store has had (made before any of them).
 BOOKKEEPING = Table(
@@ -231,4 +231,19 @@ Table(
     Column("size", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
     Column("created_at", Float, nullable=False),
+)
+
+METRIC_BLOCKS = MetaData()  # 0011_metric_blocks (it also drops 0001's metrics table)
+Table(
+    "metric_blocks", METRIC_BLOCKS,
+    Column("run_id", String, primary_key=True),
+    Column("key", String, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("min_step", BigInteger, nullable=False),
+    Column("max_step", BigInteger, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("steps", LargeBinary, nullable=False),
+    Column("vals", LargeBinary, nullable=False),
+    Column("times", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
 )

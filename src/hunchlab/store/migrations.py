@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from itertools import groupby, islice
 
-from sqlalchemy import Connection, column, select, table
+from sqlalchemy import Connection, column, literal_column, select, table
 
+from hunchlab import packed
 from hunchlab.errors import StoreError
 from hunchlab.store import migration_tables as frozen
 from hunchlab.store.fold import group_key
 from hunchlab.store.lod import backfill
+from hunchlab.store.rows import insert_rows
 
 
 def _initial(conn: Connection) -> None:
@@ -79,7 +82,7 @@ def _quarantine(conn: Connection) -> None:
 def _metric_lod(conn: Connection) -> None:
     """The metric pyramid, built for every long metric already folded (store/lod.py)."""
     frozen.METRIC_LOD.create_all(conn, checkfirst=False)
-    backfill(conn)
+    backfill(conn, frozen.INITIAL.tables["metrics"])
 
 
 def _agents(conn: Connection) -> None:
@@ -126,6 +129,30 @@ def _group_by_value(conn: Connection) -> None:
             conn.execute(update(runs).where(c.id == run_id).values(group_key=key))
 
 
+def _metric_blocks(conn: Connection) -> None:
+    """Logged points as packed blocks (``hunchlab.packed``) in place of a row per point: folding
+    2M points spent 3.8 s of CPU on the rows' inserts, 0.24 s as blocks. Each metric's points are
+    read in step order (equal steps in the order written: SQLite's rowid), streamed (a server-side
+    cursor on PostgreSQL) and cut into full blocks, so memory holds one block whatever the store;
+    the rows' table goes. The pyramid (0007) is built from the same points and stays as it is."""
+    frozen.METRIC_BLOCKS.create_all(conn, checkfirst=False)
+    m = frozen.INITIAL.tables["metrics"].c
+    order = [m.run_id, m.key, m.step, *([literal_column("rowid")] if conn.dialect.name == "sqlite" else [])]
+    blocks = frozen.METRIC_BLOCKS.tables["metric_blocks"]
+    columns = [c.name for c in blocks.columns]
+    rows = conn.execute(select(m.run_id, m.key, m.step, m.value, m.time).order_by(*order)
+                        .execution_options(yield_per=packed.BLOCK_POINTS))
+    for (run_id, key), points in groupby(rows, key=lambda r: (r[0], r[1])):
+        seq = 0
+        while block := list(islice(points, packed.BLOCK_POINTS)):
+            columns_of = list(zip(*block, strict=True))  # run_id, key, steps, values, times
+            split = packed.split(columns_of[2], columns_of[3], columns_of[4])
+            insert_rows(conn, blocks, columns, [(run_id, key, seq, *split[0])])
+            seq += 1
+    conn.exec_driver_sql("DROP INDEX ix_metrics_run_key_step")
+    conn.exec_driver_sql("DROP TABLE metrics")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_predictions_journal", _predictions_and_journal),
@@ -137,6 +164,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0008_agents", _agents),
     ("0009_shared_store", _shared_store),
     ("0010_group_by_value", _group_by_value),
+    ("0011_metric_blocks", _metric_blocks),
 ]
 
 

@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Connection, and_, func, select
 
 from hunchlab.claims import Claim
-from hunchlab.store import ledger, schema
+from hunchlab.store import ledger, points, schema
 
 if TYPE_CHECKING:
     from hunchlab.shapes import PredictionRecord
 
 P = schema.predictions.c
 R = schema.runs.c
-M = schema.metrics.c
 ENDED = ("finished", "failed", "interrupted", "crashed", "pruned")
 
 
@@ -54,16 +53,15 @@ def metric_value(conn: Connection, run_id: str, metric: str) -> float | None:
     value = summary.get(metric)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    row = conn.execute(select(M.value).where(M.run_id == run_id, M.key == metric)
-                       .order_by(M.step.desc()).limit(1)).first()
-    return None if row is None else row[0]
+    last = points.last_value(conn, run_id, metric)
+    return None if last is None else last[1]
 
 
 def known_metrics(conn: Connection, run_ids: list[str]) -> list[str]:
     names: set[str] = set()
     for summary in conn.execute(select(R.summary).where(R.id.in_(run_ids))).scalars():
         names.update(k for k, v in json.loads(summary).items() if isinstance(v, (int, float)))
-    names.update(conn.execute(select(M.key).where(M.run_id.in_(run_ids)).distinct()).scalars())
+    names.update(points.keys(conn, run_ids))
     return sorted(names)
 
 

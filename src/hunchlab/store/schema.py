@@ -7,7 +7,7 @@ tables of their own because they are what gets large.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 # PostgreSQL: the sequence every project folder sharing the store takes its run numbers from
@@ -51,15 +51,22 @@ runs = Table(
     Column("agent", String, index=True),  # the agent that started it (from run.json); NULL: the person
 )
 
-metrics = Table(
-    "metrics",
+# Logged points, packed (hunchlab/packed.py): per run, metric and block of up to 4,096 points in the
+# order logged, their steps (int64), values and times (doubles) as little-endian arrays, and the block's
+# step range, so a range read opens only the blocks that overlap it.
+metric_blocks = Table(
+    "metric_blocks",
     metadata,
-    Column("run_id", String, nullable=False),
-    Column("key", String, nullable=False),
-    Column("step", Integer, nullable=False),
-    Column("value", Float),
-    Column("time", Float),
-    Index("ix_metrics_run_key_step", "run_id", "key", "step"),
+    Column("run_id", String, primary_key=True),
+    Column("key", String, primary_key=True),
+    Column("seq", Integer, primary_key=True),  # 0, 1, ...: the order the blocks were logged in
+    Column("min_step", BigInteger, nullable=False),
+    Column("max_step", BigInteger, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("steps", LargeBinary, nullable=False),
+    Column("vals", LargeBinary, nullable=False),
+    Column("times", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # The metric pyramid (store/lod.py): per long metric and level, per bucket of 32 * 8**level steps,

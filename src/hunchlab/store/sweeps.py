@@ -27,7 +27,7 @@ from sqlalchemy import Connection, func, select, update
 
 from hunchlab.errors import NotFound, did_you_mean
 from hunchlab.rundir import process_alive
-from hunchlab.store import ledger, schema
+from hunchlab.store import ledger, points, schema
 
 JSON_COLUMNS = ("spec", "space", "prune", "code")
 # A driver renews its lease every 10 s for 60 s: a dead driver's sweep can be resumed from another
@@ -187,12 +187,9 @@ def trials(conn: Connection, sweep_id: str) -> list[dict[str, Any]]:
 
 def metric_histories(conn: Connection, run_ids: list[str], key: str) -> dict[str, list[tuple[int, float]]]:
     """``{run_id: [(step, value), ...]}`` of one logged metric, for the pruning rule's medians."""
-    m = schema.metrics.c
     out: dict[str, list[tuple[int, float]]] = {run_id: [] for run_id in run_ids}
-    for i in range(0, len(run_ids), 500):
-        for run_id, step, value in conn.execute(select(m.run_id, m.step, m.value).where(
-                m.run_id.in_(run_ids[i:i + 500]), m.key == key).order_by(m.run_id, m.step)):
-            out[run_id].append((step, value))
+    for run_id, _, (steps, values, _) in points.histories(conn, run_ids, [key]):
+        out[run_id] = list(zip(steps, values, strict=True))  # type: ignore[arg-type]  # NaN: None, as before
     return out
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from hunchlab.store import example_record, schema
+from hunchlab.store import example_record, points, schema
 
 if TYPE_CHECKING:
     from hunchlab.shapes import ExampleRecord
@@ -19,18 +19,14 @@ if TYPE_CHECKING:
 
 def metric_range(conn: Connection, run_id: str, key: str, lo: int, hi: int) -> tuple[list[int], list[float | None]]:
     """Steps and values of one metric of one run with ``lo <= step <= hi``, in step order."""
-    m = schema.metrics.c
-    rows = conn.execute(select(m.step, m.value).where(m.run_id == run_id, m.key == key, m.step.between(lo, hi))
-                        .order_by(m.step)).all()
-    return [r[0] for r in rows], [r[1] for r in rows]
+    steps, values, _ = points.read(conn, run_id, key, lo, hi, times=False)
+    return steps, values
 
 
 def count_points(conn: Connection, run_id: str, key: str, lo: int, hi: int, cap: int) -> int:
     """Points of a metric in ``[lo, hi]``, counted up to ``cap`` only (a million need not be counted
     to know they are too many to send)."""
-    m = schema.metrics.c
-    some = select(m.step).where(m.run_id == run_id, m.key == key, m.step.between(lo, hi)).limit(cap).subquery()
-    return int(conn.execute(select(func.count()).select_from(some)).scalar_one())
+    return points.count(conn, run_id, key, lo, hi, cap)
 
 
 def runs_fingerprint(conn: Connection) -> tuple[Any, ...]:

@@ -8,7 +8,7 @@ import random
 import pytest
 from sqlalchemy import delete, select
 
-from hunchlab import run_records
+from hunchlab import packed, run_records
 from hunchlab.downsample import bucket_bounds, m4_of_pieces
 from hunchlab.run_start import create_run
 from hunchlab.store import fold, lod, open_store, schema
@@ -42,9 +42,13 @@ def _rows(conn, run_id):
 
 
 def _raw(conn, run_id, lo, hi):
-    m = schema.metrics.c
-    return [tuple(r) for r in conn.execute(select(m.step, m.value).where(
-        m.run_id == run_id, m.key == "v", m.step.between(lo, hi)))]
+    """Every stored point of ``v`` in ``[lo, hi]``, decoded block by block (no range read)."""
+    b = schema.metric_blocks.c
+    out = []
+    for steps, vals in conn.execute(select(b.steps, b.vals).where(b.run_id == run_id, b.key == "v")):
+        out += [(s, v) for s, v in zip(packed.unpack_steps(steps), packed.unpack_values(vals, True))
+                if lo <= s <= hi]
+    return out
 
 
 def test_a_pyramid_folded_chunk_by_chunk_equals_one_built_from_every_point(project, long_run):

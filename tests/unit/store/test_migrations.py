@@ -55,6 +55,7 @@ SHIPPED = {
     "0008_agents": "327c6d05cdabc8f3",
     "0009_shared_store": "54367128515c18fb",
     "0010_group_by_value": "44136fa355b3678a",
+    "0011_metric_blocks": "10a92affe75f445b",  # creates metric_blocks (dropping metrics is not in the hash)
 }
 
 
