@@ -41,7 +41,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from hunchlab.errors import StoreError, machine_error
-from hunchlab.eventcheck import MAX_LINE_BYTES, problem
+from hunchlab.eventcheck import MAX_LINE_BYTES, plain_logs, problem
 
 VERSION = 1
 FILENAME = "events.jsonl"
@@ -172,26 +172,41 @@ def read_events(path: Path, offset: int = 0, max_bytes: int = 4 << 20) -> Chunk:
         if cut == 0 and data:
             return _long_line(f, path, offset, data)
     chunk = Chunk(end=offset + cut, eof=len(data) < max_bytes)
-    start = offset
-    for line in data[:cut].split(b"\n")[:-1]:
-        _take(line, start, path, chunk)
-        start += len(line) + 1
+    lines = data[:cut].split(b"\n")[:-1]
+    try:
+        events = list(map(orjson.loads, lines))  # one C loop; any line orjson refuses: line by line
+    except orjson.JSONDecodeError:
+        events = None
+    if events and type(events[0]) is dict and "hunch_events" in events[0] and plain_logs(events[1:]):
+        _check_version(events[0], path)
+        chunk.events += events[1:]
+    elif events is not None and plain_logs(events):  # the common chunk: all plain log lines
+        chunk.events += events
+    else:
+        start = offset
+        for i, line in enumerate(lines):
+            _take(line, _UNPARSED if events is None else events[i], start, path, chunk)
+            start += len(line) + 1
     return chunk
 
 
-def _take(line: bytes, start: int, path: Path, chunk: Chunk) -> None:
-    """Parse and check one line into ``chunk``."""
-    if not line.strip():
-        return
-    try:
-        event = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        try:
-            event = json.loads(line)  # NaN and Infinity tokens, which orjson refuses
-            json.dumps(event, ensure_ascii=False).encode()  # text no store can hold (a lone surrogate)
-        except ValueError as e:
-            _salvage(line, start, str(e).split(":")[0], chunk)
+_UNPARSED = object()
+
+
+def _take(line: bytes, event: Any, start: int, path: Path, chunk: Chunk) -> None:
+    """Check one line into ``chunk``, parsing it first unless ``event`` is it parsed."""
+    if event is _UNPARSED:
+        if not line.strip():
             return
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            try:
+                event = json.loads(line)  # NaN and Infinity tokens, which orjson refuses
+                json.dumps(event, ensure_ascii=False).encode()  # text no store can hold (a lone surrogate)
+            except ValueError as e:
+                _salvage(line, start, str(e).split(":")[0], chunk)
+                return
     if type(event) is dict and "hunch_events" in event:
         _check_version(event, path)
         return
@@ -244,7 +259,7 @@ def _long_line(f: BinaryIO, path: Path, offset: int, head: bytes) -> Chunk:
         why = f"a line of {length:,} bytes, over the {MAX_LINE_BYTES >> 20} MiB cap (first MiB kept)"
         return Chunk(bad=[BadLine(offset, b"".join(kept)[:KEPT_OF_LONG_LINE], why)], end=end)
     chunk = Chunk(end=end)
-    _take(b"".join(kept), offset, path, chunk)
+    _take(b"".join(kept), _UNPARSED, offset, path, chunk)
     return chunk
 
 
