@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, bindparam, func, select, union_all
 
 from hunchlab.downsample import segment_m4
 from hunchlab.store import points, schema
@@ -51,11 +51,19 @@ def update(conn: Connection, run_id: str, key: str, steps: Sequence[int], values
     if n_before <= MIN_POINTS:  # the metric has just grown long: build from all its points
         build(conn, run_id, key)
         return
-    built = conn.execute(select(func.max(L.level)).where(L.run_id == run_id, L.key == key)).scalar()
+    built, first, last = conn.execute(_TOP, {"rid": run_id, "key": key}).one()
     if built is None:
         build(conn, run_id, key)
-    else:
-        _levels(conn, run_id, key, steps, values, built, step_span(conn, run_id, key))
+    else:  # the span of the stored points (every level covers them all) and the new ones
+        _levels(conn, run_id, key, steps, values, built, (min(first, min(steps)), max(last, max(steps))))
+
+
+# The highest level and, from its few rows, the first and last step the pyramid covers: one
+# query where the span from the blocks was a second one over all of them (0.17 s of a 2M-point fold).
+_TOP = select(func.max(L.level), func.min(L.first_step), func.max(L.last_step)).where(
+    L.run_id == bindparam("rid"), L.key == bindparam("key"),
+    L.level == select(func.max(L.level)).where(L.run_id == bindparam("rid"), L.key == bindparam("key"))
+    .scalar_subquery())
 
 
 def build(conn: Connection, run_id: str, key: str) -> None:
@@ -77,18 +85,15 @@ def _levels(conn: Connection, run_id: str, key: str, steps: Sequence[int], value
         return
     s = np.asarray(steps, dtype=np.int64)
     v = np.asarray(values, dtype=float)  # None becomes NaN
-    order = np.argsort(s, kind="stable")  # equal steps keep the order they were logged in
-    s, v = s[order], v[order]
-    for level, width in enumerate(WIDTHS):
-        if level and width > last - first + 1:
-            break
-        if built is None:
-            rows = _aggregate(s, v, width)
-        elif level > built:
-            rows = _coarsen(conn, run_id, key, level)  # newly useful: built from the complete level below
-        else:
-            rows = _merge(conn, run_id, key, level, _aggregate(s, v, width))
-        _write(conn, run_id, key, level, rows)
+    if s.size > 1 and not (s[1:] >= s[:-1]).all():
+        order = np.argsort(s, kind="stable")  # equal steps keep the order they were logged in
+        s, v = s[order], v[order]
+    levels = [level for level, width in enumerate(WIDTHS) if not level or width <= last - first + 1]
+    fresh = {level: _aggregate(s, v, WIDTHS[level]) for level in levels if built is None or level <= built}
+    if built is not None:
+        fresh = _merge(conn, run_id, key, fresh)
+    for level in levels:  # a level new to the metric is built from the complete level below, written first
+        _write(conn, run_id, key, level, fresh[level] if level in fresh else _coarsen(conn, run_id, key, level))
 
 
 def _aggregate(s: np.ndarray, v: np.ndarray, width: int) -> list[Row]:
@@ -101,6 +106,8 @@ def _aggregate(s: np.ndarray, v: np.ndarray, width: int) -> list[Row]:
     counts = np.diff(np.append(starts, s.size))
     columns = [bucket[starts], counts, s[first], v[first], s[last], v[last], s[low], v[low], s[high], v[high]]
     rows = zip(*(c.tolist() for c in columns), strict=True)
+    if not np.isnan(v).any():  # the common metric: no bucket has a missing value or extreme
+        return list(rows)
     return [(b, n, fs, _value(fv), ls, _value(lv), *_extreme(mins, minv), *_extreme(maxs, maxv))
             for b, n, fs, fv, ls, lv, mins, minv, maxs, maxv in rows]
 
@@ -114,14 +121,17 @@ def _extreme(step: int, value: float) -> tuple[int | None, float | None]:
     return (None, None) if value != value else (step, value)
 
 
-def _merge(conn: Connection, run_id: str, key: str, level: int, new: list[Row]) -> list[Row]:
-    """New rows combined with the stored rows of the same buckets (usually only the last one)."""
-    if not new:
+def _merge(conn: Connection, run_id: str, key: str, new: dict[int, list[Row]]) -> dict[int, list[Row]]:
+    """Each level's new rows combined with the stored rows of the same buckets (usually only the
+    last one a level), all levels read in one query (a query a level cost 0.2 s of a 2M-point fold)."""
+    parts = [select(L.level, *[L[c] for c in COLUMNS[3:]]).where(
+        L.run_id == run_id, L.key == key, L.level == level, L.bucket.between(rows[0][0], rows[-1][0]))
+        for level, rows in new.items() if rows]
+    if not parts:
         return new
-    stored = {r[0]: tuple(r) for r in conn.execute(
-        select(*[L[c] for c in COLUMNS[3:]]).where(
-            L.run_id == run_id, L.key == key, L.level == level, L.bucket.between(new[0][0], new[-1][0])))}
-    return [combine(stored[r[0]], r) if r[0] in stored else r for r in new]
+    stored = {(r[0], r[1]): tuple(r[1:]) for r in conn.execute(union_all(*parts))}
+    return {level: [combine(stored[level, r[0]], r) if (level, r[0]) in stored else r for r in rows]
+            for level, rows in new.items()}
 
 
 def combine(a: Row, b: Row) -> Row:
