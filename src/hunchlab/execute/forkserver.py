@@ -51,6 +51,17 @@ class Request:
     ready: int  # closed once the supervisor is in its session: the server then tells the driver its pid
 
 
+def forkserver_supported() -> bool:
+    """Whether this system has what the server needs: fork, and pidfds (Linux 5.3+) to wait on several children."""
+    if not hasattr(os, "pidfd_open"):
+        return False
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:
+        return False
+    return True
+
+
 def serve(sock: socket.socket) -> Request | None:
     """The server's loop; returns only in a forked supervisor (its request), or None when the driver closed."""
     sel = selectors.DefaultSelector()

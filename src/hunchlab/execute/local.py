@@ -177,12 +177,7 @@ def execute(argv_child: list[str], run_dir: Path, project_root: Path, *, cwd: Pa
         **({ENV_SCRATCH: str(scratch)} if scratch is not None else {}),
         "PYTHONPATH": os.pathsep.join([*first, *search, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }
-    proc: Process
-    if server is not None and server.serves(env):
-        proc = server.spawn(argv_child, cwd=str(cwd), env=env, new_session=control is not None)
-    else:
-        proc = subprocess.Popen(argv_child, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, start_new_session=control is not None)
+    proc = _start_supervisor(argv_child, cwd, env, new_session=control is not None, server=server)
     faults: list[OSError] = []
     tees = [_tee(proc.stdout, run_dir / "stdout.log", sys.stdout.buffer if echo else None, faults,
                  hooks.on_stdout if hooks else None),
@@ -203,6 +198,19 @@ def execute(argv_child: list[str], run_dir: Path, project_root: Path, *, cwd: Pa
     if status != "finished" and not interrupted and _out_of_space(code, faults, run_dir):
         return "failed", code, f"{NO_SPACE} (the disk holding {run_dir} filled up)"
     return status, code, error
+
+
+def _start_supervisor(argv_child: list[str], cwd: Path, env: dict[str, str], *, new_session: bool,
+                      server: ForkServer | None) -> Process:
+    """The entry's supervisor: forked by the sweep's fork server where it can, else a new interpreter
+    (also when the server is gone: the trial still runs)."""
+    if server is not None and server.serves(env):
+        try:
+            return server.spawn(argv_child, cwd=str(cwd), env=env, new_session=new_session)
+        except OSError:
+            pass
+    return subprocess.Popen(argv_child, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, start_new_session=new_session)
 
 
 def _out_of_space(code: int, faults: list[OSError], run_dir: Path) -> bool:

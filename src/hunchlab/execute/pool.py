@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hunchlab.capture import environment
-from hunchlab.execute.forkserver import ForkServer
+from hunchlab.execute.forkserver import ForkServer, forkserver_supported
 from hunchlab.execute.jobs import Job
 from hunchlab.execute.local import Control, RunOutcome, run_spec
 from hunchlab.execute.sweep_code import restore_snapshot, sweep_dir
@@ -40,7 +40,7 @@ class LocalExecutor:
     def open(self, sweeps: list[dict[str, Any]]) -> None:
         """Rebuild each sweep's submitted code in ``.hunch/sweeps/<id>/tree`` and record the environment once."""
         self._env = environment()
-        self._server = ForkServer(dict(os.environ))
+        self._server = ForkServer(dict(os.environ)) if forkserver_supported() else None
         for sweep in sweeps:
             self._cwd[sweep["id"]] = restore_snapshot(self.project, sweep, self._tree(sweep["id"]), link_ignored=True)
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from hunchlab.execute.forkserver import ForkServer, ServedProcess
+from hunchlab.execute.forkserver import ForkServer, ServedProcess, forkserver_supported
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="the fork server needs Linux pidfds")
+pytestmark = pytest.mark.skipif(not forkserver_supported(), reason="the fork server needs Linux pidfds")
 
 
 @pytest.fixture
