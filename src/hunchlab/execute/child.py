@@ -227,12 +227,19 @@ def _on_term(signum: int, frame: object) -> None:
 
 
 def _kill_tree(sig: int, *, grace: float) -> None:
-    """Signal every descendant, then SIGKILL what is left after ``grace`` and reap until none remain."""
+    """Signal every descendant, then SIGKILL what is left after ``grace`` and reap until none remain.
+
+    A supervisor with no child left has no descendant (every orphan of its tree is re-parented to
+    it, the subreaper), so the usual end, an entry that left nothing behind, reads no ``/proc``:
+    each walk reads every process's ``stat`` (~4 ms of CPU with ~190 processes), twice a trial."""
     deadline = time.monotonic() + grace
+    if not _reap():
+        return
     for pid in _descendants():
         _signal(pid, sig)
     while True:
-        _reap()
+        if not _reap():
+            return
         left = _descendants()
         if not left:
             return
@@ -250,14 +257,15 @@ def _signal(pid: int, sig: int) -> None:
         pass
 
 
-def _reap() -> None:
+def _reap() -> bool:
+    """Reap every child that has ended; whether any child is left."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return False
         if pid == 0:
-            return
+            return True
 
 
 def _descendants() -> list[int]:
