@@ -5,8 +5,9 @@ test-time-compute tests, assert that its check passes every row, and run each
 broken arm to assert that the check then fails on its *claims* (not only on an
 invariant that names the broken param): STaR without a filter and against
 shuffled answers, and best-of-N that takes the lowest-scored chain. Models are
-cached in a temporary folder shared by the module, so the broken arms reuse the
-base policy and the judges.
+cached in a temporary folder shared by the session (conftest.py), so the broken
+arms reuse the base policy and the judges, and the test-time-compute tests reuse
+the judges (their verifiers, at the same settings).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import fake_run
 import pytest
 import torch
 import yaml
-from fake_run import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
 
 from hunchlab.errors import HunchError
 from hunchlab.studies import get_study
