@@ -163,7 +163,10 @@ def test_reward_overoptimisation_reproduces_and_fails_when_picking_the_lowest(tm
     for name in ("overoptimisation.png", "judges.png", "judges.csv", "judges_plot.py"):
         assert (tmp_path / "real" / "figures" / name).exists()
 
-    broken = smoke_run(entries.reward_overoptimisation, "reward_overoptimisation", tmp_path / "argmin", "pick=argmin")
+    # 200 test problems, not 1,000 (1.7 s of CPU, 0.7 s): the break is not noise-sized; gold peaks at N=1 (a rise
+    # of 0.0 against 0.05) and the judge's own score falls after it (-0.319 against 0.05; -0.313 at 1,000)
+    broken = smoke_run(entries.reward_overoptimisation, "reward_overoptimisation", tmp_path / "argmin", "pick=argmin",
+                       "n_test=200")
     lost = claims_failed(check_reward_overoptimisation([broken.summary]))
     assert "the outcome judge's own score keeps rising after gold has peaked (largest N minus the peak)" in lost
     assert "best-of-N against the outcome judge first raises gold accuracy (peak minus N=1)" in lost
