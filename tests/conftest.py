@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,6 +46,24 @@ params:
   model: {width: 64}
 smoke: {steps: 2}
 """
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every process the tests start reads hunchlab's compiled modules from one session-wide cache.
+
+    The suite starts hundreds of Python processes (each ``hunch`` call, each run and sweep trial);
+    under PYTHONDONTWRITEBYTECODE, which this machine's shell sets, each one compiled every
+    hunchlab module it imported from source: 0.46 s of CPU for ``hunch show 1 --json`` against
+    0.39 s from the cache (10 calls: 4.6 s against 3.9-4.2 s). The cache lives in a temporary
+    folder (PYTHONPYCACHEPREFIX), so no ``__pycache__`` appears beside the sources or in a test's
+    project, whose files some tests list.
+    """
+    patch = pytest.MonkeyPatch()
+    patch.setenv("PYTHONPYCACHEPREFIX", str(tmp_path_factory.mktemp("pycache")))
+    patch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    yield
+    patch.undo()
 
 
 @pytest.fixture

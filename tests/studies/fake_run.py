@@ -1,15 +1,12 @@
 """What the studies' tests share: a ``FakeRun`` that records what an entry logs (no project, no
-store: a study's method is tested in process, in seconds), a temporary model cache, and a smoke
-run of an entry on its spec with command-line overrides."""
+store: a study's method is tested in process, in seconds) and a smoke run of an entry on its spec
+with command-line overrides. The temporary model cache they share is ``model_cache`` in conftest.py."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from hunchlab.spec import load_spec
 
@@ -43,17 +40,6 @@ class FakeRun:
 
     def artifact(self, path: Path) -> None:
         pass
-
-
-@pytest.fixture(scope="module", autouse=True)
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    before = os.environ.get("HUNCH_CACHE_DIR")
-    os.environ["HUNCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if before is None:
-        del os.environ["HUNCH_CACHE_DIR"]
-    else:
-        os.environ["HUNCH_CACHE_DIR"] = before
 
 
 def smoke_run(specs: Path, entry: Callable[[Any], None], spec: str, folder: Path, *overrides: str) -> FakeRun:

@@ -9,7 +9,7 @@ for expert-iteration attempts fed back without the checker (caught by the
 invariant that every fed-back proof passes it) and nothing fed back (no climb), both at a
 smaller size than the smoke budget (``TINY``), as is the shuffled value (15 theorems per difficulty: its
 failed searches use their whole budget, which makes it the slowest arm).
-Models are cached in a temporary folder shared by the module, so a broken arm
+Models are cached in a temporary folder shared by the session (conftest.py), so a broken arm
 that changes only the search reuses the trained value.
 """
 
@@ -21,7 +21,6 @@ from pathlib import Path
 import fake_run
 import pytest
 import yaml
-from fake_run import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
 
 from hunchlab.errors import HunchError
 from hunchlab.studies import get_study

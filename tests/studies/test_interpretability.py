@@ -21,7 +21,7 @@ import fake_run
 import pytest
 import torch
 import yaml
-from fake_run import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
+from fake_run import FakeRun
 
 from hunchlab.errors import HunchError
 from hunchlab.studies import shipped_studies

@@ -4,12 +4,12 @@ The end-to-end tests start a real run (``hunchlab.start`` in a fresh project)
 with the spec's smoke params, call the study's entry on it, and assert that the
 check passes every row; then they run each broken arm the same way and assert
 that the check fails, on the claim the arm breaks. Judges are cached in a
-temporary folder shared by the module, so the broken arms reuse the real arm's.
+temporary folder shared by the session (conftest.py), so the broken arms reuse the real arm's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,14 +24,6 @@ from hunchlab.studies.checks import TOO_LARGE, failed
 from hunchlab.studies.scalable_oversight import debate, entries, game, glyphs, weak_to_strong
 from hunchlab.studies.scalable_oversight.check import check_debate, check_weak_to_strong
 from hunchlab.studies.scalable_oversight.judge import Judge, JudgeConfig
-
-
-@pytest.fixture(scope="module", autouse=True)
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """One model cache for the module, so the broken arms reuse the judges the real arm trained."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HUNCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield
 
 
 def smoke_run(project: Project, study: str, entry: Callable[[Any], None], *overrides: str) -> hunchlab.Run:

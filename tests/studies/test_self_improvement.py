@@ -5,8 +5,9 @@ test-time-compute tests, assert that its check passes every row, and run each
 broken arm to assert that the check then fails on its *claims* (not only on an
 invariant that names the broken param): STaR without a filter and against
 shuffled answers, and best-of-N that takes the lowest-scored chain. Models are
-cached in a temporary folder shared by the module, so the broken arms reuse the
-base policy and the judges.
+cached in a temporary folder shared by the session (conftest.py), so the broken
+arms reuse the base policy and the judges, and the test-time-compute tests reuse
+the judges (their verifiers, at the same settings).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import fake_run
 import pytest
 import torch
 import yaml
-from fake_run import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
 
 from hunchlab.errors import HunchError
 from hunchlab.studies import get_study
@@ -144,8 +144,11 @@ def test_star_reproduces_and_fails_without_its_filter(tmp_path: Path) -> None:
     assert run.summary["step_acc/r3/lo"] < run.summary["step_acc/r3"] < run.summary["step_acc/r3/hi"]
     assert (tmp_path / "real" / "figures" / "star_accuracy.csv").exists()
     assert {e["round"] for e in run.examples} == {0, 1, 2}
-    for arm in ("none", "shuffled"):
-        broken = smoke_run(entries.star, "star", tmp_path / arm, f"filter={arm}")
+    for arm in ("none", "shuffled"):  # one STaR seed of three (5 s of CPU each, under 2 s): the break is far
+        # larger than seed noise; step-accuracy gain -0.096 | -0.097 against the 0.04 threshold, held-out gap
+        # closed 0.012 | 0.006 against 0.10, answer gain -0.017 | -0.017 against 0.035, taught steps -0.222 |
+        # -0.220 against -0.03: all four claims fail on seed 0, as on the mean of three (-0.094 | -0.081 ...)
+        broken = smoke_run(entries.star, "star", tmp_path / arm, f"filter={arm}", "seeds=1")
         assert len(claims_failed(check_star([broken.summary]))) >= 3, arm
         assert broken.summary["gain/step_acc"] < 0  # it unlearns, it does not merely stall
 
@@ -160,7 +163,10 @@ def test_reward_overoptimisation_reproduces_and_fails_when_picking_the_lowest(tm
     for name in ("overoptimisation.png", "judges.png", "judges.csv", "judges_plot.py"):
         assert (tmp_path / "real" / "figures" / name).exists()
 
-    broken = smoke_run(entries.reward_overoptimisation, "reward_overoptimisation", tmp_path / "argmin", "pick=argmin")
+    # 200 test problems, not 1,000 (1.7 s of CPU, 0.7 s): the break is not noise-sized; gold peaks at N=1 (a rise
+    # of 0.0 against 0.05) and the judge's own score falls after it (-0.319 against 0.05; -0.313 at 1,000)
+    broken = smoke_run(entries.reward_overoptimisation, "reward_overoptimisation", tmp_path / "argmin", "pick=argmin",
+                       "n_test=200")
     lost = claims_failed(check_reward_overoptimisation([broken.summary]))
     assert "the outcome judge's own score keeps rising after gold has peaked (largest N minus the peak)" in lost
     assert "best-of-N against the outcome judge first raises gold accuracy (peak minus N=1)" in lost

@@ -9,8 +9,11 @@ and the ceilings), a beam search that keeps the lowest-scored prefixes, and a
 beam search given 4x the samples of best-of-N (caught by the counted budgets).
 Broken arms run on 200 test problems per K (the claims' thresholds were set at
 500, so only a clear break is asserted). Models are cached in a temporary folder
-shared by the module, so the arms and the second study reuse what the first
-trained (only the shuffled-label and the weaker PRMs are trained again).
+shared by the session (conftest.py), so the arms and the second study reuse what
+the first trained (only the shuffled-label and the weaker PRMs are trained
+again), and so may the first, when the reward-overoptimisation test trained the
+same models before it: that each model's training curve reaches the run is
+checked on a fresh cache at a tiny budget.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 import pytest
 import torch
 import yaml
-from fake_run import FakeRun, model_cache  # noqa: F401  (the fixture: a temporary model cache)
+from fake_run import FakeRun
 
 from hunchlab.errors import HunchError
 from hunchlab.studies.test_time_compute import entries, search
@@ -149,6 +152,14 @@ def test_study_info_points_at_the_specs_and_each_study_has_its_own_page() -> Non
 # The studies, with their broken arms
 
 
+def test_the_entry_logs_each_models_training_curve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUNCH_CACHE_DIR", str(tmp_path / "cache"))  # nothing cached: every model trains
+    run = smoke_run(entries.self_consistency, "self_consistency", tmp_path / "tiny", k_values=[2], n_values=[1, 4],
+                    n_test=20, generator_iters=5, verifier_iters=5, verifier_problems=20)
+    logged = {name for _, metrics in run.logged for name in metrics}
+    assert {"train/generator/loss", "train/prm/loss", "train/orm/loss"} <= logged
+
+
 @pytest.mark.slow
 def test_self_consistency_reproduces_and_each_broken_arm_fails_its_row(tmp_path: Path) -> None:
     run = smoke_run(entries.self_consistency, "self_consistency", tmp_path / "real")
@@ -157,7 +168,6 @@ def test_self_consistency_reproduces_and_each_broken_arm_fails_its_row(tmp_path:
     assert [r["kind"] for r in rows[:3]] == ["invariant"] * 3 and all(r["verdict"] == "holds" for r in rows[:3])
     assert "exploited" in row(rows, "PRM best-of-64 beats ORM")["note"]
     assert (tmp_path / "real" / "accuracy_vs_n.png").exists()
-    assert any("train/prm/loss" in metrics for _, metrics in run.logged)
     assert {(e["k"], e["method"], e["n"]) for e in run.examples} >= {(4, "prm", 64), (8, "maj", 16)}
 
     shuffled = smoke_run(entries.self_consistency, "self_consistency", tmp_path / "shuffled", prm_labels="shuffled")
