@@ -68,6 +68,18 @@ def _trial_runs(project, sweep_id):
             return {t["trial"]: [r["status"] for r in t["runs"]] for t in q.trials(conn, sweep_id)}
 
 
+def _settled_runs(project, sweep_id, timeout=30):
+    """``_trial_runs`` once no trial reads as running. After a kill -9 of the driver each trial's
+    supervisor is told to go and kills its tree first: until it has, the run is rightly still
+    running (a process of it can write), and under load that takes a moment."""
+    deadline = time.time() + timeout
+    while True:
+        runs = _trial_runs(project, sweep_id)
+        if time.time() > deadline or not any("running" in r for r in runs.values()):
+            return runs
+        time.sleep(0.2)
+
+
 def _start(project, *args):
     env = {k: v for k, v in os.environ.items() if k not in ("HUNCH_DIR", "HUNCH_RUN_DIR")}
     return subprocess.Popen([sys.executable, "-m", "hunchlab", *args], cwd=project.root, env=env, text=True,
@@ -138,7 +150,7 @@ def test_a_sweep_stopped_halfway_resumes_to_completion_without_duplicates(projec
     seen += proc.communicate(timeout=60)[1].splitlines(keepends=True)
     (project.root / "go").touch()  # the resumed trials run straight through
     assert proc.returncode == (-9 if sig == signal.SIGKILL else 130)  # kill PID stops it as Ctrl-C does
-    before = _trial_runs(project, "sweep-1")
+    before = _settled_runs(project, "sweep-1")
     statuses = [s for runs in before.values() for s in runs]
     assert statuses.count("finished") >= 2 and "running" not in statuses, (before, "".join(seen))
     ended = "crashed" if sig == signal.SIGKILL else "interrupted"
