@@ -77,8 +77,10 @@ def runs_page(project: Project, limit: int | None) -> tuple[list[RunRow], int] |
 
 def _current(conn: sqlite3.Connection, project: Project) -> bool:
     """Whether the store is at this reader's schema and holds every pending run fully folded."""
-    applied = [r[0] for r in conn.execute("SELECT name FROM hunch_migrations")]
-    if max(applied, default="") != SCHEMA:
+    applied = {r[0] for r in conn.execute("SELECT name FROM hunch_migrations")}
+    # every migration up to this reader's, not only the last: they are numbered 0001, 0002, ...
+    # and a store whose record lacks one (say, a rekeying to run again) needs the full open
+    if max(applied, default="") != SCHEMA or len(applied) != int(SCHEMA[:4]):
         return False
     try:
         pending = os.listdir(project.pending_dir)

@@ -149,7 +149,7 @@ def test_a_sweep_stopped_halfway_resumes_to_completion_without_duplicates(projec
     proc.send_signal(sig)
     seen += proc.communicate(timeout=60)[1].splitlines(keepends=True)
     (project.root / "go").touch()  # the resumed trials run straight through
-    assert proc.returncode == (-9 if sig == signal.SIGKILL else 130)  # kill PID stops it as Ctrl-C does
+    assert proc.returncode == (-9 if sig == signal.SIGKILL else 130), "".join(seen)  # kill PID stops it as Ctrl-C does
     before = _settled_runs(project, "sweep-1")
     statuses = [s for runs in before.values() for s in runs]
     assert statuses.count("finished") >= 2 and "running" not in statuses, (before, "".join(seen))
