@@ -19,11 +19,14 @@ import glob
 import os
 import re
 import subprocess
+import threading
 from pathlib import Path
 
 from hunchlab.project import HUNCH
+from hunchlab.rundir import tmp_beside
 
 OUTPUTS_FILE = "outputs.txt"
+_remembering = threading.Lock()  # remember() of one process, its read-add-replace whole
 # Untracked files with these endings are taken for code even when a run wrote them.
 SOURCE = {".py", ".ipynb", ".pyx", ".sh", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".md", ".rst", ".c", ".cc",
           ".cpp", ".h", ".hpp", ".cu", ".js", ".ts", ".rs", ".go", ".java", ".jl", ".r", ".R", ".lua", ".sql"}
@@ -92,16 +95,21 @@ def known_outputs(cwd: Path, root: Path) -> set[str]:
 
 
 def remember(hunch_dir: Path, names: list[str]) -> None:
-    """Add paths to the project's list of run outputs (kept sorted, each once)."""
+    """Add paths to the project's list of run outputs (kept sorted, each once).
+
+    Read, add, replace: under a lock, since a sweep's trials are threads of one process and
+    two that read the list at once would each drop what the other added."""
     if not names:
         return
     path = hunch_dir / OUTPUTS_FILE
-    old = set(path.read_text().splitlines()) if path.exists() else set()
-    new = old | set(names)
-    if new != old:
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        tmp.write_text("".join(f"{n}\n" for n in sorted(new) if n))
-        os.replace(tmp, path)
+    with _remembering:
+        old = set(path.read_text().splitlines()) if path.exists() else set()
+        new = old | set(names)
+        if new != old:
+            tmp = tmp_beside(path)
+            tmp.write_text("".join(f"{n}\n" for n in sorted(new) if n))
+            os.replace(tmp, path)
+
 
 
 def kept_by_globs(cwd: Path, patterns: list[str], since: float) -> list[Path]:

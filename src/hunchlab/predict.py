@@ -23,6 +23,7 @@ from hunchlab.current import current_store
 from hunchlab.due import DUE_FILE
 from hunchlab.errors import BadInput, NotFound, WrongState
 from hunchlab.project import Project
+from hunchlab.rundir import tmp_beside
 from hunchlab.timeparse import parse_date, parse_duration, today
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ def _refresh_due(store: Any) -> None:
     with store.read() as conn:
         dates = open_dates(conn)
     path: Path = store.project.hunch_dir / DUE_FILE
-    tmp = path.with_suffix(".tmp")
+    tmp = tmp_beside(path)
     tmp.write_text(json.dumps(dates))
     tmp.replace(path)
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import orjson  # loaded by events.py already
 
+from hunchlab.rundir import tmp_beside
+
 
 def store_file(src: Path, dest: Path, *, inside: Path) -> None:
     """Hard-link a file that already lives in the run folder (stored once), copy any other."""
@@ -47,7 +49,7 @@ def sha256_of(path: Path) -> str:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON (indented for people) through a temporary file, so readers see all of it or none."""
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = tmp_beside(path)
     try:
         text = orjson.dumps(data, default=str, option=orjson.OPT_INDENT_2)
     except TypeError:  # a key or an integer orjson cannot write

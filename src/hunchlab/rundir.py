@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -31,6 +32,14 @@ HEARTBEAT_SECONDS = 10.0
 # is a loaded machine or a slow shared file system, not a death).
 STALE_HEARTBEATS = 6
 ENV_RUN_DIR = "HUNCH_RUN_DIR"
+
+
+def tmp_beside(path: Path) -> Path:
+    """A name beside ``path`` for writing it whole before ``os.replace``: its own to this process
+    *and thread*. A sweep's trials are threads of one driver, and two that wrote the same file at
+    once through one ``<pid>.tmp`` name made the second rename fail, and its trial "could not run"
+    (the outputs list; the wandb stand-in's shim before it)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
 
 
 def reserve_room(run_dir: Path) -> None:

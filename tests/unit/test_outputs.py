@@ -33,3 +33,27 @@ def test_a_diff_loses_its_binary_sections(tmp_path):
     assert "Binary files" in diff
     kept = drop_binary_sections(diff)
     assert "Binary" not in kept and "model.pt" not in kept and "-lr = 'A'" in kept
+
+
+def test_trials_of_one_sweep_remember_their_outputs_at_once_without_a_failed_rename(tmp_path):
+    """A sweep's trials are threads of one driver: with one ``<pid>.tmp`` name between them, a
+    second rename found the first had taken the file, and its trial "could not run" (seen in CI)."""
+    import threading
+
+    failures: list[BaseException] = []
+
+    def trial(i: int) -> None:
+        try:
+            for j in range(200):
+                remember(tmp_path, [f"t{i}/out{j}.txt"])
+        except BaseException as e:  # noqa: BLE001 - collected for the assert below
+            failures.append(e)
+
+    threads = [threading.Thread(target=trial, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert len((tmp_path / "outputs.txt").read_text().splitlines()) == 4 * 200  # none dropped by another
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -73,8 +73,7 @@ def serve(sock: socket.socket) -> Request | None:
                 pid, status = children.pop(key.fd)
                 sel.unregister(key.fd)
                 os.close(key.fd)
-                _, wait_status, ru = os.wait4(pid, 0)
-                open("/tmp/sw-sweep/times.txt", "a").write(f"trial {ru.ru_utime:.4f} {ru.ru_stime:.4f} maxrss {ru.ru_maxrss} minflt {ru.ru_minflt}\n")
+                _, wait_status = os.waitpid(pid, 0)
                 _send_line(status, str(wait_status))
                 status.close()
                 continue

@@ -23,6 +23,7 @@ from hunchlab.capture import ignored_paths, restore_code
 from hunchlab.codecache import CODE_FILES
 from hunchlab.errors import CodeMissing
 from hunchlab.project import Project
+from hunchlab.rundir import tmp_beside
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -96,7 +97,7 @@ def fetch_files(project: Project, sweep: dict[str, Any], code_dir: Path) -> None
         code_dir.mkdir(parents=True, exist_ok=True)
         for name, data in found.items():
             if data is not None:
-                tmp = code_dir / f".{name}.{os.getpid()}"
+                tmp = tmp_beside(code_dir / name)
                 tmp.write_bytes(data)
                 os.replace(tmp, code_dir / name)
         missing = [name for name, data in found.items() if data is None]

@@ -36,6 +36,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
 
 from hunchlab.errors import StoreError, machine_error
+from hunchlab.rundir import tmp_beside
 from hunchlab.store import schema
 
 VERSION = 1
@@ -113,7 +114,7 @@ def ensure(conn: Connection, path: Path) -> None:
     for table in TABLES.values():
         for row in conn.execute(select(table)):
             lines.append(json.dumps({"op": "insert", "table": table.name, "row": dict(row._mapping)}, default=str))
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp = tmp_beside(path)
     try:
         tmp.write_text("\n".join(lines) + "\n")
         os.link(tmp, path)  # never replaces a ledger another process started meanwhile
