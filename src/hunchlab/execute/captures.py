@@ -136,13 +136,15 @@ def shim_folder(project: Project) -> Path:
     folder = project.hunch_dir / "shim"
     (folder / "wandb").mkdir(parents=True, exist_ok=True)
     init = folder / "wandb" / "__init__.py"
+    # temporary names per thread, not per process: a sweep's first trials start here at once
+    mine = f"{os.getpid()}.{threading.get_ident()}"
     if not init.exists() or init.read_bytes() != SHIM.read_bytes():
-        tmp = init.with_name(f"__init__.py.{os.getpid()}.tmp")
+        tmp = init.with_name(f"__init__.py.{mine}.tmp")
         tmp.write_bytes(SHIM.read_bytes())
         os.replace(tmp, init)
     link, target = folder / "hunchlab", SHIM.parent.parent.parent.parent
     if not link.is_symlink() or Path(os.readlink(link)) != target:
-        tmp_link = folder / f"hunchlab.{os.getpid()}.tmp"
+        tmp_link = folder / f"hunchlab.{mine}.tmp"
         tmp_link.unlink(missing_ok=True)
         tmp_link.symlink_to(target, target_is_directory=True)
         os.replace(tmp_link, link)
