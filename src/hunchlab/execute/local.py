@@ -28,6 +28,7 @@ from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.execute import captures
 from hunchlab.execute.child import ENV_RUNNER_PID, ENV_SCRATCH, EXIT_NO_SPACE
 from hunchlab.execute.entrypoint import expand_command, locate_module
+from hunchlab.execute.forkserver import ForkServer, ServedProcess
 from hunchlab.project import Project
 from hunchlab.run import Run
 from hunchlab.run_start import create_run
@@ -35,6 +36,7 @@ from hunchlab.rundir import ENV_RUN_DIR, RESERVE_BYTES, reserve_room
 from hunchlab.spec import Spec
 
 INTERRUPT_GRACE_SECONDS = 10.0
+Process = subprocess.Popen[bytes] | ServedProcess  # the entry's supervisor, spawned or forked
 
 
 NO_SPACE = "no space left on device"
@@ -63,14 +65,16 @@ def run_spec(
     group_size: int | None = None,
     control: Control | None = None,
     code_dir: Path | None = None,
+    server: ForkServer | None = None,
 ) -> RunOutcome:
     """Execute one resolved spec as a run; raises SpecError before recording anything bad.
 
     ``predictions`` are written into the run before its entry starts, which is what
     locks them: nothing the entry logs can come before them. A sweep passes
     ``control`` (to end the trial from outside), ``code_dir`` (the code state it
-    captured once for all its trials, linked into the run) and ``env`` in
-    ``extra_meta`` (the environment, also captured once).
+    captured once for all its trials, linked into the run), ``env`` in
+    ``extra_meta`` (the environment, also captured once) and ``server``, which forks the
+    entry's supervisor from a warm interpreter (``execute/forkserver.py``).
     """
     search = search_path(spec, cwd)
     argv_child = child_argv(spec, search)
@@ -92,7 +96,7 @@ def run_spec(
     started = time.time()
     hooks = captures.start(project, spec, run, cwd, search)
     status, code, error = execute(argv_child, run.dir, project.root, cwd=cwd, search=search, echo=echo,
-                                  control=control, hooks=hooks)
+                                  control=control, hooks=hooks, server=server)
     hooks.finish()
     if hooks.failed and status == "finished":  # the entry exited 0, but what it left says otherwise
         status, error = hooks.failed
@@ -151,14 +155,15 @@ def child_argv(spec: Spec, search: list[str]) -> list[str]:
 
 def execute(argv_child: list[str], run_dir: Path, project_root: Path, *, cwd: Path, search: list[str],
             echo: bool, control: Control | None = None, hooks: captures.EntryHooks | None = None,
-            scratch: Path | None = None) -> tuple[str, int, str | None]:
+            scratch: Path | None = None, server: ForkServer | None = None) -> tuple[str, int, str | None]:
     """Run a recorded run's entry process to its end, teeing its output into the run folder.
 
     Returns the status, the exit code and the error to record. Shared by ``run_spec``
     and the Ray worker, which records the run elsewhere. ``hooks`` (``execute.captures``)
     add to the entry's path and environment and read its stdout as it is saved.
     ``scratch``: a folder the entry's supervisor removes if this process dies before it
-    could (the Ray worker's scratch project; ``execute/child.py``).
+    could (the Ray worker's scratch project; ``execute/child.py``). ``server``: a sweep's fork
+    server, which starts the supervisor when the entry's environment lets it.
     """
     first = hooks.path_first if hooks else []
     env = {
@@ -172,8 +177,7 @@ def execute(argv_child: list[str], run_dir: Path, project_root: Path, *, cwd: Pa
         **({ENV_SCRATCH: str(scratch)} if scratch is not None else {}),
         "PYTHONPATH": os.pathsep.join([*first, *search, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }
-    proc = subprocess.Popen(argv_child, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, start_new_session=control is not None)
+    proc = _start_supervisor(argv_child, cwd, env, new_session=control is not None, server=server)
     faults: list[OSError] = []
     tees = [_tee(proc.stdout, run_dir / "stdout.log", sys.stdout.buffer if echo else None, faults,
                  hooks.on_stdout if hooks else None),
@@ -194,6 +198,19 @@ def execute(argv_child: list[str], run_dir: Path, project_root: Path, *, cwd: Pa
     if status != "finished" and not interrupted and _out_of_space(code, faults, run_dir):
         return "failed", code, f"{NO_SPACE} (the disk holding {run_dir} filled up)"
     return status, code, error
+
+
+def _start_supervisor(argv_child: list[str], cwd: Path, env: dict[str, str], *, new_session: bool,
+                      server: ForkServer | None) -> Process:
+    """The entry's supervisor: forked by the sweep's fork server where it can, else a new interpreter
+    (also when the server is gone: the trial still runs)."""
+    if server is not None and server.serves(env):
+        try:
+            return server.spawn(argv_child, cwd=str(cwd), env=env, new_session=new_session)
+        except OSError:
+            pass
+    return subprocess.Popen(argv_child, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, start_new_session=new_session)
 
 
 def _out_of_space(code: int, faults: list[OSError], run_dir: Path) -> bool:
@@ -245,7 +262,7 @@ class Control:
             on_stop()
 
 
-def _interrupt_group(proc: subprocess.Popen[bytes]) -> None:
+def _interrupt_group(proc: Process) -> None:
     """SIGINT the entry's process group (a Python entry can clean up); after a grace period SIGTERM
     its supervisor, which kills the whole tree (``execute/child.py``)."""
 
@@ -289,7 +306,7 @@ def _status(code: int, interrupted: bool) -> tuple[str, str | None]:
     return "failed", f"the entry exited with code {code} (traceback in stderr.log)"
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> int:
+def _stop(proc: Process) -> int:
     """After Ctrl-C: the entry got SIGINT too; give it time to end, then SIGTERM the supervisor, which
     kills the entry's whole tree (``execute/child.py``); SIGKILL only if even that hangs."""
     for send, wait in ((None, INTERRUPT_GRACE_SECONDS), (proc.terminate, INTERRUPT_GRACE_SECONDS), (proc.kill, None)):
