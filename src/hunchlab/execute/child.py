@@ -73,18 +73,23 @@ def main(parent: int | None = None) -> int:
 
     ``parent``: the fork server this supervisor was forked from (``execute/forkserver.py``), which it
     dies with as a spawned one dies with the runner; None when the runner started it."""
+    global _parent
     mode, target = sys.argv[1], sys.argv[2]
+    # SIGTERM and SIGCHLD are taken synchronously (``_wait_for``), never by a Python handler: a SIGTERM
+    # that came as a forked supervisor started its entry was lost about once in 2,000 (the supervisor
+    # had its handler set, the signal was gone, the handler never ran: the trial hung until its
+    # end). A SIGTERM before this line kills it as any process; after it, it waits to be taken.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, TAKEN)
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    expected = parent if parent is not None else os.environ.get(ENV_RUNNER_PID)
-    if expected and os.getppid() != int(expected):
+    _parent = parent if parent is not None else _runner()
+    if _parent and os.getppid() != _parent:
         return 1  # the runner (or the fork server) died before prctl took effect
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    signal.signal(signal.SIGTERM, _on_term)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the entry's to handle; we wait for its end
     pid = os.fork()
     if pid == 0:  # the entry: Python's own handling of its exceptions and exit, as if it were the main program
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != _supervisor:
             return 1
@@ -95,7 +100,14 @@ def main(parent: int | None = None) -> int:
     return _exit_like(status)
 
 
+TAKEN = {signal.SIGTERM, signal.SIGCHLD}  # blocked in the supervisor, taken with sigwaitinfo
 _supervisor = os.getpid()
+_parent: int | None = None  # the process whose death is the runner's: the runner, or the fork server
+
+
+def _runner() -> int | None:
+    runner = os.environ.get(ENV_RUNNER_PID)
+    return int(runner) if runner else None
 
 
 def serve(fd: int) -> int:
@@ -110,8 +122,8 @@ def serve(fd: int) -> int:
 
     global _supervisor
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    runner = os.environ.get(ENV_RUNNER_PID)
-    if runner and os.getppid() != int(runner):
+    runner = _runner()
+    if runner and os.getppid() != runner:
         return 1
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.freeze()  # what is imported now is never collected: a forked trial's collections do not copy it
@@ -179,7 +191,6 @@ def _entry(mode: str, target: str) -> int:
         os.execv(*shell_argv(target))
     import importlib
 
-
     module_name, func_name = target.split(":")
     sys.path.insert(0, os.getcwd())
     func = getattr(importlib.import_module(module_name), func_name)
@@ -206,28 +217,46 @@ def _write_pid_file() -> None:
 
 
 def _wait_for(pid: int) -> int:
-    """Reap children (orphans re-parented to us included) until ``pid`` exits; its wait status."""
+    """Reap children (orphans re-parented to us included) until ``pid`` exits; its wait status.
+
+    A SIGTERM meanwhile (the runner stops the trial, or died) takes the whole tree down and ends
+    the supervisor by that SIGTERM."""
     while True:
-        try:
-            reaped, status = os.waitpid(-1, 0)
-        except InterruptedError:
-            continue
-        if reaped == pid:
-            return status
+        while True:
+            reaped, status = os.waitpid(-1, os.WNOHANG)
+            if reaped == pid:
+                return status
+            if reaped == 0:
+                break
+        if signal.sigwaitinfo(TAKEN).si_signo == signal.SIGTERM:
+            _terminate()
 
 
-def _on_term(signum: int, frame: object) -> None:
-    """The runner died (or asked us to stop): take the whole tree down, then go."""
-    _kill_tree(signal.SIGKILL, grace=0.0)
-    runner, scratch = os.environ.get(ENV_RUNNER_PID), os.environ.get(ENV_SCRATCH)
-    if scratch and runner and os.getppid() != int(runner):  # re-parented: the runner is gone
+def _terminate() -> NoReturn:
+    """The runner died (or asked us to stop): take the whole tree down, then end by SIGTERM."""
+    _kill_tree(signal.SIGKILL, grace=0.0, stoppable=False)
+    scratch = os.environ.get(ENV_SCRATCH)
+    if scratch and _parent and os.getppid() != _parent:  # re-parented: the runner (or its server) is gone
         shutil.rmtree(scratch, ignore_errors=True)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.kill(_supervisor, signal.SIGTERM)
+    _die_by(signal.SIGTERM)
 
 
-def _kill_tree(sig: int, *, grace: float) -> None:
+def _die_by(sig: int) -> NoReturn:
+    """End this process by ``sig``, as the entry ended (no core file of our own)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if sig not in (signal.SIGKILL, signal.SIGSTOP):  # those two cannot be caught, so need no reset
+        signal.signal(sig, signal.SIG_DFL)
+    os.kill(_supervisor, sig)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})  # a blocked one is delivered here
+    os._exit(128 + sig)  # not reached: the signal's default action ends the process
+
+
+def _kill_tree(sig: int, *, grace: float, stoppable: bool = True) -> None:
     """Signal every descendant, then SIGKILL what is left after ``grace`` and reap until none remain.
+
+    A SIGTERM during the grace (``stoppable``) ends it at once, as a SIGTERM while the entry runs.
 
     A supervisor with no child left has no descendant (every orphan of its tree is re-parented to
     it, the subreaper), so the usual end, an entry that left nothing behind, reads no ``/proc``:
@@ -247,7 +276,8 @@ def _kill_tree(sig: int, *, grace: float) -> None:
             for pid in left:
                 _signal(pid, signal.SIGKILL)
         _reap()
-        time.sleep(0.01)
+        if signal.sigtimedwait({signal.SIGTERM}, 0.01) and stoppable:
+            _terminate()
 
 
 def _signal(pid: int, sig: int) -> None:
@@ -291,16 +321,9 @@ def _descendants() -> list[int]:
 
 
 def _exit_like(status: int) -> int:
-    """Exit as the entry did: its code, or death by the same signal (no core file of our own)."""
+    """Exit as the entry did: its code, or death by the same signal."""
     if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if sig not in (signal.SIGKILL, signal.SIGSTOP):  # those two cannot be caught, so need no reset
-            signal.signal(sig, signal.SIG_DFL)
-        os.kill(_supervisor, sig)
-        return 128 + sig
+        _die_by(os.WTERMSIG(status))
     return os.waitstatus_to_exitcode(status)
 
 
