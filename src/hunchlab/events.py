@@ -58,6 +58,7 @@ def _plain(value: Any) -> Any:
     return tolist() if callable(tolist) else str(value)
 
 
+_U = ord("u")
 _json_encode = json.JSONEncoder(separators=(",", ":"), default=_plain).encode
 
 
@@ -67,7 +68,10 @@ def encode(event: dict[str, Any]) -> bytes:
         data = orjson.dumps(event, default=_plain, option=_OPTIONS)
     except TypeError:  # an integer beyond 64 bits, or a key orjson cannot write
         return (_json_encode(event) + "\n").encode()
-    if b"null" in data:  # maybe a NaN or infinity that orjson wrote as null: keep its token
+    # maybe a NaN or infinity that orjson wrote as null: keep its token. One byte is looked for first:
+    # most lines have no "u" at all, and an int is found with memchr in ~20 ns where b"null" took
+    # ~200 ns on a 143-byte log line (a sixth of a log call's Python time)
+    if _U in data and b"null" in data:
         return (_json_encode(event) + "\n").encode()
     return data
 
@@ -95,15 +99,22 @@ class EventWriter:
         self.write_line(encode(event))
 
     def write_line(self, data: bytes) -> None:
-        written = 0
         try:
             written = os.write(self.fd, data)
-            if written < len(data):  # a regular-file write is whole in practice; finish a rare short one
-                view = memoryview(data)[written:]
-                while view:
-                    n = os.write(self.fd, view)
-                    written += n
-                    view = view[n:]
+        except OSError as e:
+            raise self._failed(e, 0) from None
+        if written < len(data) or self.fsync:
+            self._finish(data, written)
+
+    def _finish(self, data: bytes, written: int) -> None:
+        """The rare rest of a write: what a short write left (a regular file's write is whole in
+        practice), and the fsync of ``durability: machine``."""
+        try:
+            view = memoryview(data)[written:]
+            while view:
+                n = os.write(self.fd, view)
+                written += n
+                view = view[n:]
             if self.fsync:
                 os.fsync(self.fd)
         except OSError as e:
