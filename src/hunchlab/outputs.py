@@ -15,18 +15,18 @@ care the next run would capture it as "untracked code" and ``compare --code`` wo
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import re
 import subprocess
-import threading
 from pathlib import Path
 
 from hunchlab.project import HUNCH
 from hunchlab.rundir import tmp_beside
 
 OUTPUTS_FILE = "outputs.txt"
-_remembering = threading.Lock()  # remember() of one process, its read-add-replace whole
+OUTPUTS_LOCK = "outputs.lock"  # flock'd around remember()'s read-add-replace
 # Untracked files with these endings are taken for code even when a run wrote them.
 SOURCE = {".py", ".ipynb", ".pyx", ".sh", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".md", ".rst", ".c", ".cc",
           ".cpp", ".h", ".hpp", ".cu", ".js", ".ts", ".rs", ".go", ".java", ".jl", ".r", ".R", ".lua", ".sql"}
@@ -97,19 +97,24 @@ def known_outputs(cwd: Path, root: Path) -> set[str]:
 def remember(hunch_dir: Path, names: list[str]) -> None:
     """Add paths to the project's list of run outputs (kept sorted, each once).
 
-    Read, add, replace: under a lock, since a sweep's trials are threads of one process and
-    two that read the list at once would each drop what the other added."""
+    Read, add, replace: under an ``flock`` of ``.hunch/outputs.lock``, since a sweep's trials
+    (threads of one process) and runs in parallel terminals (processes) add theirs at the same
+    time, and two that read the list at once would each drop what the other added. The lock is
+    the open file's, so it keeps threads apart as well as processes."""
     if not names:
         return
     path = hunch_dir / OUTPUTS_FILE
-    with _remembering:
+    fd = os.open(hunch_dir / OUTPUTS_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         old = set(path.read_text().splitlines()) if path.exists() else set()
         new = old | set(names)
         if new != old:
             tmp = tmp_beside(path)
             tmp.write_text("".join(f"{n}\n" for n in sorted(new) if n))
             os.replace(tmp, path)
-
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def kept_by_globs(cwd: Path, patterns: list[str], since: float) -> list[Path]:

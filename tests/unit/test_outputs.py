@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 from hunchlab.capture import MAX_UNTRACKED_FILE, capture_code
 from hunchlab.outputs import drop_binary_sections, remember, written_since
@@ -57,3 +58,22 @@ def test_trials_of_one_sweep_remember_their_outputs_at_once_without_a_failed_ren
     assert failures == []
     assert len((tmp_path / "outputs.txt").read_text().splitlines()) == 4 * 200  # none dropped by another
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_runs_in_parallel_processes_remember_every_output(tmp_path):
+    """Two terminals' runs are processes, not threads: a lock of one process did not keep them apart."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_remember_many, args=(tmp_path, i)) for i in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    assert len((tmp_path / "outputs.txt").read_text().splitlines()) == 4 * 150
+
+
+def _remember_many(folder: Path, i: int) -> None:
+    for j in range(150):
+        remember(folder, [f"p{i}/out{j}.txt"])
