@@ -79,21 +79,28 @@ def main(parent: int | None = None) -> int:
     # that came as a forked supervisor started its entry was lost about once in 2,000 (the supervisor
     # had its handler set, the signal was gone, the handler never ran: the trial hung until its
     # end). A SIGTERM before this line kills it as any process; after it, it waits to be taken.
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, TAKEN)
+    # SIGINT too: a Ctrl-C (or a sweep's stop, sent to the trial's group) is the entry's to handle, and
+    # the supervisor waits for its end; one that came before the entry began would reach no one
+    signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     _parent = parent if parent is not None else _runner()
     if _parent and os.getppid() != _parent:
         return 1  # the runner (or the fork server) died before prctl took effect
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the entry's to handle; we wait for its end
+    if signal.sigtimedwait({signal.SIGINT}, 0) is not None:  # stopped before its entry began: it never will
+        _die_by(signal.SIGINT)
     pid = os.fork()
     if pid == 0:  # the entry: Python's own handling of its exceptions and exit, as if it were the main program
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != _supervisor:
             return 1
         return _entry(mode, target)
+    if signal.sigtimedwait({signal.SIGINT}, 0) is not None:
+        # it came as we forked: maybe before the entry was in the group (then only we have it), maybe
+        # after (then it has one too, and a second at its first instant costs it nothing): pass it on
+        os.kill(pid, signal.SIGINT)
     _write_pid_file()
     status = _wait_for(pid)
     _kill_tree(signal.SIGTERM, grace=STRAGGLER_GRACE_SECONDS)
@@ -101,6 +108,7 @@ def main(parent: int | None = None) -> int:
 
 
 TAKEN = {signal.SIGTERM, signal.SIGCHLD}  # blocked in the supervisor, taken with sigwaitinfo
+HELD = TAKEN | {signal.SIGINT}  # blocked in the supervisor (a SIGINT meanwhile is the entry's), never in the entry
 _supervisor = os.getpid()
 _parent: int | None = None  # the process whose death is the runner's: the runner, or the fork server
 
@@ -113,8 +121,10 @@ def _runner() -> int | None:
 def serve(fd: int) -> int:
     """``--serve FD``: a sweep's fork server (``execute/forkserver.py``); in a supervisor it forked, supervise.
 
-    It dies with the runner (SIGKILL, which then SIGTERMs every supervisor it forked) and ignores
-    Ctrl-C, which is the runner's to handle. Only a forked supervisor returns from ``forkserver.serve``."""
+    It dies with the runner (SIGKILL, which then SIGTERMs every supervisor it forked) and never takes
+    a SIGINT (Ctrl-C is the runner's to handle): it keeps it blocked, so a supervisor it forks holds
+    one sent to its trial's group before it began until its entry can take it (ignored, it was
+    lost). Only a forked supervisor returns from ``forkserver.serve``."""
     import gc
     import socket
 
@@ -125,7 +135,7 @@ def serve(fd: int) -> int:
     runner = _runner()
     if runner and os.getppid() != runner:
         return 1
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     gc.freeze()  # what is imported now is never collected: a forked trial's collections do not copy it
     server, server_path = os.getpid(), os.environ.get("PYTHONPATH", "")
     request = forkserver.serve(socket.socket(fileno=fd))

@@ -69,6 +69,17 @@ def test_a_sigterm_at_any_moment_of_a_trials_start_ends_it(server, tmp_path):
         assert proc.wait(timeout=20) == -signal.SIGTERM
 
 
+def test_a_forked_supervisor_holds_a_sigint_that_comes_before_its_entry(server, tmp_path):
+    # a sweep stops a trial with SIGINT to its group; the server ignored SIGINT, so one that came
+    # while a supervisor it forked started (before its entry was) reached no one: the trial ran on
+    # until the sweep's 10 s grace ran out. Blocked, it waits for child.main to take it.
+    proc = _shell(server, "sleep 30", tmp_path)
+    blocked = int(Path(f"/proc/{proc.pid}/status").read_text().split("SigBlk:")[1].split()[0], 16)
+    assert blocked & (1 << (signal.SIGINT - 1))
+    proc.kill()
+    proc.wait(timeout=20)
+
+
 def test_wait_times_out_like_popen_and_kill_ends_the_trial(server, tmp_path):
     proc = _shell(server, "sleep 30", tmp_path)
     with pytest.raises(subprocess.TimeoutExpired):
