@@ -8,7 +8,9 @@ Python entry calling ``inspect_ai.eval``, writes a log per eval. Where to look:
 - ``INSPECT_LOG_DIR`` if the user's environment sets it; otherwise it is set to the run's
   own folder (``.hunch/runs/RUN/inspect``), so the logs of a run are kept with it.
 
-Only logs written while the run ran are taken. One log fills the run itself (params,
+Only logs written while the run ran are taken: newer than its start (less a slack for coarse
+file-system clocks), and not a log that was already there, unchanged, as it started (a run
+right after another into the same folder took the other's log for its own). One log fills the run itself (params,
 summary, records, token usage: ``compat.inspect_log``); several (``--model a,b``, an
 eval set) become one imported run each, listed in the run's record, because two logs'
 samples share ids and one run holds one record per id. ``inspect eval`` exits 0 when an
@@ -75,9 +77,25 @@ def _candidates(roots: list[Path], since: float) -> Iterator[Path]:
                         and p.stat().st_mtime >= since - MTIME_SLACK)
 
 
-def capture(run: Run, roots: list[Path], since: float) -> dict[str, Any] | None:
-    """Read the eval logs written under ``roots`` since ``since`` into the run; what was done, for ``captured``."""
-    if not any(True for _ in _candidates(roots, since)):
+def existing_logs(roots: list[Path], since: float) -> dict[str, int]:
+    """The logs that would pass for a run starting at ``since`` (within the slack) but are already
+    there: their paths and modification times, so that ``capture`` leaves them out unless rewritten."""
+    return {os.path.realpath(p): p.stat().st_mtime_ns for p in _candidates(roots, since)}
+
+
+def _new(location: str, before: dict[str, int]) -> bool:
+    path = os.path.realpath(location.removeprefix("file://"))
+    try:
+        return before.get(path) != os.stat(path).st_mtime_ns
+    except OSError:
+        return True  # not a local file (a remote log store): only its time can tell
+
+
+def capture(run: Run, roots: list[Path], since: float, before: dict[str, int] | None = None) -> dict[str, Any] | None:
+    """Read the eval logs written under ``roots`` since ``since`` (and not in ``before``, unchanged:
+    ``existing_logs`` as the run started) into the run; what was done, for ``captured``."""
+    before = before or {}
+    if not any(_new(str(p), before) for p in _candidates(roots, since)):
         return None  # the common case: no eval here, and inspect_ai (a second to import) is never loaded
 
     try:
@@ -86,7 +104,7 @@ def capture(run: Run, roots: list[Path], since: float) -> dict[str, Any] | None:
         return {"note": f"eval logs found but not read: {e.what} ({e.fix})"}
     found = [info.name for root in roots if root.is_dir()
              for info in log_api.list_eval_logs(str(root.resolve()), recursive=True, descending=False)
-             if info.mtime is None or info.mtime / 1000 >= since - MTIME_SLACK]
+             if (info.mtime is None or info.mtime / 1000 >= since - MTIME_SLACK) and _new(info.name, before)]
     read, unread = [], []
     for location in dict.fromkeys(found):
         try:

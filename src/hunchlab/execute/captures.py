@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from hunchlab.compat.attach import add_record
-from hunchlab.compat.inspect_capture import log_roots
+from hunchlab.compat.inspect_capture import existing_logs, log_roots
 from hunchlab.compat.tensorboard import TensorBoardFollower
 from hunchlab.errors import HunchError, SpecError
 from hunchlab.execute.entrypoint import expand_command, locate_module
@@ -57,6 +57,7 @@ class EntryHooks:
     scalars: StdoutScalars | None = None
     captured: dict[str, dict[str, Any]] = field(default_factory=dict)
     inspect_roots: list[Path] = field(default_factory=list)  # where the entry's eval logs go
+    inspect_before: dict[str, int] = field(default_factory=dict)  # logs there as it started (not its own)
     failed: tuple[str, str] | None = None  # (status, error) when an eval log says the eval did not succeed
     _tensorboard: Any = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -82,7 +83,7 @@ class EntryHooks:
         # local: the name is bound differently elsewhere in this module
         from hunchlab.compat.inspect_capture import capture
 
-        evals = capture(self.run, self.inspect_roots, self.started)
+        evals = capture(self.run, self.inspect_roots, self.started, self.inspect_before)
         if evals:
             self.failed = evals.pop("failed", None)
             self.captured["inspect"] = evals
@@ -119,6 +120,7 @@ def start(project: Project, spec: Spec, run: Run, cwd: Path, search: list[str]) 
 
     command = expand_command(spec) if spec.command else None
     hooks.inspect_roots = log_roots(spec, command, run.dir, cwd, hooks.env)
+    hooks.inspect_before = existing_logs(hooks.inspect_roots, hooks.started)
     roots = [cwd / spec.tensorboard_dir] if spec.tensorboard_dir else [run.dir, cwd]
     hooks._tensorboard = TensorBoardFollower(roots, since=hooks.started, max_depth=None if spec.tensorboard_dir
                                              else TB_SEARCH_DEPTH)
