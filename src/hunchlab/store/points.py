@@ -55,6 +55,28 @@ def read(conn: Connection, run_id: str, key: str, lo: int | None = None, hi: int
     return packed.points(((r[0], r[1], r[2]) for r in rows), _nan_is_null(conn), lo, hi, times=times)
 
 
+def tail(conn: Connection, run_id: str, key: str, count: int) -> tuple[list[int], list[packed.Value]]:
+    """The last ``count`` points of a metric in the order logged (its blocks read from the last)."""
+    blocks: list[tuple[bytes, bytes]] = []
+    found = 0
+    result = conn.execute(select(B.n, B.steps, B.vals).where(B.run_id == run_id, B.key == key)
+                          .order_by(B.seq.desc()))
+    try:
+        for n, s, v in result:
+            if found >= count:
+                break
+            blocks.append((s, v))
+            found += n
+    finally:
+        result.close()
+    steps: list[int] = []
+    values: list[packed.Value] = []
+    for s, v in reversed(blocks):
+        steps += packed.unpack_steps(s)
+        values += packed.unpack_values(v, False)
+    return steps[len(steps) - count:], values[len(values) - count:]
+
+
 def histories(conn: Connection, run_ids: Sequence[str], keys: Sequence[str] | None = None
               ) -> Iterable[tuple[str, str, packed.Points]]:
     """``(run_id, key, points)`` of every metric (or those in ``keys``) of the runs, by run and key."""
