@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, select, update
 
+from hunchlab import packed
 from hunchlab.eventcheck import END_STATUSES
 from hunchlab.events import FILENAME as EVENTS_FILE
 from hunchlab.events import QUARANTINE_FILE, BadLine, Chunk, read_events
@@ -301,10 +302,15 @@ def _insert_series(conn: Connection, run_id: str, series: Series, stats: dict[st
     """Append each metric's new points to its blocks (``store.points``), count them into ``stats``
     and extend the metric's pyramid (``store.lod``), or, without ``pyramid``, note in ``stats`` how
     many points it stands for (``LOD``; absent: all of them)."""
+    frames: dict[tuple[int, int], tuple[packed.Frame, int, int]] = {}  # by the columns' identity: shared
     for key, (steps, vals, times) in series.items():
-        points.append(conn, run_id, key, steps, vals, times)
-        top = max(steps)  # the value at the highest step, the latest logged of equal steps
-        at = len(steps) - 1 - steps[::-1].index(top)
+        shared = frames.get((id(steps), id(times)))
+        if shared is None:  # the value at the highest step, the latest logged of equal steps
+            top = max(steps)
+            shared = frames[id(steps), id(times)] = (packed.frame(steps, times), top,
+                                                     len(steps) - 1 - steps[::-1].index(top))
+        frame, top, at = shared
+        points.append(conn, run_id, key, steps, vals, times, frame)
         st = stats.get(key)
         n_before = 0 if st is None else st["n"]
         covered = n_before if st is None else st.get(LOD, n_before)

@@ -128,6 +128,34 @@ def test_a_row_per_point_store_upgrades_to_blocks_and_reads_back_the_same():
         assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'metrics'").scalar() == 0
 
 
+def test_metrics_logged_on_the_same_lines_share_packed_steps_and_times_yet_one_merging_a_short_block_reads_back(
+        project, monkeypatch):
+    """``a`` has a short last block when ``b`` starts: ``a``'s new points merge into it (steps of its
+    own), ``b``'s blocks take the steps and times packed once for both (``packed.frame``)."""
+    monkeypatch.setattr(fold, "CHUNK_BYTES", 1 << 20)
+    monkeypatch.setattr("hunchlab.background.fold_soon", lambda hunch_dir: None)  # fold here, in one chunk
+    with hunchlab.start(config={}, project=project.root) as run:
+        for step in range(100):
+            run.log({"a": step * 0.5}, step=step)
+        hunchlab.get_run(run.id, project=project)
+        for step in range(100, 9_000):
+            run.log({"a": step * 0.5, "b": -step * 0.25}, step=step)
+    got = hunchlab.get_run(run.id, project=project)["metrics"]
+    assert [(p["step"], p["value"]) for p in got["a"]] == [(s, s * 0.5) for s in range(9_000)]
+    assert [(p["step"], p["value"]) for p in got["b"]] == [(s, -s * 0.25) for s in range(100, 9_000)]
+    assert [p["time"] for p in got["b"]] == [p["time"] for p in got["a"][100:]]
+    assert len({p["time"] for p in got["b"]}) > 1
+    with open_store(project) as store, store.read() as conn:
+        b = schema.metric_blocks.c
+        blocks = conn.execute(select(b.key, b.n, b.min_step, b.max_step).where(b.run_id == run.id)
+                              .order_by(b.key, b.seq)).all()
+    assert [tuple(r) for r in blocks] == [("a", 4096, 0, 4095), ("a", 4096, 4096, 8191), ("a", 808, 8192, 8999),
+                                         ("b", 4096, 100, 4195), ("b", 4096, 4196, 8291), ("b", 708, 8292, 8999)]
+    shared = packed.frame(list(range(5000)), [float(i) for i in range(5000)])
+    assert packed.split(range(5000), [1.0] * 5000, [float(i) for i in range(5000)], shared) == \
+        packed.split(range(5000), [1.0] * 5000, [float(i) for i in range(5000)])
+
+
 @pytest.mark.parametrize(("chunk", "sizes"), [
     (100, [600, 600, 600, 600, 600, 600, 400]),  # merged into the last block while it is short
     (1000, [1000, 1000, 1000, 1000]),  # each fold's points are a block of their own
