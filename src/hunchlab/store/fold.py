@@ -16,7 +16,9 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import repeat
 from json.encoder import encode_basestring as _encode_str
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -272,22 +274,25 @@ def _merge_record(conn: Connection, run_id: str, values: dict[str, Any]) -> None
 
 
 Series = dict[str, tuple[list[Any], list[Any], list[Any]]]  # per metric: steps, values, times
+_STEP, _M = itemgetter("step"), itemgetter("m")
 
 
 def _series(logs: list[dict[str, Any]]) -> Series:
     """Log lines turned into one column of steps, values and times per metric.
 
-    Lines of a chunk nearly always log the same metrics; then each column is one list
-    comprehension (a third of the per-point cost of appending point by point).
+    Lines of a chunk nearly always log the same metrics; then each column is one pass in C
+    (``map``), 0.14 s for 200,000 lines of 10 metrics where a list comprehension a column took
+    0.20 s (bench/README.md (n)).
     """
-    steps = [ev["step"] for ev in logs]
-    times = [ev.get("time") for ev in logs]
-    names = logs[0]["m"].keys()
-    if all(ev["m"].keys() == names for ev in logs):
-        return {k: (steps, [ev["m"][k] for ev in logs], times) for k in names}
+    steps = list(map(_STEP, logs))
+    times = list(map(dict.get, logs, repeat("time")))
+    metrics = list(map(_M, logs))
+    names = metrics[0].keys()
+    if all(map(names.__eq__, map(dict.keys, metrics))):
+        return {k: (steps, list(map(itemgetter(k), metrics)), times) for k in names}
     out: Series = {}
-    for step, when, ev in zip(steps, times, logs, strict=True):
-        for k, v in ev["m"].items():
+    for step, when, m in zip(steps, times, metrics, strict=True):
+        for k, v in m.items():
             s = out.get(k)
             if s is None:
                 s = out[k] = ([], [], [])
