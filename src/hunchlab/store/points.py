@@ -56,8 +56,9 @@ def read(conn: Connection, run_id: str, key: str, lo: int | None = None, hi: int
     return packed.points(((r[0], r[1], r[2]) for r in rows), _nan_is_null(conn), lo, hi, times=times)
 
 
-def tail(conn: Connection, run_id: str, key: str, count: int) -> tuple[list[int], list[packed.Value]]:
-    """The last ``count`` points of a metric in the order logged (its blocks read from the last)."""
+def tail(conn: Connection, run_id: str, key: str, count: int) -> tuple[bytes, bytes]:
+    """The last ``count`` points of a metric in the order logged, as packed steps and values
+    (little-endian int64 and float64, ``packed.NULL`` for none): its blocks read from the last."""
     blocks: list[tuple[bytes, bytes]] = []
     found = 0
     result = conn.execute(select(B.n, B.steps, B.vals).where(B.run_id == run_id, B.key == key)
@@ -70,12 +71,8 @@ def tail(conn: Connection, run_id: str, key: str, count: int) -> tuple[list[int]
             found += n
     finally:
         result.close()
-    steps: list[int] = []
-    values: list[packed.Value] = []
-    for s, v in reversed(blocks):
-        steps += packed.unpack_steps(s)
-        values += packed.unpack_values(v, False)
-    return steps[len(steps) - count:], values[len(values) - count:]
+    skip = 8 * max(0, found - count)
+    return (b"".join(s for s, _ in reversed(blocks))[skip:], b"".join(v for _, v in reversed(blocks))[skip:])
 
 
 def histories(conn: Connection, run_ids: Sequence[str], keys: Sequence[str] | None = None
