@@ -32,7 +32,6 @@ def test_values_round_trip_with_null_nan_and_inf_as_each_database_read_them_befo
 
 def _log(project, steps, chunk_bytes, monkeypatch, value=lambda i, s: s * 0.5 + i * 1e-6):
     monkeypatch.setattr(fold, "CHUNK_BYTES", chunk_bytes)
-    monkeypatch.setattr("hunchlab.background.fold_soon", lambda hunch_dir: None)  # fold here, in these chunks
     with hunchlab.start(config={"chunk": chunk_bytes}, project=project.root) as run:
         for i, step in enumerate(steps):
             v = value(i, step)
@@ -52,6 +51,7 @@ def _expected(steps, value=lambda i, s: s * 0.5 + i * 1e-6):
 BACKWARDS = [*range(0, 6000), *range(5000, 3000, -1), *range(6000, 9000), 4096, 4096, 8999]
 
 
+@pytest.mark.usefixtures("no_folder")
 def test_a_metric_whose_steps_go_backwards_folded_in_tiny_chunks_reads_back_in_step_order(project, monkeypatch):
     tiny = _log(project, BACKWARDS, 2048, monkeypatch)  # ~20 lines a chunk: the last block refilled each time
     whole = _log(project, BACKWARDS, 64 << 20, monkeypatch)
@@ -69,6 +69,7 @@ def test_a_metric_whose_steps_go_backwards_folded_in_tiny_chunks_reads_back_in_s
         assert readsql.last_values(conn, [tiny]) == {tiny: {"v": 8999 * 0.5 + (len(BACKWARDS) - 1) * 1e-6}}
 
 
+@pytest.mark.usefixtures("no_folder")
 def test_range_reads_that_start_and_end_inside_blocks_match_a_filter_of_every_point(project, monkeypatch):
     run_id = _log(project, BACKWARDS, 1 << 14, monkeypatch)
     every = _expected(BACKWARDS)
@@ -87,6 +88,7 @@ def test_range_reads_that_start_and_end_inside_blocks_match_a_filter_of_every_po
         assert sweeps.metric_histories(conn, [run_id, "none"], "v") == {run_id: every, "none": []}
 
 
+@pytest.mark.usefixtures("no_folder")
 def test_null_nan_and_inf_values_read_back_as_the_row_per_point_store_gave_them(project, monkeypatch):
     odd = {3: math.nan, 4: INF, 5: -INF, 6: None}
     run_id = _log(project, range(10), 1 << 20, monkeypatch, value=lambda i, s: odd.get(s, float(s)))
@@ -128,12 +130,12 @@ def test_a_row_per_point_store_upgrades_to_blocks_and_reads_back_the_same():
         assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'metrics'").scalar() == 0
 
 
+@pytest.mark.usefixtures("no_folder")
 def test_metrics_logged_on_the_same_lines_share_packed_steps_and_times_yet_one_merging_a_short_block_reads_back(
         project, monkeypatch):
     """``a`` has a short last block when ``b`` starts: ``a``'s new points merge into it (steps of its
     own), ``b``'s blocks take the steps and times packed once for both (``packed.frame``)."""
     monkeypatch.setattr(fold, "CHUNK_BYTES", 1 << 20)
-    monkeypatch.setattr("hunchlab.background.fold_soon", lambda hunch_dir: None)  # fold here, in one chunk
     with hunchlab.start(config={}, project=project.root) as run:
         for step in range(100):
             run.log({"a": step * 0.5}, step=step)
