@@ -120,7 +120,7 @@ def _old_store_with_rows():
 def test_a_row_per_point_store_upgrades_to_blocks_and_reads_back_the_same():
     engine, before = _old_store_with_rows()
     with engine.begin() as conn:
-        assert migrate(conn, "test") == ["0011_metric_blocks"]
+        assert migrate(conn, "test") == ["0011_metric_blocks", "0012_metric_blocks_rowid"]
         got = readsql.histories(conn, ["r1", "r2"], ["loss", "acc"])
         assert got == {"r1": before["r1"], "r2": {"loss": before["r2"]["loss"]}}
         assert readsql.last_values(conn, ["r1", "r2"]) == {"r1": {"loss": 1 / 5000, "acc": None}, "r2": {"loss": 0.25}}
