@@ -11,8 +11,6 @@ result); a change to the schema is a new migration with its own DDL.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 # What migrate() keeps: the names of the migrations a store has had (made before any of them).
@@ -235,25 +233,22 @@ Table(
     Column("created_at", Float, nullable=False),
 )
 
-def _metric_blocks(metadata: MetaData, name: str, **options: Any) -> Table:
-    return Table(
-        name, metadata,
-        Column("run_id", String, primary_key=True),
-        Column("key", String, primary_key=True),
-        Column("seq", Integer, primary_key=True),
-        Column("min_step", BigInteger, nullable=False),
-        Column("max_step", BigInteger, nullable=False),
-        Column("n", Integer, nullable=False),
-        Column("steps", LargeBinary, nullable=False),
-        Column("vals", LargeBinary, nullable=False),
-        Column("times", LargeBinary, nullable=False),
-        **options,
-    )
-
-
 METRIC_BLOCKS = MetaData()  # 0011_metric_blocks (it also drops 0001's metrics table)
-_metric_blocks(METRIC_BLOCKS, "metric_blocks", sqlite_with_rowid=False)
+Table(
+    "metric_blocks", METRIC_BLOCKS,
+    Column("run_id", String, primary_key=True),
+    Column("key", String, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("min_step", BigInteger, nullable=False),
+    Column("max_step", BigInteger, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("steps", LargeBinary, nullable=False),
+    Column("vals", LargeBinary, nullable=False),
+    Column("times", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
+)
 
-# 0012_metric_blocks_rowid: the same table on SQLite as a rowid table, built under this name and renamed.
+# 0012_metric_blocks_rowid: 0011's table as a rowid table on SQLite, built under this name and renamed.
 METRIC_BLOCKS_ROWID = MetaData()
-_metric_blocks(METRIC_BLOCKS_ROWID, "metric_blocks_rowid")
+_ROWID_BLOCKS = METRIC_BLOCKS.tables["metric_blocks"].to_metadata(METRIC_BLOCKS_ROWID, name="metric_blocks_rowid")
+_ROWID_BLOCKS.dialect_options["sqlite"]["with_rowid"] = True
