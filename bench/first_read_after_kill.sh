@@ -4,8 +4,9 @@
 #   bench/first_read_after_kill.sh SRC_TREE N [parts]
 # SRC_TREE: a hunchlab checkout (its src/ goes first on PYTHONPATH), so two trees can be timed
 # side by side in the same minutes. Prints the load average, the first and second `hunch show`'s
-# wall and CPU (user+sys) from /usr/bin/time; with `parts`, the fold's CPU by part instead
-# (bench/fold_parts.py). PY: the interpreter (default python3).
+# wall and CPU (user+sys) from /usr/bin/time, then the CPU of the first chart request of each metric
+# (a reader's fold leaves the metric pyramid for it to build); with `parts`, the fold's CPU by part
+# instead (bench/fold_parts.py). PY: the interpreter (default python3).
 set -euo pipefail
 SRC=$(cd "$1" && pwd); N=$2; MODE=${3:-}
 PY=${PY:-python3}
@@ -31,4 +32,14 @@ if [ "$MODE" = parts ]; then
 else
   /usr/bin/time -f "first read: wall %e s user %U s sys %S s maxrss %M KiB" $PY -c "from hunchlab.cli import main; main()" show "$RID" >/dev/null
   /usr/bin/time -f "second read: wall %e s user %U s sys %S s" $PY -c "from hunchlab.cli import main; main()" show "$RID" >/dev/null
+  $PY -c "
+import resource, sys, time
+from hunchlab.metric_series import metric_series
+cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+for label in ('first', 'second'):
+    c, w = cpu(), time.perf_counter()
+    for k in range(10):
+        metric_series(sys.argv[1], f'm{k}', buckets=1000)
+    print(f'{label} chart of each of 10 metrics: wall {time.perf_counter() - w:.2f} s cpu {cpu() - c:.2f} s')
+" "$RID"
 fi

@@ -14,7 +14,7 @@ from hunchlab.current import current_store
 from hunchlab.downsample import bucket_bounds, m4, m4_of_pieces
 from hunchlab.errors import BadInput, NotFound, did_you_mean
 from hunchlab.project import Project
-from hunchlab.store import lod
+from hunchlab.store import Store, lod
 from hunchlab.store import web as q
 
 
@@ -25,15 +25,24 @@ def metric_series(run_id: str, key: str, *, lo: float | None = None, hi: float |
     there are more than ``4 * buckets``.
 
     Up to ``lod.MIN_POINTS`` (or ``4 * buckets``) points are read and thinned in numpy;
-    a longer range is read from the metric pyramid that folding keeps (``store.lod``):
-    fewer than ``8 * buckets`` rows plus a few dozen at the edges, whatever the metric's
-    length, so a 10-million-point metric charts as fast as a 10-thousand-point one, and
-    zooming in refetches the narrower range until it is shown point for point.
+    a longer range is read from the metric pyramid (``store.lod``; caught up here first where a
+    reader's fold left it behind): fewer than ``8 * buckets`` rows plus a few dozen at the
+    edges, whatever the metric's length, so a 10-million-point metric charts as fast as a
+    10-thousand-point one, and zooming in refetches the narrower range until it is shown
+    point for point.
     """
     if not 1 <= buckets <= 20_000:
         raise BadInput(f"buckets={buckets} must be between 1 and 20000")
-    with current_store(project) as store, store.read() as conn:
+    with current_store(project) as store:
         run_id = store.resolve_run(run_id)
+        exact = not store.catch_up_pyramid(run_id, key)  # a pyramid left behind on a read-only store
+        return _series(store, run_id, key, lo, hi, buckets, exact)
+
+
+def _series(store: Store, run_id: str, key: str, lo: float | None, hi: float | None, buckets: int,
+            exact: bool) -> dict[str, Any]:
+    """``metric_series`` of a resolved run; ``exact``: thin every point in numpy, not the pyramid."""
+    with store.read() as conn:
         first, last = lod.step_span(conn, run_id, key)
         if first is None or last is None:
             known = sorted(store.get_run(run_id, metrics=False, examples=False)["metrics"])
@@ -41,7 +50,7 @@ def metric_series(run_id: str, key: str, *, lo: float | None = None, hi: float |
                            fix=f"logged: {', '.join(known) or 'nothing yet'}")
         start = first if lo is None else max(first, math.ceil(lo))
         stop = last if hi is None else min(last, math.floor(hi))
-        cap = max(4 * buckets, lod.MIN_POINTS)
+        cap = 1 << 62 if exact else max(4 * buckets, lod.MIN_POINTS)
         n = q.count_points(conn, run_id, key, start, stop, cap + 1)
         if n <= cap:
             steps, values = q.metric_range(conn, run_id, key, start, stop)

@@ -23,7 +23,7 @@ from hunchlab.project import Project
 if TYPE_CHECKING:
     from hunchlab.shapes import RunRow
 
-SCHEMA = "0011_metric_blocks"  # the last migration this reader knows the runs table of (a test pins it)
+SCHEMA = "0012_metric_blocks_rowid"  # the last migration this reader knows the runs table of (a test pins it)
 COLUMNS = ("id", "seq", "name", "status", "spec_name", "question", "group_key", "seed", "params", "summary",
            "created_at", "ended_at", "exit_code", "agent")
 ENDED = ("finished", "failed", "interrupted", "crashed", "pruned")

@@ -32,7 +32,7 @@ def test_a_row_per_point_postgres_store_upgrades_to_blocks_and_reads_back_the_sa
                              rows)
     try:
         with engine.begin() as conn:
-            assert migrate(conn, "test") == ["0011_metric_blocks"]
+            assert migrate(conn, "test") == ["0011_metric_blocks", "0012_metric_blocks_rowid"]
             got = readsql.histories(conn, ["r1"], ["loss", "acc"])["r1"]
             assert got["acc"] == [(1, 2.0, math.inf), (2, 1.0, None)]
             assert [p[0] for p in got["loss"]] == sorted([*range(5000), 7]) and len(got["loss"]) == 5001

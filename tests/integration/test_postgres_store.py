@@ -93,6 +93,24 @@ def test_folding_on_a_postgres_store_replaces_examples_keeps_the_pyramid_and_set
     assert series["downsampled"] and 4321 in series["x"] and series["x"][0] == 0 and series["x"][-1] == 5999
 
 
+def test_a_chart_on_a_postgres_store_catches_up_the_pyramid_a_readers_fold_left(pg_project, hunch):
+    from hunchlab.metric_series import metric_series
+    from hunchlab.run_start import create_run
+    from hunchlab.store import fold, open_store
+
+    run = create_run(pg_project, {"params": {}, "spec": {"entry": "test"}})  # no folder, no end: as killed
+    for step in range(6000):
+        run.log({"loss": 1.0 / (step + 1) + (9.0 if step == 4321 else 0.0)}, step=step)
+    shown = json.loads(hunch("show", run.id, "--json", check=0).stdout)
+    assert len(shown["metrics"]["loss"]) == 6000
+    with open_store(pg_project) as store, store.read() as conn:
+        assert fold.pyramid_behind(conn, run.id, "loss")
+    series = metric_series(run.id, "loss", buckets=50, project=pg_project)
+    assert series["downsampled"] and series["in_range"] is None and 4321 in series["x"] and series["x"][-1] == 5999
+    with open_store(pg_project) as store, store.read() as conn:
+        assert not fold.pyramid_behind(conn, run.id, "loss")
+
+
 def test_running_every_migration_on_postgres_builds_exactly_schema_py(pg_project, cluster):
     """The unit tests check this on SQLite; the frozen DDL is compiled per dialect, so PostgreSQL too."""
     from sqlalchemy import create_engine

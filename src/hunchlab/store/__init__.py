@@ -25,7 +25,16 @@ from hunchlab.rundir import RESERVE_FILE
 from hunchlab.store import ledger, points, schema
 from hunchlab.store.engine import IMMEDIATE, is_read_only, make_engine, sqlite_path
 from hunchlab.store.faults import retrying, store_fault
-from hunchlab.store.fold import ENDED, fold_states, sync_run, unfolded_bytes, watch_longer
+from hunchlab.store.fold import (
+    ENDED,
+    LOD,
+    catch_up_pyramid,
+    fold_states,
+    pyramid_behind,
+    sync_run,
+    unfolded_bytes,
+    watch_longer,
+)
 from hunchlab.store.migrations import migrate, pending_migrations
 from hunchlab.store.numbering import next_run_number, run_numbered
 from hunchlab.store.predictions import list_predictions
@@ -136,16 +145,17 @@ class Store:
         self.close()
 
     # -- folding ----------------------------------------------------------------------
-    def sync_run(self, run_id: str) -> str | None:
-        """Fold one run's new events, one chunk per transaction; drop its pending marker once it has ended."""
-        return self._fold(run_id)[0]
+    def sync_run(self, run_id: str, *, pyramid: bool = True) -> str | None:
+        """Fold one run's new events, one chunk per transaction; drop its pending marker once it has ended.
+        ``pyramid``: extend the metric pyramid too; a reader's fold leaves it to ``catch_up_pyramid``."""
+        return self._fold(run_id, pyramid)[0]
 
-    def _fold(self, run_id: str) -> tuple[str | None, bool]:
+    def _fold(self, run_id: str, pyramid: bool = True) -> tuple[str | None, bool]:
         """Fold what is new in one run's file: its status after, and whether any line was taken."""
         moved = False
         while True:
             with self.write() as conn:
-                step = sync_run(conn, self.project, run_id)
+                step = sync_run(conn, self.project, run_id, pyramid=pyramid)
             if not step.more:
                 break
             moved = True
@@ -156,7 +166,8 @@ class Store:
         return step.status, moved
 
     def sync(self) -> None:
-        """Fold every pending run (cheap: the pending folder holds only unfinished business).
+        """Fold every pending run (cheap: the pending folder holds only unfinished business), for a
+        reader: the metric pyramid is left for the first chart of a metric (``catch_up_pyramid``).
 
         An ended run whose file has not grown costs a ``stat``, not a transaction. A run
         whose events cannot be read at all (a format newer than this hunchlab) is left
@@ -172,7 +183,7 @@ class Store:
                         (self.project.pending_dir / run_id).unlink(missing_ok=True)
                     continue
                 try:
-                    self.sync_run(run_id)
+                    self.sync_run(run_id, pyramid=False)
                 except MachineError:
                     raise
                 except HunchError:
@@ -225,11 +236,24 @@ class Store:
 
     def refresh_run(self, run_id: str) -> None:
         """Fold what was appended to a run's file since its last fold, whatever its status: lines an
-        orphaned process of a shell entry wrote after the run was marked crashed still count."""
+        orphaned process of a shell entry wrote after the run was marked crashed still count.
+        A reader's fold: the metric pyramid is left for the first chart (``catch_up_pyramid``)."""
         with self.read() as conn:
             status, folded = fold_states(conn, [run_id]).get(run_id, ("running", 0))
         if unfolded_bytes(self.project.run_dir(run_id), folded):
-            self.sync_run(run_id)
+            self.sync_run(run_id, pyramid=False)
+
+    def catch_up_pyramid(self, run_id: str, key: str) -> bool:
+        """Extend one metric's pyramid to all its points where a reader's fold left it behind;
+        False when it is behind and the store is read-only (a chart then reads every point)."""
+        with self.read() as conn:
+            if not pyramid_behind(conn, run_id, key):
+                return True
+        if self.read_only:
+            return False
+        with self.write() as conn:
+            catch_up_pyramid(conn, run_id, key)
+        return True
 
     # -- runs -------------------------------------------------------------------------
     def next_run_number(self) -> int:
@@ -311,7 +335,8 @@ class Store:
     def _last_metrics(self, conn: Connection, run_id: str) -> dict[str, MetricStat]:
         """Per metric: the number of points and the value at the last step (kept by the fold)."""
         stats = conn.execute(select(schema.runs.c.metric_stats).where(schema.runs.c.id == run_id)).scalar()
-        return dict(sorted(json.loads(stats or "{}").items()))
+        return {key: {k: v for k, v in st.items() if k != LOD}  # type: ignore[misc]
+                for key, st in sorted(json.loads(stats or "{}").items())}
 
 
 def example_record(row: Any) -> ExampleRecord:

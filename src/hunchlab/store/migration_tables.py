@@ -247,3 +247,8 @@ Table(
     Column("times", LargeBinary, nullable=False),
     sqlite_with_rowid=False,
 )
+
+# 0012_metric_blocks_rowid: 0011's table as a rowid table on SQLite, built under this name and renamed.
+METRIC_BLOCKS_ROWID = MetaData()
+_ROWID_BLOCKS = METRIC_BLOCKS.tables["metric_blocks"].to_metadata(METRIC_BLOCKS_ROWID, name="metric_blocks_rowid")
+_ROWID_BLOCKS.dialect_options["sqlite"]["with_rowid"] = True

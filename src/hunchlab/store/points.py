@@ -20,22 +20,23 @@ B = schema.metric_blocks.c
 COLUMNS = ["run_id", "key", "seq", "min_step", "max_step", "n", "steps", "vals", "times"]
 
 
-def append(conn: Connection, run_id: str, key: str, steps: list[int], values: list[packed.Value],
-           times: list[packed.Value]) -> None:
+def append(conn: Connection, run_id: str, key: str, steps: Sequence[int], values: Sequence[packed.Value],
+           times: Sequence[packed.Value], shared: packed.Frame | None = None) -> None:
     """Add a fold's new points of one metric, in the order logged, as blocks of up to
     ``BLOCK_POINTS``; a last block shorter than ``MERGE_BELOW`` takes them first (a run folded
-    every few seconds adds a few points each time), so no block but the last is shorter than that."""
+    every few seconds adds a few points each time), so no block but the last is shorter than that.
+    ``shared``: ``packed.frame(steps, times)``, made once for the metrics logged on the same lines."""
     last = conn.execute(select(B.seq, B.n, B.steps, B.vals, B.times).where(B.run_id == run_id, B.key == key)
                         .order_by(B.seq.desc()).limit(1)).first()
     seq = 0
     if last is not None:
         seq = last.seq + 1
         if last.n < packed.MERGE_BELOW:  # NULL round-trips exactly; a NaN stays NaN (nan_is_null off)
-            seq = last.seq
-            steps = packed.unpack_steps(last.steps) + steps
-            values = packed.unpack_values(last.vals, False) + values
-            times = packed.unpack_values(last.times, False) + times
-    rows = [(run_id, key, seq + i, *block) for i, block in enumerate(packed.split(steps, values, times))]
+            seq, shared = last.seq, None
+            steps = packed.unpack_steps(last.steps) + list(steps)
+            values = packed.unpack_values(last.vals, False) + list(values)
+            times = packed.unpack_values(last.times, False) + list(times)
+    rows = [(run_id, key, seq + i, *block) for i, block in enumerate(packed.split(steps, values, times, shared))]
     insert_rows(conn, schema.metric_blocks, COLUMNS, rows, replace=True)
 
 
@@ -53,6 +54,25 @@ def read(conn: Connection, run_id: str, key: str, lo: int | None = None, hi: int
         where.append(B.min_step <= hi)
     rows = conn.execute(select(B.steps, B.vals, B.times).where(*where).order_by(B.seq))
     return packed.points(((r[0], r[1], r[2]) for r in rows), _nan_is_null(conn), lo, hi, times=times)
+
+
+def tail(conn: Connection, run_id: str, key: str, count: int) -> tuple[bytes, bytes]:
+    """The last ``count`` points of a metric in the order logged, as packed steps and values
+    (little-endian int64 and float64, ``packed.NULL`` for none): its blocks read from the last."""
+    blocks: list[tuple[bytes, bytes]] = []
+    found = 0
+    result = conn.execute(select(B.n, B.steps, B.vals).where(B.run_id == run_id, B.key == key)
+                          .order_by(B.seq.desc()))
+    try:
+        for n, s, v in result:
+            if found >= count:
+                break
+            blocks.append((s, v))
+            found += n
+    finally:
+        result.close()
+    skip = 8 * max(0, found - count)
+    return (b"".join(s for s, _ in reversed(blocks))[skip:], b"".join(v for _, v in reversed(blocks))[skip:])
 
 
 def histories(conn: Connection, run_ids: Sequence[str], keys: Sequence[str] | None = None

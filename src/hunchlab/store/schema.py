@@ -53,7 +53,8 @@ runs = Table(
 
 # Logged points, packed (hunchlab/packed.py): per run, metric and block of up to 4,096 points in the
 # order logged, their steps (int64), values and times (doubles) as little-endian arrays, and the block's
-# step range, so a range read opens only the blocks that overlap it.
+# step range, so a range read opens only the blocks that overlap it. A rowid table on SQLite (0012): the
+# rows are too large to be the key b-tree's cells.
 metric_blocks = Table(
     "metric_blocks",
     metadata,
@@ -66,7 +67,6 @@ metric_blocks = Table(
     Column("steps", LargeBinary, nullable=False),
     Column("vals", LargeBinary, nullable=False),
     Column("times", LargeBinary, nullable=False),
-    sqlite_with_rowid=False,
 )
 
 # The metric pyramid (store/lod.py): per long metric and level, per bucket of 32 * 8**level steps,

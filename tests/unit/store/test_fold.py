@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 import hunchlab
 from hunchlab.store import fold
 
 
 def _record(project, chunk_bytes, monkeypatch):
     monkeypatch.setattr(fold, "CHUNK_BYTES", chunk_bytes)
-    monkeypatch.setattr("hunchlab.background.fold_soon", lambda hunch_dir: None)  # fold here, in these chunks
     with hunchlab.start(config={"chunk": chunk_bytes}, project=project.root) as run:
         for step in range(300):
             run.log({"loss": 1 / (step + 1), "acc": step / 300}, step=step)
@@ -22,6 +23,7 @@ def _record(project, chunk_bytes, monkeypatch):
             "examples": sorted((e["id"], e["output"], e["correct"]) for e in got["examples"])}
 
 
+@pytest.mark.usefixtures("no_folder")
 def test_a_run_folded_in_tiny_chunks_holds_exactly_what_one_chunk_gives(project, monkeypatch):
     whole = _record(project, 64 << 20, monkeypatch)
     tiny = _record(project, 512, monkeypatch)  # a few events a chunk, some chunks cut mid-line

@@ -10,6 +10,8 @@ from sqlalchemy import delete, select
 
 from hunchlab import packed, run_records
 from hunchlab.downsample import bucket_bounds, m4_of_pieces
+from hunchlab.errors import HunchWarning
+from hunchlab.metric_series import metric_series
 from hunchlab.run_start import create_run
 from hunchlab.store import fold, lod, open_store, schema
 
@@ -88,3 +90,57 @@ def test_a_spike_survives_at_every_zoom_and_rows_read_stay_in_proportion_to_the_
                     kept = m4_of_pieces(pieces, bucket_bounds(lo, hi, buckets))
                     assert (step, value) in kept, (step, lo, hi, buckets)
                     assert len(kept) <= 4 * buckets
+
+
+def _full_build(conn, run_id):
+    """The pyramid rows one build from every point gives (in place of the stored ones)."""
+    conn.execute(delete(schema.metric_lod).where(schema.metric_lod.c.run_id == run_id))
+    lod.build(conn, run_id, "v")
+    return _rows(conn, run_id)
+
+
+def test_a_readers_fold_leaves_the_pyramid_to_the_first_chart_which_builds_what_the_fold_would(project, monkeypatch):
+    """`hunch show` of a killed long run folds without the pyramid (bench/README.md (n)); the first
+    chart catches it up, from nothing, then from where it stood when a reader folded more."""
+    monkeypatch.setattr(lod, "MIN_POINTS", 500)
+    monkeypatch.setattr(fold, "CHUNK_BYTES", 1 << 14)
+    rng = random.Random(5)
+    run = create_run(project, {"params": {}, "spec": {"entry": "test"}})
+    for part, had_rows in ((range(0, 12_000), False), (range(12_000, 30_000), True)):
+        for step in part:
+            run.log({"v": SPIKES.get(step, rng.gauss(0, 1))}, step=step)
+        brief = run_records.get_run(run.id, metrics=False, project=project)["metrics"]["v"]
+        assert set(brief) == {"n", "step", "value"} and brief["n"] == part.stop
+        with open_store(project) as store, store.read() as conn:
+            assert fold.pyramid_behind(conn, run.id, "v") and bool(_rows(conn, run.id)) == had_rows
+        series = metric_series(run.id, "v", buckets=40, project=project)
+        with open_store(project) as store, store.write() as conn:
+            assert not fold.pyramid_behind(conn, run.id, "v")
+            caught_up = _rows(conn, run.id)
+            assert caught_up == _full_build(conn, run.id)
+        monkeypatch.setattr(lod, "MIN_POINTS", 10**9)  # every point thinned in numpy, no pyramid
+        every = metric_series(run.id, "v", buckets=40, project=project)
+        monkeypatch.setattr(lod, "MIN_POINTS", 500)
+        assert series["downsampled"] and series["in_range"] is None and every["in_range"] == part.stop
+        assert (series["x"][0], series["x"][-1], min(series["y"]), max(series["y"])) == \
+            (every["x"][0], every["x"][-1], min(every["y"]), max(every["y"]))
+        assert all((s, v) in zip(series["x"], series["y"], strict=True) for s, v in SPIKES.items() if s in part)
+    run.finish()
+
+
+def test_a_chart_of_a_pyramid_left_behind_on_a_read_only_store_thins_every_point(project, monkeypatch):
+    from hunchlab import store as store_module
+
+    monkeypatch.setattr(lod, "MIN_POINTS", 500)
+    run = create_run(project, {"params": {}, "spec": {"entry": "test"}})
+    for step in range(6_000):
+        run.log({"v": SPIKES.get(step, 1.0 / (step + 1))}, step=step)
+    run_records.get_run(run.id, project=project)  # folded for a reader: no pyramid
+    monkeypatch.setattr(store_module, "is_read_only", lambda path: True)
+    with pytest.warns(HunchWarning, match="read-only"):  # the run, still pending, cannot be folded
+        series = metric_series(run.id, "v", buckets=40, project=project)
+    assert series["downsampled"] and series["in_range"] == 6_000 and len(series["x"]) <= 4 * 40
+    assert (1_234, 900.0) in zip(series["x"], series["y"], strict=True) and series["x"][-1] == 5_999
+    monkeypatch.undo()
+    with open_store(project) as store, store.read() as conn:
+        assert fold.pyramid_behind(conn, run.id, "v") and not _rows(conn, run.id)

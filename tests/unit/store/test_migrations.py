@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, insert
+from sqlalchemy.exc import IntegrityError
 
 from hunchlab.run_records import init_project
 from hunchlab.store import open_store, schema
@@ -56,6 +57,7 @@ SHIPPED = {
     "0009_shared_store": "54367128515c18fb",
     "0010_group_by_value": "44136fa355b3678a",
     "0011_metric_blocks": "10a92affe75f445b",  # creates metric_blocks (dropping metrics is not in the hash)
+    "0012_metric_blocks_rowid": "4d342469dd2db2e8",
 }
 
 
@@ -169,3 +171,18 @@ def test_a_store_made_by_the_old_0001_from_schema_py_opens_and_writes(tmp_path):
         insert_entry(conn, kind="note", title="after", body="opened by the frozen migrations", agent="bot")
         assert [e["agent"] for e in list_entries(conn)] == ["bot"]
         assert table_shapes(conn) == _schema_py_shapes()
+
+
+def test_0012_keeps_every_block_in_a_rowid_table():
+    engine = _empty()
+    _migrated_up_to(engine, "0011_metric_blocks")
+    blocks = [("r1", k, seq, seq * 10, seq * 10 + 9, 10, bytes([seq]) * 80, b"v" * 80, b"t" * 80)
+              for k in ("a", "b") for seq in range(3)]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO metric_blocks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", blocks)
+        assert table_shapes(conn)["metric_blocks"]["without_rowid"]
+        assert migrate(conn, "test") == ["0012_metric_blocks_rowid"]
+        assert not table_shapes(conn)["metric_blocks"]["without_rowid"]
+        assert [tuple(r) for r in conn.exec_driver_sql("SELECT * FROM metric_blocks ORDER BY key, seq")] == blocks
+        with pytest.raises(IntegrityError, match="UNIQUE"):  # the primary key still holds
+            conn.exec_driver_sql("INSERT INTO metric_blocks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", blocks[0])

@@ -32,7 +32,6 @@ def test_values_round_trip_with_null_nan_and_inf_as_each_database_read_them_befo
 
 def _log(project, steps, chunk_bytes, monkeypatch, value=lambda i, s: s * 0.5 + i * 1e-6):
     monkeypatch.setattr(fold, "CHUNK_BYTES", chunk_bytes)
-    monkeypatch.setattr("hunchlab.background.fold_soon", lambda hunch_dir: None)  # fold here, in these chunks
     with hunchlab.start(config={"chunk": chunk_bytes}, project=project.root) as run:
         for i, step in enumerate(steps):
             v = value(i, step)
@@ -52,6 +51,7 @@ def _expected(steps, value=lambda i, s: s * 0.5 + i * 1e-6):
 BACKWARDS = [*range(0, 6000), *range(5000, 3000, -1), *range(6000, 9000), 4096, 4096, 8999]
 
 
+@pytest.mark.usefixtures("no_folder")
 def test_a_metric_whose_steps_go_backwards_folded_in_tiny_chunks_reads_back_in_step_order(project, monkeypatch):
     tiny = _log(project, BACKWARDS, 2048, monkeypatch)  # ~20 lines a chunk: the last block refilled each time
     whole = _log(project, BACKWARDS, 64 << 20, monkeypatch)
@@ -69,6 +69,7 @@ def test_a_metric_whose_steps_go_backwards_folded_in_tiny_chunks_reads_back_in_s
         assert readsql.last_values(conn, [tiny]) == {tiny: {"v": 8999 * 0.5 + (len(BACKWARDS) - 1) * 1e-6}}
 
 
+@pytest.mark.usefixtures("no_folder")
 def test_range_reads_that_start_and_end_inside_blocks_match_a_filter_of_every_point(project, monkeypatch):
     run_id = _log(project, BACKWARDS, 1 << 14, monkeypatch)
     every = _expected(BACKWARDS)
@@ -87,6 +88,7 @@ def test_range_reads_that_start_and_end_inside_blocks_match_a_filter_of_every_po
         assert sweeps.metric_histories(conn, [run_id, "none"], "v") == {run_id: every, "none": []}
 
 
+@pytest.mark.usefixtures("no_folder")
 def test_null_nan_and_inf_values_read_back_as_the_row_per_point_store_gave_them(project, monkeypatch):
     odd = {3: math.nan, 4: INF, 5: -INF, 6: None}
     run_id = _log(project, range(10), 1 << 20, monkeypatch, value=lambda i, s: odd.get(s, float(s)))
@@ -118,7 +120,7 @@ def _old_store_with_rows():
 def test_a_row_per_point_store_upgrades_to_blocks_and_reads_back_the_same():
     engine, before = _old_store_with_rows()
     with engine.begin() as conn:
-        assert migrate(conn, "test") == ["0011_metric_blocks"]
+        assert migrate(conn, "test") == ["0011_metric_blocks", "0012_metric_blocks_rowid"]
         got = readsql.histories(conn, ["r1", "r2"], ["loss", "acc"])
         assert got == {"r1": before["r1"], "r2": {"loss": before["r2"]["loss"]}}
         assert readsql.last_values(conn, ["r1", "r2"]) == {"r1": {"loss": 1 / 5000, "acc": None}, "r2": {"loss": 0.25}}
@@ -126,6 +128,34 @@ def test_a_row_per_point_store_upgrades_to_blocks_and_reads_back_the_same():
                                                                       [1 / 4000, 1 / 4001, -1.0, 1 / 4002])
         assert points.keys(conn, ["r1"]) == {"loss", "acc"}
         assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'metrics'").scalar() == 0
+
+
+@pytest.mark.usefixtures("no_folder")
+def test_metrics_logged_on_the_same_lines_share_packed_steps_and_times_yet_one_merging_a_short_block_reads_back(
+        project, monkeypatch):
+    """``a`` has a short last block when ``b`` starts: ``a``'s new points merge into it (steps of its
+    own), ``b``'s blocks take the steps and times packed once for both (``packed.frame``)."""
+    monkeypatch.setattr(fold, "CHUNK_BYTES", 1 << 20)
+    with hunchlab.start(config={}, project=project.root) as run:
+        for step in range(100):
+            run.log({"a": step * 0.5}, step=step)
+        hunchlab.get_run(run.id, project=project)
+        for step in range(100, 9_000):
+            run.log({"a": step * 0.5, "b": -step * 0.25}, step=step)
+    got = hunchlab.get_run(run.id, project=project)["metrics"]
+    assert [(p["step"], p["value"]) for p in got["a"]] == [(s, s * 0.5) for s in range(9_000)]
+    assert [(p["step"], p["value"]) for p in got["b"]] == [(s, -s * 0.25) for s in range(100, 9_000)]
+    assert [p["time"] for p in got["b"]] == [p["time"] for p in got["a"][100:]]
+    assert len({p["time"] for p in got["b"]}) > 1
+    with open_store(project) as store, store.read() as conn:
+        b = schema.metric_blocks.c
+        blocks = conn.execute(select(b.key, b.n, b.min_step, b.max_step).where(b.run_id == run.id)
+                              .order_by(b.key, b.seq)).all()
+    assert [tuple(r) for r in blocks] == [("a", 4096, 0, 4095), ("a", 4096, 4096, 8191), ("a", 808, 8192, 8999),
+                                         ("b", 4096, 100, 4195), ("b", 4096, 4196, 8291), ("b", 708, 8292, 8999)]
+    shared = packed.frame(list(range(5000)), [float(i) for i in range(5000)])
+    assert packed.split(range(5000), [1.0] * 5000, [float(i) for i in range(5000)], shared) == \
+        packed.split(range(5000), [1.0] * 5000, [float(i) for i in range(5000)])
 
 
 @pytest.mark.parametrize(("chunk", "sizes"), [
