@@ -4,8 +4,8 @@
                                                     compare,sweep,triage,ui,wandb_compat,scalars,scaling,ray] [--wait-quiet 120]
 
 Each case is its own script (bench_*.py, each runnable alone with --help) and writes
-bench/results/<case>.json. The arguments below keep the whole suite to about 2 hours on an
-idle 2-core machine (the scaling curves, up to 100,000 runs and 10,000,000 points, are about
+bench/results/<case>.json. The arguments below keep the whole suite to about 40 minutes on
+an idle 2-core machine (the scaling curves, up to 100,000 runs and 10,000,000 points, are about
 half of it); every bound is recorded in the result files.
 """
 
