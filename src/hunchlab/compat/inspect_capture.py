@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,17 +71,24 @@ def _log_dir_flag(command: str | None) -> str | None:
     return None
 
 
-def _candidates(roots: list[Path], since: float) -> Iterator[Path]:
+def _candidates(roots: list[Path], since: float) -> Iterator[tuple[str, int]]:
+    """Log files under ``roots`` modified since ``since`` (less the slack): real path, mtime in ns."""
     for root in roots:
         if root.is_dir():
-            yield from (p for p in root.rglob("*") if p.suffix in LOG_SUFFIXES and p.is_file()
-                        and p.stat().st_mtime >= since - MTIME_SLACK)
+            for p in root.rglob("*"):
+                if p.suffix in LOG_SUFFIXES:
+                    try:
+                        st = p.stat()
+                    except OSError:  # a broken link, or gone meanwhile
+                        continue
+                    if stat.S_ISREG(st.st_mode) and st.st_mtime >= since - MTIME_SLACK:
+                        yield os.path.realpath(p), st.st_mtime_ns
 
 
 def existing_logs(roots: list[Path], since: float) -> dict[str, int]:
     """The logs that would pass for a run starting at ``since`` (within the slack) but are already
     there: their paths and modification times, so that ``capture`` leaves them out unless rewritten."""
-    return {os.path.realpath(p): p.stat().st_mtime_ns for p in _candidates(roots, since)}
+    return dict(_candidates(roots, since))
 
 
 def _new(location: str, before: dict[str, int]) -> bool:
@@ -95,7 +103,7 @@ def capture(run: Run, roots: list[Path], since: float, before: dict[str, int] | 
     """Read the eval logs written under ``roots`` since ``since`` (and not in ``before``, unchanged:
     ``existing_logs`` as the run started) into the run; what was done, for ``captured``."""
     before = before or {}
-    if not any(_new(str(p), before) for p in _candidates(roots, since)):
+    if all(before.get(path) == mtime for path, mtime in _candidates(roots, since)):
         return None  # the common case: no eval here, and inspect_ai (a second to import) is never loaded
 
     try:
