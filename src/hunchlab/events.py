@@ -163,6 +163,7 @@ class Chunk:
     bad: list[BadLine] = field(default_factory=list)
     end: int = 0
     eof: bool = False  # the read reached the end of the file as it was then
+    logs_only: bool = False  # every event is a log line (checked by ``plain_logs``): the common chunk
 
 
 def read_events(path: Path, offset: int = 0, max_bytes: int = 4 << 20) -> Chunk:
@@ -190,9 +191,9 @@ def read_events(path: Path, offset: int = 0, max_bytes: int = 4 << 20) -> Chunk:
         events = None
     if events and type(events[0]) is dict and "hunch_events" in events[0] and plain_logs(events[1:]):
         _check_version(events[0], path)
-        chunk.events += events[1:]
+        chunk.events, chunk.logs_only = events[1:], True
     elif events is not None and plain_logs(events):  # the common chunk: all plain log lines
-        chunk.events += events
+        chunk.events, chunk.logs_only = events, True
     else:
         start = offset
         for i, line in enumerate(lines):

@@ -135,7 +135,7 @@ def test_metrics_logged_on_the_same_lines_share_packed_steps_and_times_yet_one_m
         project, monkeypatch):
     """``a`` has a short last block when ``b`` starts: ``a``'s new points merge into it (steps of its
     own), ``b``'s blocks take the steps and times packed once for both (``packed.frame``)."""
-    monkeypatch.setattr(fold, "CHUNK_BYTES", 1 << 20)
+    monkeypatch.setattr(fold, "CHUNK_BYTES", fold.READER_CHUNK_SHARE << 20)  # get_run folds the file in one chunk
     with hunchlab.start(config={}, project=project.root) as run:
         for step in range(100):
             run.log({"a": step * 0.5}, step=step)
