@@ -39,7 +39,7 @@ def main() -> None:
 
     T["import"] = cpu() - c0
     wrap(fold, "read_events", "decode+check")
-    wrap(fold, "_series", "columns")
+    wrap(fold, "series" if hasattr(fold, "series") else "_series", "columns")
     wrap(lod, "update", "pyramid")
     if hasattr(fold, "points"):
         wrap(fold.points, "append", "insert")

@@ -164,6 +164,8 @@ class Chunk:
     end: int = 0
     eof: bool = False  # the read reached the end of the file as it was then
     logs_only: bool = False  # every event is a log line (checked by ``plain_logs``): the common chunk
+    columns: dict[str, tuple[list[Any], list[Any], list[Any]]] | None = None  # those lines decoded ahead, as
+    # steps, values and times per metric (``store.readahead``); ``events`` is then empty
 
 
 def read_events(path: Path, offset: int = 0, max_bytes: int = 4 << 20) -> Chunk:

@@ -38,6 +38,7 @@ from hunchlab.store.fold import (
 from hunchlab.store.migrations import migrate, pending_migrations
 from hunchlab.store.numbering import next_run_number, run_numbered
 from hunchlab.store.predictions import list_predictions
+from hunchlab.store.readahead import ChunkReader
 
 if TYPE_CHECKING:
     from hunchlab.shapes import ExampleRecord, MetricPoint, MetricStat, RunRecord, RunRow
@@ -153,12 +154,16 @@ class Store:
     def _fold(self, run_id: str, pyramid: bool = True) -> tuple[str | None, bool]:
         """Fold what is new in one run's file: its status after, and whether any line was taken."""
         moved = False
-        while True:
-            with self.write() as conn:
-                step = sync_run(conn, self.project, run_id, pyramid=pyramid)
-            if not step.more:
-                break
-            moved = True
+        reader = ChunkReader(ahead=not pyramid)  # a reader's fold of a long backlog decodes ahead
+        try:
+            while True:
+                with self.write() as conn:
+                    step = sync_run(conn, self.project, run_id, pyramid=pyramid, reader=reader)
+                if not step.more:
+                    break
+                moved = True
+        finally:
+            reader.close()
         if step.status in ENDED:
             (self.project.run_dir(run_id) / RESERVE_FILE).unlink(missing_ok=True)  # left by a runner that died
         if step.status in ENDED and not watch_longer(self.project.run_dir(run_id), step.status):
