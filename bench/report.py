@@ -36,6 +36,10 @@ def main() -> None:
             return fmt(x.get("points_per_s"), " points/s") + cut
 
         rows.append(("(a) logging, 10 metrics x 10,000 steps: throughput", {c: tput(k) for c, k in KEYS.items()}))
+        inloop = load("throughput_dicts_in_loop")
+        if inloop:
+            rows.append(("(a) the same, each step's dict made in the loop (as before 2026-12-05)", {
+                c: fmt(inloop["results"].get(k, {}).get("points_per_s"), " points/s") for c, k in KEYS.items()}))
         rows.append(("(a) per-call latency, p50", {c: fmt(r.get(k, {}).get("p50_us"), " µs", 1) for c, k in KEYS.items()}))
         rows.append(("(a) per-call latency, p99", {c: fmt(r.get(k, {}).get("p99_us"), " µs", 1) for c, k in KEYS.items()}))
         rows.append(("(a) throughput incl. run start + finish", {

@@ -21,6 +21,9 @@ from common import BENCH, PY, SCRATCH, hunch_available, rm
 
 CASES = {
     "throughput": ["bench_throughput.py", "--steps", "10000", "--trials", "3"],
+    # the loop as measured before 2026-12-05: each step's dict made in it (MLflow left out: a minute more)
+    "throughput_in_loop": ["bench_throughput.py", "--variants", "hunchlab,wandb,trackio", "--trials", "3",
+                           "--dicts", "in-loop", "--result", "throughput_dicts_in_loop"],
     "kill9": ["bench_kill.py", "--after", "2.0"],
     "concurrent": ["bench_concurrent.py", "--procs", "8,32", "--steps", "1000", "--max-seconds", "30"],
     "coldstart": ["bench_coldstart.py", "--reps", "7", "--warmup", "2"],
