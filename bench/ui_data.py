@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import multiprocessing
+import os
 import sys
 import time
 from pathlib import Path
@@ -63,6 +64,10 @@ def build(root: Path, runs: int, points: int, workers: int, group_size: int = 50
 
     root.mkdir(parents=True, exist_ok=True)
     init_project(root)
+    # The runs' code state is the working folder's: made from inside a hunchlab checkout with files
+    # changed (bench/results/ while the bench runs), every run page would show that diff (400 KB of
+    # HTML, ~140 ms more to ready) and the page measured would depend on the checkout's state.
+    os.chdir(root)
     t0 = time.perf_counter()
     share = [runs // workers + (1 if k < runs % workers else 0) for k in range(workers)]
     starts = [sum(share[:k]) for k in range(workers)]
