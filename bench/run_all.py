@@ -20,7 +20,7 @@ import time
 from common import BENCH, PY, SCRATCH, hunch_available, rm
 
 CASES = {
-    "throughput": ["bench_throughput.py", "--steps", "10000", "--trials", "3"],
+    "throughput": ["bench_throughput.py", "--steps", "10000", "--trials", "5"],  # a 31 ms loop: 5, against a stall
     # the loop as measured before 2026-12-05: each step's dict made in it (MLflow left out: a minute more)
     "throughput_in_loop": ["bench_throughput.py", "--variants", "hunchlab,wandb,trackio", "--trials", "3",
                            "--dicts", "in-loop", "--result", "throughput_dicts_in_loop"],
