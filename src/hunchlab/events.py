@@ -146,6 +146,9 @@ class EventWriter:
             self.fd = -1
 
 
+Series = dict[str, tuple[list[Any], list[Any], list[Any]]]  # log lines as columns: per metric, steps, values, times
+
+
 @dataclass
 class BadLine:
     """A complete line that is not a valid event: where it starts, its bytes, and why."""
@@ -164,8 +167,7 @@ class Chunk:
     end: int = 0
     eof: bool = False  # the read reached the end of the file as it was then
     logs_only: bool = False  # every event is a log line (checked by ``plain_logs``): the common chunk
-    columns: dict[str, tuple[list[Any], list[Any], list[Any]]] | None = None  # those lines decoded ahead, as
-    # steps, values and times per metric (``store.readahead``); ``events`` is then empty
+    columns: Series | None = None  # those lines decoded ahead (``store.readahead``); ``events`` is then empty
 
 
 def read_events(path: Path, offset: int = 0, max_bytes: int = 4 << 20) -> Chunk:

@@ -26,14 +26,14 @@ from sqlalchemy import Connection, bindparam, select, update
 from hunchlab import packed
 from hunchlab.eventcheck import END_STATUSES
 from hunchlab.events import FILENAME as EVENTS_FILE
-from hunchlab.events import QUARANTINE_FILE, BadLine, Chunk
+from hunchlab.events import QUARANTINE_FILE, BadLine, Chunk, Series
 from hunchlab.identity import config_key
 from hunchlab.project import Project
 from hunchlab.rundir import META_FILE, entry_alive, process_alive
 from hunchlab.store import lod, points, schema
 from hunchlab.store.journal import insert_entry
 from hunchlab.store.predictions import insert_run_prediction, resolve_run_predictions
-from hunchlab.store.readahead import ChunkReader, Series, series
+from hunchlab.store.readahead import ChunkReader, series
 from hunchlab.store.rows import insert_rows
 from hunchlab.store.sweeps import link_run
 

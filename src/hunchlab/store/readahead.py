@@ -30,7 +30,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from hunchlab.events import Chunk, read_events
+from hunchlab.events import Chunk, Series, read_events
 
 AHEAD_MIN_BYTES = 8 << 20  # ~550,000 points of 10 metrics a line; below it a fork (~5 ms) is a bigger share
 # The fold reads every 4th chunk itself: inserting a chunk decoded ahead costs it ~11 ms a MiB, decoding
@@ -39,7 +39,6 @@ LEFT_EVERY = 4
 PIPE_BYTES = 1 << 20  # Linux's most for a process without privileges (/proc/sys/fs/pipe-max-size)
 _HEADER = struct.Struct("<Q")
 
-Series = dict[str, tuple[list[Any], list[Any], list[Any]]]  # per metric: steps, values, times
 _STEP, _M = itemgetter("step"), itemgetter("m")
 
 
